@@ -1,0 +1,208 @@
+#pragma once
+// The private CA service: every operation of product.md's "Private CA and user
+// certificates" section, written against store::Store only. Each operation
+// reads the clock once and takes a request struct; the CLI only parses,
+// calls one of these, and prints.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ca/pkcs12.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/keygen.h"
+#include "core/pem.h"
+#include "core/random.h"
+#include "store/store.h"
+
+namespace ck::ca {
+
+struct CaInfo {
+  std::string name;
+  std::string key_type;
+  std::string subject;
+  std::string serial_hex;
+  Seconds not_before{};
+  Seconds not_after{};
+  std::string sha256;  // colon form
+  bool key_encrypted = false;
+  std::chrono::seconds crl_validity{};
+  std::string cert_pem;
+  std::vector<std::string> warnings;
+};
+
+struct InitRequest {
+  std::string name;
+  KeyType key_type = KeyType::EcP256;
+  std::chrono::seconds validity = std::chrono::hours(24 * 365 * 10);
+  std::chrono::seconds crl_validity = std::chrono::hours(24 * 7);
+};
+
+/// How a new certificate is handed out.
+struct IssueOptions {
+  std::chrono::seconds validity = std::chrono::hours(24 * 365);
+  std::filesystem::path out_dir;
+  std::string ticket;
+  std::optional<std::filesystem::path> password_file;  // a new 0600 file instead of printing
+  std::optional<std::filesystem::path> csr;            // sign the user's own key; no PKCS#12
+  P12Mode p12 = P12Mode::Modern;
+  KeyType key_type = KeyType::EcP256;
+};
+
+struct CreateRequest {
+  store::UserProfile profile;
+  IssueOptions issue;
+};
+
+struct RenewRequest {
+  std::string user;
+  std::vector<std::string> sets;  // "field=value"
+  IssueOptions issue;
+  bool ticket_given = false;      // else the current certificate's ticket carries over
+};
+
+struct Issued {
+  std::string user;
+  std::string serial_hex;
+  Seconds not_before{};
+  Seconds not_after{};
+  std::optional<std::filesystem::path> p12;
+  std::filesystem::path crt;
+  std::string ticket;
+  std::string p12_mode;
+  /// Set when nobody else received the password: the caller shows it once.
+  std::optional<Secret> password;
+  std::optional<std::filesystem::path> password_file;
+  /// On renew: the certificate this one supersedes and what became of its revocation.
+  std::optional<std::string> superseded_hex;
+  std::string superseded_revocation;  // "held", "released" (never delivered), "none" (expired)
+};
+
+struct RevokeRequest {
+  std::string user;
+  int reason = 0;
+  std::optional<std::string> serial;  // magnitude bytes; default: the current certificate
+  std::string ticket;
+};
+
+struct Revoked {
+  std::string user;
+  std::string serial_hex;
+  std::string reason;
+  Seconds at{};
+  bool was_held = false;
+};
+
+struct Confirmed {
+  std::string user;
+  std::vector<std::string> released_hex;
+};
+
+struct CertView {
+  std::string user;
+  std::string serial_hex;
+  Seconds not_before{};
+  Seconds not_after{};
+  std::string status;    // active, expired, superseded, revoked, held, pending
+  std::string delivery;  // pending, delivered, external
+  std::string ticket;
+  std::string revocation;  // "", held, released, dropped
+  std::string reason;
+  std::optional<std::string> superseded_by_hex;
+};
+
+struct UserView {
+  store::UserProfile profile;
+  Seconds created_at{};
+  std::optional<CertView> current;
+  std::vector<CertView> certificates;
+  std::vector<std::string> notes;  // what an operator should know or do
+  std::vector<store::AuditEntry> history;
+};
+
+struct CrlRequest {
+  std::optional<std::filesystem::path> out;
+  bool der = false;
+};
+
+struct CrlBuilt {
+  std::int64_t number = 0;
+  Seconds this_update{};
+  Seconds next_update{};
+  std::size_t entries = 0;
+  std::optional<std::filesystem::path> path;
+  std::vector<std::string> dropped_hex;  // held revocations that expired unreleased
+  std::string der;
+};
+
+struct HeldView {
+  std::string user;
+  std::string serial_hex;
+  Seconds since{};
+  Seconds not_after{};
+  std::string ticket;
+  std::optional<std::string> replacement_hex;
+  std::string release_when;
+};
+
+struct CrlStatusView {
+  std::optional<std::int64_t> last_number;
+  std::optional<Seconds> this_update;
+  std::optional<Seconds> next_update;
+  std::int64_t last_entries = 0;
+  std::int64_t released_since_last = 0;
+  std::vector<HeldView> held;
+};
+
+class Authority {
+ public:
+  /// `ca_passphrase` may be null (an unencrypted CA key); `actor` names who
+  /// acts in the audit log ("alice@ops1").
+  Authority(store::Store& store, const Clock& clock, RandomSource& random,
+            const Secret* ca_passphrase, std::string actor);
+
+  [[nodiscard]] Result<CaInfo> init(const InitRequest& req);
+  [[nodiscard]] Result<CaInfo> info();
+
+  [[nodiscard]] Result<Issued> create_user(const CreateRequest& req);
+  [[nodiscard]] Result<Issued> renew_user(const RenewRequest& req);
+  [[nodiscard]] Result<Revoked> revoke(const RevokeRequest& req);
+  [[nodiscard]] Result<Confirmed> confirm(const std::string& user);
+
+  [[nodiscard]] Result<std::vector<UserView>> list_users();
+  [[nodiscard]] Result<UserView> show_user(const std::string& user);
+  [[nodiscard]] Result<std::vector<CertView>> list_certs(store::CertFilter filter);
+  [[nodiscard]] Result<std::vector<CertView>> expiring(std::chrono::seconds within);
+
+  [[nodiscard]] Result<CrlBuilt> build_crl(const CrlRequest& req);
+  [[nodiscard]] Result<CrlStatusView> crl_status();
+
+  /// Clock skew allowance: notBefore is backdated by this much.
+  static constexpr std::chrono::seconds kBackdate{60};
+
+ private:
+  struct UnlockedCa;
+  struct Prepared;
+  [[nodiscard]] Result<UnlockedCa> unlock(store::Tx& tx);
+  [[nodiscard]] Result<Prepared> prepare(const store::UserProfile& profile,
+                                         const IssueOptions& opts);
+  [[nodiscard]] Result<X509Ptr> sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& prep,
+                                            const store::UserProfile& profile, Seconds now,
+                                            const std::string& ticket, std::string& serial_out);
+  [[nodiscard]] Result<Issued> deliver(Prepared& prep, X509& cert, X509& ca_cert,
+                                       const std::string& user, const std::string& serial,
+                                       const std::string& ticket);
+  [[nodiscard]] Status audit(store::Tx& tx, std::string action, std::string subject,
+                             std::string detail, Seconds at);
+
+  store::Store& store_;
+  const Clock& clock_;
+  RandomSource& random_;
+  const Secret* passphrase_;
+  std::string actor_;
+};
+
+}  // namespace ck::ca

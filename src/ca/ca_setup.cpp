@@ -1,0 +1,120 @@
+#include <openssl/err.h>
+
+#include "ca/authority.h"
+#include "ca/cert_builder.h"
+#include "ca/detail/authority_state.h"
+#include "ca/serial.h"
+#include "core/fingerprint.h"
+
+namespace ck::ca {
+namespace {
+
+Result<CaInfo> describe(const store::CaRecord& rec, const X509& cert) {
+  CaInfo info;
+  info.name = rec.name;
+  info.key_type = rec.key_type;
+  info.key_encrypted = rec.key_encrypted;
+  info.crl_validity = rec.crl_validity;
+  CK_ASSIGN(const auto facts, cert_facts(cert));
+  info.subject = facts.subject;
+  info.serial_hex = serial_hex(facts.serial);
+  info.not_before = facts.not_before;
+  info.not_after = facts.not_after;
+  CK_ASSIGN(info.sha256, fingerprint(cert, DigestKind::Sha256, FingerprintFormat::Colon));
+  CK_ASSIGN(info.cert_pem, cert_to_pem(cert));
+  return info;
+}
+
+Error no_ca() {
+  return Error{Code::FailedPrecondition,
+               "no CA in this home yet (run `certkeeper ca init --name NAME` first)", {}};
+}
+
+}  // namespace
+
+Authority::Authority(store::Store& store, const Clock& clock, RandomSource& random,
+                     const Secret* ca_passphrase, std::string actor)
+    : store_(store),
+      clock_(clock),
+      random_(random),
+      passphrase_(ca_passphrase),
+      actor_(std::move(actor)) {}
+
+Status Authority::audit(store::Tx& tx, std::string action, std::string subject,
+                        std::string detail, Seconds at) {
+  return tx.audit(store::AuditEntry{at, actor_, std::move(action), std::move(subject),
+                                    std::move(detail)});
+}
+
+Result<CaInfo> Authority::init(const InitRequest& req) {
+  if (req.name.empty() || req.name.size() > 64) {
+    return fail(Code::InvalidArgument, "invalid CA name '" + req.name + "' (1-64 characters)");
+  }
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto key, generate_key(req.key_type));
+  CK_ASSIGN(auto serial, random_serial(random_));
+  CK_ASSIGN(auto cert, make_ca_cert(*key, {req.name, serial, now - kBackdate, now + req.validity}));
+  const bool encrypt = passphrase_ != nullptr && !passphrase_->empty();
+  CK_ASSIGN(auto key_pem, private_key_to_pem(*key, encrypt ? passphrase_ : nullptr));
+  CK_ASSIGN(auto cert_der, cert_to_der(*cert));
+
+  store::CaRecord rec{req.name, std::string(key_type_name(req.key_type)), cert_der,
+                      std::move(key_pem), encrypt, req.crl_validity, now};
+  CK_ASSIGN(auto tx, store_.write());
+  CK_ASSIGN(const auto existing, tx->find_ca());
+  if (existing) {
+    return fail(Code::AlreadyExists, "a CA named '" + existing->name + "' exists already in " +
+                                         store_.describe());
+  }
+  CK_TRY(tx->insert_ca(rec));
+  CK_TRY(audit(*tx, "ca.init", req.name,
+               "key " + rec.key_type + (encrypt ? ", encrypted" : ", not encrypted"), now));
+  CK_TRY(tx->commit());
+  CK_ASSIGN(auto info, describe(rec, *cert));
+  if (!encrypt) {
+    info.warnings.push_back(
+        "the CA key is stored without encryption (0600); set CERTKEEPER_CA_PASSPHRASE or "
+        "[ca] passphrase_file to encrypt it");
+  }
+  return info;
+}
+
+Result<CaInfo> Authority::info() {
+  CK_ASSIGN(auto tx, store_.read());
+  CK_ASSIGN(const auto rec, tx->find_ca());
+  if (!rec) {
+    return fail(no_ca());
+  }
+  CK_ASSIGN(const auto cert, cert_from_der(rec->cert_der));
+  return describe(*rec, *cert);
+}
+
+Result<Authority::UnlockedCa> Authority::unlock(store::Tx& tx) {
+  CK_ASSIGN(auto rec, tx.find_ca());
+  if (!rec) {
+    return fail(no_ca());
+  }
+  UnlockedCa ca;
+  CK_ASSIGN(ca.cert, cert_from_der(rec->cert_der));
+  CK_ASSIGN(ca.facts, cert_facts(*ca.cert));
+  if (rec->key_encrypted && (passphrase_ == nullptr || passphrase_->empty())) {
+    return fail(Code::PermissionDenied,
+                "the CA key is encrypted: set CERTKEEPER_CA_PASSPHRASE or [ca] passphrase_file");
+  }
+  auto key = parse_private_key(rec->key_pem, "CA key", passphrase_);
+  if (!key) {
+    if (key.error().code == Code::PermissionDenied) {
+      return fail(Code::PermissionDenied, "wrong CA passphrase (the CA key does not decrypt)");
+    }
+    return fail(std::move(key).error());
+  }
+  ca.key = std::move(*key);
+  if (::X509_check_private_key(ca.cert.get(), ca.key.get()) != 1) {
+    ::ERR_clear_error();
+    return fail(Code::Storage, "the stored CA key does not match the CA certificate");
+  }
+  ca.record = std::move(*rec);
+  return ca;
+}
+
+}  // namespace ck::ca

@@ -1,0 +1,146 @@
+#include "ca/cert_builder.h"
+
+#include <openssl/err.h>
+
+#include "ca/profile.h"
+#include "core/keygen.h"
+#include "core/time_format.h"
+
+namespace ck::ca {
+namespace {
+
+Status set_serial(X509& cert, const std::string& serial) {
+  BignumPtr bn(::BN_bin2bn(reinterpret_cast<const unsigned char*>(serial.data()),
+                           static_cast<int>(serial.size()), nullptr));
+  Asn1IntegerPtr ai(bn ? ::BN_to_ASN1_INTEGER(bn.get(), nullptr) : nullptr);
+  if (!ai || ::X509_set_serialNumber(&cert, ai.get()) != 1) {
+    return fail(ossl_error("set serial number"));
+  }
+  return {};
+}
+
+Status set_validity(X509& cert, Seconds not_before, Seconds not_after) {
+  Asn1TimePtr nb(::ASN1_TIME_set(nullptr, not_before.time_since_epoch().count()));
+  Asn1TimePtr na(::ASN1_TIME_set(nullptr, not_after.time_since_epoch().count()));
+  if (!nb || !na || ::X509_set1_notBefore(&cert, nb.get()) != 1 ||
+      ::X509_set1_notAfter(&cert, na.get()) != 1) {
+    return fail(ossl_error("set validity"));
+  }
+  return {};
+}
+
+Status add_ext(X509& cert, X509V3_CTX& ctx, int nid, const char* value) {
+  X509ExtensionPtr ext(::X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
+  if (!ext || ::X509_add_ext(&cert, ext.get(), -1) != 1) {
+    return fail(ossl_error(std::string("add extension ") + ::OBJ_nid2sn(nid) + "=" + value));
+  }
+  return {};
+}
+
+Status sign(X509& cert, EVP_PKEY& key) {
+  if (::X509_sign(&cert, &key, signing_digest(key)) <= 0) {
+    return fail(ossl_error("sign certificate"));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<X509Ptr> make_ca_cert(EVP_PKEY& key, const CaCertRequest& req) {
+  ::ERR_clear_error();
+  X509Ptr cert(::X509_new());
+  if (!cert || ::X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+    return fail(ossl_error("create CA certificate"));
+  }
+  CK_TRY(set_serial(*cert, req.serial));
+  CK_TRY(set_validity(*cert, req.not_before, req.not_after));
+  X509NamePtr name(::X509_NAME_new());
+  if (::X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(req.name.data()),
+                                   static_cast<int>(req.name.size()), -1, 0) != 1 ||
+      ::X509_set_subject_name(cert.get(), name.get()) != 1 ||
+      ::X509_set_issuer_name(cert.get(), name.get()) != 1 ||
+      ::X509_set_pubkey(cert.get(), &key) != 1) {
+    return fail(ossl_error("CA name '" + req.name + "'", Code::InvalidArgument));
+  }
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  CK_TRY(add_ext(*cert, ctx, NID_basic_constraints, "critical,CA:TRUE"));
+  CK_TRY(add_ext(*cert, ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  CK_TRY(add_ext(*cert, ctx, NID_subject_key_identifier, "hash"));
+  CK_TRY(sign(*cert, key));
+  return cert;
+}
+
+Result<X509Ptr> make_client_cert(X509& ca_cert, EVP_PKEY& ca_key, const ClientCertRequest& req) {
+  ::ERR_clear_error();
+  CK_ASSERT(req.profile != nullptr && req.public_key != nullptr);
+  X509Ptr cert(::X509_new());
+  if (!cert || ::X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+    return fail(ossl_error("create certificate"));
+  }
+  CK_TRY(set_serial(*cert, req.serial));
+  CK_TRY(set_validity(*cert, req.not_before, req.not_after));
+  CK_ASSIGN(auto subject, subject_name(*req.profile));
+  if (::X509_set_subject_name(cert.get(), subject.get()) != 1 ||
+      ::X509_set_issuer_name(cert.get(), ::X509_get_subject_name(&ca_cert)) != 1 ||
+      ::X509_set_pubkey(cert.get(), req.public_key) != 1) {
+    return fail(ossl_error("build certificate"));
+  }
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, &ca_cert, cert.get(), nullptr, nullptr, 0);
+  CK_TRY(add_ext(*cert, ctx, NID_basic_constraints, "critical,CA:FALSE"));
+  const bool rsa = ::EVP_PKEY_is_a(req.public_key, "RSA") != 0;
+  CK_TRY(add_ext(*cert, ctx, NID_key_usage,
+                 rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"));
+  CK_TRY(add_ext(*cert, ctx, NID_ext_key_usage, "clientAuth"));
+  CK_TRY(add_ext(*cert, ctx, NID_subject_key_identifier, "hash"));
+  CK_TRY(add_ext(*cert, ctx, NID_authority_key_identifier, "keyid:always"));
+  // The e-mail goes in through a GENERAL_NAME, not the config syntax, so a
+  // comma or colon in it cannot inject a second name.
+  GeneralNamesPtr sans(::GENERAL_NAMES_new());
+  GENERAL_NAME* gn = ::GENERAL_NAME_new();
+  ASN1_IA5STRING* ia5 = ::ASN1_IA5STRING_new();
+  if (gn == nullptr || ia5 == nullptr ||
+      ::ASN1_STRING_set(ia5, req.profile->email.data(),
+                        static_cast<int>(req.profile->email.size())) != 1) {
+    ::GENERAL_NAME_free(gn);
+    ::ASN1_IA5STRING_free(ia5);
+    return fail(ossl_error("subjectAltName"));
+  }
+  ::GENERAL_NAME_set0_value(gn, GEN_EMAIL, ia5);
+  if (sk_GENERAL_NAME_push(sans.get(), gn) == 0) {
+    ::GENERAL_NAME_free(gn);
+    return fail(ossl_error("subjectAltName"));
+  }
+  if (::X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, sans.get(), 0, X509V3_ADD_DEFAULT) !=
+      1) {
+    return fail(ossl_error("subjectAltName"));
+  }
+  CK_TRY(sign(*cert, ca_key));
+  return cert;
+}
+
+Result<CertFacts> cert_facts(const X509& cert) {
+  CertFacts f;
+  const ASN1_INTEGER* serial = ::X509_get0_serialNumber(&cert);
+  BignumPtr bn(::ASN1_INTEGER_to_BN(serial, nullptr));
+  if (!bn) {
+    return fail(ossl_error("read serial"));
+  }
+  f.serial.resize(static_cast<std::size_t>(BN_num_bytes(bn.get())));
+  ::BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(f.serial.data()));
+  if (f.serial.empty()) {
+    f.serial.assign(1, '\0');
+  }
+  CK_ASSIGN(f.not_before, from_asn1_time(*::X509_get0_notBefore(&cert)));
+  CK_ASSIGN(f.not_after, from_asn1_time(*::X509_get0_notAfter(&cert)));
+  BioPtr bio(::BIO_new(::BIO_s_mem()));
+  ::X509_NAME_print_ex(bio.get(), ::X509_get_subject_name(&cert), 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  f.subject.assign(data, static_cast<std::size_t>(len));
+  return f;
+}
+
+}  // namespace ck::ca

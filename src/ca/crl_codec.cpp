@@ -1,0 +1,257 @@
+#include "ca/crl_codec.h"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+
+#include "core/der.h"
+#include "core/keygen.h"
+
+namespace ck::ca {
+namespace {
+
+// DER of the OIDs (RFC 5280 §5.2, §5.3).
+constexpr std::string_view kOidReasonCode("\x55\x1d\x15", 3);  // 2.5.29.21
+constexpr std::string_view kOidCrlNumber("\x55\x1d\x14", 3);   // 2.5.29.20
+constexpr std::string_view kOidAki("\x55\x1d\x23", 3);         // 2.5.29.35
+
+std::string extension(std::string_view oid, std::string_view value_der) {
+  std::string body;
+  der::put_tlv(body, der::kOid, oid);
+  der::put_tlv(body, der::kOctetString, value_der);
+  std::string out;
+  der::put_tlv(out, der::kSequence, body);
+  return out;
+}
+
+Result<std::string> issuer_key_id(const X509& issuer) {
+  if (const ASN1_OCTET_STRING* ski = ::X509_get0_subject_key_id(const_cast<X509*>(&issuer))) {
+    return std::string(reinterpret_cast<const char*>(::ASN1_STRING_get0_data(ski)),
+                       static_cast<std::size_t>(::ASN1_STRING_length(ski)));
+  }
+  // RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits.
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (::X509_pubkey_digest(&issuer, ::EVP_sha1(), md, &len) != 1) {
+    return fail(ossl_error("compute issuer key identifier"));
+  }
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+}  // namespace
+
+CrlEncoder::CrlEncoder(std::size_t expected_entries) { entries_.reserve(expected_entries * 52); }
+
+void CrlEncoder::add(std::string_view serial, Seconds revoked_at, int reason) {
+  std::string& out = entries_;
+  // Encode the entry's content after a placeholder header, then patch the
+  // length: entries are < 128 bytes, so the header is always two bytes.
+  const std::size_t start = out.size();
+  out.append(2, '\0');
+  der::put_unsigned_integer(out, serial);
+  der::put_time(out, revoked_at);
+  if (reason != 0) {
+    std::string value;
+    der::put_tlv(value, der::kEnumerated, std::string(1, static_cast<char>(reason)));
+    const std::string ext = extension(kOidReasonCode, value);
+    der::put_tlv(out, der::kSequence, ext);
+  }
+  const std::size_t len = out.size() - start - 2;
+  CK_ASSERT(len < 0x80);
+  out[start] = static_cast<char>(der::kSequence);
+  out[start + 1] = static_cast<char>(len);
+  ++count_;
+}
+
+Result<std::string> CrlEncoder::finish(const X509& issuer, EVP_PKEY& key, const CrlSpec& spec) && {
+  ::ERR_clear_error();
+  EvpMdCtxPtr md_ctx(::EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pkey_ctx = nullptr;  // owned by md_ctx
+  if (!md_ctx || ::EVP_DigestSignInit(md_ctx.get(), &pkey_ctx, signing_digest(key), nullptr,
+                                      &key) != 1) {
+    return fail(ossl_error("start CRL signature"));
+  }
+  // The provider knows the AlgorithmIdentifier of what it is about to sign with.
+  unsigned char alg_buf[128];
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, alg_buf, sizeof alg_buf),
+      OSSL_PARAM_construct_end()};
+  if (::EVP_PKEY_CTX_get_params(pkey_ctx, params) != 1 || params[0].return_size == 0) {
+    return fail(ossl_error("signature algorithm identifier"));
+  }
+  const std::string alg_id(reinterpret_cast<const char*>(alg_buf), params[0].return_size);
+
+  unsigned char* name_buf = nullptr;
+  const int name_len = ::i2d_X509_NAME(::X509_get_subject_name(&issuer), &name_buf);
+  if (name_len <= 0) {
+    return fail(ossl_error("encode CRL issuer"));
+  }
+  const std::string issuer_der(reinterpret_cast<char*>(name_buf), static_cast<std::size_t>(name_len));
+  ::OPENSSL_free(name_buf);
+
+  CK_ASSIGN(const std::string key_id, issuer_key_id(issuer));
+  std::string aki_value;
+  {
+    std::string body;
+    der::put_tlv(body, der::kContext0Prim, key_id);
+    der::put_tlv(aki_value, der::kSequence, body);
+  }
+  std::string number_value;
+  der::put_small_integer(number_value, static_cast<std::uint64_t>(spec.number));
+  std::string exts = extension(kOidAki, aki_value) + extension(kOidCrlNumber, number_value);
+  std::string exts_seq;
+  der::put_tlv(exts_seq, der::kSequence, exts);
+  std::string crl_exts;
+  der::put_tlv(crl_exts, der::kContext0, exts_seq);
+
+  std::string head;
+  der::put_small_integer(head, 1);  // v2
+  head += alg_id;
+  head += issuer_der;
+  der::put_time(head, spec.this_update);
+  der::put_time(head, spec.next_update);
+
+  std::string revoked_header;
+  if (count_ > 0) {
+    // RFC 5280 §5.1.2.6: when there are no revoked certificates, the list is absent.
+    der::put_header(revoked_header, der::kSequence, entries_.size());
+  }
+  const std::size_t tbs_len = head.size() + revoked_header.size() +
+                              (count_ > 0 ? entries_.size() : 0) + crl_exts.size();
+  std::string tbs;
+  tbs.reserve(der::header_size(tbs_len) + tbs_len);
+  der::put_header(tbs, der::kSequence, tbs_len);
+  tbs += head;
+  tbs += revoked_header;
+  if (count_ > 0) {
+    tbs += entries_;
+  }
+  std::string().swap(entries_);
+  tbs += crl_exts;
+
+  std::size_t sig_len = 0;
+  const auto* tbs_bytes = reinterpret_cast<const unsigned char*>(tbs.data());
+  if (::EVP_DigestSign(md_ctx.get(), nullptr, &sig_len, tbs_bytes, tbs.size()) != 1) {
+    return fail(ossl_error("sign CRL"));
+  }
+  std::string sig(sig_len + 1, '\0');  // leading 0: no unused bits in the BIT STRING
+  if (::EVP_DigestSign(md_ctx.get(), reinterpret_cast<unsigned char*>(sig.data() + 1), &sig_len,
+                       tbs_bytes, tbs.size()) != 1) {
+    return fail(ossl_error("sign CRL"));
+  }
+  sig.resize(sig_len + 1);
+
+  std::string sig_tlv;
+  der::put_tlv(sig_tlv, der::kBitString, sig);
+  const std::size_t total = tbs.size() + alg_id.size() + sig_tlv.size();
+  std::string out;
+  out.reserve(der::header_size(total) + total);
+  der::put_header(out, der::kSequence, total);
+  out += tbs;
+  std::string().swap(tbs);
+  out += alg_id;
+  out += sig_tlv;
+  return out;
+}
+
+Result<ParsedCrl> parse_crl_der(std::string_view bytes, EVP_PKEY* issuer_key) {
+  auto bad = [](std::string_view what) {
+    return fail(Code::InvalidArgument, "malformed CRL: " + std::string(what));
+  };
+  der::Reader top(bytes);
+  auto outer = top.expect(der::kSequence, "CertificateList");
+  if (!outer || !top.empty()) return bad("not a single DER CertificateList");
+  der::Reader list(outer->content);
+  auto tbs = list.expect(der::kSequence, "tbsCertList");
+  auto alg = list.expect(der::kSequence, "signatureAlgorithm");
+  auto sig = list.expect(der::kBitString, "signatureValue");
+  if (!tbs || !alg || !sig || !list.empty() || sig->content.empty() || sig->content[0] != '\0') {
+    return bad("bad outer structure");
+  }
+
+  ParsedCrl out;
+  der::Reader t(tbs->content);
+  if (t.peek_tag() == der::kInteger) {
+    CK_TRY(t.next());
+  }
+  auto inner_alg = t.expect(der::kSequence, "signature");
+  if (!inner_alg || inner_alg->whole != alg->whole) return bad("inner and outer algorithms differ");
+  CK_TRY(t.expect(der::kSequence, "issuer"));
+  CK_ASSIGN(const auto this_update, t.next());
+  CK_ASSIGN(out.this_update, der::parse_time(this_update));
+  if (t.peek_tag() == der::kUtcTime || t.peek_tag() == der::kGeneralizedTime) {
+    CK_ASSIGN(const auto next_update, t.next());
+    CK_ASSIGN(out.next_update, der::parse_time(next_update));
+  }
+  if (t.peek_tag() == der::kSequence) {
+    CK_ASSIGN(const auto revoked, t.next());
+    der::Reader entries(revoked.content);
+    out.entries.reserve(revoked.content.size() / 40);
+    while (!entries.empty()) {
+      CK_ASSIGN(const auto entry, entries.expect(der::kSequence, "revoked certificate"));
+      der::Reader e(entry.content);
+      CK_ASSIGN(const auto serial, e.expect(der::kInteger, "serial"));
+      CK_ASSIGN(const auto when, e.next());
+      CrlEntryView view;
+      view.serial = serial.content;
+      while (view.serial.size() > 1 && view.serial[0] == '\0') view.serial.remove_prefix(1);
+      CK_ASSIGN(view.revoked_at, der::parse_time(when));
+      if (!e.empty()) {
+        CK_ASSIGN(const auto ext_seq, e.expect(der::kSequence, "entry extensions"));
+        der::Reader exts(ext_seq.content);
+        while (!exts.empty()) {
+          CK_ASSIGN(const auto ext, exts.expect(der::kSequence, "extension"));
+          der::Reader x(ext.content);
+          CK_ASSIGN(const auto oid, x.expect(der::kOid, "extension id"));
+          if (x.peek_tag() == der::kBoolean) CK_TRY(x.next());
+          CK_ASSIGN(const auto value, x.expect(der::kOctetString, "extension value"));
+          if (oid.content == kOidReasonCode) {
+            der::Reader v(value.content);
+            CK_ASSIGN(const auto code, v.expect(der::kEnumerated, "reason code"));
+            if (code.content.size() != 1) return bad("reason code");
+            view.reason = static_cast<std::uint8_t>(code.content[0]);
+          }
+        }
+      }
+      out.entries.push_back(view);
+    }
+  }
+  if (t.peek_tag() == der::kContext0) {
+    CK_ASSIGN(const auto wrapper, t.next());
+    der::Reader w(wrapper.content);
+    CK_ASSIGN(const auto ext_seq, w.expect(der::kSequence, "crlExtensions"));
+    der::Reader exts(ext_seq.content);
+    while (!exts.empty()) {
+      CK_ASSIGN(const auto ext, exts.expect(der::kSequence, "extension"));
+      der::Reader x(ext.content);
+      CK_ASSIGN(const auto oid, x.expect(der::kOid, "extension id"));
+      if (x.peek_tag() == der::kBoolean) CK_TRY(x.next());
+      CK_ASSIGN(const auto value, x.expect(der::kOctetString, "extension value"));
+      if (oid.content == kOidCrlNumber) {
+        der::Reader v(value.content);
+        CK_ASSIGN(const auto n, v.expect(der::kInteger, "CRL number"));
+        if (n.content.empty() || n.content.size() > 9) return bad("CRL number out of range");
+        std::uint64_t num = 0;
+        for (const char c : n.content) num = (num << 8) | static_cast<std::uint8_t>(c);
+        out.number = static_cast<std::int64_t>(num);
+      }
+    }
+  }
+  if (!t.empty()) return bad("trailing data in tbsCertList");
+
+  if (issuer_key != nullptr) {
+    ::ERR_clear_error();
+    EvpMdCtxPtr ctx(::EVP_MD_CTX_new());
+    const auto* sig_bytes = reinterpret_cast<const unsigned char*>(sig->content.data() + 1);
+    if (!ctx ||
+        ::EVP_DigestVerifyInit(ctx.get(), nullptr, signing_digest(*issuer_key), nullptr,
+                               issuer_key) != 1 ||
+        ::EVP_DigestVerify(ctx.get(), sig_bytes, sig->content.size() - 1,
+                           reinterpret_cast<const unsigned char*>(tbs->whole.data()),
+                           tbs->whole.size()) != 1) {
+      return fail(ossl_error("CRL signature does not verify with the CA key"));
+    }
+  }
+  return out;
+}
+
+}  // namespace ck::ca

@@ -1,0 +1,33 @@
+#pragma once
+// Internal to ca/: the pieces an Authority operation carries between steps.
+
+#include <filesystem>
+
+#include "ca/authority.h"
+#include "ca/cert_builder.h"
+#include "core/ossl.h"
+
+namespace ck::ca {
+
+struct Authority::UnlockedCa {
+  store::CaRecord record;
+  X509Ptr cert;
+  EvpPkeyPtr key;
+  CertFacts facts;
+};
+
+/// Everything checked and generated before the first change to the store, so
+/// bad input fails with the store untouched.
+struct Authority::Prepared {
+  EvpPkeyPtr key;         // the user's new key, or the CSR's public key
+  bool external = false;  // from a CSR: no PKCS#12, the user keeps the key
+  std::filesystem::path p12_path;
+  std::filesystem::path crt_path;
+  IssueOptions opts;
+};
+
+/// Renders one certificate row for output.
+CertView make_cert_view(const store::CertRecord& cert,
+                        const std::optional<store::RevocationRecord>& rev, Seconds now);
+
+}  // namespace ck::ca

@@ -1,0 +1,275 @@
+// Issuing a user's certificate: create and renew. The order of steps is the
+// crash-safety argument: every check and every key is made before the store
+// changes; the certificate is recorded (with its serial, in one transaction)
+// before any file is written; the bundle is written and re-checked before the
+// certificate is marked delivered and the password is shown.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <openssl/err.h>
+
+#include "ca/authority.h"
+#include "ca/cert_builder.h"
+#include "ca/detail/authority_state.h"
+#include "ca/profile.h"
+#include "ca/reason.h"
+#include "ca/serial.h"
+#include "core/fault.h"
+#include "core/file_io.h"
+#include "core/time_format.h"
+
+namespace ck::ca {
+namespace {
+
+constexpr int kSerialAttempts = 8;
+
+std::string redeliver_hint(const std::string& user) {
+  return "run `certkeeper user renew " + user +
+         "` to issue a new one (the undelivered certificate is then revoked at once)";
+}
+
+}  // namespace
+
+Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile,
+                                               const IssueOptions& opts) {
+  CK_TRY(validate_profile(profile));
+  if (opts.validity <= std::chrono::seconds(0)) {
+    return fail(Code::InvalidArgument, "--validity must be positive");
+  }
+  Prepared prep;
+  prep.opts = opts;
+  if (auto st = ensure_writable_dir(opts.out_dir); !st) {
+    return fail(std::move(st).error().context("--out"));
+  }
+  prep.p12_path = opts.out_dir / (profile.name + ".p12");
+  prep.crt_path = opts.out_dir / (profile.name + ".crt");
+  if (opts.password_file) {
+    struct stat sb {};
+    if (::lstat(opts.password_file->c_str(), &sb) == 0) {
+      return fail(Code::AlreadyExists, "--password-file '" + opts.password_file->string() +
+                                           "' exists already (it must be a new file)");
+    }
+    const auto parent = opts.password_file->has_parent_path() ? opts.password_file->parent_path()
+                                                              : std::filesystem::path(".");
+    if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+      return fail(Code::PermissionDenied, "--password-file '" + opts.password_file->string() +
+                                              "': cannot write into '" + parent.string() + "'");
+    }
+  }
+  if (opts.csr) {
+    CK_ASSIGN(auto csr, load_csr(*opts.csr));
+    EvpPkeyPtr pub(::X509_REQ_get_pubkey(csr.get()));
+    if (!pub || ::X509_REQ_verify(csr.get(), pub.get()) != 1) {
+      ::ERR_clear_error();
+      return fail(Code::InvalidArgument,
+                  "'" + opts.csr->string() + "': the CSR's signature does not verify");
+    }
+    CK_TRY(key_type_of(*pub).map_error([&](Error e) {
+      return std::move(e).context("'" + opts.csr->string() + "'");
+    }));
+    prep.key = std::move(pub);
+    prep.external = true;
+  } else {
+    CK_ASSIGN(prep.key, generate_key(opts.key_type));
+  }
+  return prep;
+}
+
+Result<X509Ptr> Authority::sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& prep,
+                                       const store::UserProfile& profile, Seconds now,
+                                       const std::string& ticket, std::string& serial_out) {
+  if (now >= ca.facts.not_after) {
+    return fail(Code::FailedPrecondition, "the CA certificate expired on " +
+                                              format_iso8601(ca.facts.not_after));
+  }
+  // Never beyond the CA's own notAfter: a chain is only as valid as its CA.
+  const Seconds not_after = std::min(now + prep.opts.validity, ca.facts.not_after);
+  for (int attempt = 0; attempt < kSerialAttempts; ++attempt) {
+    CK_ASSIGN(auto serial, random_serial(random_));
+    CK_ASSIGN(auto cert, make_client_cert(*ca.cert, *ca.key,
+                                          {&profile, prep.key.get(), serial, now - kBackdate,
+                                           not_after}));
+    CK_ASSIGN(auto der, cert_to_der(*cert));
+    store::CertRecord rec;
+    rec.serial = serial;
+    rec.user = profile.name;
+    if (auto kt = key_type_of(*prep.key)) {
+      rec.key_type = std::string(key_type_name(*kt));
+    }
+    rec.not_before = now - kBackdate;
+    rec.not_after = not_after;
+    rec.issued_at = now;
+    rec.der = std::move(der);
+    rec.status = store::CertStatus::Active;
+    rec.delivery = prep.external ? store::Delivery::External : store::Delivery::Pending;
+    rec.ticket = ticket;
+    CK_ASSIGN(const bool inserted, tx.insert_cert(rec));
+    if (inserted) {
+      serial_out = serial;
+      return cert;
+    }
+    // A 128-bit collision means a broken RNG more likely than chance; retry
+    // with a fresh serial, as the unique index guarantees we notice.
+  }
+  return fail(Code::Internal, "could not find an unused serial number (is the RNG broken?)");
+}
+
+Result<Issued> Authority::deliver(Prepared& prep, X509& cert, X509& ca_cert,
+                                  const std::string& user, const std::string& serial,
+                                  const std::string& ticket) {
+  Issued out;
+  out.user = user;
+  out.serial_hex = serial_hex(serial);
+  CK_ASSIGN(const auto facts, cert_facts(cert));
+  out.not_before = facts.not_before;
+  out.not_after = facts.not_after;
+  out.crt = prep.crt_path;
+  out.ticket = ticket;
+  out.p12_mode = prep.external ? "" : std::string(p12_mode_name(prep.opts.p12));
+
+  auto undelivered = [&](Error e) {
+    return fail(std::move(e).context("certificate " + out.serial_hex + " for '" + user +
+                                     "' is recorded but was not delivered; " +
+                                     redeliver_hint(user)));
+  };
+  CK_ASSIGN(const auto pem, cert_to_pem(cert));
+  if (!prep.external) {
+    CK_ASSIGN(auto password, generate_password(random_));
+    auto p12 = make_pkcs12(*prep.key, cert, ca_cert, password, prep.opts.p12, user);
+    if (!p12) return undelivered(p12.error());
+    if (auto st = check_pkcs12(*p12, password, cert); !st) return undelivered(st.error());
+    if (auto st = write_file_atomic(prep.p12_path, *p12, 0600); !st) {
+      return undelivered(st.error());
+    }
+    CK_FAULT_POINT("deliver.after_p12");
+    out.p12 = prep.p12_path;
+    if (prep.opts.password_file) {
+      if (auto st = write_new_file(*prep.opts.password_file, password.reveal() + "\n", 0600); !st) {
+        return undelivered(st.error());
+      }
+      out.password_file = prep.opts.password_file;
+    } else {
+      out.password = std::move(password);
+    }
+  }
+  if (auto st = write_file_atomic(prep.crt_path, pem, 0644); !st) return undelivered(st.error());
+  CK_FAULT_POINT("deliver.before_mark");
+
+  CK_ASSIGN(auto tx, store_.write());
+  if (!prep.external) {
+    CK_TRY(tx->set_delivery(serial, store::Delivery::Delivered));
+  }
+  CK_TRY(audit(*tx, "cert.deliver", user,
+               "serial " + out.serial_hex +
+                   (prep.external ? " (signed CSR)" : ", PKCS#12 " + out.p12_mode),
+               clock_.now_seconds()));
+  CK_TRY(tx->commit());
+  return out;
+}
+
+Result<Issued> Authority::create_user(const CreateRequest& req) {
+  {
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_ASSIGN(const auto existing, rtx->find_user(req.profile.name));
+    if (existing) {
+      return fail(Code::AlreadyExists, "user '" + req.profile.name +
+                                           "' exists already (use `certkeeper user renew " +
+                                           req.profile.name + "`)");
+    }
+  }
+  CK_ASSIGN(auto prep, prepare(req.profile, req.issue));
+  UnlockedCa ca;
+  {
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_ASSIGN(ca, unlock(*rtx));
+  }
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(tx->insert_user(req.profile, now));
+  std::string serial;
+  CK_ASSIGN(auto cert, sign_unique(*tx, ca, prep, req.profile, now, req.issue.ticket, serial));
+  CK_TRY(audit(*tx, "user.create", req.profile.name,
+               "serial " + serial_hex(serial) + (req.issue.ticket.empty() ? "" : ", ticket " + req.issue.ticket),
+               now));
+  CK_FAULT_POINT("create.before_commit");
+  CK_TRY(tx->commit());
+  CK_FAULT_POINT("create.after_commit");
+  return deliver(prep, *cert, *ca.cert, req.profile.name, serial, req.issue.ticket);
+}
+
+Result<Issued> Authority::renew_user(const RenewRequest& req) {
+  store::UserProfile profile;
+  std::string ticket = req.issue.ticket;
+  {
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_ASSIGN(const auto user, rtx->find_user(req.user));
+    if (!user) {
+      return fail(Code::NotFound, "unknown user '" + req.user + "'");
+    }
+    profile = user->profile;
+    CK_ASSIGN(const auto current, rtx->current_cert(req.user));
+    if (!req.ticket_given && current) {
+      ticket = current->ticket;
+    }
+  }
+  for (const auto& set : req.sets) {
+    CK_TRY(apply_set(profile, set));
+  }
+  CK_ASSIGN(auto prep, prepare(profile, req.issue));
+  UnlockedCa ca;
+  {
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_ASSIGN(ca, unlock(*rtx));
+  }
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.write());
+  // Read the current certificate again under the write lock: another
+  // operator may have renewed in between.
+  CK_ASSIGN(const auto current, tx->current_cert(req.user));
+  CK_TRY(tx->update_user(profile));
+  std::string serial;
+  CK_ASSIGN(auto cert, sign_unique(*tx, ca, prep, profile, now, ticket, serial));
+  std::optional<std::string> superseded_hex;
+  std::string revocation = "none";
+  if (current) {
+    superseded_hex = serial_hex(current->serial);
+    CK_TRY(tx->set_cert_status(current->serial, store::CertStatus::Superseded, serial));
+    if (current->not_after > now) {
+      store::RevocationRecord rev;
+      rev.serial = current->serial;
+      rev.reason = static_cast<int>(Reason::Superseded);
+      rev.requested_at = now;
+      rev.ticket = ticket;
+      rev.replacement = serial;
+      if (current->delivery == store::Delivery::Pending) {
+        // Nobody ever received that certificate: nothing to wait for.
+        rev.state = store::RevocationState::Released;
+        rev.released_at = now;
+        rev.cause = store::ReleaseCause::Undelivered;
+        revocation = "released";
+      } else {
+        rev.state = store::RevocationState::Held;
+        revocation = "held";
+      }
+      CK_TRY(tx->insert_revocation(rev));
+    }
+  }
+  CK_TRY(audit(*tx, "user.renew", req.user,
+               "serial " + serial_hex(serial) +
+                   (superseded_hex ? ", supersedes " + *superseded_hex + " (" + revocation + ")"
+                                   : std::string()) +
+                   (ticket.empty() ? "" : ", ticket " + ticket),
+               now));
+  CK_FAULT_POINT("renew.before_commit");
+  CK_TRY(tx->commit());
+  CK_FAULT_POINT("renew.after_commit");
+  CK_ASSIGN(auto issued, deliver(prep, *cert, *ca.cert, req.user, serial, ticket));
+  issued.superseded_hex = superseded_hex;
+  issued.superseded_revocation = revocation;
+  return issued;
+}
+
+}  // namespace ck::ca

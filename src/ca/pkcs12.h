@@ -1,0 +1,38 @@
+#pragma once
+// PKCS#12 bundles for users and the one-time passwords that open them.
+
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/ossl.h"
+#include "core/pem.h"
+#include "core/random.h"
+
+namespace ck::ca {
+
+enum class P12Mode {
+  Modern,  // PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC, SHA-256 MAC with a 16-byte salt
+  Compat,  // PBE-SHA1-3DES, SHA-1 MAC: for old keychains and appliances; no legacy provider needed
+};
+
+[[nodiscard]] Result<P12Mode> parse_p12_mode(std::string_view name);
+[[nodiscard]] std::string_view p12_mode_name(P12Mode mode);
+
+/// PBKDF2 iterations for the key bag, certificate bags and MAC.
+inline constexpr int kPkcs12Iterations = 10000;
+
+/// A password of 24 characters from a 57-symbol alphabet without look-alikes
+/// (0/O, 1/l/I): 139 bits from the CSPRNG, easy to read out over the phone.
+[[nodiscard]] Result<Secret> generate_password(RandomSource& random);
+
+/// Builds the bundle: the user's key and certificate, plus the CA certificate.
+[[nodiscard]] Result<std::string> make_pkcs12(EVP_PKEY& key, X509& cert, X509& ca_cert,
+                                              const Secret& password, P12Mode mode,
+                                              const std::string& friendly_name);
+
+/// Re-opens a bundle with its password and checks it holds `cert` and the
+/// private key that matches it: a bundle is never handed out unchecked.
+[[nodiscard]] Status check_pkcs12(std::string_view der, const Secret& password, const X509& cert);
+
+}  // namespace ck::ca

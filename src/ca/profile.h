@@ -1,0 +1,26 @@
+#pragma once
+// A user's profile: validation, `--set FIELD=VALUE`, and the subject name.
+
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/ossl.h"
+#include "store/types.h"
+
+namespace ck::ca {
+
+using store::UserProfile;
+
+/// Checks every field; the error names the field and the offending value.
+[[nodiscard]] Status validate_profile(const UserProfile& profile);
+
+/// Applies one "field=value" (field: cn, email, org, ou, locality, state,
+/// country, phone) to `profile`.
+[[nodiscard]] Status apply_set(UserProfile& profile, std::string_view assignment);
+
+/// The subject DN: C, ST, L, O, OU, CN (empty fields left out). The e-mail
+/// goes into subjectAltName, as RFC 5280 §4.1.2.6 recommends.
+[[nodiscard]] Result<X509NamePtr> subject_name(const UserProfile& profile);
+
+}  // namespace ck::ca

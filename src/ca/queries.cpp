@@ -1,0 +1,127 @@
+// Read-only views: users, certificates, what is expiring.
+
+#include "ca/authority.h"
+#include "ca/detail/authority_state.h"
+#include "ca/reason.h"
+#include "ca/serial.h"
+#include "core/time_format.h"
+
+namespace ck::ca {
+
+CertView make_cert_view(const store::CertRecord& c,
+                        const std::optional<store::RevocationRecord>& rev, Seconds now) {
+  CertView v;
+  v.user = c.user;
+  v.serial_hex = serial_hex(c.serial);
+  v.not_before = c.not_before;
+  v.not_after = c.not_after;
+  v.delivery = store::to_string(c.delivery);
+  v.ticket = c.ticket;
+  if (c.superseded_by) v.superseded_by_hex = serial_hex(*c.superseded_by);
+  if (rev) {
+    v.revocation = store::to_string(rev->state);
+    v.reason = std::string(reason_name(rev->reason));
+  }
+  const bool expired = c.not_after <= now;
+  if (rev && rev->state == store::RevocationState::Released) {
+    v.status = "revoked";
+  } else if (expired) {
+    v.status = "expired";
+  } else if (rev && rev->state == store::RevocationState::Held) {
+    v.status = "held";
+  } else if (c.status == store::CertStatus::Superseded) {
+    v.status = "superseded";
+  } else if (c.delivery == store::Delivery::Pending) {
+    v.status = "pending";
+  } else {
+    v.status = "active";
+  }
+  return v;
+}
+
+Result<std::vector<UserView>> Authority::list_users() {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.read());
+  CK_ASSIGN(const auto users, tx->list_users());
+  std::vector<UserView> out;
+  out.reserve(users.size());
+  for (const auto& u : users) {
+    UserView v;
+    v.profile = u.profile;
+    v.created_at = u.created_at;
+    CK_ASSIGN(const auto current, tx->current_cert(u.profile.name));
+    if (current) {
+      v.current = make_cert_view(*current, std::nullopt, now);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<UserView> Authority::show_user(const std::string& user) {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.read());
+  CK_ASSIGN(const auto found, tx->find_user(user));
+  if (!found) {
+    return fail(Code::NotFound, "unknown user '" + user + "'");
+  }
+  UserView v;
+  v.profile = found->profile;
+  v.created_at = found->created_at;
+  CK_ASSIGN(const auto certs, tx->certs_of_user(user));
+  for (const auto& c : certs) {
+    CK_ASSIGN(const auto rev, tx->find_revocation(c.serial));
+    auto view = make_cert_view(c, rev, now);
+    if (c.status == store::CertStatus::Active) {
+      v.current = view;
+      if (c.delivery == store::Delivery::Pending) {
+        v.notes.push_back("certificate " + view.serial_hex + " was issued at " +
+                          format_iso8601(c.issued_at) +
+                          " but its bundle was never delivered (the run was interrupted); run "
+                          "`certkeeper user renew " + user +
+                          "` to issue a new one (the undelivered certificate is then revoked at "
+                          "once)");
+      } else if (c.not_after <= now) {
+        v.notes.push_back("the current certificate expired at " + format_iso8601(c.not_after) +
+                          "; run `certkeeper user renew " + user + "`");
+      }
+    }
+    if (rev && rev->state == store::RevocationState::Held && c.not_after > now) {
+      v.notes.push_back("the revocation of superseded certificate " + view.serial_hex +
+                        " is held until " + user + " has applied the new one (`certkeeper user "
+                        "confirm " + user + "`)");
+    }
+    v.certificates.push_back(std::move(view));
+  }
+  if (!v.current) {
+    v.notes.push_back("no active certificate");
+  }
+  CK_ASSIGN(v.history, tx->audit_of(user));
+  return v;
+}
+
+Result<std::vector<CertView>> Authority::list_certs(store::CertFilter filter) {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.read());
+  CK_ASSIGN(const auto rows, tx->list_certs(filter, now));
+  std::vector<CertView> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    out.push_back(make_cert_view(r.cert, r.revocation, now));
+  }
+  return out;
+}
+
+Result<std::vector<CertView>> Authority::expiring(std::chrono::seconds within) {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.read());
+  CK_ASSIGN(const auto certs, tx->expiring_before(now + within));
+  std::vector<CertView> out;
+  out.reserve(certs.size());
+  for (const auto& c : certs) {
+    out.push_back(make_cert_view(c, std::nullopt, now));
+  }
+  return out;
+}
+
+}  // namespace ck::ca

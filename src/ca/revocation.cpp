@@ -1,0 +1,89 @@
+// Revocation for cause (at once) and the release of held revocations.
+
+#include "ca/authority.h"
+#include "ca/detail/authority_state.h"
+#include "ca/reason.h"
+#include "ca/serial.h"
+#include "core/fault.h"
+
+namespace ck::ca {
+
+Result<Revoked> Authority::revoke(const RevokeRequest& req) {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.write());
+  CK_ASSIGN(const auto user, tx->find_user(req.user));
+  if (!user) {
+    return fail(Code::NotFound, "unknown user '" + req.user + "'");
+  }
+  std::optional<store::CertRecord> cert;
+  if (req.serial) {
+    CK_ASSIGN(cert, tx->find_cert(*req.serial));
+    if (!cert || cert->user != req.user) {
+      return fail(Code::NotFound, "user '" + req.user + "' has no certificate with serial " +
+                                      serial_hex(*req.serial));
+    }
+  } else {
+    CK_ASSIGN(cert, tx->current_cert(req.user));
+    if (!cert) {
+      return fail(Code::FailedPrecondition,
+                  "user '" + req.user + "' has no active certificate (name one with --serial)");
+    }
+  }
+  Revoked out{req.user, serial_hex(cert->serial), std::string(reason_name(req.reason)), now, false};
+  CK_ASSIGN(const auto existing, tx->find_revocation(cert->serial));
+  if (existing && existing->state == store::RevocationState::Released) {
+    return fail(Code::AlreadyExists, "certificate " + out.serial_hex + " of '" + req.user +
+                                         "' is revoked already");
+  }
+  store::RevocationRecord rev;
+  rev.serial = cert->serial;
+  rev.reason = req.reason;
+  rev.state = store::RevocationState::Released;
+  rev.requested_at = now;
+  rev.released_at = now;
+  rev.cause = store::ReleaseCause::Immediate;
+  rev.ticket = req.ticket.empty() && existing ? existing->ticket : req.ticket;
+  if (existing) {
+    // A held (or dropped) superseded certificate revoked for cause: the cause
+    // wins and it goes out at once.
+    out.was_held = existing->state == store::RevocationState::Held;
+    CK_TRY(tx->release_revocation(rev));
+  } else {
+    CK_TRY(tx->insert_revocation(rev));
+  }
+  CK_TRY(tx->set_cert_status(cert->serial, store::CertStatus::Revoked, cert->superseded_by));
+  CK_TRY(audit(*tx, "user.revoke", req.user,
+               "serial " + out.serial_hex + ", reason " + out.reason +
+                   (rev.ticket.empty() ? "" : ", ticket " + rev.ticket),
+               now));
+  CK_FAULT_POINT("revoke.before_commit");
+  CK_TRY(tx->commit());
+  return out;
+}
+
+Result<Confirmed> Authority::confirm(const std::string& user) {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.write());
+  CK_ASSIGN(const auto found, tx->find_user(user));
+  if (!found) {
+    return fail(Code::NotFound, "unknown user '" + user + "'");
+  }
+  CK_ASSIGN(const auto current, tx->current_cert(user));
+  if (current && current->delivery == store::Delivery::Pending) {
+    return fail(Code::FailedPrecondition,
+                "the newest certificate of '" + user + "' (" + serial_hex(current->serial) +
+                    ") was never delivered; run `certkeeper user renew " + user + "` first");
+  }
+  CK_ASSIGN(const auto released, tx->release_held(user, now, store::ReleaseCause::Confirmed));
+  Confirmed out{user, {}};
+  for (const auto& s : released) {
+    out.released_hex.push_back(serial_hex(s));
+  }
+  std::string detail = "released";
+  for (const auto& h : out.released_hex) detail += " " + h;
+  CK_TRY(audit(*tx, "user.confirm", user, released.empty() ? "nothing held" : detail, now));
+  CK_TRY(tx->commit());
+  return out;
+}
+
+}  // namespace ck::ca

@@ -1,0 +1,79 @@
+#include "cli/app.h"
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/duration.h"
+
+namespace ck::cli {
+
+CLI::Validator duration_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        auto d = parse_duration(value);
+        return d ? std::string() : d.error().message;
+      },
+      "DURATION", "duration");
+}
+
+int run(int argc, char** argv) {
+  SystemClock clock;
+  Runtime rt(clock);
+  CLI::App app{
+      "certkeeper: TLS certificate renewal for operations teams.\n"
+      "Runs a private CA for people's client certificates (create, renew, revoke, PKCS#12,\n"
+      "CRL with held revocations) with its state in one SQLite database under a home folder.",
+      "certkeeper"};
+  app.set_version_flag("--version", std::string("certkeeper ") + CK_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.option_defaults()->always_capture_default();
+  app.add_option("--home", rt.global.home,
+                 "Home folder (default: $CERTKEEPER_HOME, else $XDG_DATA_HOME/certkeeper, else "
+                 "~/.local/share/certkeeper)")
+      ->type_name("DIR");
+  app.add_option("--store", rt.global.store_url,
+                 "Store URL (default: sqlite:HOME/certkeeper.db)")
+      ->type_name("URL");
+  app.add_option("--config", rt.global.config, "Config file (default: HOME/certkeeper.toml)")
+      ->type_name("FILE");
+  app.add_flag("--json", rt.global.json, "Machine-readable output on stdout");
+  app.footer(
+      "Exit codes: 0 success, 1 error, 2 usage error, 3 a check found problems.\n"
+      "Durations: 90d, 14d, 36h, 30m, 10y (a plain number is days).\n"
+      "The CA key passphrase comes from $CERTKEEPER_CA_PASSPHRASE or [ca] passphrase_file.\n"
+      "Run `certkeeper COMMAND --help` for the options of a command.");
+
+  add_ca_commands(app, rt);
+  add_user_commands(app, rt);
+  add_cert_commands(app, rt);
+  add_expiring_command(app, rt);
+  add_crl_commands(app, rt);
+  add_fingerprint_command(app, rt);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "certkeeper: error: " << e.what() << "\n"
+              << "Run `certkeeper --help` (or `certkeeper COMMAND --help`) for usage.\n";
+    return kExitUsage;
+  }
+  if (!rt.action) {
+    std::cerr << app.help();
+    return kExitUsage;
+  }
+  try {
+    return rt.action();
+  } catch (const std::exception& e) {
+    // Only third-party code throws; report it like any other error.
+    return rt.error(Error{Code::Internal, e.what(), {}});
+  }
+}
+
+}  // namespace ck::cli

@@ -1,0 +1,101 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/render.h"
+#include "core/duration.h"
+#include "core/keygen.h"
+
+namespace ck::cli {
+namespace {
+
+struct InitOptions {
+  std::string name;
+  std::string key_type = "ec-p256";
+  std::string validity = "10y";
+  std::string crl_validity = "7d";
+};
+
+int run_init(Runtime& rt, const InitOptions& o) {
+  ca::InitRequest req;
+  req.name = o.name;
+  auto kt = parse_key_type(o.key_type);
+  auto validity = parse_duration(o.validity);
+  auto crl_validity = parse_duration(o.crl_validity);
+  if (!kt) return rt.error(kt.error());
+  if (!validity) return rt.error(std::move(validity).error().context("--validity"));
+  if (!crl_validity) return rt.error(std::move(crl_validity).error().context("--crl-validity"));
+  req.key_type = *kt;
+  req.validity = *validity;
+  req.crl_validity = *crl_validity;
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto info = (*auth)->init(req);
+  if (!info) return rt.error(info.error());
+  for (const auto& w : info->warnings) rt.warn(w);
+  if (rt.json()) {
+    rt.print_json(to_json(*info));
+  } else {
+    std::cout << "created CA '" << info->name << "' (" << info->key_type << ", valid until "
+              << iso(info->not_after) << ")\n"
+              << "  sha256: " << info->sha256 << "\n"
+              << "  home:   " << rt.home().string() << "\n";
+  }
+  return kExitOk;
+}
+
+int run_show(Runtime& rt, bool pem) {
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto info = (*auth)->info();
+  if (!info) return rt.error(info.error());
+  if (pem) {
+    std::cout << info->cert_pem;
+  } else if (rt.json()) {
+    auto j = to_json(*info);
+    j["pem"] = info->cert_pem;
+    rt.print_json(j);
+  } else {
+    std::cout << "name:          " << info->name << "\n"
+              << "subject:       " << info->subject << "\n"
+              << "key type:      " << info->key_type
+              << (info->key_encrypted ? " (encrypted at rest)" : " (NOT encrypted)") << "\n"
+              << "serial:        " << info->serial_hex << "\n"
+              << "valid:         " << iso(info->not_before) << " .. " << iso(info->not_after) << "\n"
+              << "sha256:        " << info->sha256 << "\n"
+              << "CRL validity:  " << format_duration(info->crl_validity) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_ca_commands(CLI::App& app, Runtime& rt) {
+  auto* ca = app.add_subcommand("ca", "The private CA: create it, show it");
+  ca->require_subcommand(1);
+
+  auto init_opts = std::make_shared<InitOptions>();
+  auto* init = ca->add_subcommand("init", "Create the CA (key and self-signed certificate) in the home folder");
+  init->add_option("--name", init_opts->name, "CA name, used as its common name")->required();
+  init->add_option("--key-type", init_opts->key_type,
+                   "CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519")
+      ->capture_default_str();
+  init->add_option("--validity", init_opts->validity, "Lifetime of the CA certificate")
+      ->check(duration_validator())
+      ->capture_default_str();
+  init->add_option("--crl-validity", init_opts->crl_validity,
+                   "Time from a CRL's thisUpdate to its nextUpdate")
+      ->check(duration_validator())
+      ->capture_default_str();
+  init->footer(
+      "The CA key is stored PKCS#8-encrypted (AES-256) when $CERTKEEPER_CA_PASSPHRASE or\n"
+      "[ca] passphrase_file in certkeeper.toml gives a passphrase; otherwise unencrypted in the\n"
+      "0600 database, with a warning.");
+  on_run(init, rt, [init_opts](Runtime& r) { return run_init(r, *init_opts); });
+
+  auto pem = std::make_shared<bool>(false);
+  auto* show = ca->add_subcommand("show", "Show the CA certificate's details");
+  show->add_flag("--pem", *pem, "Print the CA certificate as PEM instead");
+  on_run(show, rt, [pem](Runtime& r) { return run_show(r, *pem); });
+}
+
+}  // namespace ck::cli

@@ -1,0 +1,306 @@
+#include <iostream>
+
+#include "ca/reason.h"
+#include "ca/serial.h"
+#include "cli/commands.h"
+#include "cli/render.h"
+#include "core/duration.h"
+
+namespace ck::cli {
+namespace {
+
+struct IssueFlags {
+  std::string validity = "365d";
+  std::string out;
+  std::string ticket;
+  std::string password_file;
+  std::string csr;
+  std::string p12 = "modern";
+  std::string key_type = "ec-p256";
+};
+
+void add_issue_flags(CLI::App* cmd, IssueFlags& f) {
+  cmd->add_option("--validity", f.validity, "Lifetime (never beyond the CA's own notAfter)")
+      ->check(duration_validator())
+      ->capture_default_str();
+  cmd->add_option("--out", f.out, "Folder for USER.p12 (0600) and USER.crt (default: HOME/bundles)")
+      ->type_name("DIR");
+  cmd->add_option("--ticket", f.ticket, "Ticket id recorded with the certificate (e.g. T1234)");
+  cmd->add_option("--password-file", f.password_file,
+                  "Write the PKCS#12 password to this new 0600 file instead of printing it")
+      ->type_name("FILE");
+  cmd->add_option("--csr", f.csr, "Sign the user's own CSR instead of making a key (no PKCS#12)")
+      ->type_name("FILE");
+  cmd->add_option("--p12", f.p12,
+                  "modern: AES-256/PBKDF2 + SHA-256 MAC; compat: 3DES + SHA-1 MAC for old devices")
+      ->check(CLI::IsMember({"modern", "compat"}))
+      ->capture_default_str();
+  cmd->add_option("--key-type", f.key_type,
+                  "User key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519")
+      ->capture_default_str();
+}
+
+Result<ca::IssueOptions> issue_options(const Runtime& rt, const IssueFlags& f) {
+  ca::IssueOptions o;
+  CK_ASSIGN(o.validity, parse_duration(f.validity).map_error([](Error e) {
+    return std::move(e).context("--validity");
+  }));
+  o.out_dir = f.out.empty() ? rt.home() / "bundles" : std::filesystem::path(f.out);
+  o.ticket = f.ticket;
+  if (!f.password_file.empty()) o.password_file = f.password_file;
+  if (!f.csr.empty()) o.csr = f.csr;
+  CK_ASSIGN(o.p12, ca::parse_p12_mode(f.p12));
+  CK_ASSIGN(o.key_type, parse_key_type(f.key_type));
+  return o;
+}
+
+int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
+  if (rt.json()) {
+    rt.print_json(to_json(v, true));
+    return kExitOk;
+  }
+  std::cout << verb << " certificate " << v.serial_hex << " for " << v.user << " (valid until "
+            << iso(v.not_after) << ")\n";
+  if (v.superseded_hex) {
+    std::cout << "  supersedes:  " << *v.superseded_hex << " (revocation "
+              << (v.superseded_revocation == "held"
+                      ? "held until `certkeeper user confirm " + v.user + "`"
+                      : v.superseded_revocation == "released" ? "released at once: never delivered"
+                                                              : "not needed: expired")
+              << ")\n";
+  }
+  if (v.p12) std::cout << "  bundle:      " << v.p12->string() << " (PKCS#12, " << v.p12_mode << ")\n";
+  std::cout << "  certificate: " << v.crt.string() << "\n";
+  if (!v.ticket.empty()) std::cout << "  ticket:      " << v.ticket << "\n";
+  if (v.password_file) std::cout << "  password in: " << v.password_file->string() << "\n";
+  if (v.password) {
+    std::cout << "  password:    " << v.password->reveal()
+              << "\n  (shown once and not stored: hand it over by another channel than the bundle)\n";
+  }
+  return kExitOk;
+}
+
+struct CreateFlags {
+  store::UserProfile profile;
+  IssueFlags issue;
+};
+
+int run_create(Runtime& rt, const CreateFlags& f) {
+  auto opts = issue_options(rt, f.issue);
+  if (!opts) return rt.error(opts.error());
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto issued = (*auth)->create_user({f.profile, std::move(*opts)});
+  if (!issued) return rt.error(issued.error());
+  return print_issued(rt, *issued, "issued");
+}
+
+struct RenewFlags {
+  std::string user;
+  std::vector<std::string> sets;
+  IssueFlags issue;
+};
+
+int run_renew(Runtime& rt, const RenewFlags& f, bool ticket_given) {
+  auto opts = issue_options(rt, f.issue);
+  if (!opts) return rt.error(opts.error());
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto issued = (*auth)->renew_user({f.user, f.sets, std::move(*opts), ticket_given});
+  if (!issued) return rt.error(issued.error());
+  return print_issued(rt, *issued, "renewed:");
+}
+
+struct RevokeFlags {
+  std::string user;
+  std::string reason = "unspecified";
+  std::string serial;
+  std::string ticket;
+};
+
+int run_revoke(Runtime& rt, const RevokeFlags& f) {
+  ca::RevokeRequest req;
+  req.user = f.user;
+  req.ticket = f.ticket;
+  auto reason = ca::parse_reason(f.reason);
+  if (!reason) return rt.error(reason.error());
+  req.reason = static_cast<int>(*reason);
+  if (!f.serial.empty()) {
+    auto serial = ca::parse_serial_hex(f.serial);
+    if (!serial) return rt.error(serial.error());
+    req.serial = *serial;
+  }
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto done = (*auth)->revoke(req);
+  if (!done) return rt.error(done.error());
+  if (rt.json()) {
+    rt.print_json({{"user", done->user},
+                   {"serial", done->serial_hex},
+                   {"reason", done->reason},
+                   {"revoked_at", iso(done->at)},
+                   {"was_held", done->was_held}});
+  } else {
+    std::cout << "revoked certificate " << done->serial_hex << " of " << done->user << " ("
+              << done->reason << "); it is in the next `certkeeper crl build`\n";
+  }
+  return kExitOk;
+}
+
+int run_confirm(Runtime& rt, const std::string& user) {
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto done = (*auth)->confirm(user);
+  if (!done) return rt.error(done.error());
+  if (rt.json()) {
+    rt.print_json({{"user", done->user}, {"released", done->released_hex}});
+  } else if (done->released_hex.empty()) {
+    std::cout << user << " confirmed; no held revocation to release\n";
+  } else {
+    for (const auto& s : done->released_hex) {
+      std::cout << "released the held revocation of " << s << " (" << user
+                << "); it is in the next `certkeeper crl build`\n";
+    }
+  }
+  return kExitOk;
+}
+
+int run_list(Runtime& rt) {
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto users = (*auth)->list_users();
+  if (!users) return rt.error(users.error());
+  if (rt.json()) {
+    auto arr = nlohmann::json::array();
+    for (const auto& u : *users) {
+      auto j = to_json(u.profile);
+      j["current"] = u.current ? to_json(*u.current) : nlohmann::json(nullptr);
+      arr.push_back(std::move(j));
+    }
+    rt.print_json(arr);
+    return kExitOk;
+  }
+  for (const auto& u : *users) {
+    std::cout << u.profile.name << "\t" << u.profile.cn << " <" << u.profile.email << ">\t";
+    if (u.current) {
+      std::cout << u.current->serial_hex << " " << u.current->status << " until "
+                << iso(u.current->not_after);
+    } else {
+      std::cout << "no active certificate";
+    }
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int run_show(Runtime& rt, const std::string& user) {
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  auto v = (*auth)->show_user(user);
+  if (!v) return rt.error(v.error());
+  if (rt.json()) {
+    auto j = to_json(v->profile);
+    j["created_at"] = iso(v->created_at);
+    j["current"] = v->current ? to_json(*v->current) : nlohmann::json(nullptr);
+    j["certificates"] = nlohmann::json::array();
+    for (const auto& c : v->certificates) j["certificates"].push_back(to_json(c));
+    j["notes"] = v->notes;
+    j["history"] = nlohmann::json::array();
+    for (const auto& h : v->history) {
+      j["history"].push_back(
+          {{"at", iso(h.at)}, {"actor", h.actor}, {"action", h.action}, {"detail", h.detail}});
+    }
+    rt.print_json(j);
+    return kExitOk;
+  }
+  const auto& p = v->profile;
+  std::cout << "user:     " << p.name << "\n"
+            << "cn:       " << p.cn << "\n"
+            << "email:    " << p.email << "\n";
+  if (!p.org.empty()) std::cout << "org:      " << p.org << "\n";
+  if (!p.ou.empty()) std::cout << "ou:       " << p.ou << "\n";
+  if (!p.locality.empty()) std::cout << "locality: " << p.locality << "\n";
+  if (!p.state.empty()) std::cout << "state:    " << p.state << "\n";
+  if (!p.country.empty()) std::cout << "country:  " << p.country << "\n";
+  if (!p.phone.empty()) std::cout << "phone:    " << p.phone << "\n";
+  std::cout << "certificates:\n";
+  for (const auto& c : v->certificates) std::cout << "  " << cert_line(c) << "\n";
+  for (const auto& n : v->notes) std::cout << "note: " << n << "\n";
+  std::cout << "history:\n";
+  for (const auto& h : v->history) {
+    std::cout << "  " << iso(h.at) << "  " << h.action << "  " << h.detail << "  (" << h.actor << ")\n";
+  }
+  return kExitOk;
+}
+
+void add_profile_flags(CLI::App* cmd, store::UserProfile& p) {
+  cmd->add_option("USER", p.name, "User id (letters, digits, . _ - @)")->required();
+  cmd->add_option("--cn", p.cn, "Common name, e.g. the person's full name")->required();
+  cmd->add_option("--email", p.email, "E-mail address (goes into subjectAltName)")->required();
+  cmd->add_option("--org", p.org, "Organization (O)");
+  cmd->add_option("--ou", p.ou, "Organizational unit (OU)");
+  cmd->add_option("--locality", p.locality, "Locality (L)");
+  cmd->add_option("--state", p.state, "State or province (ST)");
+  cmd->add_option("--country", p.country, "Two-letter country code (C)");
+  cmd->add_option("--phone", p.phone, "Phone number for password delivery (not in the certificate)");
+}
+
+}  // namespace
+
+void add_user_commands(CLI::App& app, Runtime& rt) {
+  auto* user = app.add_subcommand("user", "Users' client certificates");
+  user->require_subcommand(1);
+
+  auto create_flags = std::make_shared<CreateFlags>();
+  auto* create = user->add_subcommand(
+      "create", "Create a user and issue their first certificate with a PKCS#12 bundle");
+  add_profile_flags(create, create_flags->profile);
+  add_issue_flags(create, create_flags->issue);
+  create->footer(
+      "Writes DIR/USER.p12 (0600) and DIR/USER.crt. The random PKCS#12 password is printed\n"
+      "once (\"password\" in --json) unless --password-file is given; it is never stored.");
+  on_run(create, rt, [create_flags](Runtime& r) { return run_create(r, *create_flags); });
+
+  auto renew_flags = std::make_shared<RenewFlags>();
+  auto* renew = user->add_subcommand(
+      "renew", "Issue a new certificate; the old one's revocation is held until the user confirms");
+  renew->add_option("USER", renew_flags->user, "User id")->required();
+  renew->add_option("--set", renew_flags->sets,
+                    "FIELD=VALUE to change (cn, email, org, ou, locality, state, country, phone); "
+                    "everything else is copied from the current certificate")
+      ->type_name("FIELD=VALUE");
+  add_issue_flags(renew, renew_flags->issue);
+  on_run(renew, rt, [renew_flags, renew](Runtime& r) {
+    return run_renew(r, *renew_flags, renew->count("--ticket") > 0);
+  });
+
+  auto revoke_flags = std::make_shared<RevokeFlags>();
+  auto* revoke = user->add_subcommand(
+      "revoke", "Revoke a user's certificate for cause; it is in the very next CRL");
+  revoke->add_option("USER", revoke_flags->user, "User id")->required();
+  revoke->add_option("--reason", revoke_flags->reason,
+                     "unspecified, keyCompromise, affiliationChanged, superseded, "
+                     "cessationOfOperation, certificateHold or privilegeWithdrawn")
+      ->capture_default_str();
+  revoke->add_option("--serial", revoke_flags->serial,
+                     "Serial (hex) of the certificate to revoke (default: the current one)")
+      ->type_name("HEX");
+  revoke->add_option("--ticket", revoke_flags->ticket, "Ticket id recorded with the revocation");
+  on_run(revoke, rt, [revoke_flags](Runtime& r) { return run_revoke(r, *revoke_flags); });
+
+  auto confirm_user = std::make_shared<std::string>();
+  auto* confirm = user->add_subcommand(
+      "confirm", "The user has installed their newest certificate: release held revocations");
+  confirm->add_option("USER", *confirm_user, "User id")->required();
+  on_run(confirm, rt, [confirm_user](Runtime& r) { return run_confirm(r, *confirm_user); });
+
+  auto* list = user->add_subcommand("list", "List users and their current certificate");
+  on_run(list, rt, [](Runtime& r) { return run_list(r); });
+
+  auto show_user = std::make_shared<std::string>();
+  auto* show = user->add_subcommand("show", "A user's profile, certificates, notes and history");
+  show->add_option("USER", *show_user, "User id")->required();
+  on_run(show, rt, [show_user](Runtime& r) { return run_show(r, *show_user); });
+}
+
+}  // namespace ck::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Each cmd_*.cpp adds its subcommands. A command parses into a plain options
+// struct, calls one Authority operation, and prints text or --json.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/runtime.h"
+
+namespace ck::cli {
+
+void add_ca_commands(CLI::App& app, Runtime& rt);
+void add_user_commands(CLI::App& app, Runtime& rt);
+void add_cert_commands(CLI::App& app, Runtime& rt);
+void add_crl_commands(CLI::App& app, Runtime& rt);
+void add_expiring_command(CLI::App& app, Runtime& rt);
+void add_fingerprint_command(CLI::App& app, Runtime& rt);
+
+/// Registers `fn` to run when `sub` is the chosen command.
+template <class Fn>
+void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
+  sub->callback([&rt, sub, fn] { rt.action = [&rt, fn] { return fn(rt); }; (void)sub; });
+}
+
+/// Validates a duration option while parsing ("90d", "36h").
+CLI::Validator duration_validator();
+
+}  // namespace ck::cli

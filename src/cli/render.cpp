@@ -1,0 +1,70 @@
+#include "cli/render.h"
+
+#include <cstdio>
+
+#include "cli/runtime.h"
+
+namespace ck::cli {
+
+nlohmann::json to_json(const ca::CertView& v) {
+  nlohmann::json j{{"user", v.user},
+                   {"serial", v.serial_hex},
+                   {"not_before", iso(v.not_before)},
+                   {"not_after", iso(v.not_after)},
+                   {"status", v.status},
+                   {"delivery", v.delivery},
+                   {"ticket", v.ticket}};
+  if (!v.revocation.empty()) {
+    j["revocation"] = v.revocation;
+    j["reason"] = v.reason;
+  }
+  if (v.superseded_by_hex) j["superseded_by"] = *v.superseded_by_hex;
+  return j;
+}
+
+nlohmann::json to_json(const ca::Issued& v, bool with_password) {
+  nlohmann::json j{{"user", v.user},
+                   {"serial", v.serial_hex},
+                   {"not_before", iso(v.not_before)},
+                   {"not_after", iso(v.not_after)},
+                   {"p12", v.p12 ? nlohmann::json(v.p12->string()) : nlohmann::json(nullptr)},
+                   {"crt", v.crt.string()},
+                   {"ticket", v.ticket}};
+  if (!v.p12_mode.empty()) j["p12_mode"] = v.p12_mode;
+  if (with_password && v.password) j["password"] = v.password->reveal();
+  if (v.password_file) j["password_file"] = v.password_file->string();
+  if (v.superseded_hex) {
+    j["supersedes"] = *v.superseded_hex;
+    j["superseded_revocation"] = v.superseded_revocation;
+  }
+  return j;
+}
+
+nlohmann::json to_json(const store::UserProfile& p) {
+  return {{"user", p.name},  {"cn", p.cn},       {"email", p.email},
+          {"org", p.org},    {"ou", p.ou},       {"locality", p.locality},
+          {"state", p.state}, {"country", p.country}, {"phone", p.phone}};
+}
+
+nlohmann::json to_json(const ca::CaInfo& v) {
+  return {{"name", v.name},
+          {"key_type", v.key_type},
+          {"subject", v.subject},
+          {"serial", v.serial_hex},
+          {"not_before", iso(v.not_before)},
+          {"not_after", iso(v.not_after)},
+          {"sha256", v.sha256},
+          {"key_encrypted", v.key_encrypted},
+          {"crl_validity_seconds", v.crl_validity.count()}};
+}
+
+std::string cert_line(const ca::CertView& v) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%-16s %-32s %-10s %s  %s", v.user.c_str(), v.serial_hex.c_str(),
+                v.status.c_str(), iso(v.not_after).c_str(), v.ticket.c_str());
+  std::string line(buf);
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+}  // namespace ck::cli

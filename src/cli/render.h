@@ -1,0 +1,20 @@
+#pragma once
+// Turning service results into JSON objects and text lines.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ca/authority.h"
+
+namespace ck::cli {
+
+nlohmann::json to_json(const ca::CertView& v);
+nlohmann::json to_json(const ca::Issued& v, bool with_password);
+nlohmann::json to_json(const store::UserProfile& p);
+nlohmann::json to_json(const ca::CaInfo& v);
+
+/// One aligned text line per certificate.
+std::string cert_line(const ca::CertView& v);
+
+}  // namespace ck::cli

@@ -1,0 +1,91 @@
+#include "cli/runtime.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/config.h"
+#include "core/file_io.h"
+#include "core/time_format.h"
+
+namespace ck::cli {
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// Who acts, for the audit log: the login behind sudo if there is one.
+std::string actor() {
+  std::string user = env("SUDO_USER");
+  if (user.empty()) user = env("USER");
+  if (user.empty()) {
+    if (const passwd* pw = ::getpwuid(::getuid())) user = pw->pw_name;
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return (user.empty() ? "unknown" : user) + "@" + host;
+}
+
+}  // namespace
+
+std::string iso(Seconds t) { return format_iso8601(t); }
+
+std::filesystem::path Runtime::home() const {
+  if (!global.home.empty()) return global.home;
+  if (auto h = env("CERTKEEPER_HOME"); !h.empty()) return h;
+  if (auto x = env("XDG_DATA_HOME"); !x.empty()) return std::filesystem::path(x) / "certkeeper";
+  std::string base = env("HOME");
+  if (base.empty()) {
+    if (const passwd* pw = ::getpwuid(::getuid())) base = pw->pw_dir;
+  }
+  return std::filesystem::path(base) / ".local" / "share" / "certkeeper";
+}
+
+Status Runtime::open() {
+  const auto dir = home();
+  if (auto st = ensure_writable_dir(dir); !st) {
+    return fail(std::move(st).error().context("home"));
+  }
+  const std::filesystem::path config_path =
+      global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
+  CK_ASSIGN(const auto config, load_config(config_path, !global.config.empty()));
+  if (auto pass = env("CERTKEEPER_CA_PASSPHRASE"); !pass.empty()) {
+    passphrase_.emplace(std::move(pass));
+  } else if (config.ca_passphrase_file) {
+    CK_ASSIGN(auto secret, read_secret_file(*config.ca_passphrase_file, "CA passphrase file"));
+    passphrase_.emplace(std::move(secret));
+  }
+  const std::string url =
+      global.store_url.empty() ? "sqlite:" + (dir / "certkeeper.db").string() : global.store_url;
+  CK_ASSIGN(store_, store::open_store(url));
+  authority_ = std::make_unique<ca::Authority>(*store_, clock_, random_,
+                                               passphrase_ ? &*passphrase_ : nullptr, actor());
+  return {};
+}
+
+Result<ca::Authority*> Runtime::authority() {
+  if (!authority_) {
+    CK_TRY(open());
+  }
+  return authority_.get();
+}
+
+int Runtime::error(const Error& e) const {
+  std::cerr << "certkeeper: error: " << e.message << "\n";
+  if (!e.detail.empty() && !env("CERTKEEPER_DEBUG").empty()) {
+    std::cerr << "certkeeper: detail: " << e.detail << "\n";
+  }
+  return kExitError;
+}
+
+void Runtime::warn(const std::string& message) const {
+  std::cerr << "certkeeper: warning: " << message << "\n";
+}
+
+void Runtime::print_json(const nlohmann::json& j) const { std::cout << j.dump(2) << "\n"; }
+
+}  // namespace ck::cli

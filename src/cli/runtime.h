@@ -1,0 +1,65 @@
+#pragma once
+// What every command needs, built once from the global options: the home
+// folder, the store, the clock, the CA passphrase, the output mode.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ca/authority.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/pem.h"
+#include "core/random.h"
+#include "store/store.h"
+
+namespace ck::cli {
+
+struct GlobalOptions {
+  std::string home;
+  std::string store_url;
+  std::string config;
+  bool json = false;
+};
+
+/// Exit codes of product.md.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitProblems = 3;
+
+class Runtime {
+ public:
+  explicit Runtime(const Clock& clock) : clock_(clock) {}
+
+  GlobalOptions global;
+  /// Set by the chosen command's parse callback; run after parsing.
+  std::function<int()> action;
+
+  [[nodiscard]] std::filesystem::path home() const;
+  [[nodiscard]] Result<ca::Authority*> authority();
+  [[nodiscard]] const Clock& clock() const { return clock_; }
+  [[nodiscard]] bool json() const { return global.json; }
+
+  /// Prints `certkeeper: error: …` and returns the exit code for it.
+  int error(const Error& e) const;
+  void warn(const std::string& message) const;
+  void print_json(const nlohmann::json& j) const;
+
+ private:
+  [[nodiscard]] Status open();
+  const Clock& clock_;
+  SystemRandom random_;
+  std::unique_ptr<store::Store> store_;
+  std::optional<Secret> passphrase_;
+  std::unique_ptr<ca::Authority> authority_;
+};
+
+/// "2026-11-23T08:00:00Z"
+std::string iso(Seconds t);
+
+}  // namespace ck::cli

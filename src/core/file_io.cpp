@@ -1,0 +1,149 @@
+#include "core/file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+namespace ck {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+Error io_error(std::string_view verb, const std::filesystem::path& path, int err) {
+  const Code code = (err == EACCES || err == EPERM || err == EROFS) ? Code::PermissionDenied
+                    : (err == ENOENT || err == ENOTDIR)                ? Code::NotFound
+                    : (err == EEXIST)                                  ? Code::AlreadyExists
+                                                                       : Code::Internal;
+  return Error{code, std::string("cannot ") + std::string(verb) + " '" + path.string() + "': " +
+                         errno_text(err),
+               {}};
+}
+
+Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::path& path) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail(io_error("write", path, errno));
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    return fail(io_error("sync", path, errno));
+  }
+  return {};
+}
+
+Status open_write_close(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                        static_cast<mode_t>(mode));
+  if (fd < 0) {
+    return fail(io_error("create", path, errno));
+  }
+  // The umask can only remove bits; fchmod makes the mode exact (e.g. 0644 for
+  // a certificate under umask 077) without ever widening a secret.
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return fail(io_error("chmod", path, err));
+  }
+  auto written = write_all_and_sync(fd, data, path);
+  if (::close(fd) != 0 && written) {
+    written = fail(io_error("close", path, errno));
+  }
+  return written;
+}
+
+void sync_dir(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return fail(io_error("read", path, errno));
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      const int err = errno;
+      ::close(fd);
+      return fail(io_error("read", path, err));
+    }
+    if (n == 0) {
+      break;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+Status write_new_file(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+  auto st = open_write_close(path, data, mode);
+  if (!st) {
+    return st;
+  }
+  sync_dir(path.parent_path());
+  return {};
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+  std::random_device rd;
+  const auto tmp = path.parent_path() /
+                   ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(rd()));
+  auto st = open_write_close(tmp, data, mode);
+  if (!st) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(io_error("replace", path, err));
+  }
+  sync_dir(path.parent_path());
+  return {};
+}
+
+Status ensure_writable_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return fail(Code::PermissionDenied,
+                  "cannot create folder '" + dir.string() + "': " + ec.message());
+    }
+    ::chmod(dir.c_str(), 0700);
+  } else if (!std::filesystem::is_directory(dir, ec)) {
+    return fail(Code::InvalidArgument, "'" + dir.string() + "' is not a folder");
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return fail(io_error("write into", dir, errno));
+  }
+  return {};
+}
+
+}  // namespace ck

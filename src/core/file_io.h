@@ -1,0 +1,32 @@
+#pragma once
+// File helpers with the guarantees certkeeper promises: secrets are created
+// with their final mode (O_EXCL, never through a looser one, whatever the
+// umask) and replacing a file is atomic (write new, fsync, rename).
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace ck {
+
+/// Reads a whole file; the error names the path and the reason.
+[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path);
+
+/// Writes `data` to `path` atomically with the given mode: a temporary file in
+/// the same folder is created O_EXCL with `mode`, written, fsync'ed, renamed
+/// over `path`, and the folder is fsync'ed. A reader sees the old file or the
+/// new one, never half of one.
+[[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                                       unsigned mode);
+
+/// Creates a new file that must not exist yet (O_EXCL) with `mode`.
+[[nodiscard]] Status write_new_file(const std::filesystem::path& path, std::string_view data,
+                                    unsigned mode);
+
+/// Creates a folder (and parents) with mode 0700 if it is missing, and checks it
+/// is a folder we can write into.
+[[nodiscard]] Status ensure_writable_dir(const std::filesystem::path& dir);
+
+}  // namespace ck

@@ -1,0 +1,28 @@
+#pragma once
+// Certificate fingerprints as monitoring tools pin them (monit certmd5 wants
+// md5 in lowercase hex; browsers show SHA-256 with colons).
+
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/ossl.h"
+
+namespace ck {
+
+enum class DigestKind { Md5, Sha1, Sha256 };
+enum class FingerprintFormat {
+  Colon,  // "AB:CD:..." (openssl x509 -fingerprint)
+  Hex,    // "abcd..."   (monit certmd5)
+  HexUpper,
+};
+
+[[nodiscard]] Result<DigestKind> parse_digest_kind(std::string_view name);
+[[nodiscard]] Result<FingerprintFormat> parse_fingerprint_format(std::string_view name);
+[[nodiscard]] std::string_view digest_name(DigestKind kind);
+
+/// The digest of the certificate's DER encoding, rendered in `format`.
+[[nodiscard]] Result<std::string> fingerprint(const X509& cert, DigestKind kind,
+                                              FingerprintFormat format);
+
+}  // namespace ck

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ck {
+
+/// Uppercase hex without separators ("0A1B").
+[[nodiscard]] std::string to_hex(std::span<const std::uint8_t> bytes);
+[[nodiscard]] std::string to_hex(std::string_view bytes);
+/// Parses hex (either case, optional ':' separators); nullopt if malformed.
+[[nodiscard]] std::optional<std::string> from_hex(std::string_view hex);
+
+}  // namespace ck

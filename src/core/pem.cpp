@@ -1,0 +1,212 @@
+#include "core/pem.h"
+
+#include <climits>
+#include <cstring>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "core/file_io.h"
+
+namespace ck {
+namespace {
+
+BioPtr mem_bio(std::string_view data) {
+  CK_ASSERT(data.size() <= INT_MAX);
+  return BioPtr(::BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+bool looks_like_pem(std::string_view data) {
+  return data.find("-----BEGIN ") != std::string_view::npos;
+}
+
+std::string bio_contents(BIO& bio) {
+  char* ptr = nullptr;
+  const long len = BIO_get_mem_data(&bio, &ptr);
+  return std::string(ptr, static_cast<std::size_t>(len));
+}
+
+Error bad_input(std::string_view source, std::string_view what) {
+  ::ERR_clear_error();
+  return Error{Code::InvalidArgument, "'" + std::string(source) + "': " + std::string(what), {}};
+}
+
+// Hands the passphrase to OpenSSL; with none, refuses instead of prompting.
+int passphrase_cb(char* buf, int size, int /*rwflag*/, void* user) {
+  const auto* secret = static_cast<const Secret*>(user);
+  if (secret == nullptr || secret->empty()) {
+    return -1;
+  }
+  const auto& value = secret->reveal();
+  if (value.size() > static_cast<std::size_t>(size)) {
+    return -1;
+  }
+  std::memcpy(buf, value.data(), value.size());
+  return static_cast<int>(value.size());
+}
+
+template <class T, class PemFn, class DerFn>
+Result<T> parse_either(std::string_view data, std::string_view source, std::string_view what,
+                       PemFn pem_fn, DerFn der_fn) {
+  ::ERR_clear_error();
+  T out;
+  if (looks_like_pem(data)) {
+    auto bio = mem_bio(data);
+    out.reset(pem_fn(bio.get()));
+  } else {
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    out.reset(der_fn(&p, static_cast<long>(data.size())));
+    // Trailing bytes after a DER object mean a truncated or concatenated file.
+    if (out && p != reinterpret_cast<const unsigned char*>(data.data()) + data.size()) {
+      out.reset();
+    }
+  }
+  if (!out) {
+    return fail(bad_input(source, "not a valid PEM or DER " + std::string(what)));
+  }
+  return out;
+}
+
+}  // namespace
+
+Secret& Secret::operator=(Secret&& other) noexcept {
+  if (this != &other) {
+    wipe();
+    value_ = std::move(other.value_);
+    other.wipe();
+  }
+  return *this;
+}
+
+void Secret::wipe() noexcept {
+  if (!value_.empty()) {
+    ::OPENSSL_cleanse(value_.data(), value_.size());
+  }
+  value_.clear();
+}
+
+Result<X509Ptr> parse_cert(std::string_view data, std::string_view source) {
+  return parse_either<X509Ptr>(
+      data, source, "certificate",
+      [](BIO* b) { return ::PEM_read_bio_X509(b, nullptr, nullptr, nullptr); },
+      [](const unsigned char** p, long n) { return ::d2i_X509(nullptr, p, n); });
+}
+
+Result<X509Ptr> load_cert(const std::filesystem::path& path) {
+  CK_ASSIGN(const auto data, read_file(path));
+  return parse_cert(data, path.string());
+}
+
+Result<X509ReqPtr> parse_csr(std::string_view data, std::string_view source) {
+  return parse_either<X509ReqPtr>(
+      data, source, "certificate signing request",
+      [](BIO* b) { return ::PEM_read_bio_X509_REQ(b, nullptr, nullptr, nullptr); },
+      [](const unsigned char** p, long n) { return ::d2i_X509_REQ(nullptr, p, n); });
+}
+
+Result<X509ReqPtr> load_csr(const std::filesystem::path& path) {
+  CK_ASSIGN(const auto data, read_file(path));
+  return parse_csr(data, path.string());
+}
+
+Result<X509CrlPtr> parse_crl(std::string_view data, std::string_view source) {
+  return parse_either<X509CrlPtr>(
+      data, source, "CRL",
+      [](BIO* b) { return ::PEM_read_bio_X509_CRL(b, nullptr, nullptr, nullptr); },
+      [](const unsigned char** p, long n) { return ::d2i_X509_CRL(nullptr, p, n); });
+}
+
+Result<EvpPkeyPtr> parse_private_key(std::string_view data, std::string_view source,
+                                     const Secret* passphrase) {
+  ::ERR_clear_error();
+  EvpPkeyPtr key;
+  if (looks_like_pem(data)) {
+    const bool encrypted = is_encrypted_key_pem(data);
+    if (encrypted && (passphrase == nullptr || passphrase->empty())) {
+      return fail(Code::PermissionDenied,
+                  "'" + std::string(source) + "': the key is encrypted and no passphrase was given");
+    }
+    auto bio = mem_bio(data);
+    key.reset(::PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb,
+                                        const_cast<Secret*>(passphrase)));
+    if (!key && encrypted) {
+      ::ERR_clear_error();
+      return fail(Code::PermissionDenied, "'" + std::string(source) + "': wrong passphrase");
+    }
+  } else {
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    key.reset(::d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(data.size())));
+  }
+  if (!key) {
+    return fail(bad_input(source, "not a valid PEM or DER private key"));
+  }
+  return key;
+}
+
+Result<EvpPkeyPtr> load_private_key(const std::filesystem::path& path, const Secret* passphrase) {
+  CK_ASSIGN(const auto data, read_file(path));
+  return parse_private_key(data, path.string(), passphrase);
+}
+
+Result<std::string> cert_to_pem(const X509& cert) {
+  BioPtr bio(::BIO_new(::BIO_s_mem()));
+  if (!bio || ::PEM_write_bio_X509(bio.get(), &cert) != 1) {
+    return fail(ossl_error("encode certificate as PEM"));
+  }
+  return bio_contents(*bio);
+}
+
+Result<std::string> cert_to_der(const X509& cert) {
+  unsigned char* buf = nullptr;
+  const int len = ::i2d_X509(&cert, &buf);
+  if (len <= 0) {
+    return fail(ossl_error("encode certificate as DER"));
+  }
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
+  ::OPENSSL_free(buf);
+  return out;
+}
+
+Result<X509Ptr> cert_from_der(std::string_view der) {
+  return parse_cert(der, "stored certificate");
+}
+
+Result<std::string> private_key_to_pem(const EVP_PKEY& key, const Secret* passphrase) {
+  BioPtr bio(::BIO_new(::BIO_s_mem()));
+  int ok = 0;
+  if (passphrase != nullptr && !passphrase->empty()) {
+    const auto& pass = passphrase->reveal();
+    ok = ::PEM_write_bio_PKCS8PrivateKey(bio.get(), &key, ::EVP_aes_256_cbc(), pass.data(),
+                                         static_cast<int>(pass.size()), nullptr, nullptr);
+  } else {
+    ok = ::PEM_write_bio_PKCS8PrivateKey(bio.get(), &key, nullptr, nullptr, 0, nullptr, nullptr);
+  }
+  if (ok != 1) {
+    return fail(ossl_error("encode private key"));
+  }
+  return bio_contents(*bio);
+}
+
+bool is_encrypted_key_pem(std::string_view pem) {
+  return pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos ||
+         pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos;
+}
+
+std::string der_to_pem(std::string_view der, std::string_view label) {
+  std::string out = "-----BEGIN " + std::string(label) + "-----\n";
+  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+  const int n = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                  reinterpret_cast<const unsigned char*>(der.data()),
+                                  static_cast<int>(der.size()));
+  b64.resize(static_cast<std::size_t>(n));
+  out.reserve(out.size() + b64.size() + b64.size() / 64 + 64);
+  for (std::size_t i = 0; i < b64.size(); i += 64) {
+    out.append(b64, i, 64);
+    out += '\n';
+  }
+  out += "-----END " + std::string(label) + "-----\n";
+  return out;
+}
+
+}  // namespace ck

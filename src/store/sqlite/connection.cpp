@@ -1,0 +1,166 @@
+#include "store/sqlite/connection.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace ck::store::sqlite {
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  ::sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  ::sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  ::sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  ::sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  const int rc = ::sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  return fail(conn_->error("query", rc));
+}
+
+Status Statement::run() {
+  for (;;) {
+    CK_ASSIGN(const bool row, step());
+    if (!row) {
+      return {};
+    }
+  }
+}
+
+std::int64_t Statement::int64(int col) const { return ::sqlite3_column_int64(stmt_, col); }
+
+std::string Statement::text(int col) const {
+  const auto* p = ::sqlite3_column_text(stmt_, col);
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p),
+                                    static_cast<std::size_t>(::sqlite3_column_bytes(stmt_, col)));
+}
+
+std::string Statement::blob(int col) const { return std::string(blob_view(col)); }
+
+std::string_view Statement::blob_view(int col) const {
+  const void* p = ::sqlite3_column_blob(stmt_, col);
+  return p == nullptr ? std::string_view()
+                      : std::string_view(static_cast<const char*>(p),
+                                         static_cast<std::size_t>(::sqlite3_column_bytes(stmt_, col)));
+}
+
+bool Statement::is_null(int col) const {
+  return ::sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const std::string& path) {
+  // Create the file ourselves so it is 0600 from the first byte; SQLite gives
+  // its -wal and -shm files the same mode.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(errno == EACCES ? Code::PermissionDenied : Code::Storage,
+                "cannot open database '" + path + "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  sqlite3* db = nullptr;
+  const int rc = ::sqlite3_open_v2(path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? ::sqlite3_errmsg(db) : ::sqlite3_errstr(rc);
+    ::sqlite3_close_v2(db);
+    return fail(Code::Storage, "cannot open database '" + path + "': " + msg);
+  }
+  auto conn = std::unique_ptr<Connection>(new Connection(db, path));
+  // Another certkeeper holding the write lock makes us wait, not fail.
+  ::sqlite3_busy_timeout(db, 60'000);
+  ::sqlite3_extended_result_codes(db, 1);
+  return conn;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, stmt] : cache_) {
+    ::sqlite3_finalize(stmt);
+  }
+  ::sqlite3_close_v2(db_);
+}
+
+void Connection::reset_all() {
+  for (auto& [sql, stmt] : cache_) {
+    ::sqlite3_reset(stmt);
+  }
+}
+
+Status Connection::exec(const char* sql) {
+  char* err = nullptr;
+  const int rc = ::sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  ::sqlite3_free(err);
+  if (rc != SQLITE_OK) {
+    return fail(error("query", rc));
+  }
+  return {};
+}
+
+Result<Statement> Connection::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = ::sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      return fail(error("prepare", rc));
+    }
+    it = cache_.emplace(sql, stmt).first;
+  } else {
+    ::sqlite3_reset(it->second);
+    ::sqlite3_clear_bindings(it->second);
+  }
+  return Statement(*this, *it->second);
+}
+
+Error Connection::error(std::string_view what, int rc) const {
+  const int primary = rc & 0xff;
+  const std::string msg = ::sqlite3_errmsg(db_);
+  switch (primary) {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return Error{Code::Storage,
+                   "database '" + path_ + "' is not a valid certkeeper database (" + msg + ")",
+                   std::string(what)};
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error{Code::Unavailable,
+                   "database '" + path_ + "' is busy (another certkeeper holds it): " + msg,
+                   std::string(what)};
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return Error{Code::PermissionDenied, "cannot write database '" + path_ + "': " + msg,
+                   std::string(what)};
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+      return Error{Code::Storage, "database '" + path_ + "': " + msg, std::string(what)};
+    case SQLITE_CONSTRAINT:
+      return Error{Code::AlreadyExists, "database '" + path_ + "': " + msg, std::string(what)};
+    default:
+      return Error{Code::Storage, "database '" + path_ + "': " + msg, std::string(what)};
+  }
+}
+
+}  // namespace ck::store::sqlite

@@ -1,0 +1,12 @@
+# Turns the numbered SQL files into a C++ array of raw strings, in order.
+file(GLOB files "${SRC_DIR}/*.sql")
+list(SORT files)
+set(out "// Generated from src/store/sqlite/migrations/*.sql; do not edit.\n")
+string(APPEND out "static const char* const kMigrations[] = {\n")
+foreach(f ${files})
+  file(READ "${f}" sql)
+  string(APPEND out "R\"ck_sql(${sql})ck_sql\",\n")
+endforeach()
+string(APPEND out "};\n")
+file(WRITE "${OUT}.new" "${out}")
+file(COPY_FILE "${OUT}.new" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/sqlite/connection.h"
+#include "store/store.h"
+
+namespace ck::store::sqlite {
+
+/// The embedded default store: one SQLite file in WAL mode with foreign keys
+/// on and synchronous=FULL, migrated to the current schema when opened.
+class SqliteStore final : public Store {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+
+  [[nodiscard]] Result<std::unique_ptr<Tx>> read() override;
+  [[nodiscard]] Result<std::unique_ptr<Tx>> write() override;
+  [[nodiscard]] std::string describe() const override { return "sqlite:" + conn_->path(); }
+
+  /// Schema version this build writes.
+  static int schema_version();
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
+  [[nodiscard]] Status migrate();
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace ck::store::sqlite

@@ -1,0 +1,111 @@
+#pragma once
+// The persistence interface of certkeeper. ca/ is written only against this,
+// so a PostgreSQL implementation can be added without touching it.
+//
+// All access goes through a transaction. A write transaction takes the
+// database's write lock when it begins (SQLite BEGIN IMMEDIATE), so two
+// processes on one home serialise: one waits, neither loses an update.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "store/types.h"
+
+namespace ck::store {
+
+/// Filter for listing certificates; `now` decides what counts as expired.
+enum class CertFilter { All, Active, Expired, Revoked, Held };
+
+struct CertListRow {
+  CertRecord cert;
+  std::optional<RevocationRecord> revocation;
+};
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  /// Makes every change durable; without it, destruction rolls back.
+  [[nodiscard]] virtual Status commit() = 0;
+
+  // CA
+  [[nodiscard]] virtual Result<std::optional<CaRecord>> find_ca() = 0;
+  [[nodiscard]] virtual Status insert_ca(const CaRecord& ca) = 0;
+
+  // Users
+  [[nodiscard]] virtual Result<std::optional<UserRecord>> find_user(std::string_view name) = 0;
+  /// Fails with AlreadyExists when the name is taken.
+  [[nodiscard]] virtual Result<std::int64_t> insert_user(const UserProfile& profile,
+                                                         Seconds created_at) = 0;
+  [[nodiscard]] virtual Status update_user(const UserProfile& profile) = 0;
+  [[nodiscard]] virtual Result<std::vector<UserRecord>> list_users() = 0;
+
+  // Certificates
+  /// Returns false (and changes nothing) when the serial exists already.
+  [[nodiscard]] virtual Result<bool> insert_cert(const CertRecord& cert) = 0;
+  [[nodiscard]] virtual Result<std::optional<CertRecord>> find_cert(std::string_view serial) = 0;
+  /// The user's Active certificate, if any.
+  [[nodiscard]] virtual Result<std::optional<CertRecord>> current_cert(std::string_view user) = 0;
+  [[nodiscard]] virtual Result<std::vector<CertRecord>> certs_of_user(std::string_view user) = 0;
+  [[nodiscard]] virtual Status set_cert_status(std::string_view serial, CertStatus status,
+                                               const std::optional<std::string>& superseded_by) = 0;
+  [[nodiscard]] virtual Status set_delivery(std::string_view serial, Delivery delivery) = 0;
+  [[nodiscard]] virtual Result<std::vector<CertListRow>> list_certs(CertFilter filter,
+                                                                   Seconds now) = 0;
+  /// Active certificates with notAfter < before, soonest first (an index range).
+  [[nodiscard]] virtual Result<std::vector<CertRecord>> expiring_before(Seconds before) = 0;
+
+  // Revocations
+  [[nodiscard]] virtual Status insert_revocation(const RevocationRecord& rev) = 0;
+  [[nodiscard]] virtual Result<std::optional<RevocationRecord>> find_revocation(
+      std::string_view serial) = 0;
+  [[nodiscard]] virtual Result<std::vector<RevocationRecord>> revocations(
+      std::optional<RevocationState> state) = 0;
+  /// Releases the user's held revocations; returns the released serials.
+  [[nodiscard]] virtual Result<std::vector<std::string>> release_held(std::string_view user,
+                                                                     Seconds at,
+                                                                     ReleaseCause cause) = 0;
+  /// Releases one revocation at once with the record's reason, time, cause and
+  /// ticket (a held one revoked for cause).
+  [[nodiscard]] virtual Status release_revocation(const RevocationRecord& rev) = 0;
+  /// Held revocations of certificates expired by `now` become Dropped.
+  [[nodiscard]] virtual Result<std::vector<std::string>> drop_expired_held(Seconds now) = 0;
+  /// Streams every Released revocation still due in a CRL.
+  [[nodiscard]] virtual Status for_each_crl_entry(
+      const std::function<void(const CrlEntry&)>& fn) = 0;
+  /// Marks released entries with notAfter < this_update as listed for the last
+  /// time in CRL `number` (RFC 5280 §3.3: kept until one CRL after expiry).
+  [[nodiscard]] virtual Status mark_final_crl(Seconds this_update, std::int64_t number) = 0;
+
+  // CRLs
+  [[nodiscard]] virtual Result<std::optional<CrlRecord>> last_crl() = 0;
+  /// The last CRL number handed out (also counts numbers taken over on import).
+  [[nodiscard]] virtual Result<std::int64_t> last_crl_number() = 0;
+  [[nodiscard]] virtual Status insert_crl(const CrlRecord& crl) = 0;
+
+  // Audit
+  [[nodiscard]] virtual Status audit(const AuditEntry& entry) = 0;
+  [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_of(std::string_view subject) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  /// A consistent snapshot for reading.
+  [[nodiscard]] virtual Result<std::unique_ptr<Tx>> read() = 0;
+  /// A write transaction; waits for another writer to finish.
+  [[nodiscard]] virtual Result<std::unique_ptr<Tx>> write() = 0;
+  /// Where the store lives, for messages ("sqlite:/home/x/certkeeper.db").
+  [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+/// Opens a store from a URL: `sqlite:PATH` (the database is created 0600 and
+/// migrated to the current schema). `postgresql://` is reserved for later.
+[[nodiscard]] Result<std::unique_ptr<Store>> open_store(std::string_view url);
+
+}  // namespace ck::store

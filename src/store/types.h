@@ -1,0 +1,126 @@
+#pragma once
+// Domain records as the store keeps them. No OpenSSL types here: certificates
+// travel as DER bytes, serials as their big-endian magnitude bytes, times as
+// whole seconds since the epoch (UTC).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ck::store {
+
+using Seconds = std::chrono::sys_seconds;
+
+struct CaRecord {
+  std::string name;
+  std::string key_type;        // "ec-p256", ...
+  std::string cert_der;
+  std::string key_pem;         // PKCS#8, encrypted when key_encrypted
+  bool key_encrypted = false;
+  std::chrono::seconds crl_validity{};
+  Seconds created_at{};
+};
+
+/// The profile fields of product.md's `user create`.
+struct UserProfile {
+  std::string name;  // the user id operators type (unique)
+  std::string cn;
+  std::string email;
+  std::string org;
+  std::string ou;
+  std::string locality;
+  std::string state;
+  std::string country;
+  std::string phone;
+};
+
+struct UserRecord {
+  std::int64_t id = 0;
+  UserProfile profile;
+  Seconds created_at{};
+};
+
+enum class CertStatus {
+  Active,      // the user's current certificate
+  Superseded,  // replaced by a renewal (its revocation is held, released or dropped)
+  Revoked,     // revoked for cause
+};
+
+/// How far handing out a certificate got. A certificate is recorded as Pending
+/// before any file is written and becomes Delivered once its files are in place.
+enum class Delivery {
+  Pending,    // issued; bundle not (yet) written — an interrupted run
+  Delivered,  // PKCS#12 and certificate written and checked
+  External,   // signed from the user's own CSR: the user holds the key
+};
+
+struct CertRecord {
+  std::int64_t id = 0;
+  std::string serial;  // magnitude bytes, big-endian
+  std::string user;    // user name
+  std::string key_type;
+  Seconds not_before{};
+  Seconds not_after{};
+  Seconds issued_at{};
+  std::string der;
+  CertStatus status = CertStatus::Active;
+  std::optional<std::string> superseded_by;  // serial of the renewal
+  Delivery delivery = Delivery::Pending;
+  std::string ticket;
+};
+
+enum class RevocationState {
+  Held,      // superseded; waits until the user has applied the new certificate
+  Released,  // goes into every CRL until one CRL after notAfter
+  Dropped,   // expired while held: never needs a CRL entry
+};
+
+/// Why a held revocation was released, or that it never was held.
+enum class ReleaseCause { Immediate, Confirmed, Observed, Undelivered, Imported };
+
+struct RevocationRecord {
+  std::string serial;
+  std::string user;
+  int reason = 0;  // RFC 5280 §5.3.1 CRLReason code
+  RevocationState state = RevocationState::Held;
+  Seconds requested_at{};
+  std::optional<Seconds> released_at;  // the CRL entry's revocationDate
+  std::optional<ReleaseCause> cause;
+  std::string ticket;
+  Seconds not_after{};                  // of the revoked certificate
+  std::optional<std::string> replacement;  // serial that supersedes it, for held ones
+  std::optional<std::int64_t> final_crl;   // the CRL issued after notAfter (last to list it)
+};
+
+/// One entry as the CRL builder streams it.
+struct CrlEntry {
+  std::string serial;
+  Seconds revoked_at{};
+  int reason = 0;
+  Seconds not_after{};
+};
+
+struct CrlRecord {
+  std::int64_t number = 0;
+  Seconds this_update{};
+  Seconds next_update{};
+  std::string der;
+  std::int64_t entries = 0;
+};
+
+struct AuditEntry {
+  Seconds at{};
+  std::string actor;   // "user@host"
+  std::string action;  // "user.create", "crl.build", ...
+  std::string subject;  // user name or serial
+  std::string detail;   // never a secret
+};
+
+const char* to_string(CertStatus s);
+const char* to_string(Delivery d);
+const char* to_string(RevocationState s);
+const char* to_string(ReleaseCause c);
+
+}  // namespace ck::store

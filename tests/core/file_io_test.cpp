@@ -1,0 +1,72 @@
+#include "core/file_io.h"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "fakes/temp_dir.h"
+
+namespace ck {
+namespace {
+
+unsigned mode_of(const std::filesystem::path& p) {
+  struct stat sb {};
+  EXPECT_EQ(::stat(p.c_str(), &sb), 0);
+  return sb.st_mode & 07777;
+}
+
+class UmaskZero : public ::testing::Test {
+ protected:
+  void SetUp() override { old_ = ::umask(0); }
+  void TearDown() override { ::umask(old_); }
+  mode_t old_ = 0;
+};
+
+TEST_F(UmaskZero, SecretsAreCreated0600EvenUnderUmaskZero) {
+  testing::TempDir dir;
+  const auto p = dir.path() / "bundle.p12";
+  ASSERT_TRUE(write_file_atomic(p, "secret", 0600));
+  EXPECT_EQ(mode_of(p), 0600u);
+  ASSERT_TRUE(write_file_atomic(p, "secret2", 0600));  // replace keeps the mode
+  EXPECT_EQ(mode_of(p), 0600u);
+  EXPECT_EQ(*read_file(p), "secret2");
+}
+
+TEST(FileIo, AtomicReplaceLeavesNoTemporaryFiles) {
+  testing::TempDir dir;
+  const auto p = dir.path() / "ca.crl";
+  ASSERT_TRUE(write_file_atomic(p, "one", 0644));
+  ASSERT_TRUE(write_file_atomic(p, "two", 0644));
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+  EXPECT_EQ(*read_file(p), "two");
+}
+
+TEST(FileIo, NewFileRefusesToOverwrite) {
+  testing::TempDir dir;
+  const auto p = dir.path() / "password";
+  ASSERT_TRUE(write_new_file(p, "a", 0600));
+  auto again = write_new_file(p, "b", 0600);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Code::AlreadyExists);
+  EXPECT_EQ(*read_file(p), "a");
+}
+
+TEST(FileIo, ErrorsNameThePath) {
+  auto r = read_file("/nonexistent/certkeeper/file");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("/nonexistent/certkeeper/file"), std::string::npos);
+  testing::TempDir dir;
+  const auto file = dir.path() / "plain";
+  ASSERT_TRUE(write_new_file(file, "x", 0600));
+  auto d = ensure_writable_dir(file);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("not a folder"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ck

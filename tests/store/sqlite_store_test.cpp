@@ -1,0 +1,162 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "core/file_io.h"
+#include "fakes/temp_dir.h"
+
+namespace ck::store {
+namespace {
+
+Seconds at(long long s) { return Seconds(std::chrono::seconds(s)); }
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = open_store("sqlite:" + (dir_.path() / "ck.db").string());
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+
+  void add_user_with_cert(const std::string& name, const std::string& serial, long long not_after) {
+    auto tx = store_->write();
+    ASSERT_TRUE(tx);
+    UserProfile p;
+    p.name = name;
+    p.cn = name;
+    p.email = name + "@example.org";
+    ASSERT_TRUE((*tx)->insert_user(p, at(1000)));
+    CertRecord c;
+    c.serial = serial;
+    c.user = name;
+    c.key_type = "ec-p256";
+    c.not_before = at(1000);
+    c.not_after = at(not_after);
+    c.issued_at = at(1000);
+    c.der = "der";
+    auto inserted = (*tx)->insert_cert(c);
+    ASSERT_TRUE(inserted && *inserted);
+    ASSERT_TRUE((*tx)->commit());
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, DatabaseFileIsPrivateAndReopensAtTheSameSchema) {
+  struct stat sb {};
+  ASSERT_EQ(::stat((dir_.path() / "ck.db").c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  auto again = open_store("sqlite:" + (dir_.path() / "ck.db").string());
+  ASSERT_TRUE(again) << again.error().message;
+}
+
+TEST_F(SqliteStoreTest, DuplicateSerialIsRefusedNotOverwritten) {
+  add_user_with_cert("alice", "\x01\x02", 5000);
+  auto tx = store_->write();
+  ASSERT_TRUE(tx);
+  CertRecord c;
+  c.serial = "\x01\x02";
+  c.user = "alice";
+  c.der = "other";
+  auto inserted = (*tx)->insert_cert(c);
+  ASSERT_TRUE(inserted);
+  EXPECT_FALSE(*inserted);
+}
+
+TEST_F(SqliteStoreTest, DuplicateUserIsAlreadyExists) {
+  add_user_with_cert("alice", "\x01", 5000);
+  auto tx = store_->write();
+  UserProfile p;
+  p.name = "alice";
+  auto r = (*tx)->insert_user(p, at(1));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::AlreadyExists);
+}
+
+TEST_F(SqliteStoreTest, HeldRevocationsReleaseOrDrop) {
+  add_user_with_cert("alice", "\x0a", 5000);
+  add_user_with_cert("bob", "\x0b", 3000);
+  {
+    auto tx = store_->write();
+    for (const char* s : {"\x0a", "\x0b"}) {
+      RevocationRecord r;
+      r.serial = s;
+      r.reason = 4;
+      r.state = RevocationState::Held;
+      r.requested_at = at(2000);
+      ASSERT_TRUE((*tx)->insert_revocation(r));
+    }
+    ASSERT_TRUE((*tx)->commit());
+  }
+  auto tx = store_->write();
+  auto released = (*tx)->release_held("alice", at(2500), ReleaseCause::Confirmed);
+  ASSERT_TRUE(released);
+  EXPECT_EQ(released->size(), 1u);
+  auto dropped = (*tx)->drop_expired_held(at(3000));
+  ASSERT_TRUE(dropped);
+  ASSERT_EQ(dropped->size(), 1u);
+  EXPECT_EQ((*dropped)[0], "\x0b");
+  std::vector<std::string> in_crl;
+  ASSERT_TRUE((*tx)->for_each_crl_entry([&](const CrlEntry& e) { in_crl.push_back(e.serial); }));
+  EXPECT_EQ(in_crl, std::vector<std::string>{"\x0a"});
+  // After a CRL issued past alice's notAfter has listed it, it leaves the CRL.
+  ASSERT_TRUE((*tx)->mark_final_crl(at(6000), 7));
+  in_crl.clear();
+  ASSERT_TRUE((*tx)->for_each_crl_entry([&](const CrlEntry& e) { in_crl.push_back(e.serial); }));
+  EXPECT_TRUE(in_crl.empty());
+}
+
+TEST_F(SqliteStoreTest, CrlNumberOnlyGrows) {
+  auto tx = store_->write();
+  ASSERT_TRUE((*tx)->insert_crl({5, at(1), at(2), "d", 0}));
+  auto again = (*tx)->insert_crl({5, at(1), at(2), "d", 0});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Code::FailedPrecondition);
+  EXPECT_EQ(*(*tx)->last_crl_number(), 5);
+}
+
+TEST_F(SqliteStoreTest, RollbackOnDestructionChangesNothing) {
+  {
+    auto tx = store_->write();
+    UserProfile p;
+    p.name = "ghost";
+    ASSERT_TRUE((*tx)->insert_user(p, at(1)));
+  }
+  auto tx = store_->read();
+  EXPECT_FALSE(*(*tx)->find_user("ghost"));
+}
+
+TEST(SqliteStoreOpen, NotADatabaseIsAClearError) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "junk.db";
+  ASSERT_TRUE(write_new_file(path, std::string(4096, 'x'), 0600));
+  auto s = open_store("sqlite:" + path.string());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find(path.string()), std::string::npos);
+  EXPECT_NE(s.error().message.find("not a"), std::string::npos);
+}
+
+TEST(SqliteStoreOpen, ForeignSqliteDatabaseIsRefused) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "other.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(::sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(::sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+    ::sqlite3_close(db);
+  }
+  auto s = open_store("sqlite:" + path.string());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("not a certkeeper database"), std::string::npos);
+}
+
+TEST(SqliteStoreOpen, UnknownUrlSchemes) {
+  EXPECT_FALSE(open_store("mysql://x"));
+  EXPECT_FALSE(open_store("postgresql://localhost/ck"));
+}
+
+}  // namespace
+}  // namespace ck::store
