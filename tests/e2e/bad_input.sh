@@ -1,0 +1,68 @@
+#!/bin/bash
+# Bad input: one line `certkeeper: error: …` naming the input, exit 1, and the
+# store unchanged (a logical dump before and after is compared).
+. "$(dirname "$0")/lib.sh" "$1"
+
+CERTKEEPER_CA_PASSPHRASE=right ck ca init --name "E2E CA" >/dev/null
+export CERTKEEPER_CA_PASSPHRASE=right
+ck user create alice --cn Alice --email alice@example.org --out "$WORK/b" --password-file "$WORK/a.pw" >/dev/null
+
+# expect_error NAME NEEDLE -- command...: exit 1, one stderr line naming NEEDLE, store unchanged.
+expect_error() {
+  local name="$1" needle="$2"; shift 3
+  local before after rc=0
+  before=$(db_dump)
+  "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?
+  after=$(db_dump)
+  [ "$rc" = 1 ] || fail "$name: exit code $rc, want 1 (stderr: $(cat "$WORK/err"))"
+  [ "$(wc -l < "$WORK/err")" = 1 ] || fail "$name: want one stderr line, got: $(cat "$WORK/err")"
+  grep -q "^certkeeper: error: " "$WORK/err" || fail "$name: message format: $(cat "$WORK/err")"
+  grep -qF -- "$needle" "$WORK/err" || fail "$name: message does not name '$needle': $(cat "$WORK/err")"
+  [ "$before" = "$after" ] || fail "$name: the store changed"
+  pass "$name: $(cat "$WORK/err")"
+}
+
+expect_error "duplicate user" "alice" -- ck user create alice --cn A --email a@example.org --out "$WORK/b"
+expect_error "unknown user (renew)" "nobody" -- ck user renew nobody --out "$WORK/b"
+expect_error "unknown user (revoke)" "nobody" -- ck user revoke nobody
+expect_error "unknown user (confirm)" "nobody" -- ck user confirm nobody
+expect_error "unknown user (show)" "nobody" -- ck user show nobody
+expect_error "invalid e-mail" "not-mail" -- ck user create bob --cn Bob --email not-mail --out "$WORK/b"
+expect_error "country" "DEU" -- ck user create bob --cn Bob --email b@example.org --country DEU --out "$WORK/b"
+expect_error "unknown --set field" "shoe" -- ck user renew alice --set shoe=42 --out "$WORK/b"
+touch "$WORK/plainfile"
+expect_error "--out not a folder" "$WORK/plainfile" -- ck user create bob --cn Bob --email b@example.org --out "$WORK/plainfile"
+expect_error "--out cannot be created" "/proc/certkeeper" -- ck user create bob --cn Bob --email b@example.org --out /proc/certkeeper
+echo "not a csr" > "$WORK/bad.csr"
+expect_error "malformed CSR" "$WORK/bad.csr" -- ck user create bob --cn Bob --email b@example.org --out "$WORK/b" --csr "$WORK/bad.csr"
+expect_error "unknown serial" "ABCDEF" -- ck user revoke alice --serial ABCDEF
+expect_error "wrong CA passphrase" "passphrase" -- env CERTKEEPER_CA_PASSPHRASE=wrong "$CK_BIN" --home "$H" user create bob --cn Bob --email b@example.org --out "$WORK/b"
+expect_error "wrong CA passphrase (crl)" "passphrase" -- env CERTKEEPER_CA_PASSPHRASE=wrong "$CK_BIN" --home "$H" crl build --out "$WORK/x.crl"
+expect_error "existing --password-file" "$WORK/a.pw" -- ck user create bob --cn Bob --email b@example.org --out "$WORK/b" --password-file "$WORK/a.pw"
+
+# Databases that are not certkeeper databases.
+for kind in garbage truncated; do
+  H="$WORK/home-$kind"; mkdir -p "$H"
+  if [ $kind = garbage ]; then head -c 8192 /dev/urandom > "$H/certkeeper.db"
+  else head -c 3000 "$WORK/home/certkeeper.db" > "$H/certkeeper.db"; fi
+  sum_before=$(sha256sum < "$H/certkeeper.db")
+  rc=0; ck user list > /dev/null 2> "$WORK/err" || rc=$?
+  [ "$rc" = 1 ] || fail "$kind database: exit $rc"
+  grep -q "^certkeeper: error: .*$H/certkeeper.db" "$WORK/err" || fail "$kind database: $(cat "$WORK/err")"
+  assert_eq "$(sha256sum < "$H/certkeeper.db")" "$sum_before" "$kind database left unchanged"
+  pass "$kind database: $(cat "$WORK/err")"
+done
+H="$WORK/home"
+
+# Malformed input to fingerprint names the file.
+echo "-----BEGIN CERTIFICATE-----" > "$WORK/bad.pem"
+rc=0; ck fingerprint "$WORK/bad.pem" 2> "$WORK/err" || rc=$?
+[ "$rc" = 1 ] && grep -qF "$WORK/bad.pem" "$WORK/err" || fail "malformed PEM: $(cat "$WORK/err")"
+pass "malformed PEM: $(cat "$WORK/err")"
+
+# Usage errors exit 2.
+rc=0; ck user create 2>/dev/null || rc=$?
+assert_eq "$rc" 2 "missing arguments are a usage error"
+rc=0; ck expiring --within 3x 2>/dev/null || rc=$?
+assert_eq "$rc" 2 "bad duration is a usage error"
+pass "usage errors exit 2"

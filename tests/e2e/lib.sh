@@ -1,0 +1,27 @@
+# Shared helpers for the end-to-end tests. Usage: . lib.sh CERTKEEPER_BINARY
+# No pipefail: `producer | grep -q` must not fail when grep stops reading early.
+set -eu
+CK_BIN="$(realpath "$1")"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/ck-e2e.XXXXXX")"
+H="$WORK/home"
+CLEANUP_CMDS=()
+cleanup() {
+  local c
+  for c in "${CLEANUP_CMDS[@]+"${CLEANUP_CMDS[@]}"}"; do eval "$c" || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ck() { "$CK_BIN" --home "$H" "$@"; }
+fail() { echo "FAIL: $*" >&2; if declare -F on_fail >/dev/null; then on_fail >&2 || true; fi; exit 1; }
+pass() { echo "ok: $*"; }
+assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+# A logical dump of the store, to prove a failed command changed nothing.
+db_dump() { sqlite3 "$H/certkeeper.db" .dump; }
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+crl_number() { printf "%d" "$(openssl crl -in "$1" -noout -crlnumber | cut -d= -f2)"; }
+# Verifies a certificate against the CA and a CRL; prints OK or the error.
+verify_crl() { { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" "$1" 2>&1 || true; } | tail -1; }
+# openssl verify output (never fails, so it can be grepped under pipefail).
+verify_out() { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" "$1" 2>&1 || true; }

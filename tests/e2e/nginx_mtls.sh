@@ -1,0 +1,93 @@
+#!/bin/bash
+# Real nginx with client-certificate auth against certkeeper's CA and CRL:
+# a valid client certificate gets 200, a revoked one is refused, and a held
+# revocation keeps the old certificate working until the user confirms.
+. "$(dirname "$0")/lib.sh" "$1"
+command -v nginx >/dev/null || fail "nginx is not installed (scripts/install-deps.sh)"
+
+ck ca init --name "E2E CA" 2>/dev/null >/dev/null
+ck ca show --pem > "$WORK/ca.pem"
+for u in alice bob carol; do
+  ck user create $u --cn $u --email $u@example.org --out "$WORK/old" --password-file "$WORK/$u.pw" >/dev/null
+  openssl pkcs12 -in "$WORK/old/$u.p12" -passin "file:$WORK/$u.pw" -nodes -out "$WORK/$u-old.pem" 2>/dev/null
+done
+ck user revoke bob --reason keyCompromise >/dev/null
+ck user renew carol --out "$WORK/new" --password-file "$WORK/carol.pw2" >/dev/null
+openssl pkcs12 -in "$WORK/new/carol.p12" -passin "file:$WORK/carol.pw2" -nodes -out "$WORK/carol-new.pem" 2>/dev/null
+ck crl build --out "$WORK/ca.crl" >/dev/null
+
+# The server's own certificate comes from a separate throwaway CA.
+N="$WORK/nginx"; mkdir -p "$N/logs" "$N/tmp"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=server-ca \
+  -keyout "$N/sca.key" -out "$N/sca.pem" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+  -keyout "$N/server.key" -out "$N/server.csr" 2>/dev/null
+openssl x509 -req -in "$N/server.csr" -CA "$N/sca.pem" -CAkey "$N/sca.key" -CAcreateserial -days 2 \
+  -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") -out "$N/server.pem" 2>/dev/null
+
+start_nginx() {
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8; do
+    PORT=$(( 20000 + RANDOM % 12000 ))
+    cat > "$N/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $N/nginx.pid;
+error_log $N/logs/error.log info;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+events { worker_connections 64; }
+http {
+  access_log $N/logs/access.log;
+  client_body_temp_path $N/tmp/client_body;
+  proxy_temp_path $N/tmp/proxy;
+  fastcgi_temp_path $N/tmp/fastcgi;
+  uwsgi_temp_path $N/tmp/uwsgi;
+  scgi_temp_path $N/tmp/scgi;
+  server {
+    listen 127.0.0.1:$PORT ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate $N/server.pem;
+    ssl_certificate_key $N/server.key;
+    ssl_client_certificate $WORK/ca.pem;
+    ssl_crl $WORK/ca.crl;
+    ssl_verify_client on;
+    location / { return 200 "hello \$ssl_client_s_dn\n"; }
+  }
+}
+CONF
+    nginx -p "$N" -c "$N/nginx.conf" > "$N/logs/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    CLEANUP_CMDS+=("kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null")
+    for _ in $(seq 1 50); do
+      if curl -s -o /dev/null --cacert "$N/sca.pem" "https://127.0.0.1:$PORT/" 2>/dev/null; then return 0; fi
+      kill -0 "$NGINX_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true
+  done
+  cat "$N/logs/error.log" "$N/logs/stdout.log" >&2
+  fail "nginx did not start"
+}
+on_fail() { echo "--- nginx error.log"; tail -20 "$N/logs/error.log"; echo "--- stdout"; cat "$N/logs/stdout.log"; }
+status_with() { curl -s -o /dev/null -w '%{http_code}' --cacert "$N/sca.pem" --cert "$1" "https://127.0.0.1:$PORT/"; }
+
+start_nginx
+assert_eq "$(status_with "$WORK/alice-old.pem")" 200 "valid client certificate"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$N/sca.pem" "https://127.0.0.1:$PORT/")" 400 "no client certificate"
+assert_eq "$(status_with "$WORK/bob-old.pem")" 400 "revoked client certificate"
+grep -q "certificate revoked" "$N/logs/error.log" || fail "nginx should log the revocation"
+assert_eq "$(status_with "$WORK/carol-old.pem")" 200 "held: carol's old certificate still works"
+assert_eq "$(status_with "$WORK/carol-new.pem")" 200 "carol's new certificate works"
+pass "nginx: valid 200, revoked refused, held still 200"
+
+# Carol confirms: the next CRL revokes her old certificate; reload nginx.
+ck user confirm carol >/dev/null
+ck crl build --out "$WORK/ca.crl" >/dev/null
+kill -HUP "$NGINX_PID"
+for _ in $(seq 1 50); do
+  [ "$(status_with "$WORK/carol-old.pem")" = 400 ] && break
+  sleep 0.1
+done
+assert_eq "$(status_with "$WORK/carol-old.pem")" 400 "carol's old certificate after confirm"
+assert_eq "$(status_with "$WORK/carol-new.pem")" 200 "carol's new certificate after confirm"
+pass "nginx: after confirm + crl build + reload, the old certificate is refused"
