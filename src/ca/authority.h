@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,17 @@ struct Issued {
   /// On renew: the certificate this one supersedes and what became of its revocation.
   std::optional<std::string> superseded_hex;
   std::string superseded_revocation;  // "held", "released" (never delivered), "none" (expired)
+};
+
+/// Many users at once (`user import FILE.csv`): every row is validated before
+/// anything changes; certificates are committed in batches, each batch durable
+/// before its bundles are written.
+struct ImportRequest {
+  std::vector<store::UserProfile> profiles;
+  IssueOptions issue;
+  bool write_bundles = true;  // false: record only (benchmarks of the issuance path)
+  std::size_t batch = 256;
+  std::function<void(std::size_t done, std::size_t total)> progress;
 };
 
 struct RevokeRequest {
@@ -169,6 +181,7 @@ class Authority {
 
   [[nodiscard]] Result<Issued> create_user(const CreateRequest& req);
   [[nodiscard]] Result<Issued> renew_user(const RenewRequest& req);
+  [[nodiscard]] Result<std::vector<Issued>> import_users(const ImportRequest& req);
   [[nodiscard]] Result<Revoked> revoke(const RevokeRequest& req);
   [[nodiscard]] Result<Confirmed> confirm(const std::string& user);
 
@@ -195,6 +208,12 @@ class Authority {
   [[nodiscard]] Result<Issued> deliver(Prepared& prep, X509& cert, X509& ca_cert,
                                        const std::string& user, const std::string& serial,
                                        const std::string& ticket);
+  /// Writes the bundle and certificate files (no store change).
+  [[nodiscard]] Result<Issued> write_bundle(Prepared& prep, X509& cert, X509& ca_cert,
+                                            const std::string& user, const std::string& serial,
+                                            const std::string& ticket);
+  [[nodiscard]] Status mark_delivered(store::Tx& tx, const Prepared& prep, const Issued& issued,
+                                      const std::string& serial, Seconds at);
   [[nodiscard]] Status audit(store::Tx& tx, std::string action, std::string subject,
                              std::string detail, Seconds at);
 

@@ -117,9 +117,9 @@ Result<X509Ptr> Authority::sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& 
   return fail(Code::Internal, "could not find an unused serial number (is the RNG broken?)");
 }
 
-Result<Issued> Authority::deliver(Prepared& prep, X509& cert, X509& ca_cert,
-                                  const std::string& user, const std::string& serial,
-                                  const std::string& ticket) {
+Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert,
+                                       const std::string& user, const std::string& serial,
+                                       const std::string& ticket) {
   Issued out;
   out.user = user;
   out.serial_hex = serial_hex(serial);
@@ -157,17 +157,28 @@ Result<Issued> Authority::deliver(Prepared& prep, X509& cert, X509& ca_cert,
   }
   if (auto st = write_file_atomic(prep.crt_path, pem, 0644); !st) return undelivered(st.error());
   CK_FAULT_POINT("deliver.before_mark");
-
-  CK_ASSIGN(auto tx, store_.write());
-  if (!prep.external) {
-    CK_TRY(tx->set_delivery(serial, store::Delivery::Delivered));
-  }
-  CK_TRY(audit(*tx, "cert.deliver", user,
-               "serial " + out.serial_hex +
-                   (prep.external ? " (signed CSR)" : ", PKCS#12 " + out.p12_mode),
-               clock_.now_seconds()));
-  CK_TRY(tx->commit());
   return out;
+}
+
+Status Authority::mark_delivered(store::Tx& tx, const Prepared& prep, const Issued& issued,
+                                 const std::string& serial, Seconds at) {
+  if (!prep.external) {
+    CK_TRY(tx.set_delivery(serial, store::Delivery::Delivered));
+  }
+  return audit(tx, "cert.deliver", issued.user,
+               "serial " + issued.serial_hex +
+                   (prep.external ? " (signed CSR)" : ", PKCS#12 " + issued.p12_mode),
+               at);
+}
+
+Result<Issued> Authority::deliver(Prepared& prep, X509& cert, X509& ca_cert,
+                                  const std::string& user, const std::string& serial,
+                                  const std::string& ticket) {
+  CK_ASSIGN(auto issued, write_bundle(prep, cert, ca_cert, user, serial, ticket));
+  CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(mark_delivered(*tx, prep, issued, serial, clock_.now_seconds()));
+  CK_TRY(tx->commit());
+  return issued;
 }
 
 Result<Issued> Authority::create_user(const CreateRequest& req) {

@@ -1,7 +1,11 @@
+#include <unistd.h>
+
 #include <iostream>
 
 #include "ca/reason.h"
 #include "ca/serial.h"
+#include "ca/user_csv.h"
+#include "core/file_io.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "core/duration.h"
@@ -93,6 +97,47 @@ int run_create(Runtime& rt, const CreateFlags& f) {
   auto issued = (*auth)->create_user({f.profile, std::move(*opts)});
   if (!issued) return rt.error(issued.error());
   return print_issued(rt, *issued, "issued");
+}
+
+struct ImportFlags {
+  std::string file;
+  IssueFlags issue;
+};
+
+int run_import(Runtime& rt, const ImportFlags& f) {
+  auto text = read_file(f.file);
+  if (!text) return rt.error(text.error());
+  auto profiles = ca::parse_user_csv(*text, f.file);
+  if (!profiles) return rt.error(profiles.error());
+  auto opts = issue_options(rt, f.issue);
+  if (!opts) return rt.error(opts.error());
+  auto auth = rt.authority();
+  if (!auth) return rt.error(auth.error());
+  ca::ImportRequest req;
+  req.profiles = std::move(*profiles);
+  req.issue = std::move(*opts);
+  if (::isatty(STDERR_FILENO)) {
+    req.progress = [](std::size_t done, std::size_t total) {
+      std::cerr << "\rissued " << done << "/" << total << std::flush;
+      if (done == total) std::cerr << "\n";
+    };
+  }
+  auto issued = (*auth)->import_users(req);
+  if (!issued) return rt.error(issued.error());
+  if (rt.json()) {
+    auto arr = nlohmann::json::array();
+    for (const auto& one : *issued) arr.push_back(to_json(one, true));
+    rt.print_json(arr);
+    return kExitOk;
+  }
+  std::cout << "issued " << issued->size() << " certificates; bundles in "
+            << req.issue.out_dir.string() << "\n"
+            << "passwords (shown once, not stored; hand each over by another channel):\n";
+  for (const auto& one : *issued) {
+    std::cout << "  " << one.user << "\t" << one.serial_hex << "\t"
+              << (one.password ? one.password->reveal() : "") << "\n";
+  }
+  return kExitOk;
 }
 
 struct RenewFlags {
@@ -260,6 +305,30 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
       "Writes DIR/USER.p12 (0600) and DIR/USER.crt. The random PKCS#12 password is printed\n"
       "once (\"password\" in --json) unless --password-file is given; it is never stored.");
   on_run(create, rt, [create_flags](Runtime& r) { return run_create(r, *create_flags); });
+
+  auto import_flags = std::make_shared<ImportFlags>();
+  auto* import = user->add_subcommand(
+      "import", "Create many users at once from a CSV file, one bundle each");
+  import->add_option("FILE", import_flags->file,
+                     "CSV with a header row naming the fields of user create: user, cn, email, "
+                     "org, ou, locality, state, country, phone")
+      ->required();
+  import->add_option("--out", import_flags->issue.out, "Folder for the bundles (default: HOME/bundles)")
+      ->type_name("DIR");
+  import->add_option("--validity", import_flags->issue.validity, "Lifetime of each certificate")
+      ->check(duration_validator())
+      ->capture_default_str();
+  import->add_option("--ticket", import_flags->issue.ticket, "Ticket id recorded with every certificate");
+  import->add_option("--p12", import_flags->issue.p12, "modern or compat (see user create)")
+      ->check(CLI::IsMember({"modern", "compat"}))
+      ->capture_default_str();
+  import->add_option("--key-type", import_flags->issue.key_type, "User key type")
+      ->capture_default_str();
+  import->footer(
+      "Every row is checked first (a bad row is named with its line number and nothing is\n"
+      "imported). Certificates are recorded in batches before their bundles are written. The\n"
+      "passwords are printed once (\"password\" per user in --json).");
+  on_run(import, rt, [import_flags](Runtime& r) { return run_import(r, *import_flags); });
 
   auto renew_flags = std::make_shared<RenewFlags>();
   auto* renew = user->add_subcommand(

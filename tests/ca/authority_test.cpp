@@ -330,5 +330,35 @@ TEST_F(AuthorityTest, BundleOpensWithItsPasswordAndIsPrivate) {
   EXPECT_FALSE(check_pkcs12(*der, Secret("wrong"), **cert));
 }
 
+TEST_F(AuthorityTest, ImportCommitsInBatchesAndRefusesExistingUsers) {
+  init_ca();
+  create("taken");
+  ImportRequest req;
+  req.issue = issue();
+  req.batch = 2;
+  for (const char* u : {"i1", "i2", "i3"}) {
+    req.profiles.push_back({u, u, std::string(u) + "@example.org", "", "", "", "", "", ""});
+  }
+  std::vector<std::size_t> progress;
+  req.progress = [&](std::size_t done, std::size_t) { progress.push_back(done); };
+  auto issued = authority_->import_users(req);
+  ASSERT_TRUE(issued) << issued.error().message;
+  ASSERT_EQ(issued->size(), 3u);
+  EXPECT_EQ(progress, (std::vector<std::size_t>{2, 3}));
+  for (const auto& one : *issued) {
+    ASSERT_TRUE(one.password && one.p12);
+    auto view = authority_->show_user(one.user);
+    ASSERT_TRUE(view && view->current);
+    EXPECT_EQ(view->current->status, "active");  // delivered
+  }
+  req.profiles.push_back({"taken", "T", "t@example.org", "", "", "", "", "", ""});
+  req.profiles.erase(req.profiles.begin(), req.profiles.begin() + 3);
+  req.profiles.insert(req.profiles.begin(), {"fresh", "F", "f@example.org", "", "", "", "", "", ""});
+  auto refused = authority_->import_users(req);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("taken"), std::string::npos);
+  EXPECT_FALSE(authority_->show_user("fresh"));  // nothing imported
+}
+
 }  // namespace
 }  // namespace ck::ca

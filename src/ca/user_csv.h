@@ -1,0 +1,17 @@
+#pragma once
+// The CSV of `user import`: a header row naming the fields of `user create`
+// (user, cn, email, org, ou, locality, state, country, phone), then one row
+// per user. RFC 4180 quoting; errors name the source and the line.
+
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "store/types.h"
+
+namespace ck::ca {
+
+[[nodiscard]] Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
+                                                                     std::string_view source);
+
+}  // namespace ck::ca
