@@ -199,9 +199,15 @@ class Authority {
  private:
   struct UnlockedCa;
   struct Prepared;
+  struct Signed;
   [[nodiscard]] Result<UnlockedCa> unlock(store::Tx& tx);
+  /// Checks the request; makes the user's key unless `make_key` is false.
   [[nodiscard]] Result<Prepared> prepare(const store::UserProfile& profile,
-                                         const IssueOptions& opts);
+                                         const IssueOptions& opts, bool make_key = true);
+  /// Signs a certificate with a fresh serial (no store access: thread-safe).
+  [[nodiscard]] Result<Signed> sign_new(const UnlockedCa& ca, X509& issuer, const Prepared& prep,
+                                        const store::UserProfile& profile, Seconds now,
+                                        const std::string& ticket);
   [[nodiscard]] Result<X509Ptr> sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& prep,
                                             const store::UserProfile& profile, Seconds now,
                                             const std::string& ticket, std::string& serial_out);

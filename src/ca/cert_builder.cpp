@@ -1,5 +1,6 @@
 #include "ca/cert_builder.h"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 
 #include "ca/profile.h"
@@ -33,6 +34,50 @@ Status add_ext(X509& cert, X509V3_CTX& ctx, int nid, const char* value) {
   X509ExtensionPtr ext(::X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
   if (!ext || ::X509_add_ext(&cert, ext.get(), -1) != 1) {
     return fail(ossl_error(std::string("add extension ") + ::OBJ_nid2sn(nid) + "=" + value));
+  }
+  return {};
+}
+
+// OpenSSL 3.0's X509_set_pubkey encodes the key through an OSSL_ENCODER and
+// decodes it again through an OSSL_DECODER, which costs more than the
+// signature itself. For EC and Ed25519 keys we write the SubjectPublicKeyInfo
+// fields directly (RFC 5480 §2, RFC 8410 §4); RSA takes the generic path.
+Status set_public_key(X509& cert, EVP_PKEY& key) {
+  X509_PUBKEY* spki = ::X509_get_X509_PUBKEY(&cert);
+  unsigned char buf[160];
+  size_t len = 0;
+  if (::EVP_PKEY_is_a(&key, "EC")) {
+    char group[64] = {};
+    size_t group_len = 0;
+    const int curve = ::EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                                       sizeof group, &group_len) == 1
+                          ? ::OBJ_txt2nid(group)
+                          : NID_undef;
+    if (curve != NID_undef && spki != nullptr &&
+        ::EVP_PKEY_get_octet_string_param(&key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, buf,
+                                          sizeof buf, &len) == 1) {
+      auto* point = static_cast<unsigned char*>(::OPENSSL_memdup(buf, len));
+      if (point != nullptr &&
+          ::X509_PUBKEY_set0_param(spki, ::OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                                   ::OBJ_nid2obj(curve), point, static_cast<int>(len)) == 1) {
+        return {};
+      }
+      ::OPENSSL_free(point);
+    }
+  } else if (::EVP_PKEY_is_a(&key, "ED25519")) {
+    len = sizeof buf;
+    if (spki != nullptr && ::EVP_PKEY_get_raw_public_key(&key, buf, &len) == 1) {
+      auto* raw = static_cast<unsigned char*>(::OPENSSL_memdup(buf, len));
+      if (raw != nullptr && ::X509_PUBKEY_set0_param(spki, ::OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF,
+                                                     nullptr, raw, static_cast<int>(len)) == 1) {
+        return {};
+      }
+      ::OPENSSL_free(raw);
+    }
+  }
+  ::ERR_clear_error();
+  if (::X509_set_pubkey(&cert, &key) != 1) {
+    return fail(ossl_error("set public key"));
   }
   return {};
 }
@@ -83,10 +128,10 @@ Result<X509Ptr> make_client_cert(X509& ca_cert, EVP_PKEY& ca_key, const ClientCe
   CK_TRY(set_validity(*cert, req.not_before, req.not_after));
   CK_ASSIGN(auto subject, subject_name(*req.profile));
   if (::X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      ::X509_set_issuer_name(cert.get(), ::X509_get_subject_name(&ca_cert)) != 1 ||
-      ::X509_set_pubkey(cert.get(), req.public_key) != 1) {
+      ::X509_set_issuer_name(cert.get(), ::X509_get_subject_name(&ca_cert)) != 1) {
     return fail(ossl_error("build certificate"));
   }
+  CK_TRY(set_public_key(*cert, *req.public_key));
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, &ca_cert, cert.get(), nullptr, nullptr, 0);
   CK_TRY(add_ext(*cert, ctx, NID_basic_constraints, "critical,CA:FALSE"));

@@ -34,7 +34,7 @@ std::string redeliver_hint(const std::string& user) {
 }  // namespace
 
 Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile,
-                                               const IssueOptions& opts) {
+                                               const IssueOptions& opts, bool make_key) {
   CK_TRY(validate_profile(profile));
   if (opts.validity <= std::chrono::seconds(0)) {
     return fail(Code::InvalidArgument, "--validity must be positive");
@@ -72,44 +72,51 @@ Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile
     }));
     prep.key = std::move(pub);
     prep.external = true;
-  } else {
+  } else if (make_key) {
     CK_ASSIGN(prep.key, generate_key(opts.key_type));
   }
   return prep;
 }
 
-Result<X509Ptr> Authority::sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& prep,
-                                       const store::UserProfile& profile, Seconds now,
-                                       const std::string& ticket, std::string& serial_out) {
+Result<Authority::Signed> Authority::sign_new(const UnlockedCa& ca, X509& issuer,
+                                             const Prepared& prep,
+                                             const store::UserProfile& profile, Seconds now,
+                                             const std::string& ticket) {
   if (now >= ca.facts.not_after) {
     return fail(Code::FailedPrecondition, "the CA certificate expired on " +
                                               format_iso8601(ca.facts.not_after));
   }
   // Never beyond the CA's own notAfter: a chain is only as valid as its CA.
   const Seconds not_after = std::min(now + prep.opts.validity, ca.facts.not_after);
+  Signed out;
+  CK_ASSIGN(auto serial, random_serial(random_));
+  CK_ASSIGN(out.cert, make_client_cert(issuer, *ca.key,
+                                       {&profile, prep.key.get(), serial, now - kBackdate,
+                                        not_after}));
+  store::CertRecord& rec = out.record;
+  CK_ASSIGN(rec.der, cert_to_der(*out.cert));
+  rec.serial = std::move(serial);
+  rec.user = profile.name;
+  rec.key_type = prep.external ? key_type_of(*prep.key).map(key_type_name).value_or("")
+                               : key_type_name(prep.opts.key_type);
+  rec.not_before = now - kBackdate;
+  rec.not_after = not_after;
+  rec.issued_at = now;
+  rec.status = store::CertStatus::Active;
+  rec.delivery = prep.external ? store::Delivery::External : store::Delivery::Pending;
+  rec.ticket = ticket;
+  return out;
+}
+
+Result<X509Ptr> Authority::sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& prep,
+                                       const store::UserProfile& profile, Seconds now,
+                                       const std::string& ticket, std::string& serial_out) {
   for (int attempt = 0; attempt < kSerialAttempts; ++attempt) {
-    CK_ASSIGN(auto serial, random_serial(random_));
-    CK_ASSIGN(auto cert, make_client_cert(*ca.cert, *ca.key,
-                                          {&profile, prep.key.get(), serial, now - kBackdate,
-                                           not_after}));
-    CK_ASSIGN(auto der, cert_to_der(*cert));
-    store::CertRecord rec;
-    rec.serial = serial;
-    rec.user = profile.name;
-    if (auto kt = key_type_of(*prep.key)) {
-      rec.key_type = std::string(key_type_name(*kt));
-    }
-    rec.not_before = now - kBackdate;
-    rec.not_after = not_after;
-    rec.issued_at = now;
-    rec.der = std::move(der);
-    rec.status = store::CertStatus::Active;
-    rec.delivery = prep.external ? store::Delivery::External : store::Delivery::Pending;
-    rec.ticket = ticket;
-    CK_ASSIGN(const bool inserted, tx.insert_cert(rec));
+    CK_ASSIGN(auto signed_cert, sign_new(ca, *ca.cert, prep, profile, now, ticket));
+    CK_ASSIGN(const bool inserted, tx.insert_cert(signed_cert.record));
     if (inserted) {
-      serial_out = serial;
-      return cert;
+      serial_out = signed_cert.record.serial;
+      return std::move(signed_cert.cert);
     }
     // A 128-bit collision means a broken RNG more likely than chance; retry
     // with a fresh serial, as the unique index guarantees we notice.
@@ -137,6 +144,12 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
   };
   CK_ASSIGN(const auto pem, cert_to_pem(cert));
   if (!prep.external) {
+    // The certificate was built without a decoded copy of its public key (see
+    // set_public_key in cert_builder.cpp); PKCS#12 needs one to match the key.
+    // Setting the same key again leaves the DER, and so the signature, as it is.
+    if (::X509_set_pubkey(&cert, prep.key.get()) != 1) {
+      return undelivered(ossl_error("attach public key"));
+    }
     CK_ASSIGN(auto password, generate_password(random_));
     auto p12 = make_pkcs12(*prep.key, cert, ca_cert, password, prep.opts.p12, user);
     if (!p12) return undelivered(p12.error());

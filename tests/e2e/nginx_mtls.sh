@@ -83,9 +83,13 @@ pass "nginx: valid 200, revoked refused, held still 200"
 # Carol confirms: the next CRL revokes her old certificate; reload nginx.
 ck user confirm carol >/dev/null
 ck crl build --out "$WORK/ca.crl" >/dev/null
+# Reload, and wait until the old worker (which still has the old CRL) is gone.
+old_workers=$(pgrep -P "$NGINX_PID" || true)
 kill -HUP "$NGINX_PID"
-for _ in $(seq 1 50); do
-  [ "$(status_with "$WORK/carol-old.pem")" = 400 ] && break
+for _ in $(seq 1 100); do
+  alive=0
+  for w in $old_workers; do kill -0 "$w" 2>/dev/null && alive=1; done
+  [ "$alive" = 0 ] && break
   sleep 0.1
 done
 assert_eq "$(status_with "$WORK/carol-old.pem")" 400 "carol's old certificate after confirm"

@@ -26,6 +26,12 @@ struct Authority::Prepared {
   IssueOptions opts;
 };
 
+/// A signed certificate and the row that records it.
+struct Authority::Signed {
+  X509Ptr cert;
+  store::CertRecord record;
+};
+
 /// Renders one certificate row for output.
 CertView make_cert_view(const store::CertRecord& cert,
                         const std::optional<store::RevocationRecord>& rev, Seconds now);
