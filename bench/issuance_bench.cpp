@@ -45,15 +45,16 @@ int main(int argc, char** argv) {
   ck::ca::Authority authority(**store, clock, random, nullptr, "bench");
   ck::ca::InitRequest init;
   init.name = "Bench CA";
-  if (!authority.init(init)) return 1;
+  if (!authority.init(init))
+    return 1;
 
   ck::ca::ImportRequest req;
   req.issue.out_dir = dir / "out";
   req.write_bundles = bundles;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string u = "user" + std::to_string(i);
-    req.profiles.push_back({u, "User " + std::to_string(i), u + "@example.org", "Example", "", "",
-                            "", "DE", ""});
+    req.profiles.push_back(
+        {u, "User " + std::to_string(i), u + "@example.org", "Example", "", "", "", "DE", ""});
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto issued = authority.import_users(req);
@@ -68,15 +69,18 @@ int main(int argc, char** argv) {
     // The PKCS#12 part alone: a fresh key with a certificate for it costs the
     // same PBKDF2 and AES work as a user's bundle.
     auto key = ck::generate_key(ck::KeyType::EcP256);
-    auto cert = ck::ca::make_ca_cert(**key, {"bench", std::string(16, '\x42'),
-                                             clock.now_seconds(), clock.now_seconds() + std::chrono::hours(24)});
+    auto cert = ck::ca::make_ca_cert(**key, {"bench", std::string(16, '\x42'), clock.now_seconds(),
+                                             clock.now_seconds() + std::chrono::hours(24)});
     auto password = ck::ca::generate_password(random);
-    if (!key || !cert || !password) return 1;
+    if (!key || !cert || !password)
+      return 1;
     const auto t1 = std::chrono::steady_clock::now();
     const std::size_t reps = std::min<std::size_t>(n, 200);
     for (std::size_t i = 0; i < reps; ++i) {
-      auto der = ck::ca::make_pkcs12(**key, **cert, **cert, *password, ck::ca::P12Mode::Modern, "b");
-      if (!der || !ck::ca::check_pkcs12(*der, *password, **cert)) return 1;
+      auto der =
+          ck::ca::make_pkcs12(**key, **cert, **cert, *password, ck::ca::P12Mode::Modern, "b");
+      if (!der || !ck::ca::check_pkcs12(*der, *password, **cert))
+        return 1;
     }
     const double per_bundle = seconds_since(t1) / double(reps);
     std::printf("pkcs12_seconds_each %.5f\npkcs12_share %.3f\n", per_bundle,

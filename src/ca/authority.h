@@ -62,7 +62,7 @@ struct RenewRequest {
   std::string user;
   std::vector<std::string> sets;  // "field=value"
   IssueOptions issue;
-  bool ticket_given = false;      // else the current certificate's ticket carries over
+  bool ticket_given = false;  // else the current certificate's ticket carries over
 };
 
 struct Issued {

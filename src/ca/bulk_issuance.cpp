@@ -17,7 +17,8 @@ namespace {
 
 unsigned worker_count(std::size_t jobs) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  return static_cast<unsigned>(std::min<std::size_t>({cores, 8, std::max<std::size_t>(1, jobs / 16)}));
+  return static_cast<unsigned>(
+      std::min<std::size_t>({cores, 8, std::max<std::size_t>(1, jobs / 16)}));
 }
 
 }  // namespace
@@ -64,7 +65,8 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     // of the issuer certificate; the CA key is only read.
     std::vector<Result<Signed>> signed_certs;
     signed_certs.reserve(count);
-    for (std::size_t k = 0; k < count; ++k) signed_certs.emplace_back(fail(Code::Internal, "not signed"));
+    for (std::size_t k = 0; k < count; ++k)
+      signed_certs.emplace_back(fail(Code::Internal, "not signed"));
     const unsigned workers = worker_count(count);
     auto work = [&](unsigned w) {
       X509Ptr issuer(::X509_dup(ca.cert.get()));
@@ -75,14 +77,16 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
           continue;
         }
         preps[k].key = std::move(*key);
-        signed_certs[k] = sign_new(ca, *issuer, preps[k], req.profiles[start + k], now,
-                                   req.issue.ticket);
+        signed_certs[k] =
+            sign_new(ca, *issuer, preps[k], req.profiles[start + k], now, req.issue.ticket);
       }
     };
     std::vector<std::thread> threads;
-    for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    for (unsigned w = 1; w < workers; ++w)
+      threads.emplace_back(work, w);
     work(0);
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+      t.join();
 
     std::vector<X509Ptr> certs(count);
     std::vector<std::string> serials(count);
@@ -90,15 +94,16 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
       CK_ASSIGN(auto tx, store_.write());
       for (std::size_t k = 0; k < count; ++k) {
         const auto& profile = req.profiles[start + k];
-        if (!signed_certs[k]) return fail(std::move(signed_certs[k]).error());
+        if (!signed_certs[k])
+          return fail(std::move(signed_certs[k]).error());
         CK_TRY(tx->insert_user(profile, now));
         CK_ASSIGN(const bool inserted, tx->insert_cert(signed_certs[k]->record));
         if (inserted) {
           serials[k] = signed_certs[k]->record.serial;
           certs[k] = std::move(signed_certs[k]->cert);
         } else {
-          CK_ASSIGN(certs[k], sign_unique(*tx, ca, preps[k], profile, now, req.issue.ticket,
-                                          serials[k]));
+          CK_ASSIGN(certs[k],
+                    sign_unique(*tx, ca, preps[k], profile, now, req.issue.ticket, serials[k]));
         }
         CK_TRY(audit(*tx, "user.create", profile.name,
                      "serial " + serial_hex(serials[k]) + " (import)", now));
@@ -109,9 +114,9 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     if (req.write_bundles) {
       std::vector<Issued> batch_issued;
       for (std::size_t k = 0; k < count; ++k) {
-        CK_ASSIGN(auto one, write_bundle(preps[k], *certs[k], *ca.cert,
-                                         req.profiles[start + k].name, serials[k],
-                                         req.issue.ticket));
+        CK_ASSIGN(auto one,
+                  write_bundle(preps[k], *certs[k], *ca.cert, req.profiles[start + k].name,
+                               serials[k], req.issue.ticket));
         batch_issued.push_back(std::move(one));
       }
       CK_ASSIGN(auto tx, store_.write());
@@ -119,7 +124,8 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
         CK_TRY(mark_delivered(*tx, preps[k], batch_issued[k], serials[k], now));
       }
       CK_TRY(tx->commit());
-      for (auto& one : batch_issued) issued.push_back(std::move(one));
+      for (auto& one : batch_issued)
+        issued.push_back(std::move(one));
     } else {
       for (std::size_t k = 0; k < count; ++k) {
         Issued one;
@@ -128,7 +134,8 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
         issued.push_back(std::move(one));
       }
     }
-    if (req.progress) req.progress(end, req.profiles.size());
+    if (req.progress)
+      req.progress(end, req.profiles.size());
   }
   return issued;
 }

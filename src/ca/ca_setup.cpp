@@ -27,7 +27,8 @@ Result<CaInfo> describe(const store::CaRecord& rec, const X509& cert) {
 
 Error no_ca() {
   return Error{Code::FailedPrecondition,
-               "no CA in this home yet (run `certkeeper ca init --name NAME` first)", {}};
+               "no CA in this home yet (run `certkeeper ca init --name NAME` first)",
+               {}};
 }
 
 }  // namespace
@@ -40,10 +41,10 @@ Authority::Authority(store::Store& store, const Clock& clock, RandomSource& rand
       passphrase_(ca_passphrase),
       actor_(std::move(actor)) {}
 
-Status Authority::audit(store::Tx& tx, std::string action, std::string subject,
-                        std::string detail, Seconds at) {
-  return tx.audit(store::AuditEntry{at, actor_, std::move(action), std::move(subject),
-                                    std::move(detail)});
+Status Authority::audit(store::Tx& tx, std::string action, std::string subject, std::string detail,
+                        Seconds at) {
+  return tx.audit(
+      store::AuditEntry{at, actor_, std::move(action), std::move(subject), std::move(detail)});
 }
 
 Result<CaInfo> Authority::init(const InitRequest& req) {
@@ -58,13 +59,15 @@ Result<CaInfo> Authority::init(const InitRequest& req) {
   CK_ASSIGN(auto key_pem, private_key_to_pem(*key, encrypt ? passphrase_ : nullptr));
   CK_ASSIGN(auto cert_der, cert_to_der(*cert));
 
-  store::CaRecord rec{req.name, std::string(key_type_name(req.key_type)), cert_der,
-                      std::move(key_pem), encrypt, req.crl_validity, now};
+  store::CaRecord rec{req.name, std::string(key_type_name(req.key_type)),
+                      cert_der, std::move(key_pem),
+                      encrypt,  req.crl_validity,
+                      now};
   CK_ASSIGN(auto tx, store_.write());
   CK_ASSIGN(const auto existing, tx->find_ca());
   if (existing) {
-    return fail(Code::AlreadyExists, "a CA named '" + existing->name + "' exists already in " +
-                                         store_.describe());
+    return fail(Code::AlreadyExists,
+                "a CA named '" + existing->name + "' exists already in " + store_.describe());
   }
   CK_TRY(tx->insert_ca(rec));
   CK_TRY(audit(*tx, "ca.init", req.name,

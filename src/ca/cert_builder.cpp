@@ -54,8 +54,8 @@ Status set_public_key(X509& cert, EVP_PKEY& key) {
                           ? ::OBJ_txt2nid(group)
                           : NID_undef;
     if (curve != NID_undef && spki != nullptr &&
-        ::EVP_PKEY_get_octet_string_param(&key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, buf,
-                                          sizeof buf, &len) == 1) {
+        ::EVP_PKEY_get_octet_string_param(&key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, buf, sizeof buf,
+                                          &len) == 1) {
       auto* point = static_cast<unsigned char*>(::OPENSSL_memdup(buf, len));
       if (point != nullptr &&
           ::X509_PUBKEY_set0_param(spki, ::OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,

@@ -23,10 +23,12 @@ Status check_nothing_unrevoked(store::Tx& tx, const ParsedCrl& prev, const Parse
                                Seconds this_update) {
   std::vector<std::string_view> before;
   before.reserve(prev.entries.size());
-  for (const auto& e : prev.entries) before.push_back(e.serial);
+  for (const auto& e : prev.entries)
+    before.push_back(e.serial);
   std::vector<std::string_view> after;
   after.reserve(next.entries.size());
-  for (const auto& e : next.entries) after.push_back(e.serial);
+  for (const auto& e : next.entries)
+    after.push_back(e.serial);
   std::sort(before.begin(), before.end());
   std::sort(after.begin(), after.end());
   std::vector<std::string_view> missing;
@@ -78,9 +80,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   const CrlSpec spec{last_number + 1, now, now + ca.record.crl_validity};
 
   CrlEncoder encoder(prev ? static_cast<std::size_t>(prev->entries) : 0);
-  CK_TRY(tx->for_each_crl_entry([&](const store::CrlEntry& e) {
-    encoder.add(e.serial, e.revoked_at, e.reason);
-  }));
+  CK_TRY(tx->for_each_crl_entry(
+      [&](const store::CrlEntry& e) { encoder.add(e.serial, e.revoked_at, e.reason); }));
   const std::size_t count = encoder.count();
   CK_ASSIGN(auto der, std::move(encoder).finish(*ca.cert, *ca.key, spec));
 
@@ -100,8 +101,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     CK_TRY(check_nothing_unrevoked(*tx, prev_parsed, parsed, spec.this_update));
   }
 
-  CK_TRY(tx->insert_crl({spec.number, spec.this_update, spec.next_update, der,
-                         static_cast<std::int64_t>(count)}));
+  CK_TRY(tx->insert_crl(
+      {spec.number, spec.this_update, spec.next_update, der, static_cast<std::int64_t>(count)}));
   CK_TRY(tx->mark_final_crl(spec.this_update, spec.number));
   CK_TRY(audit(*tx, "crl.build", "crl#" + std::to_string(spec.number),
                std::to_string(count) + " entries, " + std::to_string(dropped.size()) +
@@ -116,7 +117,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   out.this_update = spec.this_update;
   out.next_update = spec.next_update;
   out.entries = count;
-  for (const auto& s : dropped) out.dropped_hex.push_back(serial_hex(s));
+  for (const auto& s : dropped)
+    out.dropped_hex.push_back(serial_hex(s));
   if (req.out) {
     const std::string bytes = req.der ? der : der_to_pem(der, "X509 CRL");
     if (auto st = write_file_atomic(*req.out, bytes, 0644); !st) {
@@ -160,7 +162,8 @@ Result<CrlStatusView> Authority::crl_status() {
     h.since = r.requested_at;
     h.not_after = r.not_after;
     h.ticket = r.ticket;
-    if (r.replacement) h.replacement_hex = serial_hex(*r.replacement);
+    if (r.replacement)
+      h.replacement_hex = serial_hex(*r.replacement);
     if (r.not_after <= now) {
       h.release_when = "expired unreleased; dropped at the next `certkeeper crl build`";
     } else {

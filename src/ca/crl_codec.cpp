@@ -37,9 +37,28 @@ Result<std::string> issuer_key_id(const X509& issuer) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
+// Calls fn(oid, value) for each Extension in a SEQUENCE OF Extension
+// (RFC 5280 §4.1: extnID, critical DEFAULT FALSE, extnValue).
+template <class Fn>
+Status for_each_extension(std::string_view extensions, Fn fn) {
+  der::Reader exts(extensions);
+  while (!exts.empty()) {
+    CK_ASSIGN(const auto ext, exts.expect(der::kSequence, "extension"));
+    der::Reader x(ext.content);
+    CK_ASSIGN(const auto oid, x.expect(der::kOid, "extension id"));
+    if (x.peek_tag() == der::kBoolean)
+      CK_TRY(x.next());
+    CK_ASSIGN(const auto value, x.expect(der::kOctetString, "extension value"));
+    CK_TRY(fn(oid.content, value.content));
+  }
+  return {};
+}
+
 }  // namespace
 
-CrlEncoder::CrlEncoder(std::size_t expected_entries) { entries_.reserve(expected_entries * 52); }
+CrlEncoder::CrlEncoder(std::size_t expected_entries) {
+  entries_.reserve(expected_entries * 52);
+}
 
 void CrlEncoder::add(std::string_view serial, Seconds revoked_at, int reason) {
   std::string& out = entries_;
@@ -66,8 +85,8 @@ Result<std::string> CrlEncoder::finish(const X509& issuer, EVP_PKEY& key, const 
   ::ERR_clear_error();
   EvpMdCtxPtr md_ctx(::EVP_MD_CTX_new());
   EVP_PKEY_CTX* pkey_ctx = nullptr;  // owned by md_ctx
-  if (!md_ctx || ::EVP_DigestSignInit(md_ctx.get(), &pkey_ctx, signing_digest(key), nullptr,
-                                      &key) != 1) {
+  if (!md_ctx ||
+      ::EVP_DigestSignInit(md_ctx.get(), &pkey_ctx, signing_digest(key), nullptr, &key) != 1) {
     return fail(ossl_error("start CRL signature"));
   }
   // The provider knows the AlgorithmIdentifier of what it is about to sign with.
@@ -85,7 +104,8 @@ Result<std::string> CrlEncoder::finish(const X509& issuer, EVP_PKEY& key, const 
   if (name_len <= 0) {
     return fail(ossl_error("encode CRL issuer"));
   }
-  const std::string issuer_der(reinterpret_cast<char*>(name_buf), static_cast<std::size_t>(name_len));
+  const std::string issuer_der(reinterpret_cast<char*>(name_buf),
+                               static_cast<std::size_t>(name_len));
   ::OPENSSL_free(name_buf);
 
   CK_ASSIGN(const std::string key_id, issuer_key_id(issuer));
@@ -115,8 +135,8 @@ Result<std::string> CrlEncoder::finish(const X509& issuer, EVP_PKEY& key, const 
     // RFC 5280 §5.1.2.6: when there are no revoked certificates, the list is absent.
     der::put_header(revoked_header, der::kSequence, entries_.size());
   }
-  const std::size_t tbs_len = head.size() + revoked_header.size() +
-                              (count_ > 0 ? entries_.size() : 0) + crl_exts.size();
+  const std::size_t tbs_len =
+      head.size() + revoked_header.size() + (count_ > 0 ? entries_.size() : 0) + crl_exts.size();
   std::string tbs;
   tbs.reserve(der::header_size(tbs_len) + tbs_len);
   der::put_header(tbs, der::kSequence, tbs_len);
@@ -159,7 +179,8 @@ Result<ParsedCrl> parse_crl_der(std::string_view bytes, EVP_PKEY* issuer_key) {
   };
   der::Reader top(bytes);
   auto outer = top.expect(der::kSequence, "CertificateList");
-  if (!outer || !top.empty()) return bad("not a single DER CertificateList");
+  if (!outer || !top.empty())
+    return bad("not a single DER CertificateList");
   der::Reader list(outer->content);
   auto tbs = list.expect(der::kSequence, "tbsCertList");
   auto alg = list.expect(der::kSequence, "signatureAlgorithm");
@@ -174,7 +195,8 @@ Result<ParsedCrl> parse_crl_der(std::string_view bytes, EVP_PKEY* issuer_key) {
     CK_TRY(t.next());
   }
   auto inner_alg = t.expect(der::kSequence, "signature");
-  if (!inner_alg || inner_alg->whole != alg->whole) return bad("inner and outer algorithms differ");
+  if (!inner_alg || inner_alg->whole != alg->whole)
+    return bad("inner and outer algorithms differ");
   CK_TRY(t.expect(der::kSequence, "issuer"));
   CK_ASSIGN(const auto this_update, t.next());
   CK_ASSIGN(out.this_update, der::parse_time(this_update));
@@ -193,24 +215,22 @@ Result<ParsedCrl> parse_crl_der(std::string_view bytes, EVP_PKEY* issuer_key) {
       CK_ASSIGN(const auto when, e.next());
       CrlEntryView view;
       view.serial = serial.content;
-      while (view.serial.size() > 1 && view.serial[0] == '\0') view.serial.remove_prefix(1);
+      while (view.serial.size() > 1 && view.serial[0] == '\0')
+        view.serial.remove_prefix(1);
       CK_ASSIGN(view.revoked_at, der::parse_time(when));
       if (!e.empty()) {
         CK_ASSIGN(const auto ext_seq, e.expect(der::kSequence, "entry extensions"));
-        der::Reader exts(ext_seq.content);
-        while (!exts.empty()) {
-          CK_ASSIGN(const auto ext, exts.expect(der::kSequence, "extension"));
-          der::Reader x(ext.content);
-          CK_ASSIGN(const auto oid, x.expect(der::kOid, "extension id"));
-          if (x.peek_tag() == der::kBoolean) CK_TRY(x.next());
-          CK_ASSIGN(const auto value, x.expect(der::kOctetString, "extension value"));
-          if (oid.content == kOidReasonCode) {
-            der::Reader v(value.content);
-            CK_ASSIGN(const auto code, v.expect(der::kEnumerated, "reason code"));
-            if (code.content.size() != 1) return bad("reason code");
-            view.reason = static_cast<std::uint8_t>(code.content[0]);
-          }
-        }
+        CK_TRY(for_each_extension(
+            ext_seq.content, [&](std::string_view oid, std::string_view value) -> Status {
+              if (oid != kOidReasonCode)
+                return {};
+              der::Reader v(value);
+              CK_ASSIGN(const auto code, v.expect(der::kEnumerated, "reason code"));
+              if (code.content.size() != 1)
+                return bad("reason code");
+              view.reason = static_cast<std::uint8_t>(code.content[0]);
+              return {};
+            }));
       }
       out.entries.push_back(view);
     }
@@ -219,24 +239,23 @@ Result<ParsedCrl> parse_crl_der(std::string_view bytes, EVP_PKEY* issuer_key) {
     CK_ASSIGN(const auto wrapper, t.next());
     der::Reader w(wrapper.content);
     CK_ASSIGN(const auto ext_seq, w.expect(der::kSequence, "crlExtensions"));
-    der::Reader exts(ext_seq.content);
-    while (!exts.empty()) {
-      CK_ASSIGN(const auto ext, exts.expect(der::kSequence, "extension"));
-      der::Reader x(ext.content);
-      CK_ASSIGN(const auto oid, x.expect(der::kOid, "extension id"));
-      if (x.peek_tag() == der::kBoolean) CK_TRY(x.next());
-      CK_ASSIGN(const auto value, x.expect(der::kOctetString, "extension value"));
-      if (oid.content == kOidCrlNumber) {
-        der::Reader v(value.content);
-        CK_ASSIGN(const auto n, v.expect(der::kInteger, "CRL number"));
-        if (n.content.empty() || n.content.size() > 9) return bad("CRL number out of range");
-        std::uint64_t num = 0;
-        for (const char c : n.content) num = (num << 8) | static_cast<std::uint8_t>(c);
-        out.number = static_cast<std::int64_t>(num);
-      }
-    }
+    CK_TRY(for_each_extension(ext_seq.content,
+                              [&](std::string_view oid, std::string_view value) -> Status {
+                                if (oid != kOidCrlNumber)
+                                  return {};
+                                der::Reader v(value);
+                                CK_ASSIGN(const auto n, v.expect(der::kInteger, "CRL number"));
+                                if (n.content.empty() || n.content.size() > 9)
+                                  return bad("CRL number out of range");
+                                std::uint64_t num = 0;
+                                for (const char c : n.content)
+                                  num = (num << 8) | static_cast<std::uint8_t>(c);
+                                out.number = static_cast<std::int64_t>(num);
+                                return {};
+                              }));
   }
-  if (!t.empty()) return bad("trailing data in tbsCertList");
+  if (!t.empty())
+    return bad("trailing data in tbsCertList");
 
   if (issuer_key != nullptr) {
     ::ERR_clear_error();

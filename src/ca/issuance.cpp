@@ -67,9 +67,8 @@ Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile
       return fail(Code::InvalidArgument,
                   "'" + opts.csr->string() + "': the CSR's signature does not verify");
     }
-    CK_TRY(key_type_of(*pub).map_error([&](Error e) {
-      return std::move(e).context("'" + opts.csr->string() + "'");
-    }));
+    CK_TRY(key_type_of(*pub).map_error(
+        [&](Error e) { return std::move(e).context("'" + opts.csr->string() + "'"); }));
     prep.key = std::move(pub);
     prep.external = true;
   } else if (make_key) {
@@ -79,20 +78,20 @@ Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile
 }
 
 Result<Authority::Signed> Authority::sign_new(const UnlockedCa& ca, X509& issuer,
-                                             const Prepared& prep,
-                                             const store::UserProfile& profile, Seconds now,
-                                             const std::string& ticket) {
+                                              const Prepared& prep,
+                                              const store::UserProfile& profile, Seconds now,
+                                              const std::string& ticket) {
   if (now >= ca.facts.not_after) {
-    return fail(Code::FailedPrecondition, "the CA certificate expired on " +
-                                              format_iso8601(ca.facts.not_after));
+    return fail(Code::FailedPrecondition,
+                "the CA certificate expired on " + format_iso8601(ca.facts.not_after));
   }
   // Never beyond the CA's own notAfter: a chain is only as valid as its CA.
   const Seconds not_after = std::min(now + prep.opts.validity, ca.facts.not_after);
   Signed out;
   CK_ASSIGN(auto serial, random_serial(random_));
-  CK_ASSIGN(out.cert, make_client_cert(issuer, *ca.key,
-                                       {&profile, prep.key.get(), serial, now - kBackdate,
-                                        not_after}));
+  CK_ASSIGN(out.cert,
+            make_client_cert(issuer, *ca.key,
+                             {&profile, prep.key.get(), serial, now - kBackdate, not_after}));
   store::CertRecord& rec = out.record;
   CK_ASSIGN(rec.der, cert_to_der(*out.cert));
   rec.serial = std::move(serial);
@@ -152,8 +151,10 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
     }
     CK_ASSIGN(auto password, generate_password(random_));
     auto p12 = make_pkcs12(*prep.key, cert, ca_cert, password, prep.opts.p12, user);
-    if (!p12) return undelivered(p12.error());
-    if (auto st = check_pkcs12(*p12, password, cert); !st) return undelivered(st.error());
+    if (!p12)
+      return undelivered(p12.error());
+    if (auto st = check_pkcs12(*p12, password, cert); !st)
+      return undelivered(st.error());
     if (auto st = write_file_atomic(prep.p12_path, *p12, 0600); !st) {
       return undelivered(st.error());
     }
@@ -168,7 +169,8 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
       out.password = std::move(password);
     }
   }
-  if (auto st = write_file_atomic(prep.crt_path, pem, 0644); !st) return undelivered(st.error());
+  if (auto st = write_file_atomic(prep.crt_path, pem, 0644); !st)
+    return undelivered(st.error());
   CK_FAULT_POINT("deliver.before_mark");
   return out;
 }
@@ -216,7 +218,8 @@ Result<Issued> Authority::create_user(const CreateRequest& req) {
   std::string serial;
   CK_ASSIGN(auto cert, sign_unique(*tx, ca, prep, req.profile, now, req.issue.ticket, serial));
   CK_TRY(audit(*tx, "user.create", req.profile.name,
-               "serial " + serial_hex(serial) + (req.issue.ticket.empty() ? "" : ", ticket " + req.issue.ticket),
+               "serial " + serial_hex(serial) +
+                   (req.issue.ticket.empty() ? "" : ", ticket " + req.issue.ticket),
                now));
   CK_FAULT_POINT("create.before_commit");
   CK_TRY(tx->commit());

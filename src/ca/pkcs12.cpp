@@ -8,8 +8,10 @@
 namespace ck::ca {
 
 Result<P12Mode> parse_p12_mode(std::string_view name) {
-  if (name == "modern") return P12Mode::Modern;
-  if (name == "compat") return P12Mode::Compat;
+  if (name == "modern")
+    return P12Mode::Modern;
+  if (name == "compat")
+    return P12Mode::Compat;
   return fail(Code::InvalidArgument,
               "unknown PKCS#12 mode '" + std::string(name) + "' (use modern or compat)");
 }

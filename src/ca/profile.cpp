@@ -21,14 +21,16 @@ bool valid_user_name(std::string_view name) {
 // a dotted domain of letters, digits and hyphens.
 bool valid_email(std::string_view email) {
   const auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
+  if (at == std::string_view::npos || at == 0 ||
+      email.find('@', at + 1) != std::string_view::npos) {
     return false;
   }
   const auto local = email.substr(0, at);
   const auto domain = email.substr(at + 1);
   if (std::any_of(local.begin(), local.end(), [](char c) {
-        return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)) ||
-               c == '<' || c == '>' || c == ',' || c == ';' || c == '"';
+        return std::isspace(static_cast<unsigned char>(c)) ||
+               std::iscntrl(static_cast<unsigned char>(c)) || c == '<' || c == '>' || c == ',' ||
+               c == ';' || c == '"';
       })) {
     return false;
   }
@@ -47,9 +49,10 @@ bool has_control(std::string_view s) {
 }
 
 Error invalid(std::string_view field, std::string_view value, std::string_view why) {
-  return Error{Code::InvalidArgument,
-               "invalid " + std::string(field) + " '" + std::string(value) + "': " + std::string(why),
-               {}};
+  return Error{
+      Code::InvalidArgument,
+      "invalid " + std::string(field) + " '" + std::string(value) + "': " + std::string(why),
+      {}};
 }
 
 struct Field {
@@ -72,8 +75,9 @@ constexpr std::array<Field, 8> kFields{{
 
 Status validate_profile(const UserProfile& p) {
   if (!valid_user_name(p.name)) {
-    return fail(invalid("user name", p.name,
-                        "use 1-64 letters, digits, '.', '_', '-' or '@', not starting with '-' or '.'"));
+    return fail(
+        invalid("user name", p.name,
+                "use 1-64 letters, digits, '.', '_', '-' or '@', not starting with '-' or '.'"));
   }
   if (p.cn.empty()) {
     return fail(invalid("cn", p.cn, "the common name must not be empty"));

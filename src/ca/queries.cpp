@@ -17,7 +17,8 @@ CertView make_cert_view(const store::CertRecord& c,
   v.not_after = c.not_after;
   v.delivery = store::to_string(c.delivery);
   v.ticket = c.ticket;
-  if (c.superseded_by) v.superseded_by_hex = serial_hex(*c.superseded_by);
+  if (c.superseded_by)
+    v.superseded_by_hex = serial_hex(*c.superseded_by);
   if (rev) {
     v.revocation = store::to_string(rev->state);
     v.reason = std::string(reason_name(rev->reason));
@@ -78,7 +79,8 @@ Result<UserView> Authority::show_user(const std::string& user) {
         v.notes.push_back("certificate " + view.serial_hex + " was issued at " +
                           format_iso8601(c.issued_at) +
                           " but its bundle was never delivered (the run was interrupted); run "
-                          "`certkeeper user renew " + user +
+                          "`certkeeper user renew " +
+                          user +
                           "` to issue a new one (the undelivered certificate is then revoked at "
                           "once)");
       } else if (c.not_after <= now) {
@@ -88,8 +90,10 @@ Result<UserView> Authority::show_user(const std::string& user) {
     }
     if (rev && rev->state == store::RevocationState::Held && c.not_after > now) {
       v.notes.push_back("the revocation of superseded certificate " + view.serial_hex +
-                        " is held until " + user + " has applied the new one (`certkeeper user "
-                        "confirm " + user + "`)");
+                        " is held until " + user +
+                        " has applied the new one (`certkeeper user "
+                        "confirm " +
+                        user + "`)");
     }
     v.certificates.push_back(std::move(view));
   }

@@ -32,8 +32,8 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   Revoked out{req.user, serial_hex(cert->serial), std::string(reason_name(req.reason)), now, false};
   CK_ASSIGN(const auto existing, tx->find_revocation(cert->serial));
   if (existing && existing->state == store::RevocationState::Released) {
-    return fail(Code::AlreadyExists, "certificate " + out.serial_hex + " of '" + req.user +
-                                         "' is revoked already");
+    return fail(Code::AlreadyExists,
+                "certificate " + out.serial_hex + " of '" + req.user + "' is revoked already");
   }
   store::RevocationRecord rev;
   rev.serial = cert->serial;
@@ -80,7 +80,8 @@ Result<Confirmed> Authority::confirm(const std::string& user) {
     out.released_hex.push_back(serial_hex(s));
   }
   std::string detail = "released";
-  for (const auto& h : out.released_hex) detail += " " + h;
+  for (const auto& h : out.released_hex)
+    detail += " " + h;
   CK_TRY(audit(*tx, "user.confirm", user, released.empty() ? "nothing held" : detail, now));
   CK_TRY(tx->commit());
   return out;

@@ -15,7 +15,9 @@ Result<std::string> random_serial(RandomSource& random) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
-std::string serial_hex(std::string_view serial) { return to_hex(serial); }
+std::string serial_hex(std::string_view serial) {
+  return to_hex(serial);
+}
 
 Result<std::string> parse_serial_hex(std::string_view hex) {
   std::string digits(hex);
@@ -27,11 +29,13 @@ Result<std::string> parse_serial_hex(std::string_view hex) {
   }
   auto bytes = from_hex(digits);
   if (!bytes || bytes->size() > 20) {
-    return fail(Code::InvalidArgument, "invalid serial '" + std::string(hex) + "' (hex, up to 20 octets)");
+    return fail(Code::InvalidArgument,
+                "invalid serial '" + std::string(hex) + "' (hex, up to 20 octets)");
   }
   // Store the minimal magnitude, as the certificate encodes it.
   std::size_t skip = 0;
-  while (skip + 1 < bytes->size() && (*bytes)[skip] == '\0') ++skip;
+  while (skip + 1 < bytes->size() && (*bytes)[skip] == '\0')
+    ++skip;
   return bytes->substr(skip);
 }
 

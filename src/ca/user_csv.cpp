@@ -28,7 +28,8 @@ Result<std::vector<std::string>> next_record(std::string_view text, std::size_t&
           quoted = false;
         }
       } else {
-        if (c == '\n') ++line;
+        if (c == '\n')
+          ++line;
         fields.back() += c;
       }
     } else if (c == '"' && fields.back().empty()) {
@@ -71,16 +72,19 @@ Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
   for (std::size_t i = 0; i < header.size(); ++i) {
     const std::string name = trim(header[i]);
     for (std::size_t k = 0; k < kColumns.size(); ++k) {
-      if (kColumns[k] == name) column_of[i] = static_cast<int>(k);
+      if (kColumns[k] == name)
+        column_of[i] = static_cast<int>(k);
     }
     if (column_of[i] < 0) {
       return at_line(1, "unknown column '" + name +
                             "' (use user, cn, email, org, ou, locality, state, country, phone)");
     }
-    if (!seen.insert(name).second) return at_line(1, "column '" + name + "' appears twice");
+    if (!seen.insert(name).second)
+      return at_line(1, "column '" + name + "' appears twice");
   }
   for (const char* required : {"user", "cn", "email"}) {
-    if (!seen.contains(required)) return at_line(1, std::string("missing column '") + required + "'");
+    if (!seen.contains(required))
+      return at_line(1, std::string("missing column '") + required + "'");
   }
   std::vector<store::UserProfile> out;
   std::set<std::string> names;
@@ -88,8 +92,10 @@ Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
     ++line;
     const std::size_t record_line = line;
     auto fields = next_record(text, pos, line);
-    if (!fields) return at_line(record_line, fields.error().message);
-    if (fields->size() == 1 && trim((*fields)[0]).empty()) continue;  // blank line
+    if (!fields)
+      return at_line(record_line, fields.error().message);
+    if (fields->size() == 1 && trim((*fields)[0]).empty())
+      continue;  // blank line
     if (fields->size() != header.size()) {
       return at_line(record_line, std::to_string(fields->size()) + " fields, the header has " +
                                       std::to_string(header.size()));
@@ -100,7 +106,8 @@ Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
     for (std::size_t i = 0; i < fields->size(); ++i) {
       *slots[static_cast<std::size_t>(column_of[i])] = trim((*fields)[i]);
     }
-    if (auto st = validate_profile(p); !st) return at_line(record_line, st.error().message);
+    if (auto st = validate_profile(p); !st)
+      return at_line(record_line, st.error().message);
     if (!names.insert(p.name).second) {
       return at_line(record_line, "user '" + p.name + "' appears twice in the file");
     }

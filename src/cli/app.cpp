@@ -32,8 +32,7 @@ int run(int argc, char** argv) {
                  "Home folder (default: $CERTKEEPER_HOME, else $XDG_DATA_HOME/certkeeper, else "
                  "~/.local/share/certkeeper)")
       ->type_name("DIR");
-  app.add_option("--store", rt.global.store_url,
-                 "Store URL (default: sqlite:HOME/certkeeper.db)")
+  app.add_option("--store", rt.global.store_url, "Store URL (default: sqlite:HOME/certkeeper.db)")
       ->type_name("URL");
   app.add_option("--config", rt.global.config, "Config file (default: HOME/certkeeper.toml)")
       ->type_name("FILE");

@@ -21,17 +21,23 @@ int run_init(Runtime& rt, const InitOptions& o) {
   auto kt = parse_key_type(o.key_type);
   auto validity = parse_duration(o.validity);
   auto crl_validity = parse_duration(o.crl_validity);
-  if (!kt) return rt.error(kt.error());
-  if (!validity) return rt.error(std::move(validity).error().context("--validity"));
-  if (!crl_validity) return rt.error(std::move(crl_validity).error().context("--crl-validity"));
+  if (!kt)
+    return rt.error(kt.error());
+  if (!validity)
+    return rt.error(std::move(validity).error().context("--validity"));
+  if (!crl_validity)
+    return rt.error(std::move(crl_validity).error().context("--crl-validity"));
   req.key_type = *kt;
   req.validity = *validity;
   req.crl_validity = *crl_validity;
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto info = (*auth)->init(req);
-  if (!info) return rt.error(info.error());
-  for (const auto& w : info->warnings) rt.warn(w);
+  if (!info)
+    return rt.error(info.error());
+  for (const auto& w : info->warnings)
+    rt.warn(w);
   if (rt.json()) {
     rt.print_json(to_json(*info));
   } else {
@@ -45,9 +51,11 @@ int run_init(Runtime& rt, const InitOptions& o) {
 
 int run_show(Runtime& rt, bool pem) {
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto info = (*auth)->info();
-  if (!info) return rt.error(info.error());
+  if (!info)
+    return rt.error(info.error());
   if (pem) {
     std::cout << info->cert_pem;
   } else if (rt.json()) {
@@ -60,7 +68,8 @@ int run_show(Runtime& rt, bool pem) {
               << "key type:      " << info->key_type
               << (info->key_encrypted ? " (encrypted at rest)" : " (NOT encrypted)") << "\n"
               << "serial:        " << info->serial_hex << "\n"
-              << "valid:         " << iso(info->not_before) << " .. " << iso(info->not_after) << "\n"
+              << "valid:         " << iso(info->not_before) << " .. " << iso(info->not_after)
+              << "\n"
               << "sha256:        " << info->sha256 << "\n"
               << "CRL validity:  " << format_duration(info->crl_validity) << "\n";
   }
@@ -74,7 +83,8 @@ void add_ca_commands(CLI::App& app, Runtime& rt) {
   ca->require_subcommand(1);
 
   auto init_opts = std::make_shared<InitOptions>();
-  auto* init = ca->add_subcommand("init", "Create the CA (key and self-signed certificate) in the home folder");
+  auto* init = ca->add_subcommand(
+      "init", "Create the CA (key and self-signed certificate) in the home folder");
   init->add_option("--name", init_opts->name, "CA name, used as its common name")->required();
   init->add_option("--key-type", init_opts->key_type,
                    "CA key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519")

@@ -14,12 +14,14 @@ struct BuildFlags {
 int run_build(Runtime& rt, const BuildFlags& f) {
   ca::CrlRequest req;
   req.der = f.der;
-  req.out = f.out.empty() ? rt.home() / (f.der ? "ca.crl.der" : "ca.crl")
-                          : std::filesystem::path(f.out);
+  req.out =
+      f.out.empty() ? rt.home() / (f.der ? "ca.crl.der" : "ca.crl") : std::filesystem::path(f.out);
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto built = (*auth)->build_crl(req);
-  if (!built) return rt.error(built.error());
+  if (!built)
+    return rt.error(built.error());
   if (rt.json()) {
     rt.print_json({{"number", built->number},
                    {"this_update", iso(built->this_update)},
@@ -31,7 +33,8 @@ int run_build(Runtime& rt, const BuildFlags& f) {
   } else {
     std::cout << "CRL #" << built->number << " with " << built->entries << " entries, next update "
               << iso(built->next_update) << "\n";
-    if (built->path) std::cout << "  written to " << built->path->string() << "\n";
+    if (built->path)
+      std::cout << "  written to " << built->path->string() << "\n";
     for (const auto& d : built->dropped_hex) {
       std::cout << "  dropped held revocation of " << d
                 << " (expired before the user confirmed: never needs an entry)\n";
@@ -42,17 +45,18 @@ int run_build(Runtime& rt, const BuildFlags& f) {
 
 int run_status(Runtime& rt) {
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto st = (*auth)->crl_status();
-  if (!st) return rt.error(st.error());
+  if (!st)
+    return rt.error(st.error());
   if (rt.json()) {
     nlohmann::json j;
-    j["last_crl"] = st->last_number
-                        ? nlohmann::json{{"number", *st->last_number},
-                                         {"this_update", iso(*st->this_update)},
-                                         {"next_update", iso(*st->next_update)},
-                                         {"entries", st->last_entries}}
-                        : nlohmann::json(nullptr);
+    j["last_crl"] = st->last_number ? nlohmann::json{{"number", *st->last_number},
+                                                     {"this_update", iso(*st->this_update)},
+                                                     {"next_update", iso(*st->next_update)},
+                                                     {"entries", st->last_entries}}
+                                    : nlohmann::json(nullptr);
     j["released_since_last"] = st->released_since_last;
     j["held"] = nlohmann::json::array();
     for (const auto& h : st->held) {
@@ -99,7 +103,8 @@ void add_crl_commands(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<BuildFlags>();
   auto* build = crl->add_subcommand(
       "build", "Build, self-check and write the next CRL (revoked-for-cause + released entries)");
-  build->add_option("--out", flags->out, "Where to write it (default: HOME/ca.crl)")->type_name("FILE");
+  build->add_option("--out", flags->out, "Where to write it (default: HOME/ca.crl)")
+      ->type_name("FILE");
   build->add_flag("--der", flags->der, "Write DER instead of PEM");
   build->footer(
       "Refuses to build a CRL that would drop a still-valid certificate that the previous CRL\n"

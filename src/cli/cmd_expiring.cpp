@@ -14,19 +14,24 @@ struct ExpiringFlags {
 
 int run_expiring(Runtime& rt, const ExpiringFlags& f) {
   auto within = parse_duration(f.within);
-  if (!within) return rt.error(std::move(within).error().context("--within"));
+  if (!within)
+    return rt.error(std::move(within).error().context("--within"));
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto certs = (*auth)->expiring(*within);
-  if (!certs) return rt.error(certs.error());
+  if (!certs)
+    return rt.error(certs.error());
   if (rt.json()) {
     auto arr = nlohmann::json::array();
-    for (const auto& c : *certs) arr.push_back(to_json(c));
+    for (const auto& c : *certs)
+      arr.push_back(to_json(c));
     rt.print_json(arr);
   } else if (certs->empty()) {
     std::cout << "no active certificate expires within " << f.within << "\n";
   } else {
-    for (const auto& c : *certs) std::cout << cert_line(c) << "\n";
+    for (const auto& c : *certs)
+      std::cout << cert_line(c) << "\n";
   }
   return (f.fail_if_any && !certs->empty()) ? kExitProblems : kExitOk;
 }
@@ -35,7 +40,8 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
 
 void add_expiring_command(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<ExpiringFlags>();
-  auto* cmd = app.add_subcommand("expiring", "Active certificates that expire soon (or already did)");
+  auto* cmd =
+      app.add_subcommand("expiring", "Active certificates that expire soon (or already did)");
   cmd->add_option("--within", flags->within, "Window from now")
       ->check(duration_validator())
       ->capture_default_str();

@@ -18,11 +18,14 @@ struct FingerprintFlags {
 int run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
   const DigestKind kind = f.md5 ? DigestKind::Md5 : f.sha1 ? DigestKind::Sha1 : DigestKind::Sha256;
   auto format = parse_fingerprint_format(f.format);
-  if (!format) return rt.error(format.error());
+  if (!format)
+    return rt.error(format.error());
   auto cert = load_cert(f.file);
-  if (!cert) return rt.error(cert.error());
+  if (!cert)
+    return rt.error(cert.error());
   auto fp = fingerprint(**cert, kind, *format);
-  if (!fp) return rt.error(fp.error());
+  if (!fp)
+    return rt.error(fp.error());
   if (rt.json()) {
     rt.print_json({{"file", f.file}, {"digest", digest_name(kind)}, {"fingerprint", *fp}});
   } else {

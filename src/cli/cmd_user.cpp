@@ -5,10 +5,10 @@
 #include "ca/reason.h"
 #include "ca/serial.h"
 #include "ca/user_csv.h"
-#include "core/file_io.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "core/duration.h"
+#include "core/file_io.h"
 
 namespace ck::cli {
 namespace {
@@ -51,8 +51,10 @@ Result<ca::IssueOptions> issue_options(const Runtime& rt, const IssueFlags& f) {
   }));
   o.out_dir = f.out.empty() ? rt.home() / "bundles" : std::filesystem::path(f.out);
   o.ticket = f.ticket;
-  if (!f.password_file.empty()) o.password_file = f.password_file;
-  if (!f.csr.empty()) o.csr = f.csr;
+  if (!f.password_file.empty())
+    o.password_file = f.password_file;
+  if (!f.csr.empty())
+    o.csr = f.csr;
   CK_ASSIGN(o.p12, ca::parse_p12_mode(f.p12));
   CK_ASSIGN(o.key_type, parse_key_type(f.key_type));
   return o;
@@ -69,17 +71,21 @@ int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
     std::cout << "  supersedes:  " << *v.superseded_hex << " (revocation "
               << (v.superseded_revocation == "held"
                       ? "held until `certkeeper user confirm " + v.user + "`"
-                      : v.superseded_revocation == "released" ? "released at once: never delivered"
-                                                              : "not needed: expired")
+                  : v.superseded_revocation == "released" ? "released at once: never delivered"
+                                                          : "not needed: expired")
               << ")\n";
   }
-  if (v.p12) std::cout << "  bundle:      " << v.p12->string() << " (PKCS#12, " << v.p12_mode << ")\n";
+  if (v.p12)
+    std::cout << "  bundle:      " << v.p12->string() << " (PKCS#12, " << v.p12_mode << ")\n";
   std::cout << "  certificate: " << v.crt.string() << "\n";
-  if (!v.ticket.empty()) std::cout << "  ticket:      " << v.ticket << "\n";
-  if (v.password_file) std::cout << "  password in: " << v.password_file->string() << "\n";
+  if (!v.ticket.empty())
+    std::cout << "  ticket:      " << v.ticket << "\n";
+  if (v.password_file)
+    std::cout << "  password in: " << v.password_file->string() << "\n";
   if (v.password) {
-    std::cout << "  password:    " << v.password->reveal()
-              << "\n  (shown once and not stored: hand it over by another channel than the bundle)\n";
+    std::cout
+        << "  password:    " << v.password->reveal()
+        << "\n  (shown once and not stored: hand it over by another channel than the bundle)\n";
   }
   return kExitOk;
 }
@@ -91,11 +97,14 @@ struct CreateFlags {
 
 int run_create(Runtime& rt, const CreateFlags& f) {
   auto opts = issue_options(rt, f.issue);
-  if (!opts) return rt.error(opts.error());
+  if (!opts)
+    return rt.error(opts.error());
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto issued = (*auth)->create_user({f.profile, std::move(*opts)});
-  if (!issued) return rt.error(issued.error());
+  if (!issued)
+    return rt.error(issued.error());
   return print_issued(rt, *issued, "issued");
 }
 
@@ -106,27 +115,34 @@ struct ImportFlags {
 
 int run_import(Runtime& rt, const ImportFlags& f) {
   auto text = read_file(f.file);
-  if (!text) return rt.error(text.error());
+  if (!text)
+    return rt.error(text.error());
   auto profiles = ca::parse_user_csv(*text, f.file);
-  if (!profiles) return rt.error(profiles.error());
+  if (!profiles)
+    return rt.error(profiles.error());
   auto opts = issue_options(rt, f.issue);
-  if (!opts) return rt.error(opts.error());
+  if (!opts)
+    return rt.error(opts.error());
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   ca::ImportRequest req;
   req.profiles = std::move(*profiles);
   req.issue = std::move(*opts);
   if (::isatty(STDERR_FILENO)) {
     req.progress = [](std::size_t done, std::size_t total) {
       std::cerr << "\rissued " << done << "/" << total << std::flush;
-      if (done == total) std::cerr << "\n";
+      if (done == total)
+        std::cerr << "\n";
     };
   }
   auto issued = (*auth)->import_users(req);
-  if (!issued) return rt.error(issued.error());
+  if (!issued)
+    return rt.error(issued.error());
   if (rt.json()) {
     auto arr = nlohmann::json::array();
-    for (const auto& one : *issued) arr.push_back(to_json(one, true));
+    for (const auto& one : *issued)
+      arr.push_back(to_json(one, true));
     rt.print_json(arr);
     return kExitOk;
   }
@@ -148,11 +164,14 @@ struct RenewFlags {
 
 int run_renew(Runtime& rt, const RenewFlags& f, bool ticket_given) {
   auto opts = issue_options(rt, f.issue);
-  if (!opts) return rt.error(opts.error());
+  if (!opts)
+    return rt.error(opts.error());
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto issued = (*auth)->renew_user({f.user, f.sets, std::move(*opts), ticket_given});
-  if (!issued) return rt.error(issued.error());
+  if (!issued)
+    return rt.error(issued.error());
   return print_issued(rt, *issued, "renewed:");
 }
 
@@ -168,17 +187,21 @@ int run_revoke(Runtime& rt, const RevokeFlags& f) {
   req.user = f.user;
   req.ticket = f.ticket;
   auto reason = ca::parse_reason(f.reason);
-  if (!reason) return rt.error(reason.error());
+  if (!reason)
+    return rt.error(reason.error());
   req.reason = static_cast<int>(*reason);
   if (!f.serial.empty()) {
     auto serial = ca::parse_serial_hex(f.serial);
-    if (!serial) return rt.error(serial.error());
+    if (!serial)
+      return rt.error(serial.error());
     req.serial = *serial;
   }
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto done = (*auth)->revoke(req);
-  if (!done) return rt.error(done.error());
+  if (!done)
+    return rt.error(done.error());
   if (rt.json()) {
     rt.print_json({{"user", done->user},
                    {"serial", done->serial_hex},
@@ -194,9 +217,11 @@ int run_revoke(Runtime& rt, const RevokeFlags& f) {
 
 int run_confirm(Runtime& rt, const std::string& user) {
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto done = (*auth)->confirm(user);
-  if (!done) return rt.error(done.error());
+  if (!done)
+    return rt.error(done.error());
   if (rt.json()) {
     rt.print_json({{"user", done->user}, {"released", done->released_hex}});
   } else if (done->released_hex.empty()) {
@@ -212,9 +237,11 @@ int run_confirm(Runtime& rt, const std::string& user) {
 
 int run_list(Runtime& rt) {
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto users = (*auth)->list_users();
-  if (!users) return rt.error(users.error());
+  if (!users)
+    return rt.error(users.error());
   if (rt.json()) {
     auto arr = nlohmann::json::array();
     for (const auto& u : *users) {
@@ -240,15 +267,18 @@ int run_list(Runtime& rt) {
 
 int run_show(Runtime& rt, const std::string& user) {
   auto auth = rt.authority();
-  if (!auth) return rt.error(auth.error());
+  if (!auth)
+    return rt.error(auth.error());
   auto v = (*auth)->show_user(user);
-  if (!v) return rt.error(v.error());
+  if (!v)
+    return rt.error(v.error());
   if (rt.json()) {
     auto j = to_json(v->profile);
     j["created_at"] = iso(v->created_at);
     j["current"] = v->current ? to_json(*v->current) : nlohmann::json(nullptr);
     j["certificates"] = nlohmann::json::array();
-    for (const auto& c : v->certificates) j["certificates"].push_back(to_json(c));
+    for (const auto& c : v->certificates)
+      j["certificates"].push_back(to_json(c));
     j["notes"] = v->notes;
     j["history"] = nlohmann::json::array();
     for (const auto& h : v->history) {
@@ -262,18 +292,27 @@ int run_show(Runtime& rt, const std::string& user) {
   std::cout << "user:     " << p.name << "\n"
             << "cn:       " << p.cn << "\n"
             << "email:    " << p.email << "\n";
-  if (!p.org.empty()) std::cout << "org:      " << p.org << "\n";
-  if (!p.ou.empty()) std::cout << "ou:       " << p.ou << "\n";
-  if (!p.locality.empty()) std::cout << "locality: " << p.locality << "\n";
-  if (!p.state.empty()) std::cout << "state:    " << p.state << "\n";
-  if (!p.country.empty()) std::cout << "country:  " << p.country << "\n";
-  if (!p.phone.empty()) std::cout << "phone:    " << p.phone << "\n";
+  if (!p.org.empty())
+    std::cout << "org:      " << p.org << "\n";
+  if (!p.ou.empty())
+    std::cout << "ou:       " << p.ou << "\n";
+  if (!p.locality.empty())
+    std::cout << "locality: " << p.locality << "\n";
+  if (!p.state.empty())
+    std::cout << "state:    " << p.state << "\n";
+  if (!p.country.empty())
+    std::cout << "country:  " << p.country << "\n";
+  if (!p.phone.empty())
+    std::cout << "phone:    " << p.phone << "\n";
   std::cout << "certificates:\n";
-  for (const auto& c : v->certificates) std::cout << "  " << cert_line(c) << "\n";
-  for (const auto& n : v->notes) std::cout << "note: " << n << "\n";
+  for (const auto& c : v->certificates)
+    std::cout << "  " << cert_line(c) << "\n";
+  for (const auto& n : v->notes)
+    std::cout << "note: " << n << "\n";
   std::cout << "history:\n";
   for (const auto& h : v->history) {
-    std::cout << "  " << iso(h.at) << "  " << h.action << "  " << h.detail << "  (" << h.actor << ")\n";
+    std::cout << "  " << iso(h.at) << "  " << h.action << "  " << h.detail << "  (" << h.actor
+              << ")\n";
   }
   return kExitOk;
 }
@@ -287,7 +326,8 @@ void add_profile_flags(CLI::App* cmd, store::UserProfile& p) {
   cmd->add_option("--locality", p.locality, "Locality (L)");
   cmd->add_option("--state", p.state, "State or province (ST)");
   cmd->add_option("--country", p.country, "Two-letter country code (C)");
-  cmd->add_option("--phone", p.phone, "Phone number for password delivery (not in the certificate)");
+  cmd->add_option("--phone", p.phone,
+                  "Phone number for password delivery (not in the certificate)");
 }
 
 }  // namespace
@@ -307,18 +347,22 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
   on_run(create, rt, [create_flags](Runtime& r) { return run_create(r, *create_flags); });
 
   auto import_flags = std::make_shared<ImportFlags>();
-  auto* import = user->add_subcommand(
-      "import", "Create many users at once from a CSV file, one bundle each");
-  import->add_option("FILE", import_flags->file,
-                     "CSV with a header row naming the fields of user create: user, cn, email, "
-                     "org, ou, locality, state, country, phone")
+  auto* import =
+      user->add_subcommand("import", "Create many users at once from a CSV file, one bundle each");
+  import
+      ->add_option("FILE", import_flags->file,
+                   "CSV with a header row naming the fields of user create: user, cn, email, "
+                   "org, ou, locality, state, country, phone")
       ->required();
-  import->add_option("--out", import_flags->issue.out, "Folder for the bundles (default: HOME/bundles)")
+  import
+      ->add_option("--out", import_flags->issue.out,
+                   "Folder for the bundles (default: HOME/bundles)")
       ->type_name("DIR");
   import->add_option("--validity", import_flags->issue.validity, "Lifetime of each certificate")
       ->check(duration_validator())
       ->capture_default_str();
-  import->add_option("--ticket", import_flags->issue.ticket, "Ticket id recorded with every certificate");
+  import->add_option("--ticket", import_flags->issue.ticket,
+                     "Ticket id recorded with every certificate");
   import->add_option("--p12", import_flags->issue.p12, "modern or compat (see user create)")
       ->check(CLI::IsMember({"modern", "compat"}))
       ->capture_default_str();
@@ -334,9 +378,10 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
   auto* renew = user->add_subcommand(
       "renew", "Issue a new certificate; the old one's revocation is held until the user confirms");
   renew->add_option("USER", renew_flags->user, "User id")->required();
-  renew->add_option("--set", renew_flags->sets,
-                    "FIELD=VALUE to change (cn, email, org, ou, locality, state, country, phone); "
-                    "everything else is copied from the current certificate")
+  renew
+      ->add_option("--set", renew_flags->sets,
+                   "FIELD=VALUE to change (cn, email, org, ou, locality, state, country, phone); "
+                   "everything else is copied from the current certificate")
       ->type_name("FIELD=VALUE");
   add_issue_flags(renew, renew_flags->issue);
   on_run(renew, rt, [renew_flags, renew](Runtime& r) {
@@ -347,12 +392,14 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
   auto* revoke = user->add_subcommand(
       "revoke", "Revoke a user's certificate for cause; it is in the very next CRL");
   revoke->add_option("USER", revoke_flags->user, "User id")->required();
-  revoke->add_option("--reason", revoke_flags->reason,
-                     "unspecified, keyCompromise, affiliationChanged, superseded, "
-                     "cessationOfOperation, certificateHold or privilegeWithdrawn")
+  revoke
+      ->add_option("--reason", revoke_flags->reason,
+                   "unspecified, keyCompromise, affiliationChanged, superseded, "
+                   "cessationOfOperation, certificateHold or privilegeWithdrawn")
       ->capture_default_str();
-  revoke->add_option("--serial", revoke_flags->serial,
-                     "Serial (hex) of the certificate to revoke (default: the current one)")
+  revoke
+      ->add_option("--serial", revoke_flags->serial,
+                   "Serial (hex) of the certificate to revoke (default: the current one)")
       ->type_name("HEX");
   revoke->add_option("--ticket", revoke_flags->ticket, "Ticket id recorded with the revocation");
   on_run(revoke, rt, [revoke_flags](Runtime& r) { return run_revoke(r, *revoke_flags); });

@@ -44,7 +44,8 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
   try {
     root = toml::parse(text, path.string());
   } catch (const toml::parse_error& e) {
-    return fail(Code::InvalidArgument, where(path, e.source()) + ": " + std::string(e.description()));
+    return fail(Code::InvalidArgument,
+                where(path, e.source()) + ": " + std::string(e.description()));
   }
   CK_TRY(check_keys(path, root, "", {"ca"}));
   if (const auto* ca_node = root.get("ca")) {
@@ -56,8 +57,8 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     if (const auto* pf = ca->get("passphrase_file")) {
       const auto value = pf->value<std::string>();
       if (!value || value->empty()) {
-        return fail(Code::InvalidArgument,
-                    where(path, pf->source()) + ": 'ca.passphrase_file' must be a non-empty string");
+        return fail(Code::InvalidArgument, where(path, pf->source()) +
+                                               ": 'ca.passphrase_file' must be a non-empty string");
       }
       std::filesystem::path p(*value);
       cfg.ca_passphrase_file = p.is_relative() ? path.parent_path() / p : p;

@@ -18,7 +18,8 @@ nlohmann::json to_json(const ca::CertView& v) {
     j["revocation"] = v.revocation;
     j["reason"] = v.reason;
   }
-  if (v.superseded_by_hex) j["superseded_by"] = *v.superseded_by_hex;
+  if (v.superseded_by_hex)
+    j["superseded_by"] = *v.superseded_by_hex;
   return j;
 }
 
@@ -30,9 +31,12 @@ nlohmann::json to_json(const ca::Issued& v, bool with_password) {
                    {"p12", v.p12 ? nlohmann::json(v.p12->string()) : nlohmann::json(nullptr)},
                    {"crt", v.crt.string()},
                    {"ticket", v.ticket}};
-  if (!v.p12_mode.empty()) j["p12_mode"] = v.p12_mode;
-  if (with_password && v.password) j["password"] = v.password->reveal();
-  if (v.password_file) j["password_file"] = v.password_file->string();
+  if (!v.p12_mode.empty())
+    j["p12_mode"] = v.p12_mode;
+  if (with_password && v.password)
+    j["password"] = v.password->reveal();
+  if (v.password_file)
+    j["password_file"] = v.password_file->string();
   if (v.superseded_hex) {
     j["supersedes"] = *v.superseded_hex;
     j["superseded_revocation"] = v.superseded_revocation;
@@ -41,8 +45,8 @@ nlohmann::json to_json(const ca::Issued& v, bool with_password) {
 }
 
 nlohmann::json to_json(const store::UserProfile& p) {
-  return {{"user", p.name},  {"cn", p.cn},       {"email", p.email},
-          {"org", p.org},    {"ou", p.ou},       {"locality", p.locality},
+  return {{"user", p.name},   {"cn", p.cn},           {"email", p.email},
+          {"org", p.org},     {"ou", p.ou},           {"locality", p.locality},
           {"state", p.state}, {"country", p.country}, {"phone", p.phone}};
 }
 
@@ -63,7 +67,8 @@ std::string cert_line(const ca::CertView& v) {
   std::snprintf(buf, sizeof buf, "%-16s %-32s %-10s %s  %s", v.user.c_str(), v.serial_hex.c_str(),
                 v.status.c_str(), iso(v.not_after).c_str(), v.ticket.c_str());
   std::string line(buf);
-  while (!line.empty() && line.back() == ' ') line.pop_back();
+  while (!line.empty() && line.back() == ' ')
+    line.pop_back();
   return line;
 }
 

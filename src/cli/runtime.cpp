@@ -21,9 +21,11 @@ std::string env(const char* name) {
 // Who acts, for the audit log: the login behind sudo if there is one.
 std::string actor() {
   std::string user = env("SUDO_USER");
-  if (user.empty()) user = env("USER");
+  if (user.empty())
+    user = env("USER");
   if (user.empty()) {
-    if (const passwd* pw = ::getpwuid(::getuid())) user = pw->pw_name;
+    if (const passwd* pw = ::getpwuid(::getuid()))
+      user = pw->pw_name;
   }
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -32,15 +34,21 @@ std::string actor() {
 
 }  // namespace
 
-std::string iso(Seconds t) { return format_iso8601(t); }
+std::string iso(Seconds t) {
+  return format_iso8601(t);
+}
 
 std::filesystem::path Runtime::home() const {
-  if (!global.home.empty()) return global.home;
-  if (auto h = env("CERTKEEPER_HOME"); !h.empty()) return h;
-  if (auto x = env("XDG_DATA_HOME"); !x.empty()) return std::filesystem::path(x) / "certkeeper";
+  if (!global.home.empty())
+    return global.home;
+  if (auto h = env("CERTKEEPER_HOME"); !h.empty())
+    return h;
+  if (auto x = env("XDG_DATA_HOME"); !x.empty())
+    return std::filesystem::path(x) / "certkeeper";
   std::string base = env("HOME");
   if (base.empty()) {
-    if (const passwd* pw = ::getpwuid(::getuid())) base = pw->pw_dir;
+    if (const passwd* pw = ::getpwuid(::getuid()))
+      base = pw->pw_dir;
   }
   return std::filesystem::path(base) / ".local" / "share" / "certkeeper";
 }
@@ -86,6 +94,8 @@ void Runtime::warn(const std::string& message) const {
   std::cerr << "certkeeper: warning: " << message << "\n";
 }
 
-void Runtime::print_json(const nlohmann::json& j) const { std::cout << j.dump(2) << "\n"; }
+void Runtime::print_json(const nlohmann::json& j) const {
+  std::cout << j.dump(2) << "\n";
+}
 
 }  // namespace ck::cli

@@ -5,9 +5,11 @@
 namespace ck::der {
 
 std::size_t header_size(std::size_t length) {
-  if (length < 0x80) return 2;
+  if (length < 0x80)
+    return 2;
   std::size_t n = 0;
-  for (std::size_t l = length; l != 0; l >>= 8) ++n;
+  for (std::size_t l = length; l != 0; l >>= 8)
+    ++n;
   return 2 + n;
 }
 
@@ -112,8 +114,8 @@ Result<Tlv> Reader::next() {
 Result<Tlv> Reader::expect(std::uint8_t tag, std::string_view what) {
   CK_ASSIGN(auto tlv, next());
   if (tlv.tag != tag) {
-    return fail(Code::InvalidArgument, "unexpected DER tag where " + std::string(what) +
-                                           " should be");
+    return fail(Code::InvalidArgument,
+                "unexpected DER tag where " + std::string(what) + " should be");
   }
   return tlv;
 }

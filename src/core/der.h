@@ -23,7 +23,7 @@ inline constexpr std::uint8_t kEnumerated = 0x0a;
 inline constexpr std::uint8_t kUtcTime = 0x17;
 inline constexpr std::uint8_t kGeneralizedTime = 0x18;
 inline constexpr std::uint8_t kSequence = 0x30;
-inline constexpr std::uint8_t kContext0 = 0xa0;  // [0] constructed
+inline constexpr std::uint8_t kContext0 = 0xa0;      // [0] constructed
 inline constexpr std::uint8_t kContext0Prim = 0x80;  // [0] primitive (IMPLICIT OCTET STRING)
 
 /// Appends a tag and length header.

@@ -7,9 +7,10 @@ namespace ck {
 
 Result<std::chrono::seconds> parse_duration(std::string_view text) {
   auto bad = [&] {
-    return fail(Code::InvalidArgument,
-                "invalid duration '" + std::string(text) +
-                    "' (write a number and a unit: 30s, 30m, 36h, 14d, 10y; a plain number is days)");
+    return fail(
+        Code::InvalidArgument,
+        "invalid duration '" + std::string(text) +
+            "' (write a number and a unit: 30s, 30m, 36h, 14d, 10y; a plain number is days)");
   };
   if (text.empty()) {
     return bad();
@@ -46,9 +47,12 @@ Result<std::chrono::seconds> parse_duration(std::string_view text) {
 
 std::string format_duration(std::chrono::seconds d) {
   const long long s = d.count();
-  if (s != 0 && s % 86400 == 0) return std::to_string(s / 86400) + "d";
-  if (s != 0 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s != 0 && s % 60 == 0) return std::to_string(s / 60) + "m";
+  if (s != 0 && s % 86400 == 0)
+    return std::to_string(s / 86400) + "d";
+  if (s != 0 && s % 3600 == 0)
+    return std::to_string(s / 3600) + "h";
+  if (s != 0 && s % 60 == 0)
+    return std::to_string(s / 60) + "m";
   return std::to_string(s) + "s";
 }
 

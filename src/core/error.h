@@ -19,8 +19,8 @@ enum class Code {
   PermissionDenied,    // a file or folder cannot be written or read
   Unavailable,         // a peer or the database is busy or down
   DeadlineExceeded,
-  Crypto,              // OpenSSL refused (wrong passphrase, signature failed)
-  Storage,             // the database is corrupt or the query failed
+  Crypto,   // OpenSSL refused (wrong passphrase, signature failed)
+  Storage,  // the database is corrupt or the query failed
   Protocol,
   Internal,
 };
@@ -63,12 +63,12 @@ std::string_view code_name(Code code);
 #define CK_CONCAT(a, b) CK_CONCAT_INNER(a, b)
 
 // Propagates the error of a Result-returning expression.
-#define CK_TRY(expr)                                         \
-  do {                                                       \
-    auto&& ck_try_result_ = (expr);                          \
-    if (!ck_try_result_) {                                   \
+#define CK_TRY(expr)                                        \
+  do {                                                      \
+    auto&& ck_try_result_ = (expr);                         \
+    if (!ck_try_result_) {                                  \
       return ::ck::fail(std::move(ck_try_result_).error()); \
-    }                                                        \
+    }                                                       \
   } while (0)
 
 // `CK_ASSIGN(auto x, f());` declares x with the value or returns the error.

@@ -12,16 +12,19 @@
 namespace ck {
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 Error io_error(std::string_view verb, const std::filesystem::path& path, int err) {
   const Code code = (err == EACCES || err == EPERM || err == EROFS) ? Code::PermissionDenied
-                    : (err == ENOENT || err == ENOTDIR)                ? Code::NotFound
-                    : (err == EEXIST)                                  ? Code::AlreadyExists
-                                                                       : Code::Internal;
-  return Error{code, std::string("cannot ") + std::string(verb) + " '" + path.string() + "': " +
-                         errno_text(err),
-               {}};
+                    : (err == ENOENT || err == ENOTDIR)             ? Code::NotFound
+                    : (err == EEXIST)                               ? Code::AlreadyExists
+                                                                    : Code::Internal;
+  return Error{
+      code,
+      std::string("cannot ") + std::string(verb) + " '" + path.string() + "': " + errno_text(err),
+      {}};
 }
 
 Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::path& path) {
@@ -111,9 +114,8 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
   std::random_device rd;
-  const auto tmp = path.parent_path() /
-                   ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(rd()));
+  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" +
+                                         std::to_string(::getpid()) + "-" + std::to_string(rd()));
   auto st = open_write_close(tmp, data, mode);
   if (!st) {
     ::unlink(tmp.c_str());

@@ -7,26 +7,35 @@
 namespace ck {
 
 Result<DigestKind> parse_digest_kind(std::string_view name) {
-  if (name == "md5") return DigestKind::Md5;
-  if (name == "sha1") return DigestKind::Sha1;
-  if (name == "sha256") return DigestKind::Sha256;
+  if (name == "md5")
+    return DigestKind::Md5;
+  if (name == "sha1")
+    return DigestKind::Sha1;
+  if (name == "sha256")
+    return DigestKind::Sha256;
   return fail(Code::InvalidArgument,
               "unknown digest '" + std::string(name) + "' (use md5, sha1 or sha256)");
 }
 
 Result<FingerprintFormat> parse_fingerprint_format(std::string_view name) {
-  if (name == "colon") return FingerprintFormat::Colon;
-  if (name == "hex") return FingerprintFormat::Hex;
-  if (name == "HEX") return FingerprintFormat::HexUpper;
+  if (name == "colon")
+    return FingerprintFormat::Colon;
+  if (name == "hex")
+    return FingerprintFormat::Hex;
+  if (name == "HEX")
+    return FingerprintFormat::HexUpper;
   return fail(Code::InvalidArgument,
               "unknown fingerprint format '" + std::string(name) + "' (use colon, hex or HEX)");
 }
 
 std::string_view digest_name(DigestKind kind) {
   switch (kind) {
-    case DigestKind::Md5: return "md5";
-    case DigestKind::Sha1: return "sha1";
-    case DigestKind::Sha256: return "sha256";
+    case DigestKind::Md5:
+      return "md5";
+    case DigestKind::Sha1:
+      return "sha1";
+    case DigestKind::Sha256:
+      return "sha256";
   }
   return "sha256";
 }

@@ -8,12 +8,18 @@
 namespace ck {
 
 Result<KeyType> parse_key_type(std::string_view name) {
-  if (name == "ec-p256") return KeyType::EcP256;
-  if (name == "ec-p384") return KeyType::EcP384;
-  if (name == "rsa-2048") return KeyType::Rsa2048;
-  if (name == "rsa-3072") return KeyType::Rsa3072;
-  if (name == "rsa-4096") return KeyType::Rsa4096;
-  if (name == "ed25519") return KeyType::Ed25519;
+  if (name == "ec-p256")
+    return KeyType::EcP256;
+  if (name == "ec-p384")
+    return KeyType::EcP384;
+  if (name == "rsa-2048")
+    return KeyType::Rsa2048;
+  if (name == "rsa-3072")
+    return KeyType::Rsa3072;
+  if (name == "rsa-4096")
+    return KeyType::Rsa4096;
+  if (name == "ed25519")
+    return KeyType::Ed25519;
   return fail(Code::InvalidArgument,
               "unknown key type '" + std::string(name) +
                   "' (use ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519)");
@@ -21,12 +27,18 @@ Result<KeyType> parse_key_type(std::string_view name) {
 
 std::string_view key_type_name(KeyType type) {
   switch (type) {
-    case KeyType::EcP256: return "ec-p256";
-    case KeyType::EcP384: return "ec-p384";
-    case KeyType::Rsa2048: return "rsa-2048";
-    case KeyType::Rsa3072: return "rsa-3072";
-    case KeyType::Rsa4096: return "rsa-4096";
-    case KeyType::Ed25519: return "ed25519";
+    case KeyType::EcP256:
+      return "ec-p256";
+    case KeyType::EcP384:
+      return "ec-p384";
+    case KeyType::Rsa2048:
+      return "rsa-2048";
+    case KeyType::Rsa3072:
+      return "rsa-3072";
+    case KeyType::Rsa4096:
+      return "rsa-4096";
+    case KeyType::Ed25519:
+      return "ed25519";
   }
   return "ec-p256";
 }
@@ -39,12 +51,24 @@ Result<EvpPkeyPtr> generate_key(KeyType type) {
   ::ERR_clear_error();
   EVP_PKEY* raw = nullptr;
   switch (type) {
-    case KeyType::EcP256: raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-    case KeyType::EcP384: raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
-    case KeyType::Rsa2048: raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
-    case KeyType::Rsa3072: raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072}); break;
-    case KeyType::Rsa4096: raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096}); break;
-    case KeyType::Ed25519: raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyType::EcP256:
+      raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+      break;
+    case KeyType::EcP384:
+      raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+      break;
+    case KeyType::Rsa2048:
+      raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+      break;
+    case KeyType::Rsa3072:
+      raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072});
+      break;
+    case KeyType::Rsa4096:
+      raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096});
+      break;
+    case KeyType::Ed25519:
+      raw = ::EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
   EvpPkeyPtr key(raw);
   if (!key) {
@@ -59,13 +83,17 @@ Result<KeyType> key_type_of(const EVP_PKEY& key) {
   }
   if (::EVP_PKEY_is_a(&key, "RSA")) {
     switch (::EVP_PKEY_get_bits(&key)) {
-      case 2048: return KeyType::Rsa2048;
-      case 3072: return KeyType::Rsa3072;
-      case 4096: return KeyType::Rsa4096;
-      default: break;
+      case 2048:
+        return KeyType::Rsa2048;
+      case 3072:
+        return KeyType::Rsa3072;
+      case 4096:
+        return KeyType::Rsa4096;
+      default:
+        break;
     }
-    return fail(Code::InvalidArgument, "unsupported RSA key size " +
-                                           std::to_string(::EVP_PKEY_get_bits(&key)));
+    return fail(Code::InvalidArgument,
+                "unsupported RSA key size " + std::to_string(::EVP_PKEY_get_bits(&key)));
   }
   if (::EVP_PKEY_is_a(&key, "EC")) {
     char group[64] = {};

@@ -124,8 +124,9 @@ Result<EvpPkeyPtr> parse_private_key(std::string_view data, std::string_view sou
   if (looks_like_pem(data)) {
     const bool encrypted = is_encrypted_key_pem(data);
     if (encrypted && (passphrase == nullptr || passphrase->empty())) {
-      return fail(Code::PermissionDenied,
-                  "'" + std::string(source) + "': the key is encrypted and no passphrase was given");
+      return fail(
+          Code::PermissionDenied,
+          "'" + std::string(source) + "': the key is encrypted and no passphrase was given");
     }
     auto bio = mem_bio(data);
     key.reset(::PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb,

@@ -53,8 +53,7 @@ class Secret {
 [[nodiscard]] Result<X509Ptr> cert_from_der(std::string_view der);
 
 /// PKCS#8 PEM; encrypted with PBES2/AES-256-CBC when a passphrase is given.
-[[nodiscard]] Result<std::string> private_key_to_pem(const EVP_PKEY& key,
-                                                     const Secret* passphrase);
+[[nodiscard]] Result<std::string> private_key_to_pem(const EVP_PKEY& key, const Secret* passphrase);
 
 /// True when the PEM text is an encrypted private key.
 [[nodiscard]] bool is_encrypted_key_pem(std::string_view pem);

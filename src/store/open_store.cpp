@@ -13,8 +13,8 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url) {
     return fail(Code::InvalidArgument,
                 "store '" + std::string(url) + "': PostgreSQL is not supported in this version");
   }
-  return fail(Code::InvalidArgument, "store '" + std::string(url) +
-                                         "': unknown store URL (use sqlite:PATH)");
+  return fail(Code::InvalidArgument,
+              "store '" + std::string(url) + "': unknown store URL (use sqlite:PATH)");
 }
 
 }  // namespace ck::store

@@ -56,7 +56,7 @@ class Tx {
                                                const std::optional<std::string>& superseded_by) = 0;
   [[nodiscard]] virtual Status set_delivery(std::string_view serial, Delivery delivery) = 0;
   [[nodiscard]] virtual Result<std::vector<CertListRow>> list_certs(CertFilter filter,
-                                                                   Seconds now) = 0;
+                                                                    Seconds now) = 0;
   /// Active certificates with notAfter < before, soonest first (an index range).
   [[nodiscard]] virtual Result<std::vector<CertRecord>> expiring_before(Seconds before) = 0;
 
@@ -68,8 +68,8 @@ class Tx {
       std::optional<RevocationState> state) = 0;
   /// Releases the user's held revocations; returns the released serials.
   [[nodiscard]] virtual Result<std::vector<std::string>> release_held(std::string_view user,
-                                                                     Seconds at,
-                                                                     ReleaseCause cause) = 0;
+                                                                      Seconds at,
+                                                                      ReleaseCause cause) = 0;
   /// Releases one revocation at once with the record's reason, time, cause and
   /// ticket (a held one revoked for cause).
   [[nodiscard]] virtual Status release_revocation(const RevocationRecord& rev) = 0;

@@ -4,38 +4,52 @@ namespace ck::store {
 
 const char* to_string(CertStatus s) {
   switch (s) {
-    case CertStatus::Active: return "active";
-    case CertStatus::Superseded: return "superseded";
-    case CertStatus::Revoked: return "revoked";
+    case CertStatus::Active:
+      return "active";
+    case CertStatus::Superseded:
+      return "superseded";
+    case CertStatus::Revoked:
+      return "revoked";
   }
   return "active";
 }
 
 const char* to_string(Delivery d) {
   switch (d) {
-    case Delivery::Pending: return "pending";
-    case Delivery::Delivered: return "delivered";
-    case Delivery::External: return "external";
+    case Delivery::Pending:
+      return "pending";
+    case Delivery::Delivered:
+      return "delivered";
+    case Delivery::External:
+      return "external";
   }
   return "pending";
 }
 
 const char* to_string(RevocationState s) {
   switch (s) {
-    case RevocationState::Held: return "held";
-    case RevocationState::Released: return "released";
-    case RevocationState::Dropped: return "dropped";
+    case RevocationState::Held:
+      return "held";
+    case RevocationState::Released:
+      return "released";
+    case RevocationState::Dropped:
+      return "dropped";
   }
   return "held";
 }
 
 const char* to_string(ReleaseCause c) {
   switch (c) {
-    case ReleaseCause::Immediate: return "immediate";
-    case ReleaseCause::Confirmed: return "confirmed";
-    case ReleaseCause::Observed: return "observed";
-    case ReleaseCause::Undelivered: return "undelivered";
-    case ReleaseCause::Imported: return "imported";
+    case ReleaseCause::Immediate:
+      return "immediate";
+    case ReleaseCause::Confirmed:
+      return "confirmed";
+    case ReleaseCause::Observed:
+      return "observed";
+    case ReleaseCause::Undelivered:
+      return "undelivered";
+    case ReleaseCause::Imported:
+      return "imported";
   }
   return "immediate";
 }

@@ -15,9 +15,9 @@ using Seconds = std::chrono::sys_seconds;
 
 struct CaRecord {
   std::string name;
-  std::string key_type;        // "ec-p256", ...
+  std::string key_type;  // "ec-p256", ...
   std::string cert_der;
-  std::string key_pem;         // PKCS#8, encrypted when key_encrypted
+  std::string key_pem;  // PKCS#8, encrypted when key_encrypted
   bool key_encrypted = false;
   std::chrono::seconds crl_validity{};
   Seconds created_at{};
@@ -89,7 +89,7 @@ struct RevocationRecord {
   std::optional<Seconds> released_at;  // the CRL entry's revocationDate
   std::optional<ReleaseCause> cause;
   std::string ticket;
-  Seconds not_after{};                  // of the revoked certificate
+  Seconds not_after{};                     // of the revoked certificate
   std::optional<std::string> replacement;  // serial that supersedes it, for held ones
   std::optional<std::int64_t> final_crl;   // the CRL issued after notAfter (last to list it)
 };
@@ -112,8 +112,8 @@ struct CrlRecord {
 
 struct AuditEntry {
   Seconds at{};
-  std::string actor;   // "user@host"
-  std::string action;  // "user.create", "crl.build", ...
+  std::string actor;    // "user@host"
+  std::string action;   // "user.create", "crl.build", ...
   std::string subject;  // user name or serial
   std::string detail;   // never a secret
 };

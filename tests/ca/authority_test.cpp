@@ -73,12 +73,15 @@ class AuthorityTest : public ::testing::Test {
   std::set<std::string> build(std::int64_t* number = nullptr) {
     auto built = authority_->build_crl({});
     EXPECT_TRUE(built) << built.error().message;
-    if (!built) return {};
+    if (!built)
+      return {};
     auto parsed = parse_crl_der(built->der, nullptr);
     EXPECT_TRUE(parsed);
     std::set<std::string> out;
-    for (const auto& e : parsed->entries) out.insert(serial_hex(e.serial));
-    if (number) *number = *parsed->number;
+    for (const auto& e : parsed->entries)
+      out.insert(serial_hex(e.serial));
+    if (number)
+      *number = *parsed->number;
     return out;
   }
 
@@ -114,13 +117,16 @@ TEST_F(AuthorityTest, HeldRevocationsAreReleasedPerUser) {
   EXPECT_EQ(build(&n3), (std::set<std::string>{a_old, b_old, c_old}));
   EXPECT_LT(n1, n2);
   EXPECT_LT(n2, n3);
-  for (const auto& s : {a_new, b_new, c_new}) EXPECT_FALSE(s.empty());
+  for (const auto& s : {a_new, b_new, c_new})
+    EXPECT_FALSE(s.empty());
 }
 
 TEST_F(AuthorityTest, CrlStatusShowsHeldWithUserTicketAndRelease) {
   init_ca();
   const auto old = create("bob");
-  auto issued = authority_->renew_user({"bob", {}, [&] {
+  auto issued = authority_->renew_user({"bob",
+                                        {},
+                                        [&] {
                                           auto o = issue();
                                           o.ticket = "T42";
                                           return o;
@@ -244,9 +250,11 @@ TEST_F(AuthorityTest, ValidityNeverExceedsTheCa) {
 
 TEST_F(AuthorityTest, RenewWithSetChangesOnlyTheNamedField) {
   init_ca();
-  store::UserProfile p{"lea", "Lea L", "lea@example.org", "Example", "Dev", "Berlin", "BE", "DE", ""};
+  store::UserProfile p{"lea", "Lea L", "lea@example.org", "Example", "Dev", "Berlin", "BE",
+                       "DE",  ""};
   ASSERT_TRUE(authority_->create_user({p, issue()}));
-  auto issued = authority_->renew_user({"lea", {"ou=Ops", "email=lea@ops.example.org"}, issue(), false});
+  auto issued =
+      authority_->renew_user({"lea", {"ou=Ops", "email=lea@ops.example.org"}, issue(), false});
   ASSERT_TRUE(issued);
   auto cert = load_cert(issued->crt);
   ASSERT_TRUE(cert);
@@ -353,7 +361,8 @@ TEST_F(AuthorityTest, ImportCommitsInBatchesAndRefusesExistingUsers) {
   }
   req.profiles.push_back({"taken", "T", "t@example.org", "", "", "", "", "", ""});
   req.profiles.erase(req.profiles.begin(), req.profiles.begin() + 3);
-  req.profiles.insert(req.profiles.begin(), {"fresh", "F", "f@example.org", "", "", "", "", "", ""});
+  req.profiles.insert(req.profiles.begin(),
+                      {"fresh", "F", "f@example.org", "", "", "", "", "", ""});
   auto refused = authority_->import_users(req);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("taken"), std::string::npos);

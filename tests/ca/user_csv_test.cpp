@@ -31,7 +31,8 @@ TEST(UserCsv, ErrorsNameTheFileAndLine) {
       {"missing column", "user,cn\n", "line 1: missing column 'email'"},
       {"field count", "user,cn,email\na,A\n", "line 2: 2 fields"},
       {"bad email", "user,cn,email\na,A,a@example.org\nb,B,nope\n", "line 3: invalid email 'nope'"},
-      {"duplicate", "user,cn,email\na,A,a@example.org\na,A,a@example.org\n", "line 3: user 'a' appears twice"},
+      {"duplicate", "user,cn,email\na,A,a@example.org\na,A,a@example.org\n",
+       "line 3: user 'a' appears twice"},
       {"unterminated", "user,cn,email\na,\"A,a@example.org\n", "line 2: unterminated"},
   };
   for (const auto& c : cases) {

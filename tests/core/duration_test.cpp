@@ -11,7 +11,7 @@ TEST(Duration, ParsesEveryUnit) {
     long long seconds;
   };
   const Case cases[] = {{"90d", 90 * 86400}, {"14", 14 * 86400}, {"36h", 36 * 3600},
-                        {"30m", 1800},       {"45s", 45},         {"10y", 3650LL * 86400},
+                        {"30m", 1800},       {"45s", 45},        {"10y", 3650LL * 86400},
                         {"2w", 14 * 86400}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);

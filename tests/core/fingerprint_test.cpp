@@ -16,7 +16,8 @@ std::map<std::string, std::string> expected() {
   std::ifstream in(CK_TEST_DATA "/fixture.expected");
   std::map<std::string, std::string> out;
   std::string key, value;
-  while (in >> key >> value) out[key] = value;
+  while (in >> key >> value)
+    out[key] = value;
   return out;
 }
 
@@ -24,15 +25,18 @@ TEST(Fingerprint, MatchesOpensslForEveryDigestAndForm) {
   auto cert = load_cert(CK_TEST_DATA "/fixture.pem");
   ASSERT_TRUE(cert) << cert.error().message;
   const auto want = expected();
-  for (const auto& [name, kind] : {std::pair{"md5", DigestKind::Md5},
-                                   std::pair{"sha1", DigestKind::Sha1},
-                                   std::pair{"sha256", DigestKind::Sha256}}) {
+  for (const auto& [name, kind] :
+       {std::pair{"md5", DigestKind::Md5}, std::pair{"sha1", DigestKind::Sha1},
+        std::pair{"sha256", DigestKind::Sha256}}) {
     SCOPED_TRACE(name);
     const std::string colon = want.at(name);
     std::string hex_upper;
-    for (char c : colon) if (c != ':') hex_upper += c;
+    for (char c : colon)
+      if (c != ':')
+        hex_upper += c;
     std::string hex_lower = hex_upper;
-    for (char& c : hex_lower) c = static_cast<char>(std::tolower(c));
+    for (char& c : hex_lower)
+      c = static_cast<char>(std::tolower(c));
     EXPECT_EQ(*fingerprint(**cert, kind, FingerprintFormat::Colon), colon);
     EXPECT_EQ(*fingerprint(**cert, kind, FingerprintFormat::HexUpper), hex_upper);
     EXPECT_EQ(*fingerprint(**cert, kind, FingerprintFormat::Hex), hex_lower);

@@ -9,8 +9,7 @@ namespace ck::testing {
 /// A clock tests move by hand; it never moves on its own.
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(Seconds start = Seconds(std::chrono::seconds(1'800'000'000)))
-      : now_(start) {}
+  explicit FakeClock(Seconds start = Seconds(std::chrono::seconds(1'800'000'000))) : now_(start) {}
   [[nodiscard]] std::chrono::system_clock::time_point now() const override { return now_; }
   [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const override {
     return std::chrono::steady_clock::time_point(now_.time_since_epoch());

@@ -10,7 +10,9 @@
 namespace ck::store {
 namespace {
 
-Seconds at(long long s) { return Seconds(std::chrono::seconds(s)); }
+Seconds at(long long s) {
+  return Seconds(std::chrono::seconds(s));
+}
 
 class SqliteStoreTest : public ::testing::Test {
  protected:

@@ -49,7 +49,9 @@ Status Statement::run() {
   }
 }
 
-std::int64_t Statement::int64(int col) const { return ::sqlite3_column_int64(stmt_, col); }
+std::int64_t Statement::int64(int col) const {
+  return ::sqlite3_column_int64(stmt_, col);
+}
 
 std::string Statement::text(int col) const {
   const auto* p = ::sqlite3_column_text(stmt_, col);
@@ -58,13 +60,16 @@ std::string Statement::text(int col) const {
                                     static_cast<std::size_t>(::sqlite3_column_bytes(stmt_, col)));
 }
 
-std::string Statement::blob(int col) const { return std::string(blob_view(col)); }
+std::string Statement::blob(int col) const {
+  return std::string(blob_view(col));
+}
 
 std::string_view Statement::blob_view(int col) const {
   const void* p = ::sqlite3_column_blob(stmt_, col);
-  return p == nullptr ? std::string_view()
-                      : std::string_view(static_cast<const char*>(p),
-                                         static_cast<std::size_t>(::sqlite3_column_bytes(stmt_, col)));
+  return p == nullptr
+             ? std::string_view()
+             : std::string_view(static_cast<const char*>(p),
+                                static_cast<std::size_t>(::sqlite3_column_bytes(stmt_, col)));
 }
 
 bool Statement::is_null(int col) const {
@@ -81,8 +86,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path) {
   }
   ::close(fd);
   sqlite3* db = nullptr;
-  const int rc = ::sqlite3_open_v2(path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc =
+      ::sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db != nullptr ? ::sqlite3_errmsg(db) : ::sqlite3_errstr(rc);
     ::sqlite3_close_v2(db);

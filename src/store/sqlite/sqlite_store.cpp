@@ -7,35 +7,62 @@
 namespace ck::store::sqlite {
 namespace {
 
-std::int64_t secs(Seconds t) { return t.time_since_epoch().count(); }
-Seconds to_time(std::int64_t v) { return Seconds(std::chrono::seconds(v)); }
+std::int64_t secs(Seconds t) {
+  return t.time_since_epoch().count();
+}
+Seconds to_time(std::int64_t v) {
+  return Seconds(std::chrono::seconds(v));
+}
 
 CertStatus parse_status(const std::string& s) {
-  if (s == "superseded") return CertStatus::Superseded;
-  if (s == "revoked") return CertStatus::Revoked;
+  if (s == "superseded")
+    return CertStatus::Superseded;
+  if (s == "revoked")
+    return CertStatus::Revoked;
   return CertStatus::Active;
 }
 
 Delivery parse_delivery(const std::string& s) {
-  if (s == "delivered") return Delivery::Delivered;
-  if (s == "external") return Delivery::External;
+  if (s == "delivered")
+    return Delivery::Delivered;
+  if (s == "external")
+    return Delivery::External;
   return Delivery::Pending;
 }
 
 RevocationState parse_state(const std::string& s) {
-  if (s == "released") return RevocationState::Released;
-  if (s == "dropped") return RevocationState::Dropped;
+  if (s == "released")
+    return RevocationState::Released;
+  if (s == "dropped")
+    return RevocationState::Dropped;
   return RevocationState::Held;
 }
 
 std::optional<ReleaseCause> parse_cause(const Statement& st, int col) {
-  if (st.is_null(col)) return std::nullopt;
+  if (st.is_null(col))
+    return std::nullopt;
   const std::string s = st.text(col);
-  if (s == "confirmed") return ReleaseCause::Confirmed;
-  if (s == "observed") return ReleaseCause::Observed;
-  if (s == "undelivered") return ReleaseCause::Undelivered;
-  if (s == "imported") return ReleaseCause::Imported;
+  if (s == "confirmed")
+    return ReleaseCause::Confirmed;
+  if (s == "observed")
+    return ReleaseCause::Observed;
+  if (s == "undelivered")
+    return ReleaseCause::Undelivered;
+  if (s == "imported")
+    return ReleaseCause::Imported;
   return ReleaseCause::Immediate;
+}
+
+// Steps through every row, turning each into a T with `read`.
+template <class Read>
+auto collect(Statement& st, Read read) -> Result<std::vector<decltype(read(st))>> {
+  std::vector<decltype(read(st))> out;
+  for (;;) {
+    CK_ASSIGN(const bool row, st.step());
+    if (!row)
+      return out;
+    out.push_back(read(st));
+  }
 }
 
 constexpr const char* kCertColumns =
@@ -53,13 +80,14 @@ CertRecord read_cert(const Statement& st, int base = 0) {
   c.issued_at = to_time(st.int64(base + 6));
   c.der = st.blob(base + 7);
   c.status = parse_status(st.text(base + 8));
-  if (!st.is_null(base + 9)) c.superseded_by = st.blob(base + 9);
+  if (!st.is_null(base + 9))
+    c.superseded_by = st.blob(base + 9);
   c.delivery = parse_delivery(st.text(base + 10));
   c.ticket = st.text(base + 11);
   return c;
 }
 
-#define CK_REV_COLUMNS \
+#define CK_REV_COLUMNS                                                                      \
   "r.serial, u.name, r.reason, r.state, r.requested_at, r.released_at, r.cause, r.ticket, " \
   "r.not_after, r.replacement, r.final_crl"
 
@@ -70,12 +98,15 @@ RevocationRecord read_revocation(const Statement& st, int base = 0) {
   r.reason = static_cast<int>(st.int64(base + 2));
   r.state = parse_state(st.text(base + 3));
   r.requested_at = to_time(st.int64(base + 4));
-  if (!st.is_null(base + 5)) r.released_at = to_time(st.int64(base + 5));
+  if (!st.is_null(base + 5))
+    r.released_at = to_time(st.int64(base + 5));
   r.cause = parse_cause(st, base + 6);
   r.ticket = st.text(base + 7);
   r.not_after = to_time(st.int64(base + 8));
-  if (!st.is_null(base + 9)) r.replacement = st.blob(base + 9);
-  if (!st.is_null(base + 10)) r.final_crl = st.int64(base + 10);
+  if (!st.is_null(base + 9))
+    r.replacement = st.blob(base + 9);
+  if (!st.is_null(base + 10))
+    r.final_crl = st.int64(base + 10);
   return r;
 }
 
@@ -119,11 +150,11 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::optional<CaRecord>> find_ca() override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT name, key_type, cert_der, key_pem, key_encrypted, "
-                           "crl_validity_s, created_at FROM ca WHERE id = 1"));
+    CK_ASSIGN(auto st, conn_.prepare("SELECT name, key_type, cert_der, key_pem, key_encrypted, "
+                                     "crl_validity_s, created_at FROM ca WHERE id = 1"));
     CK_ASSIGN(const bool row, st.step());
-    if (!row) return std::optional<CaRecord>();
+    if (!row)
+      return std::optional<CaRecord>();
     CaRecord ca;
     ca.name = st.text(0);
     ca.key_type = st.text(1);
@@ -136,9 +167,9 @@ class SqliteTx final : public Tx {
   }
 
   Status insert_ca(const CaRecord& ca) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "INSERT INTO ca (id, name, key_type, cert_der, key_pem, key_encrypted, "
-                           "crl_validity_s, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO ca (id, name, key_type, cert_der, key_pem, key_encrypted, "
+                            "crl_validity_s, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)"));
     st.bind(1, ca.name).bind(2, ca.key_type).bind_blob(3, ca.cert_der).bind(4, ca.key_pem);
     st.bind(5, std::int64_t{ca.key_encrypted ? 1 : 0}).bind(6, ca.crl_validity.count());
     st.bind(7, secs(ca.created_at));
@@ -146,12 +177,13 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::optional<UserRecord>> find_user(std::string_view name) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
-                           "created_at FROM users WHERE name = ?"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
+                            "created_at FROM users WHERE name = ?"));
     st.bind(1, name);
     CK_ASSIGN(const bool row, st.step());
-    if (!row) return std::optional<UserRecord>();
+    if (!row)
+      return std::optional<UserRecord>();
     return std::optional<UserRecord>(read_user(st));
   }
 
@@ -173,9 +205,9 @@ class SqliteTx final : public Tx {
   }
 
   Status update_user(const UserProfile& p) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "UPDATE users SET cn = ?, email = ?, org = ?, ou = ?, locality = ?, "
-                           "state = ?, country = ?, phone = ? WHERE name = ?"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("UPDATE users SET cn = ?, email = ?, org = ?, ou = ?, locality = ?, "
+                            "state = ?, country = ?, phone = ? WHERE name = ?"));
     st.bind(1, p.cn).bind(2, p.email).bind(3, p.org).bind(4, p.ou).bind(5, p.locality);
     st.bind(6, p.state).bind(7, p.country).bind(8, p.phone).bind(9, p.name);
     CK_TRY(st.run());
@@ -186,27 +218,22 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<UserRecord>> list_users() override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
-                           "created_at FROM users ORDER BY name"));
-    std::vector<UserRecord> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      out.push_back(read_user(st));
-    }
-    return out;
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
+                            "created_at FROM users ORDER BY name"));
+    return collect(st, read_user);
   }
 
   Result<bool> insert_cert(const CertRecord& c) override {
     CK_ASSIGN(auto exists, conn_.prepare("SELECT 1 FROM certificates WHERE serial = ?"));
     exists.bind_blob(1, c.serial);
     CK_ASSIGN(const bool dup, exists.step());
-    if (dup) return false;
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "INSERT INTO certificates (serial, user_id, key_type, not_before, "
-                           "not_after, issued_at, der, status, superseded_by, delivery, ticket) "
-                           "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM users WHERE name = ?"));
+    if (dup)
+      return false;
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO certificates (serial, user_id, key_type, not_before, "
+                            "not_after, issued_at, der, status, superseded_by, delivery, ticket) "
+                            "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM users WHERE name = ?"));
     st.bind_blob(1, c.serial).bind(2, c.key_type).bind(3, secs(c.not_before));
     st.bind(4, secs(c.not_after)).bind(5, secs(c.issued_at)).bind_blob(6, c.der);
     st.bind(7, to_string(c.status)).bind_blob_opt(8, c.superseded_by);
@@ -225,7 +252,8 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind_blob(1, serial);
     CK_ASSIGN(const bool row, st.step());
-    if (!row) return std::optional<CertRecord>();
+    if (!row)
+      return std::optional<CertRecord>();
     return std::optional<CertRecord>(read_cert(st));
   }
 
@@ -237,7 +265,8 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind(1, user);
     CK_ASSIGN(const bool row, st.step());
-    if (!row) return std::optional<CertRecord>();
+    if (!row)
+      return std::optional<CertRecord>();
     return std::optional<CertRecord>(read_cert(st));
   }
 
@@ -247,19 +276,14 @@ class SqliteTx final : public Tx {
                                    " WHERE u.name = ? ORDER BY c.issued_at, c.id";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind(1, user);
-    std::vector<CertRecord> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      out.push_back(read_cert(st));
-    }
-    return out;
+    return collect(st, [](const Statement& s) { return read_cert(s); });
   }
 
   Status set_cert_status(std::string_view serial, CertStatus status,
                          const std::optional<std::string>& superseded_by) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "UPDATE certificates SET status = ?, superseded_by = ? WHERE serial = ?"));
+    CK_ASSIGN(
+        auto st,
+        conn_.prepare("UPDATE certificates SET status = ?, superseded_by = ? WHERE serial = ?"));
     st.bind(1, to_string(status)).bind_blob_opt(2, superseded_by).bind_blob(3, serial);
     CK_TRY(st.run());
     if (conn_.changes() != 1) {
@@ -275,29 +299,25 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<CertListRow>> list_certs(CertFilter filter, Seconds now) override {
-    static const std::string sql =
-        std::string("SELECT ") + kCertColumns + ", " CK_REV_COLUMNS ", r.cert_id IS NULL" +
-        " FROM certificates c JOIN users u ON u.id = c.user_id"
-        " LEFT JOIN revocations r ON r.cert_id = c.id"
-        " WHERE (?1 = 0)"
-        "    OR (?1 = 1 AND c.status = 'active' AND c.not_after > ?2)"
-        "    OR (?1 = 2 AND c.not_after <= ?2)"
-        "    OR (?1 = 3 AND r.state = 'released')"
-        "    OR (?1 = 4 AND r.state = 'held' AND c.not_after > ?2)"
-        " ORDER BY u.name, c.issued_at, c.id";
+    static const std::string sql = std::string("SELECT ") + kCertColumns +
+                                   ", " CK_REV_COLUMNS ", r.cert_id IS NULL" +
+                                   " FROM certificates c JOIN users u ON u.id = c.user_id"
+                                   " LEFT JOIN revocations r ON r.cert_id = c.id"
+                                   " WHERE (?1 = 0)"
+                                   "    OR (?1 = 1 AND c.status = 'active' AND c.not_after > ?2)"
+                                   "    OR (?1 = 2 AND c.not_after <= ?2)"
+                                   "    OR (?1 = 3 AND r.state = 'released')"
+                                   "    OR (?1 = 4 AND r.state = 'held' AND c.not_after > ?2)"
+                                   " ORDER BY u.name, c.issued_at, c.id";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind(1, static_cast<std::int64_t>(filter)).bind(2, secs(now));
-    std::vector<CertListRow> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      CertListRow r{read_cert(st), std::nullopt};
-      if (st.int64(23) == 0) {
-        r.revocation = read_revocation(st, 12);
+    return collect(st, [](const Statement& s) {
+      CertListRow r{read_cert(s), std::nullopt};
+      if (s.int64(23) == 0) {
+        r.revocation = read_revocation(s, 12);
       }
-      out.push_back(std::move(r));
-    }
-    return out;
+      return r;
+    });
   }
 
   Result<std::vector<CertRecord>> expiring_before(Seconds before) override {
@@ -308,24 +328,24 @@ class SqliteTx final : public Tx {
                                    " ORDER BY c.not_after";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind(1, secs(before));
-    std::vector<CertRecord> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      out.push_back(read_cert(st));
-    }
-    return out;
+    return collect(st, [](const Statement& s) { return read_cert(s); });
   }
 
   Status insert_revocation(const RevocationRecord& r) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "INSERT INTO revocations (cert_id, serial, not_after, reason, state, "
-                           "requested_at, released_at, cause, ticket, replacement, final_crl) "
-                           "SELECT id, serial, not_after, ?, ?, ?, ?, ?, ?, ?, ? "
-                           "FROM certificates WHERE serial = ?"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO revocations (cert_id, serial, not_after, reason, state, "
+                            "requested_at, released_at, cause, ticket, replacement, final_crl) "
+                            "SELECT id, serial, not_after, ?, ?, ?, ?, ?, ?, ?, ? "
+                            "FROM certificates WHERE serial = ?"));
     st.bind(1, std::int64_t{r.reason}).bind(2, to_string(r.state)).bind(3, secs(r.requested_at));
-    if (r.released_at) st.bind(4, secs(*r.released_at)); else st.bind_null(4);
-    if (r.cause) st.bind(5, to_string(*r.cause)); else st.bind_null(5);
+    if (r.released_at)
+      st.bind(4, secs(*r.released_at));
+    else
+      st.bind_null(4);
+    if (r.cause)
+      st.bind(5, to_string(*r.cause));
+    else
+      st.bind_null(5);
     st.bind(6, r.ticket).bind_blob_opt(7, r.replacement).bind_opt(8, r.final_crl);
     st.bind_blob(9, r.serial);
     CK_TRY(st.run());
@@ -336,31 +356,27 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::optional<RevocationRecord>> find_revocation(std::string_view serial) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT " CK_REV_COLUMNS " FROM revocations r"
-                           " JOIN certificates c ON c.id = r.cert_id"
-                           " JOIN users u ON u.id = c.user_id WHERE r.serial = ?"));
+    CK_ASSIGN(auto st, conn_.prepare("SELECT " CK_REV_COLUMNS " FROM revocations r"
+                                     " JOIN certificates c ON c.id = r.cert_id"
+                                     " JOIN users u ON u.id = c.user_id WHERE r.serial = ?"));
     st.bind_blob(1, serial);
     CK_ASSIGN(const bool row, st.step());
-    if (!row) return std::optional<RevocationRecord>();
+    if (!row)
+      return std::optional<RevocationRecord>();
     return std::optional<RevocationRecord>(read_revocation(st));
   }
 
-  Result<std::vector<RevocationRecord>> revocations(
-      std::optional<RevocationState> state) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT " CK_REV_COLUMNS " FROM revocations r"
-                           " JOIN certificates c ON c.id = r.cert_id"
-                           " JOIN users u ON u.id = c.user_id"
-                           " WHERE ?1 IS NULL OR r.state = ?1 ORDER BY u.name, r.requested_at"));
-    if (state) st.bind(1, to_string(*state)); else st.bind_null(1);
-    std::vector<RevocationRecord> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      out.push_back(read_revocation(st));
-    }
-    return out;
+  Result<std::vector<RevocationRecord>> revocations(std::optional<RevocationState> state) override {
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT " CK_REV_COLUMNS " FROM revocations r"
+                            " JOIN certificates c ON c.id = r.cert_id"
+                            " JOIN users u ON u.id = c.user_id"
+                            " WHERE ?1 IS NULL OR r.state = ?1 ORDER BY u.name, r.requested_at"));
+    if (state)
+      st.bind(1, to_string(*state));
+    else
+      st.bind_null(1);
+    return collect(st, [](const Statement& s) { return read_revocation(s); });
   }
 
   Result<std::vector<std::string>> release_held(std::string_view user, Seconds at,
@@ -370,13 +386,7 @@ class SqliteTx final : public Tx {
                            " WHERE state = 'held' AND cert_id IN (SELECT c.id FROM certificates c"
                            " JOIN users u ON u.id = c.user_id WHERE u.name = ?) RETURNING serial"));
     st.bind(1, secs(at)).bind(2, to_string(cause)).bind(3, user);
-    std::vector<std::string> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      out.push_back(st.blob(0));
-    }
-    return out;
+    return collect(st, [](const Statement& s) { return s.blob(0); });
   }
 
   Status release_revocation(const RevocationRecord& r) override {
@@ -394,28 +404,22 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<std::string>> drop_expired_held(Seconds now) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "UPDATE revocations SET state = 'dropped'"
-                           " WHERE state = 'held' AND not_after <= ? RETURNING serial"));
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE revocations SET state = 'dropped'"
+                                     " WHERE state = 'held' AND not_after <= ? RETURNING serial"));
     st.bind(1, secs(now));
-    std::vector<std::string> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      out.push_back(st.blob(0));
-    }
-    return out;
+    return collect(st, [](const Statement& s) { return s.blob(0); });
   }
 
   Status for_each_crl_entry(const std::function<void(const CrlEntry&)>& fn) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT serial, released_at, reason, not_after FROM revocations"
-                           " INDEXED BY revocations_due"
-                           " WHERE state = 'released' AND final_crl IS NULL"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT serial, released_at, reason, not_after FROM revocations"
+                            " INDEXED BY revocations_due"
+                            " WHERE state = 'released' AND final_crl IS NULL"));
     CrlEntry e;
     for (;;) {
       CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
+      if (!row)
+        break;
       e.serial.assign(st.blob_view(0));
       e.revoked_at = to_time(st.int64(1));
       e.reason = static_cast<int>(st.int64(2));
@@ -426,19 +430,20 @@ class SqliteTx final : public Tx {
   }
 
   Status mark_final_crl(Seconds this_update, std::int64_t number) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "UPDATE revocations SET final_crl = ?"
-                           " WHERE state = 'released' AND final_crl IS NULL AND not_after < ?"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("UPDATE revocations SET final_crl = ?"
+                            " WHERE state = 'released' AND final_crl IS NULL AND not_after < ?"));
     st.bind(1, number).bind(2, secs(this_update));
     return st.run();
   }
 
   Result<std::optional<CrlRecord>> last_crl() override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT number, this_update, next_update, der, entries FROM crls"
-                           " ORDER BY number DESC LIMIT 1"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT number, this_update, next_update, der, entries FROM crls"
+                            " ORDER BY number DESC LIMIT 1"));
     CK_ASSIGN(const bool row, st.step());
-    if (!row) return std::optional<CrlRecord>();
+    if (!row)
+      return std::optional<CrlRecord>();
     CrlRecord c;
     c.number = st.int64(0);
     c.this_update = to_time(st.int64(1));
@@ -451,14 +456,14 @@ class SqliteTx final : public Tx {
   Result<std::int64_t> last_crl_number() override {
     CK_ASSIGN(auto st, conn_.prepare("SELECT value FROM counters WHERE name = 'crl_number'"));
     CK_ASSIGN(const bool row, st.step());
-    if (!row) return fail(Code::Storage, "database has no CRL number counter");
+    if (!row)
+      return fail(Code::Storage, "database has no CRL number counter");
     return st.int64(0);
   }
 
   Status insert_crl(const CrlRecord& crl) override {
-    CK_ASSIGN(auto counter, conn_.prepare(
-                                "UPDATE counters SET value = ?1 WHERE name = 'crl_number'"
-                                " AND value < ?1"));
+    CK_ASSIGN(auto counter, conn_.prepare("UPDATE counters SET value = ?1 WHERE name = 'crl_number'"
+                                          " AND value < ?1"));
     counter.bind(1, crl.number);
     CK_TRY(counter.run());
     if (conn_.changes() != 1) {
@@ -470,34 +475,28 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto prune, conn_.prepare("UPDATE crls SET der = NULL WHERE number < ? - 1"));
     prune.bind(1, crl.number);
     CK_TRY(prune.run());
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "INSERT INTO crls (number, this_update, next_update, entries, der)"
-                           " VALUES (?, ?, ?, ?, ?)"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO crls (number, this_update, next_update, entries, der)"
+                            " VALUES (?, ?, ?, ?, ?)"));
     st.bind(1, crl.number).bind(2, secs(crl.this_update)).bind(3, secs(crl.next_update));
     st.bind(4, crl.entries).bind_blob(5, crl.der);
     return st.run();
   }
 
   Status audit(const AuditEntry& e) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "INSERT INTO audit (at, actor, action, subject, detail)"
-                           " VALUES (?, ?, ?, ?, ?)"));
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO audit (at, actor, action, subject, detail)"
+                                     " VALUES (?, ?, ?, ?, ?)"));
     st.bind(1, secs(e.at)).bind(2, e.actor).bind(3, e.action).bind(4, e.subject).bind(5, e.detail);
     return st.run();
   }
 
   Result<std::vector<AuditEntry>> audit_of(std::string_view subject) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "SELECT at, actor, action, subject, detail FROM audit"
-                           " WHERE subject = ? ORDER BY id"));
+    CK_ASSIGN(auto st, conn_.prepare("SELECT at, actor, action, subject, detail FROM audit"
+                                     " WHERE subject = ? ORDER BY id"));
     st.bind(1, subject);
-    std::vector<AuditEntry> out;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row) break;
-      out.push_back({to_time(st.int64(0)), st.text(1), st.text(2), st.text(3), st.text(4)});
-    }
-    return out;
+    return collect(st, [](const Statement& s) {
+      return AuditEntry{to_time(s.int64(0)), s.text(1), s.text(2), s.text(3), s.text(4)};
+    });
   }
 
  private:
@@ -507,7 +506,9 @@ class SqliteTx final : public Tx {
 
 }  // namespace
 
-int SqliteStore::schema_version() { return static_cast<int>(std::size(kMigrations)); }
+int SqliteStore::schema_version() {
+  return static_cast<int>(std::size(kMigrations));
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   CK_ASSIGN(auto conn, Connection::open(path));
@@ -538,9 +539,11 @@ Status SqliteStore::migrate() {
     return fail(std::move(e));
   };
   auto version = conn_->prepare("PRAGMA user_version");
-  if (!version) return rollback(version.error());
+  if (!version)
+    return rollback(version.error());
   auto has = version->step();
-  if (!has) return rollback(has.error());
+  if (!has)
+    return rollback(has.error());
   const auto current = version->int64(0);
   if (current > schema_version()) {
     return rollback(Error{Code::FailedPrecondition,
@@ -551,21 +554,25 @@ Status SqliteStore::migrate() {
   }
   if (current == 0) {
     auto tables = conn_->prepare("SELECT count(*) FROM sqlite_master");
-    if (!tables) return rollback(tables.error());
+    if (!tables)
+      return rollback(tables.error());
     auto ok = tables->step();
-    if (!ok) return rollback(ok.error());
+    if (!ok)
+      return rollback(ok.error());
     if (tables->int64(0) != 0) {
-      return rollback(Error{Code::Storage,
-                            "database '" + conn_->path() + "' is not a certkeeper database", {}});
+      return rollback(Error{
+          Code::Storage, "database '" + conn_->path() + "' is not a certkeeper database", {}});
     }
   }
   for (auto v = current; v < schema_version(); ++v) {
     auto st = conn_->exec(kMigrations[v]);
-    if (!st) return rollback(std::move(st).error().context("migrate to schema " + std::to_string(v + 1)));
+    if (!st)
+      return rollback(std::move(st).error().context("migrate to schema " + std::to_string(v + 1)));
   }
   const std::string set = "PRAGMA user_version = " + std::to_string(schema_version());
   auto st = conn_->exec(set.c_str());
-  if (!st) return rollback(st.error());
+  if (!st)
+    return rollback(st.error());
   conn_->reset_all();
   return conn_->exec("COMMIT");
 }
