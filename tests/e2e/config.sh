@@ -1,0 +1,38 @@
+#!/bin/bash
+# certkeeper.toml: the CA passphrase from a 0600 file named in the config;
+# unknown keys and loose permissions are errors naming the key/file and line.
+. "$(dirname "$0")/lib.sh" "$1"
+
+mkdir -p "$H"
+printf 'correct horse battery staple\n' > "$H/ca.pass"; chmod 600 "$H/ca.pass"
+printf '# certkeeper settings\n[ca]\npassphrase_file = "ca.pass"\n' > "$H/certkeeper.toml"
+ck ca init --name "Config CA" > /dev/null 2> "$WORK/err"
+grep -q "warning" "$WORK/err" && fail "no warning expected with a passphrase: $(cat "$WORK/err")"
+assert_eq "$(ck --json ca show | json 'd["key_encrypted"]')" True "key encrypted with the configured passphrase"
+sqlite3 "$H/certkeeper.db" "select key_pem from ca" > "$WORK/key.pem"
+openssl pkey -in "$WORK/key.pem" -passin "file:$H/ca.pass" -noout || fail "key opens with the passphrase file"
+ck user create alice --cn Alice --email alice@example.org --out "$WORK/b" --password-file "$WORK/a.pw" > /dev/null
+pass "CA key encrypted with [ca] passphrase_file"
+
+chmod 644 "$H/ca.pass"
+rc=0; ck user list > /dev/null 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "loose passphrase file"
+grep -q "ca.pass' can be read by others" "$WORK/err" || fail "message: $(cat "$WORK/err")"
+chmod 600 "$H/ca.pass"
+pass "a passphrase file others can read is refused"
+
+printf '[ca]\npassphrase_file = "ca.pass"\npassphrase = "oops"\n' > "$H/certkeeper.toml"
+rc=0; ck user list > /dev/null 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "unknown key"
+grep -q "certkeeper.toml' line 3: unknown key 'ca.passphrase'" "$WORK/err" || fail "message: $(cat "$WORK/err")"
+printf '[ca]\npassphrase_file = 42\n' > "$H/certkeeper.toml"
+rc=0; ck user list > /dev/null 2> "$WORK/err" || rc=$?
+grep -q "line 2: 'ca.passphrase_file' must be a non-empty string" "$WORK/err" || fail "wrong type: $(cat "$WORK/err")"
+printf '[ca\n' > "$H/certkeeper.toml"
+rc=0; ck user list > /dev/null 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "syntax error"
+grep -q "certkeeper.toml' line 1" "$WORK/err" || fail "syntax error names the line: $(cat "$WORK/err")"
+rc=0; ck --config "$WORK/missing.toml" user list > /dev/null 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "missing --config"
+grep -q "missing.toml' does not exist" "$WORK/err" || fail "message: $(cat "$WORK/err")"
+pass "config errors name the key and the line"
