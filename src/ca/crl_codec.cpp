@@ -67,18 +67,33 @@ void CrlEncoder::add(std::string_view serial, Seconds revoked_at, int reason) {
   const std::size_t start = out.size();
   out.append(2, '\0');
   der::put_unsigned_integer(out, serial);
-  der::put_time(out, revoked_at);
+  // Revocation dates repeat (a CRL often holds many entries of one day's
+  // work); formatting a time costs more than the rest of the entry.
+  if (revoked_at != last_time_ || last_time_der_.empty()) {
+    last_time_der_.clear();
+    der::put_time(last_time_der_, revoked_at);
+    last_time_ = revoked_at;
+  }
+  out += last_time_der_;
   if (reason != 0) {
-    std::string value;
-    der::put_tlv(value, der::kEnumerated, std::string(1, static_cast<char>(reason)));
-    const std::string ext = extension(kOidReasonCode, value);
-    der::put_tlv(out, der::kSequence, ext);
+    // CRLReason is an ENUMERATED of at most 10 (RFC 5280 §5.3.1).
+    out += reason_extensions(static_cast<std::uint8_t>(reason));
   }
   const std::size_t len = out.size() - start - 2;
   CK_ASSERT(len < 0x80);
   out[start] = static_cast<char>(der::kSequence);
   out[start + 1] = static_cast<char>(len);
   ++count_;
+}
+
+const std::string& CrlEncoder::reason_extensions(std::uint8_t reason) {
+  std::string& cached = reason_ext_[reason];
+  if (cached.empty()) {
+    std::string value;
+    der::put_tlv(value, der::kEnumerated, std::string(1, static_cast<char>(reason)));
+    der::put_tlv(cached, der::kSequence, extension(kOidReasonCode, value));
+  }
+  return cached;
 }
 
 Result<std::string> CrlEncoder::finish(const X509& issuer, EVP_PKEY& key, const CrlSpec& spec) && {

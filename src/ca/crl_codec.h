@@ -4,6 +4,7 @@
 // buffer, not a million mallocs.
 
 #include <cstdint>
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,8 +36,14 @@ class CrlEncoder {
                                            const CrlSpec& spec) &&;
 
  private:
+  /// The crlEntryExtensions SEQUENCE holding one reasonCode, built once per code.
+  const std::string& reason_extensions(std::uint8_t reason);
+
   std::string entries_;
   std::size_t count_ = 0;
+  Seconds last_time_{};
+  std::string last_time_der_;
+  std::array<std::string, 256> reason_ext_;
 };
 
 struct CrlEntryView {
