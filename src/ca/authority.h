@@ -106,6 +106,8 @@ struct Revoked {
   std::string reason;
   Seconds at{};
   bool was_held = false;
+  /// Older superseded certificates whose held revocations went out with it.
+  std::vector<std::string> also_released_hex;
 };
 
 struct Confirmed {

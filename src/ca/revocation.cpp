@@ -29,7 +29,8 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
                   "user '" + req.user + "' has no active certificate (name one with --serial)");
     }
   }
-  Revoked out{req.user, serial_hex(cert->serial), std::string(reason_name(req.reason)), now, false};
+  Revoked out{req.user, serial_hex(cert->serial), std::string(reason_name(req.reason)), now, false,
+              {}};
   CK_ASSIGN(const auto existing, tx->find_revocation(cert->serial));
   if (existing && existing->state == store::RevocationState::Released) {
     return fail(Code::AlreadyExists,
@@ -52,8 +53,18 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
     CK_TRY(tx->insert_revocation(rev));
   }
   CK_TRY(tx->set_cert_status(cert->serial, store::CertStatus::Revoked, cert->superseded_by));
+  if (cert->status == store::CertStatus::Active) {
+    // Revoking the user's current certificate (the user left, the key leaked)
+    // means none of their certificates may keep working: superseded ones
+    // still on hold go out in the same CRL.
+    CK_ASSIGN(const auto released, tx->release_held(req.user, now, store::ReleaseCause::Immediate));
+    for (const auto& s : released) out.also_released_hex.push_back(serial_hex(s));
+  }
   CK_TRY(audit(*tx, "user.revoke", req.user,
                "serial " + out.serial_hex + ", reason " + out.reason +
+                   (out.also_released_hex.empty()
+                        ? ""
+                        : ", held revocations released: " + std::to_string(out.also_released_hex.size())) +
                    (rev.ticket.empty() ? "" : ", ticket " + rev.ticket),
                now));
   CK_FAULT_POINT("revoke.before_commit");

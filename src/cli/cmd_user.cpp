@@ -207,10 +207,14 @@ int run_revoke(Runtime& rt, const RevokeFlags& f) {
                    {"serial", done->serial_hex},
                    {"reason", done->reason},
                    {"revoked_at", iso(done->at)},
-                   {"was_held", done->was_held}});
+                   {"was_held", done->was_held},
+                   {"also_released", done->also_released_hex}});
   } else {
     std::cout << "revoked certificate " << done->serial_hex << " of " << done->user << " ("
               << done->reason << "); it is in the next `certkeeper crl build`\n";
+    for (const auto& s : done->also_released_hex) {
+      std::cout << "also released the held revocation of superseded certificate " << s << "\n";
+    }
   }
   return kExitOk;
 }

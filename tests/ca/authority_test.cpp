@@ -174,6 +174,16 @@ TEST_F(AuthorityTest, RevokeForCauseIsInTheVeryNextCrlWithItsReason) {
   ASSERT_FALSE(again);  // no active certificate left
 }
 
+TEST_F(AuthorityTest, RevokingTheCurrentCertificateReleasesHeldOnes) {
+  init_ca();
+  const auto old = create("olga");
+  const auto current = renew("olga");
+  auto r = authority_->revoke({"olga", static_cast<int>(Reason::AffiliationChanged), std::nullopt, ""});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->also_released_hex, std::vector<std::string>{old});
+  EXPECT_EQ(build(), (std::set<std::string>{old, current}));
+}
+
 TEST_F(AuthorityTest, HeldRevocationRevokedForCauseGoesOutAtOnce) {
   init_ca();
   const auto old = create("frank");
