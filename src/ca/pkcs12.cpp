@@ -81,9 +81,7 @@ Status check_pkcs12(std::string_view der, const Secret& password, const X509& ce
   if (!p12) {
     return fail(ossl_error("re-read PKCS#12 bundle"));
   }
-  if (::PKCS12_verify_mac(p12.get(), password.reveal().c_str(), -1) != 1) {
-    return fail(ossl_error("PKCS#12 bundle MAC does not verify with its password"));
-  }
+  // PKCS12_parse verifies the MAC itself before decrypting anything.
   EVP_PKEY* raw_key = nullptr;
   X509* raw_cert = nullptr;
   STACK_OF(X509)* raw_ca = nullptr;

@@ -23,10 +23,7 @@ int run_list(Runtime& rt, const std::string& status) {
   if (!certs)
     return rt.error(certs.error());
   if (rt.json()) {
-    auto arr = nlohmann::json::array();
-    for (const auto& c : *certs)
-      arr.push_back(to_json(c));
-    rt.print_json(arr);
+    rt.print_json_array(*certs, [](const ca::CertView& c) { return to_json(c); });
   } else {
     for (const auto& c : *certs)
       std::cout << cert_line(c) << "\n";

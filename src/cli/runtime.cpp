@@ -99,3 +99,11 @@ void Runtime::print_json(const nlohmann::json& j) const {
 }
 
 }  // namespace ck::cli
+
+namespace ck::cli {
+
+void Runtime::write_out(const std::string& text) const {
+  std::cout.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+}  // namespace ck::cli

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -49,9 +50,26 @@ class Runtime {
   int error(const Error& e) const;
   void warn(const std::string& message) const;
   void print_json(const nlohmann::json& j) const;
+  /// Prints a JSON array one compact element per line, converting as it goes
+  /// (a listing of 100,000 certificates never exists as one JSON tree).
+  template <class T, class ToJson>
+  void print_json_array(const std::vector<T>& items, ToJson to_json) const {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      out += i == 0 ? "\n  " : ",\n  ";
+      out += to_json(items[i]).dump();
+      if (out.size() > (1 << 16)) {
+        write_out(out);
+        out.clear();
+      }
+    }
+    out += items.empty() ? "]\n" : "\n]\n";
+    write_out(out);
+  }
 
  private:
   [[nodiscard]] Status open();
+  void write_out(const std::string& text) const;
   const Clock& clock_;
   SystemRandom random_;
   std::unique_ptr<store::Store> store_;

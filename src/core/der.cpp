@@ -62,18 +62,32 @@ void put_small_integer(std::string& out, std::uint64_t value) {
 }
 
 void put_time(std::string& out, Seconds t) {
-  const std::time_t tt = t.time_since_epoch().count();
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[20];
-  const int year = tm.tm_year + 1900;
-  if (year >= 1950 && year < 2050) {
-    std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
-    put_tlv(out, kUtcTime, buf);
-  } else {
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
-    put_tlv(out, kGeneralizedTime, buf);
+  // Calendar arithmetic instead of gmtime_r+strftime: a CRL formats one time
+  // per entry, and libc's locale-aware formatting dominated building it.
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
+  const int year = static_cast<int>(ymd.year());
+  const bool utc = year >= 1950 && year < 2050;
+  char buf[16];
+  char* p = buf;
+  auto two = [&p](unsigned v) {
+    *p++ = static_cast<char>('0' + v / 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  };
+  if (!utc) {
+    two(static_cast<unsigned>(year / 100));
   }
+  two(static_cast<unsigned>(year % 100));
+  two(static_cast<unsigned>(ymd.month()));
+  two(static_cast<unsigned>(ymd.day()));
+  two(static_cast<unsigned>(hms.hours().count()));
+  two(static_cast<unsigned>(hms.minutes().count()));
+  two(static_cast<unsigned>(hms.seconds().count()));
+  *p++ = 'Z';
+  put_tlv(out, utc ? kUtcTime : kGeneralizedTime,
+          std::string_view(buf, static_cast<std::size_t>(p - buf)));
 }
 
 Result<Tlv> Reader::next() {
@@ -121,21 +135,40 @@ Result<Tlv> Reader::expect(std::uint8_t tag, std::string_view what) {
 }
 
 Result<Seconds> parse_time(const Tlv& tlv) {
-  std::tm tm{};
-  const std::string s(tlv.content);
-  const char* end = nullptr;
-  if (tlv.tag == kUtcTime && s.size() == 13) {
-    end = ::strptime(s.c_str(), "%y%m%d%H%M%SZ", &tm);
-    // RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY, else 20YY (strptime's %y uses 69).
-    const int yy = (s[0] - '0') * 10 + (s[1] - '0');
-    tm.tm_year = (yy >= 50 ? 1900 + yy : 2000 + yy) - 1900;
-  } else if (tlv.tag == kGeneralizedTime && s.size() == 15) {
-    end = ::strptime(s.c_str(), "%Y%m%d%H%M%SZ", &tm);
-  }
-  if (end == nullptr || *end != '\0') {
+  using namespace std::chrono;
+  const std::string_view s = tlv.content;
+  const bool utc = tlv.tag == kUtcTime && s.size() == 13;
+  const bool generalized = tlv.tag == kGeneralizedTime && s.size() == 15;
+  if ((!utc && !generalized) || s.back() != 'Z') {
     return fail(Code::InvalidArgument, "invalid DER time");
   }
-  return Seconds(std::chrono::seconds(::timegm(&tm)));
+  int digits[14] = {};
+  const std::size_t n = s.size() - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return fail(Code::InvalidArgument, "invalid DER time");
+    }
+    digits[i] = s[i] - '0';
+  }
+  auto two = [&](std::size_t i) { return digits[i] * 10 + digits[i + 1]; };
+  std::size_t i = 0;
+  int y = 0;
+  if (utc) {
+    // RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY, else 20YY.
+    const int yy = two(0);
+    y = yy >= 50 ? 1900 + yy : 2000 + yy;
+    i = 2;
+  } else {
+    y = two(0) * 100 + two(2);
+    i = 4;
+  }
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(two(i))),
+                           day(static_cast<unsigned>(two(i + 2)))};
+  const int hh = two(i + 4), mm = two(i + 6), ss = two(i + 8);
+  if (!ymd.ok() || hh > 23 || mm > 59 || ss > 59) {
+    return fail(Code::InvalidArgument, "invalid DER time");
+  }
+  return Seconds(sys_days(ymd)) + hours(hh) + minutes(mm) + seconds(ss);
 }
 
 }  // namespace ck::der

@@ -16,7 +16,7 @@ assert_eq "$(stat -c %a "$WORK/b/alice.p12")" 600 "bundle mode under umask 000"
 info=$(openssl pkcs12 -info -in "$WORK/b/alice.p12" -passin "pass:$pw" -nokeys -noout 2>&1)
 echo "$info" | grep -q "MAC: sha256" || fail "SHA-256 MAC: $info"
 echo "$info" | grep -q "salt length: 16" || fail "16-byte MAC salt"
-echo "$info" | grep -q "PBES2, PBKDF2, AES-256-CBC" || fail "PBES2/AES-256: $info"
+echo "$info" | grep -q "PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256" || fail "PBES2/AES-256: $info"
 openssl pkcs12 -in "$WORK/b/alice.p12" -passin "pass:$pw" -nodes 2>/dev/null | openssl x509 -noout -serial > "$WORK/p12.serial"
 assert_eq "$(cut -d= -f2 "$WORK/p12.serial")" "$(serial_of "$WORK/b/alice.crt")" "bundle holds the issued certificate"
 openssl pkcs12 -in "$WORK/b/alice.p12" -passin pass:wrong -noout 2>/dev/null && fail "wrong password must not open"

@@ -68,6 +68,11 @@ auto collect(Statement& st, Read read) -> Result<std::vector<decltype(read(st))>
 constexpr const char* kCertColumns =
     "c.id, c.serial, u.name, c.key_type, c.not_before, c.not_after, c.issued_at, c.der, "
     "c.status, c.superseded_by, c.delivery, c.ticket";
+// The same columns with an empty DER, for listings that never show the
+// certificate itself (reading it would cost more than the rest of the row).
+constexpr const char* kCertSummaryColumns =
+    "c.id, c.serial, u.name, c.key_type, c.not_before, c.not_after, c.issued_at, X'', "
+    "c.status, c.superseded_by, c.delivery, c.ticket";
 
 CertRecord read_cert(const Statement& st, int base = 0) {
   CertRecord c;
@@ -271,7 +276,7 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<CertRecord>> certs_of_user(std::string_view user) override {
-    static const std::string sql = std::string("SELECT ") + kCertColumns +
+    static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
                                    " FROM certificates c JOIN users u ON u.id = c.user_id"
                                    " WHERE u.name = ? ORDER BY c.issued_at, c.id";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
@@ -299,7 +304,7 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<CertListRow>> list_certs(CertFilter filter, Seconds now) override {
-    static const std::string sql = std::string("SELECT ") + kCertColumns +
+    static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
                                    ", " CK_REV_COLUMNS ", r.cert_id IS NULL" +
                                    " FROM certificates c JOIN users u ON u.id = c.user_id"
                                    " LEFT JOIN revocations r ON r.cert_id = c.id"
@@ -321,7 +326,7 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<CertRecord>> expiring_before(Seconds before) override {
-    static const std::string sql = std::string("SELECT ") + kCertColumns +
+    static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
                                    " FROM certificates c INDEXED BY certificates_active_expiry"
                                    " JOIN users u ON u.id = c.user_id"
                                    " WHERE c.status = 'active' AND c.not_after < ?"
