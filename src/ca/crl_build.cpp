@@ -3,6 +3,8 @@
 // before anything is published.
 
 #include <algorithm>
+#include <functional>
+#include <thread>
 
 #include "ca/authority.h"
 #include "ca/crl_codec.h"
@@ -61,6 +63,8 @@ Status check_nothing_unrevoked(store::Tx& tx, const ParsedCrl& prev, const Parse
                   " certificate(s) that were in the last CRL and have not expired: " + list);
 }
 
+void parse_into(std::string_view der, Result<ParsedCrl>& out) { out = parse_crl_der(der, nullptr); }
+
 }  // namespace
 
 Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
@@ -81,6 +85,19 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CK_ASSIGN(const auto last_number, tx->last_crl_number());
   CK_ASSIGN(const auto prev, tx->last_crl());
   const CrlSpec spec{last_number + 1, now, now + ca.record.crl_validity};
+  // The previous CRL is parsed on another core while this one is built.
+  Result<ParsedCrl> previous = fail(Code::Internal, "previous CRL not parsed");
+  std::thread prev_parser;
+  if (prev && !prev->der.empty()) {
+    prev_parser = std::thread(parse_into, std::string_view(prev->der), std::ref(previous));
+  }
+  // Joined on every path out, before `previous` and `prev` go away.
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{prev_parser};
 
   CrlEncoder encoder(prev ? static_cast<std::size_t>(prev->entries) : 0);
   CK_TRY(tx->for_each_crl_entry(
@@ -94,18 +111,21 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   if (parsed.number != spec.number || parsed.entries.size() != count) {
     return fail(Code::Internal, "the built CRL does not read back as written");
   }
-  if (prev && !prev->der.empty()) {
+  if (prev_parser.joinable()) {
     if (prev->number >= spec.number) {
       return fail(Code::FailedPrecondition, "CRL number " + std::to_string(spec.number) +
                                                 " is not above the last (" +
                                                 std::to_string(prev->number) + ")");
     }
-    CK_ASSIGN(const auto prev_parsed, parse_crl_der(prev->der, nullptr));
-    CK_TRY(check_nothing_unrevoked(*tx, prev_parsed, parsed, spec.this_update));
+    prev_parser.join();
+    CK_TRY(previous);
+    CK_TRY(check_nothing_unrevoked(*tx, *previous, parsed, spec.this_update));
   }
 
-  CK_TRY(tx->insert_crl(
-      {spec.number, spec.this_update, spec.next_update, der, static_cast<std::int64_t>(count)}));
+  store::CrlRecord record{spec.number, spec.this_update, spec.next_update, std::move(der),
+                          static_cast<std::int64_t>(count)};
+  CK_TRY(tx->insert_crl(record));
+  der = std::move(record.der);
   CK_TRY(tx->mark_final_crl(spec.this_update, spec.number));
   CK_TRY(audit(*tx, "crl.build", "crl#" + std::to_string(spec.number),
                std::to_string(count) + " entries, " + std::to_string(dropped.size()) +

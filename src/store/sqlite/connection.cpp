@@ -24,6 +24,11 @@ Statement& Statement::bind_blob(int index, std::string_view bytes) {
   return *this;
 }
 
+Statement& Statement::bind_blob_no_copy(int index, std::string_view bytes) {
+  ::sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   ::sqlite3_bind_null(stmt_, index);
   return *this;

@@ -26,6 +26,8 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   Statement& bind_blob(int index, std::string_view bytes);
+  /// Binds without copying: `bytes` must outlive the statement's next step.
+  Statement& bind_blob_no_copy(int index, std::string_view bytes);
   Statement& bind_null(int index);
   template <class T>
   Statement& bind_opt(int index, const std::optional<T>& value) {
