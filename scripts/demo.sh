@@ -4,7 +4,7 @@
 set -eu
 CK="${1:-build/certkeeper}"
 HOME_DIR="$(mktemp -d "${TMPDIR:-/tmp}/certkeeper-demo.XXXXXX")"
-run() { echo "\$ certkeeper $*"; "$CK" --home "$HOME_DIR" "$@"; echo; }
+run() { printf "$ certkeeper"; printf " %q" "$@"; echo; "$CK" --home "$HOME_DIR" "$@"; echo; }
 run ca init --name "Demo CA"
 run user create alice --cn "Alice Example" --email alice@example.org --org Example --country DE
 run user create bob --cn "Bob Example" --email bob@example.org --validity 10d

@@ -3,13 +3,13 @@
 // before anything is published.
 
 #include <algorithm>
-#include <functional>
 #include <thread>
 
 #include "ca/authority.h"
 #include "ca/crl_codec.h"
 #include "ca/detail/authority_state.h"
 #include "ca/serial.h"
+#include "ca/serial_list.h"
 #include "core/fault.h"
 #include "core/file_io.h"
 #include "core/pem.h"
@@ -21,20 +21,13 @@ namespace {
 // Every serial that was in the previous CRL and is missing from the new one
 // must have passed its notAfter (RFC 5280 §3.3). Anything else would silently
 // un-revoke a certificate, as one lost line in an `openssl ca` index.txt does.
-Status check_nothing_unrevoked(store::Tx& tx, const ParsedCrl& prev, const ParsedCrl& next,
-                               Seconds this_update) {
-  std::vector<std::string_view> before;
-  before.reserve(prev.entries.size());
-  for (const auto& e : prev.entries)
-    before.push_back(e.serial);
-  std::vector<std::string_view> after;
-  after.reserve(next.entries.size());
-  for (const auto& e : next.entries)
-    after.push_back(e.serial);
+Status check_nothing_unrevoked(store::Tx& tx, std::vector<std::string_view> before,
+                               std::vector<std::string_view> after, Seconds this_update) {
   // Both lists normally arrive sorted (the store streams entries in serial
   // order), so this is a linear check rather than two sorts.
   for (auto* list : {&before, &after}) {
-    if (!std::is_sorted(list->begin(), list->end())) std::sort(list->begin(), list->end());
+    if (!std::is_sorted(list->begin(), list->end()))
+      std::sort(list->begin(), list->end());
   }
   std::vector<std::string_view> missing;
   std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
@@ -63,7 +56,36 @@ Status check_nothing_unrevoked(store::Tx& tx, const ParsedCrl& prev, const Parse
                   " certificate(s) that were in the last CRL and have not expired: " + list);
 }
 
-void parse_into(std::string_view der, Result<ParsedCrl>& out) { out = parse_crl_der(der, nullptr); }
+Status check_read_back(std::string_view der, const X509& ca_cert, std::int64_t number,
+                       const std::vector<std::string_view>& intended) {
+  CK_ASSIGN(const auto parsed, parse_crl_der(der, ::X509_get0_pubkey(const_cast<X509*>(&ca_cert))));
+  bool same = parsed.number == number && parsed.entries.size() == intended.size();
+  for (std::size_t i = 0; same && i < intended.size(); ++i) {
+    same = parsed.entries[i].serial == intended[i];
+  }
+  if (!same) {
+    return fail(Code::Internal, "the built CRL does not read back as written");
+  }
+  return {};
+}
+
+// The serials of the last CRL: its packed list, or (homes from before the
+// list was kept) its DER, parsed.
+Result<std::vector<std::string_view>> previous_serials(const store::CrlRecord& prev) {
+  if (!prev.serials.empty()) {
+    return unpack_serials(prev.serials);
+  }
+  if (prev.der.empty()) {
+    return fail(Code::Storage, "the store lost the serial list of CRL #" +
+                                   std::to_string(prev.number) + "; cannot check the new CRL");
+  }
+  CK_ASSIGN(const auto parsed, parse_crl_der(prev.der, nullptr));
+  std::vector<std::string_view> out;
+  out.reserve(parsed.entries.size());
+  for (const auto& e : parsed.entries)
+    out.push_back(e.serial);
+  return out;
+}
 
 }  // namespace
 
@@ -85,47 +107,52 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CK_ASSIGN(const auto last_number, tx->last_crl_number());
   CK_ASSIGN(const auto prev, tx->last_crl());
   const CrlSpec spec{last_number + 1, now, now + ca.record.crl_validity};
-  // The previous CRL is parsed on another core while this one is built.
-  Result<ParsedCrl> previous = fail(Code::Internal, "previous CRL not parsed");
-  std::thread prev_parser;
-  if (prev && !prev->der.empty()) {
-    prev_parser = std::thread(parse_into, std::string_view(prev->der), std::ref(previous));
-  }
-  // Joined on every path out, before `previous` and `prev` go away.
+  CrlEncoder encoder(prev ? static_cast<std::size_t>(prev->entries) : 0);
+  std::string intended;  // the serials going into the CRL, packed as the store keeps them
+  intended.reserve(prev ? static_cast<std::size_t>(prev->entries) * 17 : 0);
+  CK_TRY(tx->for_each_crl_entry([&](const store::CrlEntry& e) {
+    encoder.add(e.serial, e.revoked_at, e.reason);
+    intended += static_cast<char>(e.serial.size());
+    intended += e.serial;
+  }));
+  const std::size_t count = encoder.count();
+  CK_ASSIGN(auto der, std::move(encoder).finish(*ca.cert, *ca.key, spec));
+  CK_ASSIGN(auto serials, unpack_serials(intended));
+
+  // Self-check, part one, on another core: the DER as written parses, its
+  // signature verifies with the CA's public key, it carries the new number
+  // and exactly the intended serials.
+  Status read_back = fail(Code::Internal, "CRL not read back");
+  std::thread reader([&] { read_back = check_read_back(der, *ca.cert, spec.number, serials); });
   struct Joiner {
     std::thread& t;
     ~Joiner() {
-      if (t.joinable()) t.join();
+      if (t.joinable())
+        t.join();
     }
-  } joiner{prev_parser};
+  } joiner{reader};
 
-  CrlEncoder encoder(prev ? static_cast<std::size_t>(prev->entries) : 0);
-  CK_TRY(tx->for_each_crl_entry(
-      [&](const store::CrlEntry& e) { encoder.add(e.serial, e.revoked_at, e.reason); }));
-  const std::size_t count = encoder.count();
-  CK_ASSIGN(auto der, std::move(encoder).finish(*ca.cert, *ca.key, spec));
-
-  // Self-check: it parses, its signature verifies with the CA's public key,
-  // its number is above the last, and nothing still valid was dropped.
-  CK_ASSIGN(const auto parsed, parse_crl_der(der, ::X509_get0_pubkey(ca.cert.get())));
-  if (parsed.number != spec.number || parsed.entries.size() != count) {
-    return fail(Code::Internal, "the built CRL does not read back as written");
-  }
-  if (prev_parser.joinable()) {
+  // Part two: nothing still valid that the last CRL revoked is missing.
+  if (prev && prev->entries > 0) {
     if (prev->number >= spec.number) {
       return fail(Code::FailedPrecondition, "CRL number " + std::to_string(spec.number) +
                                                 " is not above the last (" +
                                                 std::to_string(prev->number) + ")");
     }
-    prev_parser.join();
-    CK_TRY(previous);
-    CK_TRY(check_nothing_unrevoked(*tx, *previous, parsed, spec.this_update));
+    CK_ASSIGN(auto before, previous_serials(*prev));
+    CK_TRY(check_nothing_unrevoked(*tx, std::move(before), serials, spec.this_update));
   }
+  reader.join();
+  CK_TRY(read_back);
 
-  store::CrlRecord record{spec.number, spec.this_update, spec.next_update, std::move(der),
-                          static_cast<std::int64_t>(count)};
+  store::CrlRecord record;
+  record.number = spec.number;
+  record.this_update = spec.this_update;
+  record.next_update = spec.next_update;
+  record.entries = static_cast<std::int64_t>(count);
+  record.serials =
+      std::is_sorted(serials.begin(), serials.end()) ? std::move(intended) : pack_serials(serials);
   CK_TRY(tx->insert_crl(record));
-  der = std::move(record.der);
   CK_TRY(tx->mark_final_crl(spec.this_update, spec.number));
   CK_TRY(audit(*tx, "crl.build", "crl#" + std::to_string(spec.number),
                std::to_string(count) + " entries, " + std::to_string(dropped.size()) +

@@ -31,7 +31,8 @@ int run_build(Runtime& rt, const BuildFlags& f) {
                    {"format", f.der ? "der" : "pem"},
                    {"dropped", built->dropped_hex}});
   } else {
-    std::cout << "CRL #" << built->number << " with " << built->entries << " entries, next update "
+    std::cout << "CRL #" << built->number << " with " << built->entries
+              << (built->entries == 1 ? " entry" : " entries") << ", next update "
               << iso(built->next_update) << "\n";
     if (built->path)
       std::cout << "  written to " << built->path->string() << "\n";

@@ -7,19 +7,23 @@
 namespace ck::cli {
 
 nlohmann::json to_json(const ca::CertView& v) {
-  nlohmann::json j{{"user", v.user},
-                   {"serial", v.serial_hex},
-                   {"not_before", iso(v.not_before)},
-                   {"not_after", iso(v.not_after)},
-                   {"status", v.status},
-                   {"delivery", v.delivery},
-                   {"ticket", v.ticket}};
+  // Field by field: nlohmann's initializer-list form builds a temporary array
+  // per pair, which doubles the cost of long listings.
+  nlohmann::json j(nlohmann::json::value_t::object);
+  j["user"] = v.user;
+  j["serial"] = v.serial_hex;
+  j["not_before"] = iso(v.not_before);
+  j["not_after"] = iso(v.not_after);
+  j["status"] = v.status;
+  j["delivery"] = v.delivery;
+  j["ticket"] = v.ticket;
   if (!v.revocation.empty()) {
     j["revocation"] = v.revocation;
     j["reason"] = v.reason;
   }
-  if (v.superseded_by_hex)
+  if (v.superseded_by_hex) {
     j["superseded_by"] = *v.superseded_by_hex;
+  }
   return j;
 }
 

@@ -106,8 +106,9 @@ struct CrlRecord {
   std::int64_t number = 0;
   Seconds this_update{};
   Seconds next_update{};
-  std::string der;
+  std::string der;      // only in homes from before the serial list; new CRLs keep `serials`
   std::int64_t entries = 0;
+  std::string serials;  // the CRL's serials, packed (ca/serial_list.h)
 };
 
 struct AuditEntry {

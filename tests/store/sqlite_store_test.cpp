@@ -113,8 +113,8 @@ TEST_F(SqliteStoreTest, HeldRevocationsReleaseOrDrop) {
 
 TEST_F(SqliteStoreTest, CrlNumberOnlyGrows) {
   auto tx = store_->write();
-  ASSERT_TRUE((*tx)->insert_crl({5, at(1), at(2), "d", 0}));
-  auto again = (*tx)->insert_crl({5, at(1), at(2), "d", 0});
+  ASSERT_TRUE((*tx)->insert_crl({5, at(1), at(2), "", 0, "\x01\x07"}));
+  auto again = (*tx)->insert_crl({5, at(1), at(2), "", 0, "\x01\x07"});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Code::FailedPrecondition);
   EXPECT_EQ(*(*tx)->last_crl_number(), 5);

@@ -443,9 +443,10 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::optional<CrlRecord>> last_crl() override {
-    CK_ASSIGN(auto st,
-              conn_.prepare("SELECT number, this_update, next_update, der, entries FROM crls"
-                            " ORDER BY number DESC LIMIT 1"));
+    CK_ASSIGN(
+        auto st,
+        conn_.prepare("SELECT number, this_update, next_update, der, entries, serials FROM crls"
+                      " ORDER BY number DESC LIMIT 1"));
     CK_ASSIGN(const bool row, st.step());
     if (!row)
       return std::optional<CrlRecord>();
@@ -455,6 +456,7 @@ class SqliteTx final : public Tx {
     c.next_update = to_time(st.int64(2));
     c.der = st.blob(3);
     c.entries = st.int64(4);
+    c.serials = st.blob(5);
     return std::optional<CrlRecord>(std::move(c));
   }
 
@@ -475,17 +477,16 @@ class SqliteTx final : public Tx {
       return fail(Code::FailedPrecondition,
                   "CRL number " + std::to_string(crl.number) + " is not above the last one");
     }
-    // Only the newest CRL keeps its bytes: it is what the next build checks
-    // itself against. (Its predecessors were published; the store keeps
-    // their numbers and dates.)
-    CK_ASSIGN(auto prune, conn_.prepare("UPDATE crls SET der = NULL WHERE der IS NOT NULL"));
+    // Only the newest CRL keeps its serial list: it is what the next build
+    // checks itself against.
+    CK_ASSIGN(auto prune, conn_.prepare("UPDATE crls SET der = NULL, serials = NULL"
+                                        " WHERE der IS NOT NULL OR serials IS NOT NULL"));
     CK_TRY(prune.run());
     CK_ASSIGN(auto st,
-              conn_.prepare("INSERT INTO crls (number, this_update, next_update, entries, der)"
+              conn_.prepare("INSERT INTO crls (number, this_update, next_update, entries, serials)"
                             " VALUES (?, ?, ?, ?, ?)"));
     st.bind(1, crl.number).bind(2, secs(crl.this_update)).bind(3, secs(crl.next_update));
-    // A CRL of a million entries is 50 MB: hand SQLite the bytes, not a copy.
-    st.bind(4, crl.entries).bind_blob_no_copy(5, crl.der);
+    st.bind(4, crl.entries).bind_blob_no_copy(5, crl.serials);
     return st.run();
   }
 
@@ -529,8 +530,9 @@ Status SqliteStore::migrate() {
   // journal_size_limit: after a checkpoint the WAL is cut back to 64 MiB
   // instead of keeping the size of the largest transaction (a CRL of a
   // million entries writes 50 MB).
-  CK_TRY(conn_->exec(
-      "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864;"));
+  CK_TRY(
+      conn_->exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA journal_size_limit "
+                  "= 67108864;"));
   CK_ASSIGN(auto mode, conn_->prepare("PRAGMA journal_mode = WAL"));
   CK_TRY(mode.step());
   CK_ASSIGN(auto check, conn_->prepare("PRAGMA user_version"));

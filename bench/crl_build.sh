@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# CRL build with N revoked certificates: `certkeeper crl build` against
+# `openssl ca -gencrl`, in the same run. Usage: bench/crl_build.sh [N...]
+# (default: 100000 1000000). Prints a table; never fails on timings.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+need /usr/bin/time sqlite3 openssl awk
+need_certkeeper
+
+SIZES=("$@")
+[[ ${#SIZES[@]} -gt 0 ]] || SIZES=(100000 1000000)
+for n in "${SIZES[@]}"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || die "sizes must be positive integers, got '$n'"
+done
+
+# certkeeper side: a home with a CA and user u0 (id 1), then N revoked
+# certificates and their released revocations inserted in one transaction.
+populate_certkeeper() {
+  local h=$1 n=$2 now=$3
+  local year=$((365 * 86400))
+  sqlite3 "$h/certkeeper.db" >/dev/null <<SQL
+PRAGMA busy_timeout = 10000;
+BEGIN;
+WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n),
+  rnd(b) AS MATERIALIZED (SELECT randomblob(16) FROM seq)
+INSERT INTO certificates (serial, user_id, key_type, not_before, not_after, issued_at, der,
+                          status, delivery)
+SELECT CASE WHEN substr(b, 1, 1) = X'00' THEN X'01' || substr(b, 2) ELSE b END,
+       1, 'ec-p256', $now, $now + $year, $now, X'00', 'revoked', 'delivered'
+  FROM rnd;
+INSERT INTO revocations (cert_id, serial, not_after, reason, state, requested_at, released_at,
+                         cause)
+SELECT id, serial, not_after, 1, 'released', $now, $now, 'immediate'
+  FROM certificates WHERE status = 'revoked';
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+  local got
+  got=$(sqlite3 "$h/certkeeper.db" "SELECT count(*) FROM revocations WHERE state = 'released'")
+  [[ $got == "$n" ]] || die "populated $got revocations instead of $n"
+}
+
+# peer side: the same serials as index.txt 'R' lines (with the reason, so both
+# CRLs carry the same extensions) in an `openssl ca` directory.
+populate_openssl() {
+  local h=$1 d=$2 now=$3
+  local year=$((365 * 86400)) na rd
+  make_openssl_ca "$d"
+  na=$(yymmdd $((now + year)))
+  rd=$(yymmdd "$now")
+  sqlite3 "$h/certkeeper.db" "SELECT hex(serial) FROM revocations ORDER BY cert_id" |
+    awk -v na="$na" -v rd="$rd" 'BEGIN { OFS = "\t" }
+      { print "R", na, rd ",keyCompromise", $1, "unknown", "/CN=user" NR }' >"$d/index.txt"
+}
+
+crl_entries() { # FILE FORM
+  openssl crl -inform "$2" -in "$1" -noout -text 2>/dev/null | grep -c 'Serial Number' || true
+}
+
+ROWS=()
+CHECKS=()
+TARGETS=()
+PROBLEMS=()
+for n in "${SIZES[@]}"; do
+  work=
+  scratch work
+  h=$work/home
+  d=$work/openssl-ca
+  mkdir -p "$h"
+  now=$(date +%s)
+  note "N=$n: preparing certkeeper home and openssl ca directory in $work"
+  certkeeper_home "$h"
+  t0=$(now_ns)
+  populate_certkeeper "$h" "$n" "$now"
+  populate_openssl "$h" "$d" "$now"
+  note "N=$n: populated in $(awk -v a="$t0" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s"
+
+  # certkeeper, first build (no previous CRL), then a second one (self-check
+  # against the previous CRL included).
+  M_LOG=$work/ck1.log measure "$CERTKEEPER" --home "$h" crl build --out "$h/ca.crl" --der
+  ck1_rc=$M_RC ck1_s=$M_SEC ck1_kib=$M_KIB
+  ck1_n=n/a
+  if [[ $ck1_rc == 0 ]]; then ck1_n=$(crl_entries "$h/ca.crl" DER); fi
+  if [[ $ck1_rc != 0 ]]; then
+    PROBLEMS+=("N=$n: certkeeper crl build (1st) exited $ck1_rc: $(tail -n 3 "$work/ck1.log" | tr '\n' ' ')")
+  fi
+  M_LOG=$work/ck2.log measure "$CERTKEEPER" --home "$h" crl build --out "$h/ca2.crl" --der
+  ck2_rc=$M_RC ck2_s=$M_SEC ck2_kib=$M_KIB
+  ck2_n=n/a
+  if [[ $ck2_rc == 0 ]]; then ck2_n=$(crl_entries "$h/ca2.crl" DER); fi
+  if [[ $ck2_rc != 0 ]]; then
+    PROBLEMS+=("N=$n: certkeeper crl build (2nd) exited $ck2_rc: $(tail -n 3 "$work/ck2.log" | tr '\n' ' ')")
+  fi
+
+  # peer
+  M_LOG=$work/openssl.log measure openssl ca -config "$d/ca.cnf" -gencrl -out "$d/peer.crl"
+  os_rc=$M_RC os_s=$M_SEC os_kib=$M_KIB
+  os_n=n/a
+  if [[ $os_rc == 0 ]]; then os_n=$(crl_entries "$d/peer.crl" PEM); fi
+  if [[ $os_rc != 0 ]]; then
+    PROBLEMS+=("N=$n: openssl ca -gencrl exited $os_rc: $(tail -n 3 "$work/openssl.log" | tr '\n' ' ')")
+  fi
+
+  show() { if [[ $1 == 0 ]]; then echo "$2"; else echo "FAILED($1)"; fi; }
+  r1=n/a r2=n/a
+  if [[ $ck1_rc == 0 && $os_rc == 0 ]]; then r1=$(ratio "$os_s" "$ck1_s"); fi
+  if [[ $ck2_rc == 0 && $os_rc == 0 ]]; then r2=$(ratio "$os_s" "$ck2_s"); fi
+  ROWS+=("$(printf '| %9s | %12s | %14s | %22s | %24s | %9s | %11s | %24s | %26s |' \
+    "$n" "$(show "$ck1_rc" "$ck1_s")" "$(kib_to_mib "$ck1_kib")" \
+    "$(show "$ck2_rc" "$ck2_s")" "$(kib_to_mib "$ck2_kib")" \
+    "$(show "$os_rc" "$os_s")" "$(kib_to_mib "$os_kib")" "$r1" "$r2")")
+  for pair in "certkeeper 1st:$ck1_n" "certkeeper 2nd:$ck2_n" "openssl:$os_n"; do
+    who=${pair%%:*} got=${pair#*:}
+    if [[ $got == "$n" ]]; then
+      CHECKS+=("N=$n: $who CRL has $got 'Serial Number' lines (expected $n): ok")
+    else
+      CHECKS+=("N=$n: $who CRL has $got 'Serial Number' lines (expected $n): MISMATCH")
+      PROBLEMS+=("N=$n: $who CRL has $got entries instead of $n")
+    fi
+  done
+
+  # Targets: 100,000 entries <= 0.25 s; 1,000,000 entries <= 2 s and <= 512 MiB.
+  lim_s='' lim_mib=''
+  case $n in
+    100000) lim_s=0.25 ;;
+    1000000) lim_s=2 lim_mib=512 ;;
+  esac
+  if [[ -n $lim_s ]]; then
+    for b in 1st 2nd; do
+      if [[ $b == 1st ]]; then s=$ck1_s kib=$ck1_kib rc=$ck1_rc; else s=$ck2_s kib=$ck2_kib rc=$ck2_rc; fi
+      mib=$(kib_to_mib "$kib")
+      if [[ $rc != 0 ]]; then
+        TARGETS+=("N=$n, $b build: FAILED (exit $rc)")
+        continue
+      fi
+      line="N=$n, $b build: ${s} s (target <= $lim_s s: $(verdict "$s" "$lim_s"))"
+      if [[ -n $lim_mib ]]; then
+        line+=", $mib MiB (target <= $lim_mib MiB: $(verdict "$mib" "$lim_mib"))"
+      fi
+      TARGETS+=("$line")
+    done
+  fi
+done
+
+echo "CRL build: certkeeper crl build --der vs openssl ca -gencrl (one run each, same machine, same serials)"
+machine_line
+echo
+echo '|   entries | certkeeper s | certkeeper MiB | certkeeper 2nd build s | certkeeper 2nd build MiB | openssl s | openssl MiB | speed ratio (openssl/ck) | ratio 2nd (openssl/ck 2nd) |'
+echo '|----------:|-------------:|---------------:|-----------------------:|-------------------------:|----------:|------------:|-------------------------:|---------------------------:|'
+for r in "${ROWS[@]}"; do echo "$r"; done
+echo
+echo "Entry counts (openssl crl -noout -text | grep -c 'Serial Number'):"
+for c in "${CHECKS[@]}"; do echo "  $c"; done
+echo
+echo "Targets: 100,000 entries <= 0.25 s; 1,000,000 entries <= 2 s and <= 512 MiB"
+if [[ ${#TARGETS[@]} -eq 0 ]]; then
+  echo "  (no target for these sizes)"
+else
+  for t in "${TARGETS[@]}"; do echo "  $t"; done
+fi
+if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
+  echo
+  echo "Problems:"
+  for p in "${PROBLEMS[@]}"; do echo "  $p"; done
+fi

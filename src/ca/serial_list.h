@@ -1,0 +1,18 @@
+#pragma once
+// The serials of a published CRL as the store keeps them for the next
+// build's self-check: sorted, each a length byte and the serial's magnitude.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace ck::ca {
+
+/// Sorts `serials` (if needed) and packs them.
+[[nodiscard]] std::string pack_serials(std::vector<std::string_view> serials);
+/// Views into `packed`, in order; malformed input is a Storage error.
+[[nodiscard]] Result<std::vector<std::string_view>> unpack_serials(std::string_view packed);
+
+}  // namespace ck::ca
