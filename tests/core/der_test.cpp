@@ -50,3 +50,24 @@ TEST(Der, TruncatedAndNonMinimalLengthsAreErrors) {
 
 }  // namespace
 }  // namespace ck
+
+namespace ck {
+namespace {
+
+TEST(Der, TimeBoundariesAndInvalidDates) {
+  std::string t1950;
+  der::put_time(t1950, Seconds(std::chrono::seconds(-631152000)));  // 1950-01-01T00:00:00Z
+  EXPECT_EQ(t1950.substr(2), "500101000000Z");
+  der::Reader r(t1950);
+  EXPECT_EQ(der::parse_time(*r.next())->time_since_epoch().count(), -631152000);
+  for (const char* bad : {"230230000000Z", "231301000000Z", "230101250000Z", "2301010000000"}) {
+    SCOPED_TRACE(bad);
+    std::string tlv;
+    der::put_tlv(tlv, der::kUtcTime, bad);
+    der::Reader rb(tlv);
+    EXPECT_FALSE(der::parse_time(*rb.next()));
+  }
+}
+
+}  // namespace
+}  // namespace ck
