@@ -42,6 +42,30 @@ struct InitRequest {
   std::chrono::seconds crl_validity = std::chrono::hours(24 * 7);
 };
 
+/// Which subject attribute names a user when adopting an existing CA.
+enum class UserFrom { Cn, Email, Uid };
+
+/// `ca import`: adopt an `openssl ca` directory without reissuing anything.
+struct CaImportRequest {
+  std::filesystem::path cert;
+  std::filesystem::path key;
+  std::optional<std::filesystem::path> index;      // index.txt
+  std::optional<std::filesystem::path> crlnumber;  // the next CRL number, hex
+  std::optional<std::filesystem::path> certs_dir;  // SERIAL.pem files (new_certs_dir)
+  UserFrom user_from = UserFrom::Cn;
+  std::chrono::seconds crl_validity = std::chrono::hours(24 * 7);
+};
+
+struct CaImported {
+  CaInfo ca;
+  std::size_t users = 0;
+  std::size_t certificates = 0;
+  std::size_t revoked = 0;
+  std::size_t held = 0;            // older valid certificates of a user, superseded and held
+  std::size_t without_file = 0;    // certificates known from index.txt only
+  std::int64_t next_crl_number = 1;
+};
+
 /// How a new certificate is handed out.
 struct IssueOptions {
   std::chrono::seconds validity = std::chrono::hours(24 * 365);
@@ -180,6 +204,7 @@ class Authority {
 
   [[nodiscard]] Result<CaInfo> init(const InitRequest& req);
   [[nodiscard]] Result<CaInfo> info();
+  [[nodiscard]] Result<CaImported> import_ca(const CaImportRequest& req);
 
   [[nodiscard]] Result<Issued> create_user(const CreateRequest& req);
   [[nodiscard]] Result<Issued> renew_user(const RenewRequest& req);

@@ -7,9 +7,8 @@
 #include "core/fingerprint.h"
 
 namespace ck::ca {
-namespace {
 
-Result<CaInfo> describe(const store::CaRecord& rec, const X509& cert) {
+Result<CaInfo> describe_ca(const store::CaRecord& rec, const X509& cert) {
   CaInfo info;
   info.name = rec.name;
   info.key_type = rec.key_type;
@@ -24,6 +23,8 @@ Result<CaInfo> describe(const store::CaRecord& rec, const X509& cert) {
   CK_ASSIGN(info.cert_pem, cert_to_pem(cert));
   return info;
 }
+
+namespace {
 
 Error no_ca() {
   return Error{Code::FailedPrecondition,
@@ -73,7 +74,7 @@ Result<CaInfo> Authority::init(const InitRequest& req) {
   CK_TRY(audit(*tx, "ca.init", req.name,
                "key " + rec.key_type + (encrypt ? ", encrypted" : ", not encrypted"), now));
   CK_TRY(tx->commit());
-  CK_ASSIGN(auto info, describe(rec, *cert));
+  CK_ASSIGN(auto info, describe_ca(rec, *cert));
   if (!encrypt) {
     info.warnings.push_back(
         "the CA key is stored without encryption (0600); set CERTKEEPER_CA_PASSPHRASE or "
@@ -89,7 +90,7 @@ Result<CaInfo> Authority::info() {
     return fail(no_ca());
   }
   CK_ASSIGN(const auto cert, cert_from_der(rec->cert_der));
-  return describe(*rec, *cert);
+  return describe_ca(*rec, *cert);
 }
 
 Result<Authority::UnlockedCa> Authority::unlock(store::Tx& tx) {

@@ -76,6 +76,67 @@ int run_show(Runtime& rt, bool pem) {
   return kExitOk;
 }
 
+struct ImportOptions {
+  std::string cert;
+  std::string key;
+  std::string index;
+  std::string crlnumber;
+  std::string certs_dir;
+  std::string user_from = "cn";
+  std::string crl_validity = "7d";
+};
+
+int run_import(Runtime& rt, const ImportOptions& o) {
+  ca::CaImportRequest req;
+  req.cert = o.cert;
+  req.key = o.key;
+  if (!o.index.empty())
+    req.index = o.index;
+  if (!o.crlnumber.empty())
+    req.crlnumber = o.crlnumber;
+  if (!o.certs_dir.empty())
+    req.certs_dir = o.certs_dir;
+  req.user_from = o.user_from == "email" ? ca::UserFrom::Email
+                  : o.user_from == "uid" ? ca::UserFrom::Uid
+                                         : ca::UserFrom::Cn;
+  auto crl_validity = parse_duration(o.crl_validity);
+  if (!crl_validity)
+    return rt.error(std::move(crl_validity).error().context("--crl-validity"));
+  req.crl_validity = *crl_validity;
+  auto auth = rt.authority();
+  if (!auth)
+    return rt.error(auth.error());
+  auto done = (*auth)->import_ca(req);
+  if (!done)
+    return rt.error(done.error());
+  if (rt.json()) {
+    auto j = to_json(done->ca);
+    j["users"] = done->users;
+    j["certificates"] = done->certificates;
+    j["revoked"] = done->revoked;
+    j["held"] = done->held;
+    j["without_file"] = done->without_file;
+    j["next_crl_number"] = done->next_crl_number;
+    rt.print_json(j);
+  } else {
+    std::cout << "imported CA '" << done->ca.name << "' (" << done->ca.key_type << ", valid until "
+              << iso(done->ca.not_after) << ")\n"
+              << "  " << done->users << " users, " << done->certificates << " certificates, "
+              << done->revoked << " revoked\n";
+    if (done->held > 0) {
+      std::cout << "  " << done->held
+                << " older certificates still valid beside a newer one: their revocation is "
+                   "held (see `certkeeper crl status`)\n";
+    }
+    if (done->without_file > 0) {
+      std::cout << "  " << done->without_file
+                << " certificates known from index.txt only (no file in --certs-dir)\n";
+    }
+    std::cout << "  the next CRL is number " << done->next_crl_number << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_ca_commands(CLI::App& app, Runtime& rt) {
@@ -101,6 +162,39 @@ void add_ca_commands(CLI::App& app, Runtime& rt) {
       "[ca] passphrase_file in certkeeper.toml gives a passphrase; otherwise unencrypted in the\n"
       "0600 database, with a warning.");
   on_run(init, rt, [init_opts](Runtime& r) { return run_init(r, *init_opts); });
+
+  auto import_opts = std::make_shared<ImportOptions>();
+  auto* import = ca->add_subcommand(
+      "import", "Adopt an existing `openssl ca` CA (easy-rsa too) without reissuing anything");
+  import->add_option("--cert", import_opts->cert, "The CA certificate (PEM or DER)")->required();
+  import
+      ->add_option("--key", import_opts->key,
+                   "The CA key (decrypted with $CERTKEEPER_CA_PASSPHRASE if encrypted)")
+      ->required();
+  import->add_option("--index", import_opts->index, "openssl ca's index.txt")->type_name("FILE");
+  import
+      ->add_option("--crlnumber", import_opts->crlnumber,
+                   "openssl ca's crlnumber file: the CRL numbering continues from it")
+      ->type_name("FILE");
+  import
+      ->add_option("--certs-dir", import_opts->certs_dir,
+                   "openssl ca's new_certs_dir with SERIAL.pem files")
+      ->type_name("DIR");
+  import
+      ->add_option("--user-from", import_opts->user_from,
+                   "Subject attribute that names each user: cn, email or uid")
+      ->check(CLI::IsMember({"cn", "email", "uid"}))
+      ->capture_default_str();
+  import
+      ->add_option("--crl-validity", import_opts->crl_validity,
+                   "Time from a CRL's thisUpdate to its nextUpdate")
+      ->check(duration_validator())
+      ->capture_default_str();
+  import->footer(
+      "Keeps every serial and revocation; the newest valid certificate of each user becomes\n"
+      "current, older still-valid ones are superseded with a held revocation. A line of\n"
+      "index.txt that cannot be read is named with its line number and nothing is imported.");
+  on_run(import, rt, [import_opts](Runtime& r) { return run_import(r, *import_opts); });
 
   auto pem = std::make_shared<bool>(false);
   auto* show = ca->add_subcommand("show", "Show the CA certificate's details");

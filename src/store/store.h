@@ -87,6 +87,9 @@ class Tx {
   /// The last CRL number handed out (also counts numbers taken over on import).
   [[nodiscard]] virtual Result<std::int64_t> last_crl_number() = 0;
   [[nodiscard]] virtual Status insert_crl(const CrlRecord& crl) = 0;
+  /// Continues a numbering taken over from another CA: the next CRL gets a
+  /// number above `last` (never lowers the counter).
+  [[nodiscard]] virtual Status raise_crl_number(std::int64_t last) = 0;
 
   // Audit
   [[nodiscard]] virtual Status audit(const AuditEntry& entry) = 0;

@@ -32,6 +32,9 @@ struct Authority::Signed {
   store::CertRecord record;
 };
 
+/// The CA's details for output.
+Result<CaInfo> describe_ca(const store::CaRecord& rec, const X509& cert);
+
 /// Renders one certificate row for output.
 CertView make_cert_view(const store::CertRecord& cert,
                         const std::optional<store::RevocationRecord>& rev, Seconds now);

@@ -490,6 +490,13 @@ class SqliteTx final : public Tx {
     return st.run();
   }
 
+  Status raise_crl_number(std::int64_t last) override {
+    CK_ASSIGN(auto st, conn_.prepare(
+                           "UPDATE counters SET value = max(value, ?) WHERE name = 'crl_number'"));
+    st.bind(1, last);
+    return st.run();
+  }
+
   Status audit(const AuditEntry& e) override {
     CK_ASSIGN(auto st, conn_.prepare("INSERT INTO audit (at, actor, action, subject, detail)"
                                      " VALUES (?, ?, ?, ?, ?)"));
