@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages certkeeper builds and tests with.
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config libssl-dev openssl libsqlite3-dev sqlite3
-  libcli11-dev nlohmann-json3-dev libexpected-dev libtomlplusplus-dev
+  libcli11-dev nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev libbenchmark-dev nginx curl faketime procps"
 missing=""
 for p in $PKGS; do

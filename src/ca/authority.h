@@ -61,13 +61,20 @@ struct CaImported {
   std::size_t users = 0;
   std::size_t certificates = 0;
   std::size_t revoked = 0;
-  std::size_t held = 0;            // older valid certificates of a user, superseded and held
-  std::size_t without_file = 0;    // certificates known from index.txt only
+  std::size_t held = 0;          // older valid certificates of a user, superseded and held
+  std::size_t without_file = 0;  // certificates known from index.txt only
   std::int64_t next_crl_number = 1;
 };
 
+/// Hands a PKCS#12 password to the user by another channel (an SMS gateway
+/// command, say). Called after the certificate is recorded as delivered.
+using PasswordSink = std::function<Status(const Secret& password, const store::UserProfile& user,
+                                          const std::string& serial_hex)>;
+
 /// How a new certificate is handed out.
 struct IssueOptions {
+  /// When set (and no password_file), the password goes here instead of being shown.
+  PasswordSink password_sink;
   std::chrono::seconds validity = std::chrono::hours(24 * 365);
   std::filesystem::path out_dir;
   std::string ticket;
@@ -101,6 +108,8 @@ struct Issued {
   /// Set when nobody else received the password: the caller shows it once.
   std::optional<Secret> password;
   std::optional<std::filesystem::path> password_file;
+  bool password_delivered = false;  // handed to the password sink
+  std::string delivery_warning;     // why the sink failed (the password is then shown)
   /// On renew: the certificate this one supersedes and what became of its revocation.
   std::optional<std::string> superseded_hex;
   std::string superseded_revocation;  // "held", "released" (never delivered), "none" (expired)
@@ -245,6 +254,8 @@ class Authority {
   [[nodiscard]] Result<Issued> write_bundle(Prepared& prep, X509& cert, X509& ca_cert,
                                             const std::string& user, const std::string& serial,
                                             const std::string& ticket);
+  /// Gives the password to the configured sink, or leaves it to be shown.
+  void hand_over_password(const Prepared& prep, Issued& issued);
   [[nodiscard]] Status mark_delivered(store::Tx& tx, const Prepared& prep, const Issued& issued,
                                       const std::string& serial, Seconds at);
   [[nodiscard]] Status audit(store::Tx& tx, std::string action, std::string subject,

@@ -124,8 +124,10 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
         CK_TRY(mark_delivered(*tx, preps[k], batch_issued[k], serials[k], now));
       }
       CK_TRY(tx->commit());
-      for (auto& one : batch_issued)
-        issued.push_back(std::move(one));
+      for (std::size_t k = 0; k < count; ++k) {
+        hand_over_password(preps[k], batch_issued[k]);
+        issued.push_back(std::move(batch_issued[k]));
+      }
     } else {
       for (std::size_t k = 0; k < count; ++k) {
         Issued one;

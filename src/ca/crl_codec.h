@@ -3,8 +3,8 @@
 // one OpenSSL object per entry: a million revoked certificates cost one
 // buffer, not a million mallocs.
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -41,6 +41,7 @@ Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile
   }
   Prepared prep;
   prep.opts = opts;
+  prep.profile = profile;
   if (auto st = ensure_writable_dir(opts.out_dir); !st) {
     return fail(std::move(st).error().context("--out"));
   }
@@ -175,6 +176,19 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
   return out;
 }
 
+void Authority::hand_over_password(const Prepared& prep, Issued& issued) {
+  if (!prep.opts.password_sink || !issued.password) {
+    return;
+  }
+  auto sent = prep.opts.password_sink(*issued.password, prep.profile, issued.serial_hex);
+  if (sent) {
+    issued.password.reset();  // delivered: never shown, never stored
+    issued.password_delivered = true;
+  } else {
+    issued.delivery_warning = sent.error().message;
+  }
+}
+
 Status Authority::mark_delivered(store::Tx& tx, const Prepared& prep, const Issued& issued,
                                  const std::string& serial, Seconds at) {
   if (!prep.external) {
@@ -193,6 +207,7 @@ Result<Issued> Authority::deliver(Prepared& prep, X509& cert, X509& ca_cert,
   CK_ASSIGN(auto tx, store_.write());
   CK_TRY(mark_delivered(*tx, prep, issued, serial, clock_.now_seconds()));
   CK_TRY(tx->commit());
+  hand_over_password(prep, issued);
   return issued;
 }
 

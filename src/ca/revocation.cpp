@@ -58,15 +58,17 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
     // means none of their certificates may keep working: superseded ones
     // still on hold go out in the same CRL.
     CK_ASSIGN(const auto released, tx->release_held(req.user, now, store::ReleaseCause::Immediate));
-    for (const auto& s : released) out.also_released_hex.push_back(serial_hex(s));
+    for (const auto& s : released)
+      out.also_released_hex.push_back(serial_hex(s));
   }
-  CK_TRY(audit(*tx, "user.revoke", req.user,
-               "serial " + out.serial_hex + ", reason " + out.reason +
-                   (out.also_released_hex.empty()
-                        ? ""
-                        : ", held revocations released: " + std::to_string(out.also_released_hex.size())) +
-                   (rev.ticket.empty() ? "" : ", ticket " + rev.ticket),
-               now));
+  CK_TRY(audit(
+      *tx, "user.revoke", req.user,
+      "serial " + out.serial_hex + ", reason " + out.reason +
+          (out.also_released_hex.empty()
+               ? ""
+               : ", held revocations released: " + std::to_string(out.also_released_hex.size())) +
+          (rev.ticket.empty() ? "" : ", ticket " + rev.ticket),
+      now));
   CK_FAULT_POINT("revoke.before_commit");
   CK_TRY(tx->commit());
   return out;

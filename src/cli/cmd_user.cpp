@@ -57,10 +57,16 @@ Result<ca::IssueOptions> issue_options(const Runtime& rt, const IssueFlags& f) {
     o.csr = f.csr;
   CK_ASSIGN(o.p12, ca::parse_p12_mode(f.p12));
   CK_ASSIGN(o.key_type, parse_key_type(f.key_type));
+  if (!o.password_file && !o.csr) {
+    CK_ASSIGN(o.password_sink, const_cast<Runtime&>(rt).password_sink());
+  }
   return o;
 }
 
 int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
+  if (!v.delivery_warning.empty()) {
+    rt.warn(v.delivery_warning + "; the password is shown instead");
+  }
   if (rt.json()) {
     rt.print_json(to_json(v, true));
     return kExitOk;
@@ -80,8 +86,12 @@ int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
   std::cout << "  certificate: " << v.crt.string() << "\n";
   if (!v.ticket.empty())
     std::cout << "  ticket:      " << v.ticket << "\n";
-  if (v.password_file)
+  if (v.password_file) {
     std::cout << "  password in: " << v.password_file->string() << "\n";
+  }
+  if (v.password_delivered) {
+    std::cout << "  password:    handed to the [delivery] command (not shown)\n";
+  }
   if (v.password) {
     std::cout
         << "  password:    " << v.password->reveal()
@@ -151,7 +161,10 @@ int run_import(Runtime& rt, const ImportFlags& f) {
             << "passwords (shown once, not stored; hand each over by another channel):\n";
   for (const auto& one : *issued) {
     std::cout << "  " << one.user << "\t" << one.serial_hex << "\t"
-              << (one.password ? one.password->reveal() : "") << "\n";
+              << (one.password             ? one.password->reveal()
+                  : one.password_delivered ? "(sent by the [delivery] command)"
+                                           : "")
+              << "\n";
   }
   return kExitOk;
 }

@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/duration.h"
 #include "core/file_io.h"
 
 namespace ck::cli {
@@ -30,6 +31,91 @@ Status check_keys(const std::filesystem::path& path, const toml::table& table,
 
 }  // namespace
 
+namespace {
+
+// Typed access to one table of the config; every error names file, line, key.
+class Section {
+ public:
+  Section(const std::filesystem::path& path, const toml::table* table, std::string prefix)
+      : path_(path), table_(table), prefix_(std::move(prefix)) {}
+
+  [[nodiscard]] bool present() const { return table_ != nullptr; }
+
+  Result<std::optional<std::string>> string(const char* key) const {
+    const auto* node = table_ ? table_->get(key) : nullptr;
+    if (node == nullptr)
+      return std::optional<std::string>();
+    const auto value = node->value<std::string>();
+    if (!value)
+      return wrong(node, key, "a string");
+    return std::optional<std::string>(*value);
+  }
+
+  Result<std::optional<std::vector<std::string>>> string_array(const char* key) const {
+    const auto* node = table_ ? table_->get(key) : nullptr;
+    if (node == nullptr)
+      return std::optional<std::vector<std::string>>();
+    const auto* arr = node->as_array();
+    if (arr == nullptr || arr->empty())
+      return wrong(node, key, "a non-empty array of strings");
+    std::vector<std::string> out;
+    for (const auto& item : *arr) {
+      const auto value = item.value<std::string>();
+      if (!value)
+        return wrong(&item, key, "a non-empty array of strings");
+      out.push_back(*value);
+    }
+    return std::optional<std::vector<std::string>>(std::move(out));
+  }
+
+  Result<std::optional<std::chrono::seconds>> duration(const char* key) const {
+    CK_ASSIGN(const auto text, string(key));
+    if (!text)
+      return std::optional<std::chrono::seconds>();
+    auto d = parse_duration(*text);
+    if (!d)
+      return wrong(table_->get(key), key, "a duration such as \"30s\" or \"2d\"");
+    return std::optional<std::chrono::seconds>(*d);
+  }
+
+  /// A path; relative ones are relative to the config file's folder.
+  Result<std::optional<std::filesystem::path>> path(const char* key) const {
+    CK_ASSIGN(const auto text, string(key));
+    if (!text)
+      return std::optional<std::filesystem::path>();
+    if (text->empty())
+      return wrong(table_->get(key), key, "a non-empty string");
+    std::filesystem::path p(*text);
+    return std::optional<std::filesystem::path>(p.is_relative() ? path_.parent_path() / p : p);
+  }
+
+ private:
+  tl::unexpected<Error> wrong(const toml::node* node, const char* key, const char* what) const {
+    return fail(Code::InvalidArgument,
+                where(path_, node->source()) + ": '" + prefix_ + key + "' must be " + what);
+  }
+
+  const std::filesystem::path& path_;
+  const toml::table* table_;
+  std::string prefix_;
+};
+
+Result<Section> section(const std::filesystem::path& path, const toml::table& root,
+                        const char* name, const std::set<std::string>& keys) {
+  const auto* node = root.get(name);
+  if (node == nullptr)
+    return Section(path, nullptr, std::string(name) + ".");
+  const auto* table = node->as_table();
+  if (table == nullptr) {
+    return fail(Code::InvalidArgument,
+                where(path, node->source()) + ": '" + name + "' must be a table");
+  }
+  CK_TRY(check_keys(path, *table, std::string(name) + ".", keys));
+  return Section(path, table, std::string(name) + ".");
+}
+
+}  // namespace
+
 Result<Config> load_config(const std::filesystem::path& path, bool required) {
   Config cfg;
   std::error_code ec;
@@ -47,23 +133,18 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     return fail(Code::InvalidArgument,
                 where(path, e.source()) + ": " + std::string(e.description()));
   }
-  CK_TRY(check_keys(path, root, "", {"ca"}));
-  if (const auto* ca_node = root.get("ca")) {
-    const auto* ca = ca_node->as_table();
-    if (ca == nullptr) {
-      return fail(Code::InvalidArgument, where(path, ca_node->source()) + ": 'ca' must be a table");
-    }
-    CK_TRY(check_keys(path, *ca, "ca.", {"passphrase_file"}));
-    if (const auto* pf = ca->get("passphrase_file")) {
-      const auto value = pf->value<std::string>();
-      if (!value || value->empty()) {
-        return fail(Code::InvalidArgument, where(path, pf->source()) +
-                                               ": 'ca.passphrase_file' must be a non-empty string");
-      }
-      std::filesystem::path p(*value);
-      cfg.ca_passphrase_file = p.is_relative() ? path.parent_path() / p : p;
-    }
-  }
+  CK_TRY(check_keys(path, root, "", {"ca", "delivery"}));
+
+  CK_ASSIGN(const auto ca, section(path, root, "ca", {"passphrase_file"}));
+  CK_ASSIGN(cfg.ca_passphrase_file, ca.path("passphrase_file"));
+
+  CK_ASSIGN(const auto delivery, section(path, root, "delivery", {"command", "timeout"}));
+  CK_ASSIGN(auto command, delivery.string_array("command"));
+  if (command)
+    cfg.delivery_command = std::move(*command);
+  CK_ASSIGN(const auto timeout, delivery.duration("timeout"));
+  if (timeout)
+    cfg.delivery_timeout = *timeout;
   return cfg;
 }
 

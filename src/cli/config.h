@@ -2,8 +2,11 @@
 // certkeeper.toml: the settings this version reads. Unknown keys and wrong
 // types are errors that name the key and the line.
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/pem.h"
@@ -12,6 +15,10 @@ namespace ck::cli {
 
 struct Config {
   std::optional<std::filesystem::path> ca_passphrase_file;
+  /// [delivery] command: argv (mustache: {{user}}, {{phone}}, {{email}}, {{cn}},
+  /// {{serial}}) that gets each new PKCS#12 password on its standard input.
+  std::vector<std::string> delivery_command;
+  std::chrono::seconds delivery_timeout{30};
 };
 
 /// Reads `path`; a missing file is an empty config unless `required`.

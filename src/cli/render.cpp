@@ -39,8 +39,15 @@ nlohmann::json to_json(const ca::Issued& v, bool with_password) {
     j["p12_mode"] = v.p12_mode;
   if (with_password && v.password)
     j["password"] = v.password->reveal();
-  if (v.password_file)
+  if (v.password_file) {
     j["password_file"] = v.password_file->string();
+  }
+  if (v.password_delivered) {
+    j["password_delivered"] = true;
+  }
+  if (!v.delivery_warning.empty()) {
+    j["delivery_warning"] = v.delivery_warning;
+  }
   if (v.superseded_hex) {
     j["supersedes"] = *v.superseded_hex;
     j["superseded_revocation"] = v.superseded_revocation;

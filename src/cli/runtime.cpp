@@ -3,12 +3,15 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
 #include "cli/config.h"
 #include "core/file_io.h"
+#include "core/subprocess.h"
 #include "core/time_format.h"
+#include "notify/template.h"
 
 namespace ck::cli {
 namespace {
@@ -61,6 +64,8 @@ Status Runtime::open() {
   const std::filesystem::path config_path =
       global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
   CK_ASSIGN(const auto config, load_config(config_path, !global.config.empty()));
+  delivery_command_ = config.delivery_command;
+  delivery_timeout_ = config.delivery_timeout;
   if (auto pass = env("CERTKEEPER_CA_PASSPHRASE"); !pass.empty()) {
     passphrase_.emplace(std::move(pass));
   } else if (config.ca_passphrase_file) {
@@ -80,6 +85,45 @@ Result<ca::Authority*> Runtime::authority() {
     CK_TRY(open());
   }
   return authority_.get();
+}
+
+Result<ca::PasswordSink> Runtime::password_sink() {
+  if (!authority_) {
+    CK_TRY(open());
+  }
+  if (delivery_command_.empty()) {
+    return ca::PasswordSink();
+  }
+  return ca::PasswordSink([argv = delivery_command_, timeout = delivery_timeout_](
+                              const Secret& password, const store::UserProfile& user,
+                              const std::string& serial) -> Status {
+    const bool needs_phone = std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
+      return a.find("{{phone}}") != std::string::npos;
+    });
+    if (needs_phone && user.phone.empty()) {
+      return fail(Code::FailedPrecondition, "user '" + user.name +
+                                                "' has no phone number for [delivery] command "
+                                                "(set one with `user renew " +
+                                                user.name + " --set phone=...`)");
+    }
+    const notify::Variables vars{{"user", user.name},
+                                 {"phone", user.phone},
+                                 {"email", user.email},
+                                 {"cn", user.cn},
+                                 {"serial", serial}};
+    CK_ASSIGN(const auto command, notify::render_argv(argv, vars, "[delivery] command"));
+    // The password goes to standard input only: argv and the environment can
+    // be read by other users of the machine (ps, /proc).
+    CK_ASSIGN(const auto result,
+              run_process(command, password.reveal() + "\n",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
+    if (result.exit_code != 0) {
+      // Its output is not repeated: the command might echo what it was given.
+      return fail(Code::Unavailable, "password delivery '" + command[0] + "' exited with " +
+                                         std::to_string(result.exit_code));
+    }
+    return {};
+  });
 }
 
 int Runtime::error(const Error& e) const {

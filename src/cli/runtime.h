@@ -43,6 +43,8 @@ class Runtime {
 
   [[nodiscard]] std::filesystem::path home() const;
   [[nodiscard]] Result<ca::Authority*> authority();
+  /// The configured out-of-band password delivery, or an empty sink.
+  [[nodiscard]] Result<ca::PasswordSink> password_sink();
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] bool json() const { return global.json; }
 
@@ -74,6 +76,8 @@ class Runtime {
   SystemRandom random_;
   std::unique_ptr<store::Store> store_;
   std::optional<Secret> passphrase_;
+  std::vector<std::string> delivery_command_;
+  std::chrono::seconds delivery_timeout_{30};
   std::unique_ptr<ca::Authority> authority_;
 };
 

@@ -24,6 +24,7 @@ struct Authority::Prepared {
   std::filesystem::path p12_path;
   std::filesystem::path crt_path;
   IssueOptions opts;
+  store::UserProfile profile;
 };
 
 /// A signed certificate and the row that records it.

@@ -1,0 +1,117 @@
+#include "core/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ck {
+namespace {
+
+void close_fd(int& fd) {
+  if (fd >= 0) {
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+}  // namespace
+
+Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::string_view input,
+                                  std::chrono::milliseconds timeout) {
+  if (argv.empty() || argv[0].empty()) {
+    return fail(Code::InvalidArgument, "empty command");
+  }
+  int in_pipe[2] = {-1, -1};
+  int out_pipe[2] = {-1, -1};
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    return fail(Code::Internal, std::string("pipe: ") + std::strerror(errno));
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]})
+      ::close(fd);
+    return fail(Code::Internal, std::string("fork: ") + std::strerror(err));
+  }
+  if (pid == 0) {
+    ::dup2(in_pipe[0], STDIN_FILENO);
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(out_pipe[1], STDERR_FILENO);
+    ::execvp(args[0], args.data());
+    const char msg[] = "certkeeper: cannot execute the command\n";
+    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  int to_child = in_pipe[1];
+  int from_child = out_pipe[0];
+  ::signal(SIGPIPE, SIG_IGN);  // a command that ignores its input must not kill us
+  ::fcntl(to_child, F_SETFL, O_NONBLOCK);
+
+  ProcessResult result;
+  std::size_t written = 0;
+  if (input.empty())
+    close_fd(to_child);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool timed_out = false;
+  while (from_child >= 0) {
+    pollfd fds[2];
+    int n = 0;
+    fds[n++] = {from_child, POLLIN, 0};
+    if (to_child >= 0)
+      fds[n++] = {to_child, POLLOUT, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    if (::poll(fds, static_cast<nfds_t>(n), static_cast<int>(left.count())) < 0 && errno != EINTR) {
+      break;
+    }
+    if (n == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      const ssize_t w = ::write(to_child, input.data() + written, input.size() - written);
+      if (w > 0)
+        written += static_cast<std::size_t>(w);
+      if (w < 0 && errno != EAGAIN)
+        written = input.size();
+      if (written >= input.size())
+        close_fd(to_child);
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char buf[4096];
+      const ssize_t r = ::read(from_child, buf, sizeof buf);
+      if (r <= 0) {
+        close_fd(from_child);
+      } else if (result.output.size() < 65536) {
+        result.output.append(buf, static_cast<std::size_t>(r));
+      }
+    }
+  }
+  close_fd(to_child);
+  close_fd(from_child);
+  if (timed_out)
+    ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    return fail(Code::DeadlineExceeded, "'" + argv[0] + "' did not finish within " +
+                                            std::to_string(timeout.count() / 1000) + " s");
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace ck

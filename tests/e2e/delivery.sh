@@ -1,0 +1,49 @@
+#!/bin/bash
+# Password delivery: [delivery] command gets the PKCS#12 password on its
+# standard input (never argv or environment); if it fails, the password is
+# shown once with a warning; it is never stored.
+. "$(dirname "$0")/lib.sh" "$1"
+
+mkdir -p "$H" "$WORK/sms"
+cat > "$WORK/sms-send" <<'SH'
+#!/bin/sh
+# A stand-in SMS gateway CLI: records its arguments, environment and input.
+out="$SMS_DIR/$(date +%s%N)"
+printf '%s\n' "$@" > "$out.args"
+env > "$out.env"
+cat > "$out.stdin"
+exit "${SMS_EXIT:-0}"
+SH
+chmod +x "$WORK/sms-send"
+export SMS_DIR="$WORK/sms"
+cat > "$H/certkeeper.toml" <<TOML
+[delivery]
+command = ["$WORK/sms-send", "--to", "{{phone}}", "--text", "certkeeper: bundle password for {{user}}"]
+timeout = "10s"
+TOML
+ck ca init --name "E2E CA" >/dev/null 2>&1
+ck --json user create alice --cn Alice --email alice@example.org --phone "+49 30 1234" --out "$WORK/b" > "$WORK/alice.json"
+json '"password" in d' < "$WORK/alice.json" | grep -q False || fail "a delivered password must not be printed"
+assert_eq "$(json 'd["password_delivered"]' < "$WORK/alice.json")" True "password_delivered"
+stdin_file=$(ls "$WORK"/sms/*.stdin); base="${stdin_file%.stdin}"
+openssl pkcs12 -in "$WORK/b/alice.p12" -passin "file:$stdin_file" -noout 2>/dev/null || fail "the bundle opens with what the command received"
+assert_eq "$(sed -n 2p "$base.args")" "+49 30 1234" "phone is one argument"
+assert_eq "$(sed -n 4p "$base.args")" "certkeeper: bundle password for alice" "templated argument"
+pw=$(cat "$stdin_file")
+if grep -qF "$pw" "$base.args" "$base.env"; then fail "password in argv or environment"; fi
+if db_dump | grep -qF "$pw"; then fail "password stored"; fi
+pass "password delivered on stdin only"
+
+# The command fails: the password is shown once with a warning, exit 0.
+rc=0; SMS_EXIT=3 ck --json user create bob --cn Bob --email bob@example.org --phone 123 --out "$WORK/b" > "$WORK/bob.json" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 0 "issuance succeeds when delivery fails"
+grep -q "password delivery '.*sms-send' exited with 3; the password is shown instead" "$WORK/err" || fail "warning: $(cat "$WORK/err")"
+pw=$(json 'd["password"]' < "$WORK/bob.json")
+openssl pkcs12 -in "$WORK/b/bob.p12" -passin "pass:$pw" -noout 2>/dev/null || fail "shown password opens the bundle"
+pass "failed delivery shows the password with a warning"
+
+# No phone number for a command that needs one.
+ck --json user create carol --cn Carol --email carol@example.org --out "$WORK/b" > "$WORK/carol.json" 2> "$WORK/err"
+grep -q "user 'carol' has no phone number" "$WORK/err" || fail "phone warning: $(cat "$WORK/err")"
+json 'd["password"]' < "$WORK/carol.json" >/dev/null || fail "password shown when it cannot be delivered"
+pass "missing phone number is reported, password shown"
