@@ -170,18 +170,39 @@ struct UserView {
   std::vector<store::AuditEntry> history;
 };
 
+struct CrlBuilt;
+/// Publishes a written CRL (copy it where servers read it, commit it...).
+using CrlPublisher = std::function<Status(const CrlBuilt& built)>;
+
 struct CrlRequest {
   std::optional<std::filesystem::path> out;
   bool der = false;
+  /// Build only when the entries change or the last CRL's nextUpdate is
+  /// closer than `due_before` (the daily timer's mode).
+  bool if_due = false;
+  std::chrono::seconds due_before = std::chrono::hours(48);
+  CrlPublisher publish;  // run after the CRL is written, when set
+};
+
+/// A certificate that enters the CRL with this build.
+struct CrlAddition {
+  std::string serial_hex;
+  std::string user;
+  std::string reason;
+  std::string ticket;
 };
 
 struct CrlBuilt {
+  bool built = true;  // false: --if-due found nothing to do (the fields describe the last CRL)
   std::int64_t number = 0;
   Seconds this_update{};
   Seconds next_update{};
   std::size_t entries = 0;
   std::optional<std::filesystem::path> path;
   std::vector<std::string> dropped_hex;  // held revocations that expired unreleased
+  std::vector<CrlAddition> added;        // new since the previous CRL
+  std::vector<std::string> removed_hex;  // left the CRL: expired, listed once after notAfter
+  std::string publish_error;             // the CRL is built and written, publishing failed
   std::string der;
 };
 
@@ -202,6 +223,7 @@ struct CrlStatusView {
   std::int64_t last_entries = 0;
   std::int64_t released_since_last = 0;
   std::vector<HeldView> held;
+  std::vector<std::string> warnings;  // e.g. the last CRL is past its nextUpdate
 };
 
 class Authority {

@@ -8,6 +8,7 @@
 #include "ca/authority.h"
 #include "ca/crl_codec.h"
 #include "ca/detail/authority_state.h"
+#include "ca/reason.h"
 #include "ca/serial.h"
 #include "ca/serial_list.h"
 #include "core/fault.h"
@@ -18,20 +19,32 @@
 namespace ck::ca {
 namespace {
 
+struct SerialDiff {
+  std::vector<std::string_view> added;
+  std::vector<std::string_view> removed;
+};
+
+SerialDiff diff_serials(std::vector<std::string_view> before, std::vector<std::string_view> after) {
+  // Both lists normally arrive sorted (the store streams entries in serial
+  // order), so this is linear rather than two sorts.
+  for (auto* list : {&before, &after}) {
+    if (!std::is_sorted(list->begin(), list->end())) {
+      std::sort(list->begin(), list->end());
+    }
+  }
+  SerialDiff d;
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                      std::back_inserter(d.added));
+  std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
+                      std::back_inserter(d.removed));
+  return d;
+}
+
 // Every serial that was in the previous CRL and is missing from the new one
 // must have passed its notAfter (RFC 5280 §3.3). Anything else would silently
 // un-revoke a certificate, as one lost line in an `openssl ca` index.txt does.
-Status check_nothing_unrevoked(store::Tx& tx, std::vector<std::string_view> before,
-                               std::vector<std::string_view> after, Seconds this_update) {
-  // Both lists normally arrive sorted (the store streams entries in serial
-  // order), so this is a linear check rather than two sorts.
-  for (auto* list : {&before, &after}) {
-    if (!std::is_sorted(list->begin(), list->end()))
-      std::sort(list->begin(), list->end());
-  }
-  std::vector<std::string_view> missing;
-  std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
-                      std::back_inserter(missing));
+Status check_nothing_unrevoked(store::Tx& tx, const std::vector<std::string_view>& missing,
+                               Seconds this_update) {
   std::vector<std::string> offenders;
   for (const auto serial : missing) {
     CK_ASSIGN(const auto cert, tx.find_cert(serial));
@@ -133,15 +146,43 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   } joiner{reader};
 
   // Part two: nothing still valid that the last CRL revoked is missing.
+  std::vector<std::string_view> before;
   if (prev && prev->entries > 0) {
     if (prev->number >= spec.number) {
       return fail(Code::FailedPrecondition, "CRL number " + std::to_string(spec.number) +
                                                 " is not above the last (" +
                                                 std::to_string(prev->number) + ")");
     }
-    CK_ASSIGN(auto before, previous_serials(*prev));
-    CK_TRY(check_nothing_unrevoked(*tx, std::move(before), serials, spec.this_update));
+    CK_ASSIGN(before, previous_serials(*prev));
   }
+  const auto diff = diff_serials(std::move(before), serials);
+  if (req.if_due && prev && diff.added.empty() && diff.removed.empty() &&
+      prev->next_update - now > req.due_before) {
+    // Nothing changed and the last CRL is good for a while: keep it (the
+    // transaction rolls back, no number is used).
+    CrlBuilt kept;
+    kept.built = false;
+    kept.number = prev->number;
+    kept.this_update = prev->this_update;
+    kept.next_update = prev->next_update;
+    kept.entries = static_cast<std::size_t>(prev->entries);
+    return kept;
+  }
+  CK_TRY(check_nothing_unrevoked(*tx, diff.removed, spec.this_update));
+  std::vector<CrlAddition> added;
+  for (const auto serial : diff.added) {
+    CK_ASSIGN(const auto rev, tx->find_revocation(serial));
+    CrlAddition a{serial_hex(serial), "", "", ""};
+    if (rev) {
+      a.user = rev->user;
+      a.reason = std::string(reason_name(rev->reason));
+      a.ticket = rev->ticket;
+    }
+    added.push_back(std::move(a));
+  }
+  std::vector<std::string> removed;
+  for (const auto serial : diff.removed)
+    removed.push_back(serial_hex(serial));
   reader.join();
   CK_TRY(read_back);
 
@@ -169,6 +210,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   out.entries = count;
   for (const auto& s : dropped)
     out.dropped_hex.push_back(serial_hex(s));
+  out.added = std::move(added);
+  out.removed_hex = std::move(removed);
   if (req.out) {
     const std::string bytes = req.der ? der : der_to_pem(der, "X509 CRL");
     if (auto st = write_file_atomic(*req.out, bytes, 0644); !st) {
@@ -179,6 +222,11 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     out.path = req.out;
   }
   out.der = std::move(der);
+  if (req.publish && out.path) {
+    if (auto st = req.publish(out); !st) {
+      out.publish_error = st.error().message;
+    }
+  }
   return out;
 }
 
@@ -197,6 +245,13 @@ Result<CrlStatusView> Authority::crl_status() {
     out.this_update = last->this_update;
     out.next_update = last->next_update;
     out.last_entries = last->entries;
+    if (last->next_update <= now) {
+      // A server with an expired CRL refuses every client, valid or not.
+      out.warnings.push_back("the last CRL (#" + std::to_string(last->number) +
+                             ") is past its nextUpdate (" + format_iso8601(last->next_update) +
+                             "): servers checking it refuse every client; run `certkeeper crl "
+                             "build`");
+    }
   }
   CK_ASSIGN(const auto released, tx->revocations(store::RevocationState::Released));
   for (const auto& r : released) {

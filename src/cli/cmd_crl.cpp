@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/render.h"
+#include "core/duration.h"
 
 namespace ck::cli {
 namespace {
@@ -9,37 +10,84 @@ namespace {
 struct BuildFlags {
   std::string out;
   bool der = false;
+  bool if_due = false;
+  std::string before = "2d";
 };
+
+nlohmann::json added_json(const std::vector<ca::CrlAddition>& added) {
+  auto arr = nlohmann::json::array();
+  for (const auto& a : added) {
+    arr.push_back(
+        {{"serial", a.serial_hex}, {"user", a.user}, {"reason", a.reason}, {"ticket", a.ticket}});
+  }
+  return arr;
+}
 
 int run_build(Runtime& rt, const BuildFlags& f) {
   ca::CrlRequest req;
   req.der = f.der;
-  req.out =
-      f.out.empty() ? rt.home() / (f.der ? "ca.crl.der" : "ca.crl") : std::filesystem::path(f.out);
+  req.if_due = f.if_due;
+  auto before = parse_duration(f.before);
+  if (!before)
+    return rt.error(std::move(before).error().context("--before"));
+  req.due_before = *before;
   auto auth = rt.authority();
   if (!auth)
     return rt.error(auth.error());
+  auto cfg = rt.config();
+  if (!cfg)
+    return rt.error(cfg.error());
+  req.out = !f.out.empty()    ? std::filesystem::path(f.out)
+            : (*cfg)->crl_out ? *(*cfg)->crl_out
+                              : rt.home() / (f.der ? "ca.crl.der" : "ca.crl");
+  auto publish = rt.crl_publisher();
+  if (!publish)
+    return rt.error(publish.error());
+  req.publish = std::move(*publish);
   auto built = (*auth)->build_crl(req);
   if (!built)
     return rt.error(built.error());
   if (rt.json()) {
-    rt.print_json({{"number", built->number},
-                   {"this_update", iso(built->this_update)},
-                   {"next_update", iso(built->next_update)},
-                   {"entries", built->entries},
-                   {"path", built->path ? built->path->string() : ""},
-                   {"format", f.der ? "der" : "pem"},
-                   {"dropped", built->dropped_hex}});
+    nlohmann::json j{{"built", built->built},
+                     {"number", built->number},
+                     {"this_update", iso(built->this_update)},
+                     {"next_update", iso(built->next_update)},
+                     {"entries", built->entries},
+                     {"path", built->path ? built->path->string() : ""},
+                     {"format", f.der ? "der" : "pem"},
+                     {"added", added_json(built->added)},
+                     {"removed", built->removed_hex},
+                     {"dropped", built->dropped_hex}};
+    if (!built->publish_error.empty())
+      j["publish_error"] = built->publish_error;
+    rt.print_json(j);
+  } else if (!built->built) {
+    std::cout << "not due: CRL #" << built->number << " is unchanged and good until "
+              << iso(built->next_update) << "\n";
   } else {
     std::cout << "CRL #" << built->number << " with " << built->entries
               << (built->entries == 1 ? " entry" : " entries") << ", next update "
               << iso(built->next_update) << "\n";
     if (built->path)
       std::cout << "  written to " << built->path->string() << "\n";
+    for (const auto& a : built->added) {
+      std::cout << "  new: " << a.serial_hex << " " << a.user << " (" << a.reason << ")"
+                << (a.ticket.empty() ? "" : " " + a.ticket) << "\n";
+    }
+    for (const auto& r : built->removed_hex) {
+      std::cout << "  removed: " << r << " (expired and listed once after its notAfter)\n";
+    }
     for (const auto& d : built->dropped_hex) {
       std::cout << "  dropped held revocation of " << d
                 << " (expired before the user confirmed: never needs an entry)\n";
     }
+  }
+  if (!built->publish_error.empty()) {
+    return rt.error(Error{Code::Unavailable,
+                          "CRL #" + std::to_string(built->number) + " is built and written to " +
+                              (built->path ? built->path->string() : std::string("?")) +
+                              ", but publishing failed: " + built->publish_error,
+                          {}});
   }
   return kExitOk;
 }
@@ -51,6 +99,21 @@ int run_status(Runtime& rt) {
   auto st = (*auth)->crl_status();
   if (!st)
     return rt.error(st.error());
+  auto cfg = rt.config();
+  if (!cfg)
+    return rt.error(cfg.error());
+  if ((*cfg)->crl_max_size) {
+    const auto file = (*cfg)->crl_out ? *(*cfg)->crl_out : rt.home() / "ca.crl";
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (!ec && static_cast<std::int64_t>(size) > *(*cfg)->crl_max_size) {
+      st->warnings.push_back("the CRL '" + file.string() + "' has " + std::to_string(size) +
+                             " bytes, more than [crl] max_size (" +
+                             std::to_string(*(*cfg)->crl_max_size) + ")");
+    }
+  }
+  for (const auto& w : st->warnings)
+    rt.warn(w);
   if (rt.json()) {
     nlohmann::json j;
     j["last_crl"] = st->last_number ? nlohmann::json{{"number", *st->last_number},
@@ -59,6 +122,7 @@ int run_status(Runtime& rt) {
                                                      {"entries", st->last_entries}}
                                     : nlohmann::json(nullptr);
     j["released_since_last"] = st->released_since_last;
+    j["warnings"] = st->warnings;
     j["held"] = nlohmann::json::array();
     for (const auto& h : st->held) {
       j["held"].push_back({{"user", h.user},
@@ -104,9 +168,16 @@ void add_crl_commands(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<BuildFlags>();
   auto* build = crl->add_subcommand(
       "build", "Build, self-check and write the next CRL (revoked-for-cause + released entries)");
-  build->add_option("--out", flags->out, "Where to write it (default: HOME/ca.crl)")
+  build->add_option("--out", flags->out, "Where to write it (default: [crl] out, else HOME/ca.crl)")
       ->type_name("FILE");
   build->add_flag("--der", flags->der, "Write DER instead of PEM");
+  build->add_flag("--if-due", flags->if_due,
+                  "Only when entries changed or the last CRL's nextUpdate is near (for timers)");
+  build
+      ->add_option("--before", flags->before,
+                   "With --if-due: rebuild when nextUpdate is closer than this")
+      ->check(duration_validator())
+      ->capture_default_str();
   build->footer(
       "Refuses to build a CRL that would drop a still-valid certificate that the previous CRL\n"
       "revoked; the error names the serials.");

@@ -78,6 +78,16 @@ class Section {
     return std::optional<std::chrono::seconds>(*d);
   }
 
+  Result<std::optional<std::int64_t>> positive_integer(const char* key) const {
+    const auto* node = table_ ? table_->get(key) : nullptr;
+    if (node == nullptr)
+      return std::optional<std::int64_t>();
+    const auto value = node->value<std::int64_t>();
+    if (!value || *value <= 0)
+      return wrong(node, key, "a positive integer");
+    return std::optional<std::int64_t>(*value);
+  }
+
   /// A path; relative ones are relative to the config file's folder.
   Result<std::optional<std::filesystem::path>> path(const char* key) const {
     CK_ASSIGN(const auto text, string(key));
@@ -133,7 +143,7 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     return fail(Code::InvalidArgument,
                 where(path, e.source()) + ": " + std::string(e.description()));
   }
-  CK_TRY(check_keys(path, root, "", {"ca", "delivery"}));
+  CK_TRY(check_keys(path, root, "", {"ca", "delivery", "crl"}));
 
   CK_ASSIGN(const auto ca, section(path, root, "ca", {"passphrase_file"}));
   CK_ASSIGN(cfg.ca_passphrase_file, ca.path("passphrase_file"));
@@ -143,8 +153,22 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
   if (command)
     cfg.delivery_command = std::move(*command);
   CK_ASSIGN(const auto timeout, delivery.duration("timeout"));
-  if (timeout)
+  if (timeout) {
     cfg.delivery_timeout = *timeout;
+  }
+
+  CK_ASSIGN(const auto crl,
+            section(path, root, "crl", {"out", "publish_command", "publish_timeout", "max_size"}));
+  CK_ASSIGN(cfg.crl_out, crl.path("out"));
+  CK_ASSIGN(auto publish, crl.string_array("publish_command"));
+  if (publish) {
+    cfg.crl_publish_command = std::move(*publish);
+  }
+  CK_ASSIGN(const auto publish_timeout, crl.duration("publish_timeout"));
+  if (publish_timeout) {
+    cfg.crl_publish_timeout = *publish_timeout;
+  }
+  CK_ASSIGN(cfg.crl_max_size, crl.positive_integer("max_size"));
   return cfg;
 }
 

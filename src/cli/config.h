@@ -19,6 +19,14 @@ struct Config {
   /// {{serial}}) that gets each new PKCS#12 password on its standard input.
   std::vector<std::string> delivery_command;
   std::chrono::seconds delivery_timeout{30};
+  /// [crl] out: where `crl build` writes when --out is not given.
+  std::optional<std::filesystem::path> crl_out;
+  /// [crl] publish_command: argv run after each build ({{crl_file}},
+  /// {{crl_number}}, {{entries}}, {{tickets}}, {{bug_lines}}).
+  std::vector<std::string> crl_publish_command;
+  std::chrono::seconds crl_publish_timeout{120};
+  /// [crl] max_size: `crl status` warns when the CRL file is larger (bytes).
+  std::optional<std::int64_t> crl_max_size;
 };
 
 /// Reads `path`; a missing file is an empty config unless `required`.

@@ -63,9 +63,8 @@ Status Runtime::open() {
   }
   const std::filesystem::path config_path =
       global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
-  CK_ASSIGN(const auto config, load_config(config_path, !global.config.empty()));
-  delivery_command_ = config.delivery_command;
-  delivery_timeout_ = config.delivery_timeout;
+  CK_ASSIGN(config_, load_config(config_path, !global.config.empty()));
+  const auto& config = config_;
   if (auto pass = env("CERTKEEPER_CA_PASSPHRASE"); !pass.empty()) {
     passphrase_.emplace(std::move(pass));
   } else if (config.ca_passphrase_file) {
@@ -91,10 +90,10 @@ Result<ca::PasswordSink> Runtime::password_sink() {
   if (!authority_) {
     CK_TRY(open());
   }
-  if (delivery_command_.empty()) {
+  if (config_.delivery_command.empty()) {
     return ca::PasswordSink();
   }
-  return ca::PasswordSink([argv = delivery_command_, timeout = delivery_timeout_](
+  return ca::PasswordSink([argv = config_.delivery_command, timeout = config_.delivery_timeout](
                               const Secret& password, const store::UserProfile& user,
                               const std::string& serial) -> Status {
     const bool needs_phone = std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
@@ -121,6 +120,50 @@ Result<ca::PasswordSink> Runtime::password_sink() {
       // Its output is not repeated: the command might echo what it was given.
       return fail(Code::Unavailable, "password delivery '" + command[0] + "' exited with " +
                                          std::to_string(result.exit_code));
+    }
+    return {};
+  });
+}
+
+Result<const Config*> Runtime::config() {
+  if (!authority_) {
+    CK_TRY(open());
+  }
+  return &config_;
+}
+
+Result<ca::CrlPublisher> Runtime::crl_publisher() {
+  CK_ASSIGN(const auto* cfg, config());
+  if (cfg->crl_publish_command.empty()) {
+    return ca::CrlPublisher();
+  }
+  return ca::CrlPublisher([argv = cfg->crl_publish_command, timeout = cfg->crl_publish_timeout](
+                              const ca::CrlBuilt& built) -> Status {
+    std::string tickets;
+    std::string bug_lines;
+    for (const auto& a : built.added) {
+      if (a.ticket.empty() || tickets.find(a.ticket) != std::string::npos)
+        continue;
+      tickets += (tickets.empty() ? "" : " ") + a.ticket;
+      bug_lines += (bug_lines.empty() ? "" : "\n") + std::string("Bug: ") + a.ticket;
+    }
+    const notify::Variables vars{{"crl_file", built.path ? built.path->string() : ""},
+                                 {"crl_number", std::to_string(built.number)},
+                                 {"entries", std::to_string(built.entries)},
+                                 {"tickets", tickets},
+                                 {"bug_lines", bug_lines}};
+    CK_ASSIGN(const auto command, notify::render_argv(argv, vars, "[crl] publish_command"));
+    CK_ASSIGN(
+        const auto result,
+        run_process(command, "", std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
+    if (result.exit_code != 0) {
+      std::string last = result.output;
+      while (!last.empty() && last.back() == '\n')
+        last.pop_back();
+      last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+      return fail(Code::Unavailable, "'" + command[0] + "' exited with " +
+                                         std::to_string(result.exit_code) +
+                                         (last.empty() ? "" : ": " + last));
     }
     return {};
   });

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ca/authority.h"
+#include "cli/config.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/pem.h"
@@ -45,6 +46,10 @@ class Runtime {
   [[nodiscard]] Result<ca::Authority*> authority();
   /// The configured out-of-band password delivery, or an empty sink.
   [[nodiscard]] Result<ca::PasswordSink> password_sink();
+  /// The configured [crl] publish_command, or an empty publisher.
+  [[nodiscard]] Result<ca::CrlPublisher> crl_publisher();
+  /// The loaded configuration (loads it first).
+  [[nodiscard]] Result<const Config*> config();
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] bool json() const { return global.json; }
 
@@ -76,8 +81,7 @@ class Runtime {
   SystemRandom random_;
   std::unique_ptr<store::Store> store_;
   std::optional<Secret> passphrase_;
-  std::vector<std::string> delivery_command_;
-  std::chrono::seconds delivery_timeout_{30};
+  Config config_;
   std::unique_ptr<ca::Authority> authority_;
 };
 
