@@ -148,6 +148,12 @@ struct Confirmed {
   std::vector<std::string> released_hex;
 };
 
+/// A certificate seen in use (an access log line), for `observe`.
+struct Observation {
+  std::string serial;  // magnitude bytes
+  Seconds seen_at{};
+};
+
 struct CertView {
   std::string user;
   std::string serial_hex;
@@ -242,6 +248,9 @@ class Authority {
   [[nodiscard]] Result<std::vector<Issued>> import_users(const ImportRequest& req);
   [[nodiscard]] Result<Revoked> revoke(const RevokeRequest& req);
   [[nodiscard]] Result<Confirmed> confirm(const std::string& user);
+  /// Users seen using their current certificate are confirmed: their held
+  /// revocations are released as of the sighting. One transaction.
+  [[nodiscard]] Result<std::vector<Confirmed>> observe(const std::vector<Observation>& seen);
 
   [[nodiscard]] Result<std::vector<UserView>> list_users();
   [[nodiscard]] Result<UserView> show_user(const std::string& user);

@@ -5,6 +5,7 @@
 #include "ca/reason.h"
 #include "ca/serial.h"
 #include "core/fault.h"
+#include "core/time_format.h"
 
 namespace ck::ca {
 
@@ -96,6 +97,39 @@ Result<Confirmed> Authority::confirm(const std::string& user) {
   for (const auto& h : out.released_hex)
     detail += " " + h;
   CK_TRY(audit(*tx, "user.confirm", user, released.empty() ? "nothing held" : detail, now));
+  CK_TRY(tx->commit());
+  return out;
+}
+
+Result<std::vector<Confirmed>> Authority::observe(const std::vector<Observation>& seen) {
+  std::vector<Confirmed> out;
+  if (seen.empty()) {
+    return out;
+  }
+  CK_ASSIGN(auto tx, store_.write());
+  for (const auto& s : seen) {
+    CK_ASSIGN(const auto cert, tx->find_cert(s.serial));
+    // Only the user's current, delivered certificate proves the renewal was
+    // applied; an old one still in use proves the opposite.
+    if (!cert || cert->status != store::CertStatus::Active ||
+        cert->delivery == store::Delivery::Pending) {
+      continue;
+    }
+    CK_ASSIGN(const auto released,
+              tx->release_held(cert->user, s.seen_at, store::ReleaseCause::Observed));
+    if (released.empty()) {
+      continue;
+    }
+    Confirmed c{cert->user, {}};
+    std::string detail = "seen using " + serial_hex(cert->serial) + " at " +
+                         format_iso8601(s.seen_at) + "; released";
+    for (const auto& r : released) {
+      c.released_hex.push_back(serial_hex(r));
+      detail += " " + c.released_hex.back();
+    }
+    CK_TRY(audit(*tx, "user.observe", cert->user, detail, clock_.now_seconds()));
+    out.push_back(std::move(c));
+  }
   CK_TRY(tx->commit());
   return out;
 }

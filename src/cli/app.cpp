@@ -48,6 +48,7 @@ int run(int argc, char** argv) {
   add_cert_commands(app, rt);
   add_expiring_command(app, rt);
   add_crl_commands(app, rt);
+  add_observe_command(app, rt);
   add_fingerprint_command(app, rt);
 
   try {

@@ -37,7 +37,8 @@ error_log $N/logs/error.log info;
 $( [ "$(id -u)" = 0 ] && echo "user root;" )
 events { worker_connections 64; }
 http {
-  access_log $N/logs/access.log;
+  log_format certkeeper '\$time_iso8601 \$ssl_client_serial \$ssl_client_verify \$remote_addr "\$request" \$status';
+  access_log $N/logs/access.log certkeeper;
   client_body_temp_path $N/tmp/client_body;
   proxy_temp_path $N/tmp/proxy;
   fastcgi_temp_path $N/tmp/fastcgi;
@@ -80,8 +81,14 @@ assert_eq "$(status_with "$WORK/carol-old.pem")" 200 "held: carol's old certific
 assert_eq "$(status_with "$WORK/carol-new.pem")" 200 "carol's new certificate works"
 pass "nginx: valid 200, revoked refused, held still 200"
 
-# Carol confirms: the next CRL revokes her old certificate; reload nginx.
-ck user confirm carol >/dev/null
+# Carol has used her new certificate (the request above is in the access
+# log): `observe` reads the real log and releases her held revocation; the
+# next CRL revokes her old certificate; reload nginx.
+echo "this line is not in the log format" >> "$N/logs/access.log"
+ck --json observe --access-log "$N/logs/access.log" > "$WORK/observe.json"
+assert_eq "$(json '[c["user"] for c in d["confirmed"]]' < "$WORK/observe.json")" "['carol']" "observe confirms carol only"
+assert_eq "$(json 'd["junk"]' < "$WORK/observe.json")" 1 "junk lines counted"
+ck --json user show carol | json '[h["action"] for h in d["history"]]' | grep -q "user.observe" || fail "audit records the sighting"
 ck crl build --out "$WORK/ca.crl" >/dev/null
 # Reload, and wait until the old worker (which still has the old CRL) is gone.
 old_workers=$(pgrep -P "$NGINX_PID" || true)
@@ -94,4 +101,4 @@ for _ in $(seq 1 100); do
 done
 assert_eq "$(status_with "$WORK/carol-old.pem")" 400 "carol's old certificate after confirm"
 assert_eq "$(status_with "$WORK/carol-new.pem")" 200 "carol's new certificate after confirm"
-pass "nginx: after confirm + crl build + reload, the old certificate is refused"
+pass "nginx: after observe + crl build + reload, the old certificate is refused"

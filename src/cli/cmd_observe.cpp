@@ -1,0 +1,144 @@
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "ca/serial.h"
+#include "cli/commands.h"
+#include "core/duration.h"
+#include "observe/log_follower.h"
+#include "observe/log_format.h"
+
+namespace ck::cli {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_stop_signal(int) {
+  g_stop = 1;
+}
+
+struct ObserveFlags {
+  std::string access_log;
+  std::string log_format;
+  bool follow = false;
+  std::string interval = "1s";
+};
+
+struct Tally {
+  std::size_t lines = 0;
+  std::size_t junk = 0;
+  std::size_t with_certificate = 0;
+  std::vector<ca::Confirmed> confirmed;
+};
+
+// Reads lines into observations and hands them to the CA in one go.
+Status take(Runtime& rt, ca::Authority& auth, const observe::LogFormat& format,
+            const std::vector<std::string>& lines, Tally& tally) {
+  std::vector<ca::Observation> seen;
+  for (const auto& line : lines) {
+    ++tally.lines;
+    const auto m = format.match(line);
+    if (!m.matched) {
+      ++tally.junk;
+      continue;
+    }
+    if (!m.sighting)
+      continue;
+    auto serial = ca::parse_serial_hex(m.sighting->serial_hex);
+    if (!serial) {
+      ++tally.junk;
+      continue;
+    }
+    ++tally.with_certificate;
+    seen.push_back({*serial, m.sighting->when.value_or(rt.clock().now_seconds())});
+  }
+  CK_ASSIGN(auto confirmed, auth.observe(seen));
+  for (auto& c : confirmed) {
+    if (!rt.json()) {
+      for (const auto& s : c.released_hex) {
+        std::cout << c.user << " is using the new certificate: released the held revocation of "
+                  << s << "\n"
+                  << std::flush;
+      }
+    }
+    tally.confirmed.push_back(std::move(c));
+  }
+  return {};
+}
+
+int run_observe(Runtime& rt, const ObserveFlags& f) {
+  auto format =
+      observe::LogFormat::compile(f.log_format.empty() ? observe::kDefaultLogFormat : f.log_format);
+  if (!format)
+    return rt.error(format.error());
+  auto interval = parse_duration(f.interval);
+  if (!interval)
+    return rt.error(std::move(interval).error().context("--interval"));
+  auto auth = rt.authority();
+  if (!auth)
+    return rt.error(auth.error());
+  observe::LogFollower follower(f.access_log);
+  Tally tally;
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  for (;;) {
+    auto lines = follower.poll();
+    if (!lines)
+      return rt.error(lines.error());
+    if (!f.follow) {
+      if (auto last = follower.take_partial(); !last.empty())
+        lines->push_back(std::move(last));
+    }
+    if (auto st = take(rt, **auth, *format, *lines, tally); !st)
+      return rt.error(st.error());
+    if (!f.follow || g_stop)
+      break;
+    // Sleep in short steps so a stop signal ends the loop promptly.
+    const auto until = rt.clock().steady_now() + *interval;
+    while (!g_stop && rt.clock().steady_now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (g_stop)
+      break;
+  }
+  if (rt.json()) {
+    auto confirmed = nlohmann::json::array();
+    for (const auto& c : tally.confirmed) {
+      confirmed.push_back({{"user", c.user}, {"released", c.released_hex}});
+    }
+    rt.print_json({{"lines", tally.lines},
+                   {"junk", tally.junk},
+                   {"with_certificate", tally.with_certificate},
+                   {"confirmed", confirmed}});
+  } else {
+    std::cout << tally.lines << " lines read, " << tally.with_certificate
+              << " with a verified client certificate, " << tally.junk
+              << " not in the log format (skipped); " << tally.confirmed.size()
+              << " user(s) confirmed\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_observe_command(CLI::App& app, Runtime& rt) {
+  auto flags = std::make_shared<ObserveFlags>();
+  auto* cmd = app.add_subcommand(
+      "observe", "Confirm users seen using their newest certificate in an nginx access log");
+  cmd->add_option("--access-log", flags->access_log, "The access log to read")->required();
+  cmd->add_option("--log-format", flags->log_format,
+                  "The site's nginx log_format string (with $ssl_client_serial; $time_local or "
+                  "$time_iso8601 and $ssl_client_verify are used when present)")
+      ->type_name("FORMAT");
+  cmd->add_flag("--follow", flags->follow,
+                "Keep reading as the log grows, across rotation and truncation (until SIGTERM)");
+  cmd->add_option("--interval", flags->interval, "With --follow: how often to look for new lines")
+      ->check(duration_validator())
+      ->capture_default_str();
+  cmd->footer(
+      std::string("Default format (paste into nginx's http block, then use it in access_log):\n"
+                  "  log_format certkeeper '") +
+      std::string(observe::kDefaultLogFormat) + "';");
+  on_run(cmd, rt, [flags](Runtime& r) { return run_observe(r, *flags); });
+}
+
+}  // namespace ck::cli
