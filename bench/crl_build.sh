@@ -78,20 +78,19 @@ for n in "${SIZES[@]}"; do
 
   # certkeeper, first build (no previous CRL), then a second one (self-check
   # against the previous CRL included).
-  M_LOG=$work/ck1.log measure "$CERTKEEPER" --home "$h" crl build --out "$h/ca.crl" --der
-  ck1_rc=$M_RC ck1_s=$M_SEC ck1_kib=$M_KIB
-  ck1_n=n/a
-  if [[ $ck1_rc == 0 ]]; then ck1_n=$(crl_entries "$h/ca.crl" DER); fi
-  if [[ $ck1_rc != 0 ]]; then
-    PROBLEMS+=("N=$n: certkeeper crl build (1st) exited $ck1_rc: $(tail -n 3 "$work/ck1.log" | tr '\n' ' ')")
-  fi
-  M_LOG=$work/ck2.log measure "$CERTKEEPER" --home "$h" crl build --out "$h/ca2.crl" --der
-  ck2_rc=$M_RC ck2_s=$M_SEC ck2_kib=$M_KIB
-  ck2_n=n/a
-  if [[ $ck2_rc == 0 ]]; then ck2_n=$(crl_entries "$h/ca2.crl" DER); fi
-  if [[ $ck2_rc != 0 ]]; then
-    PROBLEMS+=("N=$n: certkeeper crl build (2nd) exited $ck2_rc: $(tail -n 3 "$work/ck2.log" | tr '\n' ' ')")
-  fi
+  # build_once TAG FILE: one timed `crl build`; sets ${TAG}_rc, _s, _kib, _n.
+  build_once() {
+    M_LOG=$work/$1.log measure "$CERTKEEPER" --home "$h" crl build --out "$h/$2" --der
+    printf -v "${1}_rc" %s "$M_RC"; printf -v "${1}_s" %s "$M_SEC"; printf -v "${1}_kib" %s "$M_KIB"
+    local entries=n/a
+    if [[ $M_RC == 0 ]]; then entries=$(crl_entries "$h/$2" DER); fi
+    printf -v "${1}_n" %s "$entries"
+    if [[ $M_RC != 0 ]]; then
+      PROBLEMS+=("N=$n: certkeeper crl build ($1) exited $M_RC: $(tail -n 3 "$work/$1.log" | tr '\n' ' ')")
+    fi
+  }
+  build_once ck1 ca.crl
+  build_once ck2 ca2.crl
 
   # peer
   M_LOG=$work/openssl.log measure openssl ca -config "$d/ca.cnf" -gencrl -out "$d/peer.crl"

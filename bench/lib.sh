@@ -189,3 +189,21 @@ certkeeper_home() {
 
 # yymmdd EPOCH : the UTCTime form index.txt uses (YYMMDDHHMMSSZ).
 yymmdd() { date -u -d "@$1" +%y%m%d%H%M%SZ; }
+
+# print_target LIMIT_MS MEDIAN: the closing target line of a timing table.
+print_target() {
+  if [[ $2 == FAILED ]]; then
+    echo "Target: certkeeper <= $1 ms: FAILED (no timing)"
+  else
+    echo "Target: certkeeper <= $1 ms: $2 ms ($(verdict "$2" "$1"))"
+  fi
+}
+
+# print_problems: the PROBLEMS array, if any, under a heading.
+print_problems() {
+  if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
+    echo
+    echo "Problems:"
+    for p in "${PROBLEMS[@]}"; do echo "  $p"; done
+  fi
+}

@@ -50,23 +50,22 @@ peer_once w >/dev/null 2>"$work/peer.err" || die "openssl pipeline failed: $(tai
 : >"$work/ck.ms"
 : >"$work/peer.ms"
 ck_fail=0 peer_fail=0
+# timed_run FN TAG NAME I: one timed run of FN appended to TAG.ms; a failure
+# is counted in TAG_fail and reported under Problems.
+timed_run() {
+  local t0 t1
+  t0=$(now_ns)
+  if "$1" "$4" >/dev/null 2>"$work/$2.err"; then
+    t1=$(now_ns)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e6 }' >>"$work/$2.ms"
+  else
+    printf -v "${2}_fail" %s "$(( ${2}_fail + 1 ))"
+    PROBLEMS+=("$3 run $4 failed: $(tail -n 2 "$work/$2.err" | tr '\n' ' ')")
+  fi
+}
 for ((i = 1; i <= RUNS; i++)); do
-  t0=$(now_ns)
-  if ck_once "$i" >/dev/null 2>"$work/ck.err"; then
-    t1=$(now_ns)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e6 }' >>"$work/ck.ms"
-  else
-    ck_fail=$((ck_fail + 1))
-    PROBLEMS+=("certkeeper run $i failed: $(tail -n 2 "$work/ck.err" | tr '\n' ' ')")
-  fi
-  t0=$(now_ns)
-  if peer_once "$i" >/dev/null 2>"$work/peer.err"; then
-    t1=$(now_ns)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e6 }' >>"$work/peer.ms"
-  else
-    peer_fail=$((peer_fail + 1))
-    PROBLEMS+=("openssl run $i failed: $(tail -n 2 "$work/peer.err" | tr '\n' ' ')")
-  fi
+  timed_run ck_once ck certkeeper "$i"
+  timed_run peer_once peer openssl "$i"
 done
 
 # Check one result of each: the bundle opens with its password and holds the
@@ -109,13 +108,5 @@ echo "peer:       openssl rand -base64 18 >pw; openssl req -new -newkey ec -pkey
 echo "            openssl ca -batch -config ca.cnf -notext ... (SAN email, clientAuth); openssl pkcs12 -export"
 echo "            -keypbe AES-256-CBC -certpbe AES-256-CBC -macalg sha256 -iter 2048"
 echo "bundles:    certkeeper $ck_p12 | openssl $peer_p12"
-if [[ $ck_med == FAILED ]]; then
-  echo "Target: certkeeper <= 30 ms: FAILED (no timing)"
-else
-  echo "Target: certkeeper <= 30 ms: $ck_med ms ($(verdict "$ck_med" 30))"
-fi
-if [[ ${#PROBLEMS[@]} -gt 0 ]]; then
-  echo
-  echo "Problems:"
-  for p in "${PROBLEMS[@]}"; do echo "  $p"; done
-fi
+print_target 30 "$ck_med"
+print_problems

@@ -63,6 +63,18 @@ Result<ca::IssueOptions> issue_options(const Runtime& rt, const IssueFlags& f) {
   return o;
 }
 
+/// The CA and the issue options, loaded together (the options need the config).
+struct IssueContext {
+  ca::Authority* auth = nullptr;
+  ca::IssueOptions opts;
+};
+
+Result<IssueContext> issue_context(Runtime& rt, const IssueFlags& f) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(auto opts, issue_options(rt, f));
+  return IssueContext{auth, std::move(opts)};
+}
+
 int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
   if (!v.delivery_warning.empty()) {
     rt.warn(v.delivery_warning + "; the password is shown instead");
@@ -106,13 +118,10 @@ struct CreateFlags {
 };
 
 int run_create(Runtime& rt, const CreateFlags& f) {
-  auto opts = issue_options(rt, f.issue);
-  if (!opts)
-    return rt.error(opts.error());
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto issued = (*auth)->create_user({f.profile, std::move(*opts)});
+  auto ctx = issue_context(rt, f.issue);
+  if (!ctx)
+    return rt.error(ctx.error());
+  auto issued = ctx->auth->create_user({f.profile, std::move(ctx->opts)});
   if (!issued)
     return rt.error(issued.error());
   return print_issued(rt, *issued, "issued");
@@ -130,15 +139,12 @@ int run_import(Runtime& rt, const ImportFlags& f) {
   auto profiles = ca::parse_user_csv(*text, f.file);
   if (!profiles)
     return rt.error(profiles.error());
-  auto opts = issue_options(rt, f.issue);
-  if (!opts)
-    return rt.error(opts.error());
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
+  auto ctx = issue_context(rt, f.issue);
+  if (!ctx)
+    return rt.error(ctx.error());
   ca::ImportRequest req;
   req.profiles = std::move(*profiles);
-  req.issue = std::move(*opts);
+  req.issue = std::move(ctx->opts);
   if (::isatty(STDERR_FILENO)) {
     req.progress = [](std::size_t done, std::size_t total) {
       std::cerr << "\rissued " << done << "/" << total << std::flush;
@@ -146,7 +152,7 @@ int run_import(Runtime& rt, const ImportFlags& f) {
         std::cerr << "\n";
     };
   }
-  auto issued = (*auth)->import_users(req);
+  auto issued = ctx->auth->import_users(req);
   if (!issued)
     return rt.error(issued.error());
   if (rt.json()) {
@@ -176,13 +182,10 @@ struct RenewFlags {
 };
 
 int run_renew(Runtime& rt, const RenewFlags& f, bool ticket_given) {
-  auto opts = issue_options(rt, f.issue);
-  if (!opts)
-    return rt.error(opts.error());
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto issued = (*auth)->renew_user({f.user, f.sets, std::move(*opts), ticket_given});
+  auto ctx = issue_context(rt, f.issue);
+  if (!ctx)
+    return rt.error(ctx.error());
+  auto issued = ctx->auth->renew_user({f.user, f.sets, std::move(ctx->opts), ticket_given});
   if (!issued)
     return rt.error(issued.error());
   return print_issued(rt, *issued, "renewed:");
