@@ -255,7 +255,10 @@ class Authority {
   [[nodiscard]] Result<std::vector<UserView>> list_users();
   [[nodiscard]] Result<UserView> show_user(const std::string& user);
   [[nodiscard]] Result<std::vector<CertView>> list_certs(store::CertFilter filter);
-  [[nodiscard]] Result<std::vector<CertView>> expiring(std::chrono::seconds within);
+  /// Streams the active certificates expiring within the window, soonest
+  /// first; the view passed to `fn` is reused between rows.
+  [[nodiscard]] Status expiring(std::chrono::seconds within,
+                                const std::function<void(const CertView&)>& fn);
 
   [[nodiscard]] Result<CrlBuilt> build_crl(const CrlRequest& req);
   [[nodiscard]] Result<CrlStatusView> crl_status();

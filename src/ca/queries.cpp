@@ -8,17 +8,19 @@
 
 namespace ck::ca {
 
-CertView make_cert_view(const store::CertRecord& c,
-                        const std::optional<store::RevocationRecord>& rev, Seconds now) {
-  CertView v;
-  v.user = c.user;
+void fill_cert_view(CertView& v, const store::CertRecord& c,
+                    const std::optional<store::RevocationRecord>& rev, Seconds now) {
+  v.user.assign(c.user);
   v.serial_hex = serial_hex(c.serial);
   v.not_before = c.not_before;
   v.not_after = c.not_after;
   v.delivery = store::to_string(c.delivery);
   v.ticket = c.ticket;
+  v.superseded_by_hex.reset();
   if (c.superseded_by)
     v.superseded_by_hex = serial_hex(*c.superseded_by);
+  v.revocation.clear();
+  v.reason.clear();
   if (rev) {
     v.revocation = store::to_string(rev->state);
     v.reason = std::string(reason_name(rev->reason));
@@ -37,6 +39,12 @@ CertView make_cert_view(const store::CertRecord& c,
   } else {
     v.status = "active";
   }
+}
+
+CertView make_cert_view(const store::CertRecord& c,
+                        const std::optional<store::RevocationRecord>& rev, Seconds now) {
+  CertView v;
+  fill_cert_view(v, c, rev, now);
   return v;
 }
 
@@ -116,16 +124,15 @@ Result<std::vector<CertView>> Authority::list_certs(store::CertFilter filter) {
   return out;
 }
 
-Result<std::vector<CertView>> Authority::expiring(std::chrono::seconds within) {
+Status Authority::expiring(std::chrono::seconds within,
+                           const std::function<void(const CertView&)>& fn) {
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.read());
-  CK_ASSIGN(const auto certs, tx->expiring_before(now + within));
-  std::vector<CertView> out;
-  out.reserve(certs.size());
-  for (const auto& c : certs) {
-    out.push_back(make_cert_view(c, std::nullopt, now));
-  }
-  return out;
+  CertView view;
+  return tx->for_each_expiring(now + within, [&](const store::CertRecord& c) {
+    fill_cert_view(view, c, std::nullopt, now);
+    fn(view);
+  });
 }
 
 }  // namespace ck::ca

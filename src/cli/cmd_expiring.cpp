@@ -19,18 +19,29 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
   auto auth = rt.authority();
   if (!auth)
     return rt.error(auth.error());
-  auto certs = (*auth)->expiring(*within);
-  if (!certs)
-    return rt.error(certs.error());
+  std::size_t count = 0;
+  Status listed;
   if (rt.json()) {
-    rt.print_json_array(*certs, [](const ca::CertView& c) { return to_json(c); });
-  } else if (certs->empty()) {
-    std::cout << "no active certificate expires within " << f.within << "\n";
+    JsonArrayWriter out(rt);
+    listed = (*auth)->expiring(*within, [&](const ca::CertView& c) {
+      ++count;
+      out.add(to_json(c));
+    });
+    out.finish();
   } else {
-    for (const auto& c : *certs)
-      std::cout << cert_line(c) << "\n";
+    std::string text;
+    listed = (*auth)->expiring(*within, [&](const ca::CertView& c) {
+      ++count;
+      text += cert_line(c);
+      text += '\n';
+    });
+    if (count == 0)
+      text = "no active certificate expires within " + f.within + "\n";
+    std::cout << text;
   }
-  return (f.fail_if_any && !certs->empty()) ? kExitProblems : kExitOk;
+  if (!listed)
+    return rt.error(listed.error());
+  return (f.fail_if_any && count > 0) ? kExitProblems : kExitOk;
 }
 
 }  // namespace

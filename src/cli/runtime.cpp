@@ -189,6 +189,22 @@ void Runtime::print_json(const nlohmann::json& j) const {
 
 namespace ck::cli {
 
+void JsonArrayWriter::add(const nlohmann::json& element) {
+  buffer_ += empty_ ? "\n  " : ",\n  ";
+  empty_ = false;
+  buffer_ += element.dump();
+  if (buffer_.size() > (1 << 16)) {
+    rt_.write_out(buffer_);
+    buffer_.clear();
+  }
+}
+
+void JsonArrayWriter::finish() {
+  buffer_ += empty_ ? "]\n" : "\n]\n";
+  rt_.write_out(buffer_);
+  buffer_.clear();
+}
+
 void Runtime::write_out(const std::string& text) const {
   std::cout.write(text.data(), static_cast<std::streamsize>(text.size()));
 }

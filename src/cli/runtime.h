@@ -60,23 +60,12 @@ class Runtime {
   /// Prints a JSON array one compact element per line, converting as it goes
   /// (a listing of 100,000 certificates never exists as one JSON tree).
   template <class T, class ToJson>
-  void print_json_array(const std::vector<T>& items, ToJson to_json) const {
-    std::string out = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      out += i == 0 ? "\n  " : ",\n  ";
-      out += to_json(items[i]).dump();
-      if (out.size() > (1 << 16)) {
-        write_out(out);
-        out.clear();
-      }
-    }
-    out += items.empty() ? "]\n" : "\n]\n";
-    write_out(out);
-  }
+  void print_json_array(const std::vector<T>& items, ToJson to_json) const;
 
  private:
   [[nodiscard]] Status open();
   void write_out(const std::string& text) const;
+  friend class JsonArrayWriter;
   const Clock& clock_;
   SystemRandom random_;
   std::unique_ptr<store::Store> store_;
@@ -84,6 +73,28 @@ class Runtime {
   Config config_;
   std::unique_ptr<ca::Authority> authority_;
 };
+
+/// Writes a JSON array to stdout one compact element per line, as elements
+/// arrive, in 64 KiB writes.
+class JsonArrayWriter {
+ public:
+  explicit JsonArrayWriter(const Runtime& rt) : rt_(rt) {}
+  void add(const nlohmann::json& element);
+  void finish();
+
+ private:
+  const Runtime& rt_;
+  std::string buffer_ = "[";
+  bool empty_ = true;
+};
+
+template <class T, class ToJson>
+void Runtime::print_json_array(const std::vector<T>& items, ToJson to_json) const {
+  JsonArrayWriter writer(*this);
+  for (const auto& item : items)
+    writer.add(to_json(item));
+  writer.finish();
+}
 
 /// "2026-11-23T08:00:00Z"
 std::string iso(Seconds t);

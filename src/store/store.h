@@ -57,8 +57,10 @@ class Tx {
   [[nodiscard]] virtual Status set_delivery(std::string_view serial, Delivery delivery) = 0;
   [[nodiscard]] virtual Result<std::vector<CertListRow>> list_certs(CertFilter filter,
                                                                     Seconds now) = 0;
-  /// Active certificates with notAfter < before, soonest first (an index range).
-  [[nodiscard]] virtual Result<std::vector<CertRecord>> expiring_before(Seconds before) = 0;
+  /// Streams active certificates with notAfter < before, soonest first (an
+  /// index range; the record passed to `fn` is reused between rows).
+  [[nodiscard]] virtual Status for_each_expiring(
+      Seconds before, const std::function<void(const CertRecord&)>& fn) = 0;
 
   // Revocations
   [[nodiscard]] virtual Status insert_revocation(const RevocationRecord& rev) = 0;

@@ -36,6 +36,9 @@ struct Authority::Signed {
 /// The CA's details for output.
 Result<CaInfo> describe_ca(const store::CaRecord& rec, const X509& cert);
 
+/// Fills `v` (reusing its storage) from one certificate row.
+void fill_cert_view(CertView& v, const store::CertRecord& cert,
+                    const std::optional<store::RevocationRecord>& rev, Seconds now);
 /// Renders one certificate row for output.
 CertView make_cert_view(const store::CertRecord& cert,
                         const std::optional<store::RevocationRecord>& rev, Seconds now);

@@ -65,6 +65,14 @@ std::string Statement::text(int col) const {
                                     static_cast<std::size_t>(::sqlite3_column_bytes(stmt_, col)));
 }
 
+std::string_view Statement::text_view(int col) const {
+  const auto* p = ::sqlite3_column_text(stmt_, col);
+  return p == nullptr
+             ? std::string_view()
+             : std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(::sqlite3_column_bytes(stmt_, col)));
+}
+
 std::string Statement::blob(int col) const {
   return std::string(blob_view(col));
 }

@@ -44,6 +44,7 @@ class Statement {
 
   [[nodiscard]] std::int64_t int64(int col) const;
   [[nodiscard]] std::string text(int col) const;
+  [[nodiscard]] std::string_view text_view(int col) const;
   [[nodiscard]] std::string blob(int col) const;
   [[nodiscard]] std::string_view blob_view(int col) const;
   [[nodiscard]] bool is_null(int col) const;

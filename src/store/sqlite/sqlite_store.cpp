@@ -74,21 +74,29 @@ constexpr const char* kCertSummaryColumns =
     "c.id, c.serial, u.name, c.key_type, c.not_before, c.not_after, c.issued_at, X'', "
     "c.status, c.superseded_by, c.delivery, c.ticket";
 
-CertRecord read_cert(const Statement& st, int base = 0) {
-  CertRecord c;
+// Fills `c` in place, so a loop over many rows reuses its strings' storage.
+void read_cert_into(const Statement& st, int base, CertRecord& c) {
   c.id = st.int64(base + 0);
-  c.serial = st.blob(base + 1);
-  c.user = st.text(base + 2);
-  c.key_type = st.text(base + 3);
+  c.serial.assign(st.blob_view(base + 1));
+  c.user.assign(st.text_view(base + 2));
+  c.key_type.assign(st.text_view(base + 3));
   c.not_before = to_time(st.int64(base + 4));
   c.not_after = to_time(st.int64(base + 5));
   c.issued_at = to_time(st.int64(base + 6));
-  c.der = st.blob(base + 7);
-  c.status = parse_status(st.text(base + 8));
-  if (!st.is_null(base + 9))
+  c.der.assign(st.blob_view(base + 7));
+  c.status = parse_status(std::string(st.text_view(base + 8)));
+  if (st.is_null(base + 9)) {
+    c.superseded_by.reset();
+  } else {
     c.superseded_by = st.blob(base + 9);
-  c.delivery = parse_delivery(st.text(base + 10));
-  c.ticket = st.text(base + 11);
+  }
+  c.delivery = parse_delivery(std::string(st.text_view(base + 10)));
+  c.ticket.assign(st.text_view(base + 11));
+}
+
+CertRecord read_cert(const Statement& st, int base = 0) {
+  CertRecord c;
+  read_cert_into(st, base, c);
   return c;
 }
 
@@ -325,7 +333,8 @@ class SqliteTx final : public Tx {
     });
   }
 
-  Result<std::vector<CertRecord>> expiring_before(Seconds before) override {
+  Status for_each_expiring(Seconds before,
+                           const std::function<void(const CertRecord&)>& fn) override {
     static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
                                    " FROM certificates c INDEXED BY certificates_active_expiry"
                                    " JOIN users u ON u.id = c.user_id"
@@ -333,7 +342,14 @@ class SqliteTx final : public Tx {
                                    " ORDER BY c.not_after";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind(1, secs(before));
-    return collect(st, [](const Statement& s) { return read_cert(s); });
+    CertRecord row;
+    for (;;) {
+      CK_ASSIGN(const bool more, st.step());
+      if (!more)
+        return {};
+      read_cert_into(st, 0, row);
+      fn(row);
+    }
   }
 
   Status insert_revocation(const RevocationRecord& r) override {
@@ -491,8 +507,8 @@ class SqliteTx final : public Tx {
   }
 
   Status raise_crl_number(std::int64_t last) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "UPDATE counters SET value = max(value, ?) WHERE name = 'crl_number'"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'crl_number'"));
     st.bind(1, last);
     return st.run();
   }
