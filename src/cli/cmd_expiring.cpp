@@ -23,9 +23,11 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
   Status listed;
   if (rt.json()) {
     JsonArrayWriter out(rt);
+    nlohmann::json row(nlohmann::json::value_t::object);
     listed = (*auth)->expiring(*within, [&](const ca::CertView& c) {
       ++count;
-      out.add(to_json(c));
+      assign_json(row, c);
+      out.add(row);
     });
     out.finish();
   } else {

@@ -6,24 +6,41 @@
 
 namespace ck::cli {
 
-nlohmann::json to_json(const ca::CertView& v) {
-  // Field by field: nlohmann's initializer-list form builds a temporary array
-  // per pair, which doubles the cost of long listings.
-  nlohmann::json j(nlohmann::json::value_t::object);
-  j["user"] = v.user;
-  j["serial"] = v.serial_hex;
-  j["not_before"] = iso(v.not_before);
-  j["not_after"] = iso(v.not_after);
-  j["status"] = v.status;
-  j["delivery"] = v.delivery;
-  j["ticket"] = v.ticket;
+void assign_json(nlohmann::json& j, const ca::CertView& v) {
+  // get_ref on an existing string value assigns into its buffer; a field that
+  // is missing (first use) or of another type is created once.
+  auto set = [&j](const char* key, const std::string& value) {
+    auto& slot = j[key];
+    if (slot.is_string()) {
+      slot.get_ref<std::string&>().assign(value);
+    } else {
+      slot = value;
+    }
+  };
+  set("user", v.user);
+  set("serial", v.serial_hex);
+  set("not_before", iso(v.not_before));
+  set("not_after", iso(v.not_after));
+  set("status", v.status);
+  set("delivery", v.delivery);
+  set("ticket", v.ticket);
   if (!v.revocation.empty()) {
-    j["revocation"] = v.revocation;
-    j["reason"] = v.reason;
+    set("revocation", v.revocation);
+    set("reason", v.reason);
+  } else {
+    j.erase("revocation");
+    j.erase("reason");
   }
   if (v.superseded_by_hex) {
-    j["superseded_by"] = *v.superseded_by_hex;
+    set("superseded_by", *v.superseded_by_hex);
+  } else {
+    j.erase("superseded_by");
   }
+}
+
+nlohmann::json to_json(const ca::CertView& v) {
+  nlohmann::json j(nlohmann::json::value_t::object);
+  assign_json(j, v);
   return j;
 }
 

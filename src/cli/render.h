@@ -10,6 +10,9 @@
 namespace ck::cli {
 
 nlohmann::json to_json(const ca::CertView& v);
+/// to_json into an existing object: for long listings, one object is reused
+/// and its strings overwritten in place instead of allocated per row.
+void assign_json(nlohmann::json& j, const ca::CertView& v);
 nlohmann::json to_json(const ca::Issued& v, bool with_password);
 nlohmann::json to_json(const store::UserProfile& p);
 nlohmann::json to_json(const ca::CaInfo& v);

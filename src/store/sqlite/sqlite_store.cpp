@@ -336,7 +336,7 @@ class SqliteTx final : public Tx {
   Status for_each_expiring(Seconds before,
                            const std::function<void(const CertRecord&)>& fn) override {
     static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
-                                   " FROM certificates c INDEXED BY certificates_active_expiry"
+                                   " FROM certificates c INDEXED BY certificates_active_expiring"
                                    " JOIN users u ON u.id = c.user_id"
                                    " WHERE c.status = 'active' AND c.not_after < ?"
                                    " ORDER BY c.not_after";
@@ -599,6 +599,8 @@ Status SqliteStore::migrate() {
           Code::Storage, "database '" + conn_->path() + "' is not a certkeeper database", {}});
     }
   }
+  // No statement may stay active while the schema changes (DROP needs that).
+  conn_->reset_all();
   for (auto v = current; v < schema_version(); ++v) {
     auto st = conn_->exec(kMigrations[v]);
     if (!st)
