@@ -7,21 +7,6 @@ CERTKEEPER_CA_PASSPHRASE=right ck ca init --name "E2E CA" >/dev/null
 export CERTKEEPER_CA_PASSPHRASE=right
 ck user create alice --cn Alice --email alice@example.org --out "$WORK/b" --password-file "$WORK/a.pw" >/dev/null
 
-# expect_error NAME NEEDLE -- command...: exit 1, one stderr line naming NEEDLE, store unchanged.
-expect_error() {
-  local name="$1" needle="$2"; shift 3
-  local before after rc=0
-  before=$(db_dump)
-  "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?
-  after=$(db_dump)
-  [ "$rc" = 1 ] || fail "$name: exit code $rc, want 1 (stderr: $(cat "$WORK/err"))"
-  [ "$(wc -l < "$WORK/err")" = 1 ] || fail "$name: want one stderr line, got: $(cat "$WORK/err")"
-  grep -q "^certkeeper: error: " "$WORK/err" || fail "$name: message format: $(cat "$WORK/err")"
-  grep -qF -- "$needle" "$WORK/err" || fail "$name: message does not name '$needle': $(cat "$WORK/err")"
-  [ "$before" = "$after" ] || fail "$name: the store changed"
-  pass "$name: $(cat "$WORK/err")"
-}
-
 expect_error "duplicate user" "alice" -- ck user create alice --cn A --email a@example.org --out "$WORK/b"
 expect_error "unknown user (renew)" "nobody" -- ck user renew nobody --out "$WORK/b"
 expect_error "unknown user (revoke)" "nobody" -- ck user revoke nobody

@@ -85,3 +85,19 @@ ck crl build --out "$WORK/ck2.crl" >/dev/null
 verify_out "$O/alice1.pem" "$WORK/ck2.crl" | grep -q "certificate revoked" || fail "alice1 revoked with alice"
 verify_out "$O/alice2.pem" "$WORK/ck2.crl" | grep -q "certificate revoked" || fail "alice2 revoked"
 pass "renew, revoke, expiring and crl build work on imported certificates"
+
+# Inputs that cannot be adopted: one line naming the input, exit 1, nothing imported.
+H="$WORK/home-bad"
+ck ca show >/dev/null 2>&1 || true   # creates the empty store the dumps compare
+expect_error "key of another certificate" "$O/erin.key" -- ck ca import --cert "$O/ca.pem" --key "$O/erin.key"
+expect_error "not a CA certificate" "$O/erin.pem" -- ck ca import --cert "$O/erin.pem" --key "$O/erin.key"
+printf 'zz\n' > "$WORK/bad-crlnumber"
+expect_error "crlnumber not hex" "$WORK/bad-crlnumber" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key" --crlnumber "$WORK/bad-crlnumber"
+expect_error "no UID to name users" "index.txt' line 1" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$O/index.txt" --user-from uid
+mkdir -p "$WORK/swapped"
+for f in "$O"/newcerts/*.pem; do cp "$f" "$WORK/swapped/"; done
+first=$(ls "$WORK/swapped" | head -1); second=$(ls "$WORK/swapped" | sed -n 2p)
+cp "$WORK/swapped/$second" "$WORK/swapped/$first"
+expect_error "certificate file with another serial" "$WORK/swapped/$first" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$O/index.txt" --certs-dir "$WORK/swapped"
+H="$WORK/home"
+expect_error "a CA exists already" "exists already" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key"

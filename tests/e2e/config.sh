@@ -36,3 +36,18 @@ rc=0; ck --config "$WORK/missing.toml" user list > /dev/null 2> "$WORK/err" || r
 assert_eq "$rc" 1 "missing --config"
 grep -q "missing.toml' does not exist" "$WORK/err" || fail "message: $(cat "$WORK/err")"
 pass "config errors name the key and the line"
+
+# Wrong types and unknown keys in the other sections; missing or empty secret files.
+printf '[delivery]\ncommand = "sms-send"\n' > "$H/certkeeper.toml"
+expect_error "[delivery] command not an array" "line 2: 'delivery.command' must be a non-empty array of strings" -- ck user list
+printf '[crl]\nout = "x.crl"\nmax_size = -5\n' > "$H/certkeeper.toml"
+expect_error "[crl] max_size negative" "line 3: 'crl.max_size' must be a positive integer" -- ck user list
+printf '[crl]\npublish = ["x"]\n' > "$H/certkeeper.toml"
+expect_error "[crl] unknown key" "line 2: unknown key 'crl.publish'" -- ck user list
+printf 'crl = 3\n' > "$H/certkeeper.toml"
+expect_error "section not a table" "'crl' must be a table" -- ck user list
+printf '[ca]\npassphrase_file = "missing.pass"\n' > "$H/certkeeper.toml"
+expect_error "missing passphrase file" "missing.pass' does not exist" -- ck user list
+: > "$H/empty.pass"; chmod 600 "$H/empty.pass"
+printf '[ca]\npassphrase_file = "empty.pass"\n' > "$H/certkeeper.toml"
+expect_error "empty passphrase file" "empty.pass' is empty" -- ck user list

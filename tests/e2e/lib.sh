@@ -25,3 +25,18 @@ crl_number() { printf "%d" "$(openssl crl -in "$1" -noout -crlnumber | cut -d= -
 verify_crl() { { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" "$1" 2>&1 || true; } | tail -1; }
 # openssl verify output (never fails, so it can be grepped under pipefail).
 verify_out() { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" "$1" 2>&1 || true; }
+
+# expect_error NAME NEEDLE -- command...: exit 1, one stderr line naming NEEDLE, store unchanged.
+expect_error() {
+  local name="$1" needle="$2"; shift 3
+  local before after rc=0
+  before=$(db_dump)
+  "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?
+  after=$(db_dump)
+  [ "$rc" = 1 ] || fail "$name: exit code $rc, want 1 (stderr: $(cat "$WORK/err"))"
+  [ "$(wc -l < "$WORK/err")" = 1 ] || fail "$name: want one stderr line, got: $(cat "$WORK/err")"
+  grep -q "^certkeeper: error: " "$WORK/err" || fail "$name: message format: $(cat "$WORK/err")"
+  grep -qF -- "$needle" "$WORK/err" || fail "$name: message does not name '$needle': $(cat "$WORK/err")"
+  [ "$before" = "$after" ] || fail "$name: the store changed"
+  pass "$name: $(cat "$WORK/err")"
+}
