@@ -125,8 +125,7 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   intended.reserve(prev ? static_cast<std::size_t>(prev->entries) * 17 : 0);
   CK_TRY(tx->for_each_crl_entry([&](const store::CrlEntry& e) {
     encoder.add(e.serial, e.revoked_at, e.reason);
-    intended += static_cast<char>(e.serial.size());
-    intended += e.serial;
+    append_serial(intended, e.serial);
   }));
   const std::size_t count = encoder.count();
   CK_ASSIGN(auto der, std::move(encoder).finish(*ca.cert, *ca.key, spec));
@@ -253,12 +252,8 @@ Result<CrlStatusView> Authority::crl_status() {
                              "build`");
     }
   }
-  CK_ASSIGN(const auto released, tx->revocations(store::RevocationState::Released));
-  for (const auto& r : released) {
-    if (!last || (r.released_at && *r.released_at >= last->this_update && !r.final_crl)) {
-      ++out.released_since_last;
-    }
-  }
+  CK_ASSIGN(out.released_since_last,
+            tx->count_released_since(last ? std::optional(last->this_update) : std::nullopt));
   CK_ASSIGN(const auto held, tx->revocations(store::RevocationState::Held));
   for (const auto& r : held) {
     HeldView h;

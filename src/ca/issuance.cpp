@@ -162,7 +162,8 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
     CK_FAULT_POINT("deliver.after_p12");
     out.p12 = prep.p12_path;
     if (prep.opts.password_file) {
-      if (auto st = write_new_file(*prep.opts.password_file, password.reveal() + "\n", 0600); !st) {
+      const Secret line(password.reveal() + "\n");
+      if (auto st = write_new_file(*prep.opts.password_file, line.reveal(), 0600); !st) {
         return undelivered(st.error());
       }
       out.password_file = prep.opts.password_file;

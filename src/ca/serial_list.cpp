@@ -4,6 +4,12 @@
 
 namespace ck::ca {
 
+void append_serial(std::string& packed, std::string_view serial) {
+  CK_ASSERT(!serial.empty() && serial.size() <= 255);
+  packed += static_cast<char>(serial.size());
+  packed.append(serial);
+}
+
 std::string pack_serials(std::vector<std::string_view> serials) {
   if (!std::is_sorted(serials.begin(), serials.end())) {
     std::sort(serials.begin(), serials.end());
@@ -14,9 +20,7 @@ std::string pack_serials(std::vector<std::string_view> serials) {
   std::string out;
   out.reserve(size);
   for (const auto s : serials) {
-    CK_ASSERT(s.size() <= 255);
-    out += static_cast<char>(s.size());
-    out.append(s);
+    append_serial(out, s);
   }
   return out;
 }

@@ -10,6 +10,8 @@
 
 namespace ck::ca {
 
+/// Appends one serial in the packed form.
+void append_serial(std::string& packed, std::string_view serial);
 /// Sorts `serials` (if needed) and packs them.
 [[nodiscard]] std::string pack_serials(std::vector<std::string_view> serials);
 /// Views into `packed`, in order; malformed input is a Storage error.

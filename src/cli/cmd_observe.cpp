@@ -1,6 +1,7 @@
 #include <csignal>
 #include <iostream>
 #include <thread>
+#include <unordered_set>
 
 #include "ca/serial.h"
 #include "cli/commands.h"
@@ -34,6 +35,7 @@ struct Tally {
 Status take(Runtime& rt, ca::Authority& auth, const observe::LogFormat& format,
             const std::vector<std::string>& lines, Tally& tally) {
   std::vector<ca::Observation> seen;
+  std::unordered_set<std::string> distinct;
   for (const auto& line : lines) {
     ++tally.lines;
     const auto m = format.match(line);
@@ -49,7 +51,11 @@ Status take(Runtime& rt, ca::Authority& auth, const observe::LogFormat& format,
       continue;
     }
     ++tally.with_certificate;
-    seen.push_back({*serial, m.sighting->when.value_or(rt.clock().now_seconds())});
+    // A busy log repeats a serial on every request; the first sighting is
+    // the one that counts, so look each serial up once per batch.
+    if (distinct.insert(*serial).second) {
+      seen.push_back({*serial, m.sighting->when.value_or(rt.clock().now_seconds())});
+    }
   }
   CK_ASSIGN(auto confirmed, auth.observe(seen));
   for (auto& c : confirmed) {

@@ -44,7 +44,7 @@ void add_issue_flags(CLI::App* cmd, IssueFlags& f) {
       ->capture_default_str();
 }
 
-Result<ca::IssueOptions> issue_options(const Runtime& rt, const IssueFlags& f) {
+Result<ca::IssueOptions> issue_options(Runtime& rt, const IssueFlags& f) {
   ca::IssueOptions o;
   CK_ASSIGN(o.validity, parse_duration(f.validity).map_error([](Error e) {
     return std::move(e).context("--validity");
@@ -58,7 +58,7 @@ Result<ca::IssueOptions> issue_options(const Runtime& rt, const IssueFlags& f) {
   CK_ASSIGN(o.p12, ca::parse_p12_mode(f.p12));
   CK_ASSIGN(o.key_type, parse_key_type(f.key_type));
   if (!o.password_file && !o.csr) {
-    CK_ASSIGN(o.password_sink, const_cast<Runtime&>(rt).password_sink());
+    CK_ASSIGN(o.password_sink, rt.password_sink());
   }
   return o;
 }

@@ -19,10 +19,7 @@ void add_observe_command(CLI::App& app, Runtime& rt);
 /// Registers `fn` to run when `sub` is the chosen command.
 template <class Fn>
 void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
-  sub->callback([&rt, sub, fn] {
-    rt.action = [&rt, fn] { return fn(rt); };
-    (void)sub;
-  });
+  sub->callback([&rt, fn] { rt.action = [&rt, fn] { return fn(rt); }; });
 }
 
 /// Validates a duration option while parsing ("90d", "36h").

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 
 #include "cli/config.h"
 #include "core/file_io.h"
@@ -33,6 +34,34 @@ std::string actor() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return (user.empty() ? "unknown" : user) + "@" + host;
+}
+
+// The last non-empty line a command printed, for an error message.
+std::string last_line(std::string text) {
+  while (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  const auto nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+// Renders a configured argv (no shell), runs it with `input` on stdin and
+// fails on a non-zero exit. `label` starts the error; the command's output is
+// quoted only when `quote_output` (never for a command that was handed a
+// secret: it might echo it).
+Status run_configured(const std::vector<std::string>& argv, const notify::Variables& vars,
+                      const std::string& what, std::string_view input, std::chrono::seconds timeout,
+                      const std::string& label, bool quote_output) {
+  CK_ASSIGN(const auto command, notify::render_argv(argv, vars, what));
+  CK_ASSIGN(
+      const auto result,
+      run_process(command, input, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
+  if (result.exit_code != 0) {
+    const std::string output = quote_output ? last_line(result.output) : std::string();
+    return fail(Code::Unavailable, label + "'" + command[0] + "' exited with " +
+                                       std::to_string(result.exit_code) +
+                                       (output.empty() ? "" : ": " + output));
+  }
+  return {};
 }
 
 }  // namespace
@@ -64,11 +93,10 @@ Status Runtime::open() {
   const std::filesystem::path config_path =
       global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
   CK_ASSIGN(config_, load_config(config_path, !global.config.empty()));
-  const auto& config = config_;
   if (auto pass = env("CERTKEEPER_CA_PASSPHRASE"); !pass.empty()) {
     passphrase_.emplace(std::move(pass));
-  } else if (config.ca_passphrase_file) {
-    CK_ASSIGN(auto secret, read_secret_file(*config.ca_passphrase_file, "CA passphrase file"));
+  } else if (config_.ca_passphrase_file) {
+    CK_ASSIGN(auto secret, read_secret_file(*config_.ca_passphrase_file, "CA passphrase file"));
     passphrase_.emplace(std::move(secret));
   }
   const std::string url =
@@ -110,18 +138,11 @@ Result<ca::PasswordSink> Runtime::password_sink() {
                                  {"email", user.email},
                                  {"cn", user.cn},
                                  {"serial", serial}};
-    CK_ASSIGN(const auto command, notify::render_argv(argv, vars, "[delivery] command"));
     // The password goes to standard input only: argv and the environment can
     // be read by other users of the machine (ps, /proc).
-    CK_ASSIGN(const auto result,
-              run_process(command, password.reveal() + "\n",
-                          std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
-    if (result.exit_code != 0) {
-      // Its output is not repeated: the command might echo what it was given.
-      return fail(Code::Unavailable, "password delivery '" + command[0] + "' exited with " +
-                                         std::to_string(result.exit_code));
-    }
-    return {};
+    const Secret input(password.reveal() + "\n");
+    return run_configured(argv, vars, "[delivery] command", input.reveal(), timeout,
+                          "password delivery ", false);
   });
 }
 
@@ -141,8 +162,9 @@ Result<ca::CrlPublisher> Runtime::crl_publisher() {
                               const ca::CrlBuilt& built) -> Status {
     std::string tickets;
     std::string bug_lines;
+    std::set<std::string> seen;
     for (const auto& a : built.added) {
-      if (a.ticket.empty() || tickets.find(a.ticket) != std::string::npos)
+      if (a.ticket.empty() || !seen.insert(a.ticket).second)
         continue;
       tickets += (tickets.empty() ? "" : " ") + a.ticket;
       bug_lines += (bug_lines.empty() ? "" : "\n") + std::string("Bug: ") + a.ticket;
@@ -152,20 +174,7 @@ Result<ca::CrlPublisher> Runtime::crl_publisher() {
                                  {"entries", std::to_string(built.entries)},
                                  {"tickets", tickets},
                                  {"bug_lines", bug_lines}};
-    CK_ASSIGN(const auto command, notify::render_argv(argv, vars, "[crl] publish_command"));
-    CK_ASSIGN(
-        const auto result,
-        run_process(command, "", std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
-    if (result.exit_code != 0) {
-      std::string last = result.output;
-      while (!last.empty() && last.back() == '\n')
-        last.pop_back();
-      last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
-      return fail(Code::Unavailable, "'" + command[0] + "' exited with " +
-                                         std::to_string(result.exit_code) +
-                                         (last.empty() ? "" : ": " + last));
-    }
-    return {};
+    return run_configured(argv, vars, "[crl] publish_command", "", timeout, "", true);
   });
 }
 

@@ -75,6 +75,9 @@ class Tx {
   /// Releases one revocation at once with the record's reason, time, cause and
   /// ticket (a held one revoked for cause).
   [[nodiscard]] virtual Status release_revocation(const RevocationRecord& rev) = 0;
+  /// Released revocations still due in a CRL and released at or after `since`
+  /// (all of them when there is no CRL yet): what the next CRL adds.
+  [[nodiscard]] virtual Result<std::int64_t> count_released_since(std::optional<Seconds> since) = 0;
   /// Held revocations of certificates expired by `now` become Dropped.
   [[nodiscard]] virtual Result<std::vector<std::string>> drop_expired_held(Seconds now) = 0;
   /// Streams every Released revocation still due in a CRL.

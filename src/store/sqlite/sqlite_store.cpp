@@ -424,6 +424,19 @@ class SqliteTx final : public Tx {
     return {};
   }
 
+  Result<std::int64_t> count_released_since(std::optional<Seconds> since) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT count(*) FROM revocations"
+                                     " WHERE state = 'released' AND final_crl IS NULL"
+                                     " AND (?1 IS NULL OR released_at >= ?1)"));
+    if (since) {
+      st.bind(1, secs(*since));
+    } else {
+      st.bind_null(1);
+    }
+    CK_TRY(st.step());
+    return st.int64(0);
+  }
+
   Result<std::vector<std::string>> drop_expired_held(Seconds now) override {
     CK_ASSIGN(auto st, conn_.prepare("UPDATE revocations SET state = 'dropped'"
                                      " WHERE state = 'held' AND not_after <= ? RETURNING serial"));
