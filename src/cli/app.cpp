@@ -49,6 +49,7 @@ int run(int argc, char** argv) {
   add_expiring_command(app, rt);
   add_crl_commands(app, rt);
   add_observe_command(app, rt);
+  add_notify_command(app, rt);
   add_fingerprint_command(app, rt);
 
   try {

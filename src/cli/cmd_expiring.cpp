@@ -8,12 +8,15 @@ namespace ck::cli {
 namespace {
 
 struct ExpiringFlags {
-  std::string within = "14d";
+  std::string within;  // empty: [notify] within, else 14d
   bool fail_if_any = false;
 };
 
 int run_expiring(Runtime& rt, const ExpiringFlags& f) {
-  auto within = parse_duration(f.within);
+  auto within_text = f.within.empty() ? rt.default_within() : Result<std::string>(f.within);
+  if (!within_text)
+    return rt.error(within_text.error());
+  auto within = parse_duration(*within_text);
   if (!within)
     return rt.error(std::move(within).error().context("--within"));
   auto auth = rt.authority();
@@ -38,7 +41,7 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
       text += '\n';
     });
     if (count == 0)
-      text = "no active certificate expires within " + f.within + "\n";
+      text = "no active certificate expires within " + *within_text + "\n";
     std::cout << text;
   }
   if (!listed)
@@ -52,9 +55,8 @@ void add_expiring_command(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<ExpiringFlags>();
   auto* cmd =
       app.add_subcommand("expiring", "Active certificates that expire soon (or already did)");
-  cmd->add_option("--within", flags->within, "Window from now")
-      ->check(duration_validator())
-      ->capture_default_str();
+  cmd->add_option("--within", flags->within, "Window from now (default: [notify] within, else 14d)")
+      ->check(duration_validator());
   cmd->add_flag("--fail-if-any", flags->fail_if_any, "Exit 3 when any certificate is listed");
   on_run(cmd, rt, [flags](Runtime& r) { return run_expiring(r, *flags); });
 }

@@ -15,6 +15,7 @@ void add_crl_commands(CLI::App& app, Runtime& rt);
 void add_expiring_command(CLI::App& app, Runtime& rt);
 void add_fingerprint_command(CLI::App& app, Runtime& rt);
 void add_observe_command(CLI::App& app, Runtime& rt);
+void add_notify_command(CLI::App& app, Runtime& rt);
 
 /// Registers `fn` to run when `sub` is the chosen command.
 template <class Fn>

@@ -21,6 +21,12 @@ Status check_keys(const std::filesystem::path& path, const toml::table& table,
                   const std::string& prefix, const std::set<std::string>& allowed) {
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
+    if (!allowed.contains(name) && (name == "password" || name == "token")) {
+      return fail(Code::InvalidArgument,
+                  where(path, key.source()) + ": '" + prefix + name +
+                      "': secrets are not read from the config text; name a 0600 file with '" +
+                      name + "_file' or set the environment variable (docs/configuration.md)");
+    }
     if (!allowed.contains(name)) {
       return fail(Code::InvalidArgument,
                   where(path, key.source()) + ": unknown key '" + prefix + name + "'");
@@ -78,6 +84,63 @@ class Section {
     return std::optional<std::chrono::seconds>(*d);
   }
 
+  Result<std::optional<bool>> boolean(const char* key) const {
+    const auto* node = table_ ? table_->get(key) : nullptr;
+    if (node == nullptr)
+      return std::optional<bool>();
+    const auto value = node->value<bool>();
+    if (!value)
+      return wrong(node, key, "true or false");
+    return std::optional<bool>(*value);
+  }
+
+  /// A string that must be one of `choices`.
+  Result<std::optional<std::string>> choice(const char* key,
+                                            const std::vector<std::string>& choices) const {
+    CK_ASSIGN(auto value, string(key));
+    if (!value)
+      return value;
+    for (const auto& c : choices) {
+      if (*value == c)
+        return value;
+    }
+    std::string list;
+    for (const auto& c : choices)
+      list += (list.empty() ? "" : ", ") + c;
+    const std::string what = "one of " + list;
+    return wrong(table_->get(key), key, what.c_str());
+  }
+
+  /// The sub-table `name` of this one ([ticket.conduit]).
+  Result<Section> table(const char* name, const std::set<std::string>& keys) const {
+    const auto* node = table_ ? table_->get(name) : nullptr;
+    const std::string prefix = prefix_ + name + ".";
+    if (node == nullptr)
+      return Section(path_, nullptr, prefix);
+    const auto* sub = node->as_table();
+    if (sub == nullptr)
+      return wrong(node, name, "a table");
+    CK_TRY(check_keys(path_, *sub, prefix, keys));
+    return Section(path_, sub, prefix);
+  }
+
+  /// A URL: http(s)://, smtp(s)://, with a host.
+  Result<std::optional<std::string>> url(const char* key,
+                                         const std::vector<std::string>& schemes) const {
+    CK_ASSIGN(auto value, string(key));
+    if (!value)
+      return value;
+    for (const auto& scheme : schemes) {
+      if (value->starts_with(scheme + "://") && value->size() > scheme.size() + 3)
+        return value;
+    }
+    std::string list;
+    for (const auto& c : schemes)
+      list += (list.empty() ? "" : " or ") + c + "://";
+    const std::string what = "a URL starting with " + list;
+    return wrong(table_->get(key), key, what.c_str());
+  }
+
   Result<std::optional<std::int64_t>> positive_integer(const char* key) const {
     const auto* node = table_ ? table_->get(key) : nullptr;
     if (node == nullptr)
@@ -112,16 +175,81 @@ class Section {
 
 Result<Section> section(const std::filesystem::path& path, const toml::table& root,
                         const char* name, const std::set<std::string>& keys) {
-  const auto* node = root.get(name);
-  if (node == nullptr)
-    return Section(path, nullptr, std::string(name) + ".");
-  const auto* table = node->as_table();
-  if (table == nullptr) {
-    return fail(Code::InvalidArgument,
-                where(path, node->source()) + ": '" + name + "' must be a table");
-  }
-  CK_TRY(check_keys(path, *table, std::string(name) + ".", keys));
-  return Section(path, table, std::string(name) + ".");
+  return Section(path, &root, "").table(name, keys);
+}
+
+template <class T>
+void set_if(T& field, std::optional<T>&& value) {
+  if (value)
+    field = std::move(*value);
+}
+
+// [notify], [smtp] and [ticket.*]; what a chosen method needs must be there.
+Status load_notify(const std::filesystem::path& path, const toml::table& root, Config& cfg) {
+  CK_ASSIGN(const auto notify,
+            section(path, root, "notify",
+                    {"within", "ops_email", "email", "ticket", "templates", "timeout", "ca_file"}));
+  CK_ASSIGN(cfg.notify.within, notify.string("within"));
+  CK_ASSIGN(const auto within, notify.duration("within"));
+  (void)within;  // checked here so a typo fails at load, kept as text for messages
+  CK_ASSIGN(auto ops, notify.string("ops_email"));
+  set_if(cfg.notify.ops_email, std::move(ops));
+  CK_ASSIGN(auto email, notify.choice("email", {"smtp", "mailto", "none"}));
+  set_if(cfg.notify.email, std::move(email));
+  CK_ASSIGN(auto ticket, notify.choice("ticket", {"conduit", "link", "webhook", "none"}));
+  set_if(cfg.notify.ticket, std::move(ticket));
+  CK_ASSIGN(cfg.notify.templates, notify.path("templates"));
+  CK_ASSIGN(auto timeout, notify.duration("timeout"));
+  set_if(cfg.notify.timeout, std::move(timeout));
+  CK_ASSIGN(cfg.notify.ca_file, notify.path("ca_file"));
+
+  CK_ASSIGN(const auto smtp,
+            section(path, root, "smtp",
+                    {"url", "from", "starttls", "username", "password_file", "ca_file"}));
+  CK_ASSIGN(auto url, smtp.url("url", {"smtp", "smtps"}));
+  set_if(cfg.smtp.url, std::move(url));
+  CK_ASSIGN(auto from, smtp.string("from"));
+  set_if(cfg.smtp.from, std::move(from));
+  CK_ASSIGN(auto starttls, smtp.boolean("starttls"));
+  set_if(cfg.smtp.starttls, std::move(starttls));
+  CK_ASSIGN(auto username, smtp.string("username"));
+  set_if(cfg.smtp.username, std::move(username));
+  CK_ASSIGN(cfg.smtp.password_file, smtp.path("password_file"));
+  CK_ASSIGN(cfg.smtp.ca_file, smtp.path("ca_file"));
+
+  CK_ASSIGN(const auto tickets, section(path, root, "ticket", {"conduit", "link", "webhook"}));
+  CK_ASSIGN(const auto conduit, tickets.table("conduit", {"url", "token_file", "projects"}));
+  CK_ASSIGN(auto conduit_url, conduit.url("url", {"http", "https"}));
+  set_if(cfg.ticket.conduit_url, std::move(conduit_url));
+  CK_ASSIGN(cfg.ticket.conduit_token_file, conduit.path("token_file"));
+  CK_ASSIGN(auto projects, conduit.string_array("projects"));
+  set_if(cfg.ticket.conduit_projects, std::move(projects));
+  CK_ASSIGN(const auto link, tickets.table("link", {"url"}));
+  CK_ASSIGN(auto link_url, link.url("url", {"http", "https"}));
+  set_if(cfg.ticket.link_url, std::move(link_url));
+  CK_ASSIGN(const auto webhook, tickets.table("webhook", {"url", "token_file", "id_field"}));
+  CK_ASSIGN(auto webhook_url, webhook.url("url", {"http", "https"}));
+  set_if(cfg.ticket.webhook_url, std::move(webhook_url));
+  CK_ASSIGN(cfg.ticket.webhook_token_file, webhook.path("token_file"));
+  CK_ASSIGN(auto id_field, webhook.string("id_field"));
+  set_if(cfg.ticket.webhook_id_field, std::move(id_field));
+
+  // A chosen method without its settings is a config error, found before any
+  // notification is attempted.
+  const auto need = [&](bool ok, const std::string& what) -> Status {
+    if (ok)
+      return {};
+    return fail(Code::InvalidArgument, "'" + path.string() + "': " + what);
+  };
+  CK_TRY(need(cfg.notify.email != "smtp" || (!cfg.smtp.url.empty() && !cfg.smtp.from.empty()),
+              "notify.email = \"smtp\" needs [smtp] url and from"));
+  CK_TRY(need(cfg.notify.ticket != "conduit" || !cfg.ticket.conduit_url.empty(),
+              "notify.ticket = \"conduit\" needs [ticket.conduit] url"));
+  CK_TRY(need(cfg.notify.ticket != "link" || !cfg.ticket.link_url.empty(),
+              "notify.ticket = \"link\" needs [ticket.link] url"));
+  CK_TRY(need(cfg.notify.ticket != "webhook" || !cfg.ticket.webhook_url.empty(),
+              "notify.ticket = \"webhook\" needs [ticket.webhook] url"));
+  return {};
 }
 
 }  // namespace
@@ -143,7 +271,7 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     return fail(Code::InvalidArgument,
                 where(path, e.source()) + ": " + std::string(e.description()));
   }
-  CK_TRY(check_keys(path, root, "", {"ca", "delivery", "crl"}));
+  CK_TRY(check_keys(path, root, "", {"ca", "delivery", "crl", "notify", "smtp", "ticket"}));
 
   CK_ASSIGN(const auto ca, section(path, root, "ca", {"passphrase_file"}));
   CK_ASSIGN(cfg.ca_passphrase_file, ca.path("passphrase_file"));
@@ -169,6 +297,7 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     cfg.crl_publish_timeout = *publish_timeout;
   }
   CK_ASSIGN(cfg.crl_max_size, crl.positive_integer("max_size"));
+  CK_TRY(load_notify(path, root, cfg));
   return cfg;
 }
 

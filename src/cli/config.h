@@ -13,6 +13,40 @@
 
 namespace ck::cli {
 
+/// [notify]: what `notify` does and its default window (also `expiring`'s).
+struct NotifyConfig {
+  std::optional<std::string> within;               // duration text, e.g. "14d"
+  std::string ops_email;                           // the daily digest goes here; empty: none
+  std::string email = "mailto";                    // smtp | mailto | none
+  std::string ticket = "none";                     // conduit | link | webhook | none
+  std::optional<std::filesystem::path> templates;  // folder of NAME.mustache overrides
+  std::chrono::seconds timeout{30};                // per request (HTTP, SMTP)
+  std::optional<std::filesystem::path> ca_file;    // trust anchors for https ticket URLs
+};
+
+/// [smtp]; the password comes from password_file (0600) or
+/// CERTKEEPER_SMTP_PASSWORD, never from the config text.
+struct SmtpConfig {
+  std::string url;
+  std::string from;
+  bool starttls = false;
+  std::string username;
+  std::optional<std::filesystem::path> password_file;
+  std::optional<std::filesystem::path> ca_file;
+};
+
+/// [ticket.conduit], [ticket.link], [ticket.webhook]; tokens come from
+/// token_file (0600) or CERTKEEPER_CONDUIT_TOKEN / CERTKEEPER_WEBHOOK_TOKEN.
+struct TicketConfig {
+  std::string conduit_url;
+  std::optional<std::filesystem::path> conduit_token_file;
+  std::vector<std::string> conduit_projects;
+  std::string link_url;
+  std::string webhook_url;
+  std::optional<std::filesystem::path> webhook_token_file;
+  std::string webhook_id_field;
+};
+
 struct Config {
   std::optional<std::filesystem::path> ca_passphrase_file;
   /// [delivery] command: argv (mustache: {{user}}, {{phone}}, {{email}}, {{cn}},
@@ -27,6 +61,9 @@ struct Config {
   std::chrono::seconds crl_publish_timeout{120};
   /// [crl] max_size: `crl status` warns when the CRL file is larger (bytes).
   std::optional<std::int64_t> crl_max_size;
+  NotifyConfig notify;
+  SmtpConfig smtp;
+  TicketConfig ticket;
 };
 
 /// Reads `path`; a missing file is an empty config unless `required`.

@@ -178,6 +178,77 @@ Result<ca::CrlPublisher> Runtime::crl_publisher() {
   });
 }
 
+namespace {
+
+// A secret from the environment, else from its 0600 file, else none.
+Result<std::optional<Secret>> optional_secret(const char* env_name,
+                                              const std::optional<std::filesystem::path>& file,
+                                              std::string_view what) {
+  if (auto value = env(env_name); !value.empty())
+    return std::optional<Secret>(Secret(std::move(value)));
+  if (!file)
+    return std::optional<Secret>();
+  CK_ASSIGN(auto secret, read_secret_file(*file, what));
+  return std::optional<Secret>(std::move(secret));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NotifySetup>> Runtime::notify_setup() {
+  if (!authority_) {
+    CK_TRY(open());
+  }
+  const auto& n = config_.notify;
+  CK_ASSIGN(auto lock, FileLock::acquire(home() / "notify.lock"));
+  CK_ASSIGN(auto templates, notify::TemplateSet::load(n.templates));
+  auto setup = std::make_unique<NotifySetup>(
+      NotifySetup{std::move(lock), std::move(templates), nullptr, nullptr, nullptr});
+  const notify::HttpSettings http{std::chrono::duration_cast<std::chrono::milliseconds>(n.timeout),
+                                  n.ca_file};
+  const auto& t = config_.ticket;
+  if (n.ticket == "link") {
+    setup->tickets = notify::link_tickets(t.link_url);
+  } else if (n.ticket == "conduit") {
+    CK_ASSIGN(auto token, optional_secret("CERTKEEPER_CONDUIT_TOKEN", t.conduit_token_file,
+                                          "Conduit token file"));
+    if (!token) {
+      return fail(Code::InvalidArgument,
+                  "notify.ticket = \"conduit\" needs an API token: [ticket.conduit] token_file "
+                  "or CERTKEEPER_CONDUIT_TOKEN");
+    }
+    setup->tickets =
+        notify::conduit_tickets(t.conduit_url, std::move(*token), t.conduit_projects, http);
+  } else if (n.ticket == "webhook") {
+    CK_ASSIGN(auto token, optional_secret("CERTKEEPER_WEBHOOK_TOKEN", t.webhook_token_file,
+                                          "webhook token file"));
+    setup->tickets =
+        notify::webhook_tickets(t.webhook_url, std::move(token),
+                                setup->templates.text("webhook_body"), t.webhook_id_field, http);
+  }
+  if (n.email == "mailto") {
+    setup->mail = notify::mailto_mail();
+  } else if (n.email == "smtp") {
+    const auto& c = config_.smtp;
+    net::SmtpSettings smtp;
+    smtp.url = c.url;
+    smtp.starttls = c.starttls;
+    smtp.username = c.username;
+    smtp.ca_file = c.ca_file;
+    smtp.timeout = http.timeout;
+    CK_ASSIGN(smtp.password,
+              optional_secret("CERTKEEPER_SMTP_PASSWORD", c.password_file, "SMTP password file"));
+    setup->mail = notify::smtp_mail(std::move(smtp), c.from, clock_, random_);
+  }
+  setup->notifier = std::make_unique<notify::Notifier>(
+      *store_, clock_, setup->templates, setup->tickets.get(), setup->mail.get(), actor());
+  return setup;
+}
+
+Result<std::string> Runtime::default_within() {
+  CK_ASSIGN(const auto* cfg, config());
+  return cfg->notify.within.value_or("14d");
+}
+
 int Runtime::error(const Error& e) const {
   std::cerr << "certkeeper: error: " << e.message << "\n";
   if (!e.detail.empty() && !env("CERTKEEPER_DEBUG").empty()) {

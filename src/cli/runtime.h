@@ -15,8 +15,10 @@
 #include "cli/config.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/pem.h"
 #include "core/random.h"
+#include "notify/notifier.h"
 #include "store/store.h"
 
 namespace ck::cli {
@@ -34,6 +36,16 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitProblems = 3;
 
+/// Everything one `notify` run needs, built from the config: the templates,
+/// the configured channels, and the lock that keeps a second run out.
+struct NotifySetup {
+  FileLock lock;
+  notify::TemplateSet templates;
+  std::unique_ptr<notify::TicketChannel> tickets;
+  std::unique_ptr<notify::MailChannel> mail;
+  std::unique_ptr<notify::Notifier> notifier;
+};
+
 class Runtime {
  public:
   explicit Runtime(const Clock& clock) : clock_(clock) {}
@@ -48,6 +60,12 @@ class Runtime {
   [[nodiscard]] Result<ca::PasswordSink> password_sink();
   /// The configured [crl] publish_command, or an empty publisher.
   [[nodiscard]] Result<ca::CrlPublisher> crl_publisher();
+  /// Templates and channels of [notify]/[smtp]/[ticket.*], secrets read, and
+  /// the home's notify lock held (waits for a running notify to finish).
+  [[nodiscard]] Result<std::unique_ptr<NotifySetup>> notify_setup();
+  /// The window of `notify` and `expiring` when --within is not given:
+  /// [notify] within, else "14d".
+  [[nodiscard]] Result<std::string> default_within();
   /// The loaded configuration (loads it first).
   [[nodiscard]] Result<const Config*> config();
   [[nodiscard]] const Clock& clock() const { return clock_; }

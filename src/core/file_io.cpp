@@ -1,5 +1,7 @@
 #include "core/file_io.h"
 
+#include <sys/file.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -146,6 +148,27 @@ Status ensure_writable_dir(const std::filesystem::path& dir) {
     return fail(io_error("write into", dir, errno));
   }
   return {};
+}
+
+Result<FileLock> FileLock::acquire(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(Code::PermissionDenied,
+                "cannot open lock file '" + path.string() + "': " + std::strerror(errno));
+  }
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      const int err = errno;
+      ::close(fd);
+      return fail(Code::Unavailable, "cannot lock '" + path.string() + "': " + std::strerror(err));
+    }
+  }
+  return FileLock(fd);
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0)
+    ::close(fd_);  // releases the lock
 }
 
 }  // namespace ck

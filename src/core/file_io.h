@@ -29,4 +29,20 @@ namespace ck {
 /// is a folder we can write into.
 [[nodiscard]] Status ensure_writable_dir(const std::filesystem::path& dir);
 
+/// An exclusive advisory lock (flock) on a file, held until destruction. For
+/// work that must not run twice at once, such as sending notifications.
+class FileLock {
+ public:
+  /// Creates the file (0600) if needed and waits for the lock.
+  [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& path);
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock& operator=(FileLock&&) = delete;
+  FileLock(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 }  // namespace ck

@@ -96,6 +96,15 @@ class Tx {
   /// number above `last` (never lowers the counter).
   [[nodiscard]] virtual Status raise_crl_number(std::int64_t last) = 0;
 
+  /// Records the ticket opened for a certificate; `user renew` carries it over.
+  [[nodiscard]] virtual Status set_cert_ticket(std::string_view serial,
+                                               std::string_view ticket) = 0;
+
+  // Notifications
+  [[nodiscard]] virtual Result<bool> notified(std::string_view key, std::string_view channel) = 0;
+  /// Records a completed channel; recording one twice keeps the first.
+  [[nodiscard]] virtual Status record_notification(const NotificationRecord& n) = 0;
+
   // Audit
   [[nodiscard]] virtual Status audit(const AuditEntry& entry) = 0;
   [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_of(std::string_view subject) = 0;

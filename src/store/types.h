@@ -106,9 +106,19 @@ struct CrlRecord {
   std::int64_t number = 0;
   Seconds this_update{};
   Seconds next_update{};
-  std::string der;      // only in homes from before the serial list; new CRLs keep `serials`
+  std::string der;  // only in homes from before the serial list; new CRLs keep `serials`
   std::int64_t entries = 0;
   std::string serials;  // the CRL's serials, packed (ca/serial_list.h)
+};
+
+/// One channel `notify` completed for a certificate (key: serial in hex) or
+/// for a day's ops digest (key: "YYYY-MM-DD").
+struct NotificationRecord {
+  std::string key;
+  std::string channel;  // "ticket", "email", "digest"
+  std::string method;   // "smtp", "mailto", "conduit", "link", "webhook"
+  Seconds at{};
+  std::string reference;  // ticket id, Message-ID; never a secret
 };
 
 struct AuditEntry {

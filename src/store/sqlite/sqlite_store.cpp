@@ -526,6 +526,26 @@ class SqliteTx final : public Tx {
     return st.run();
   }
 
+  Status set_cert_ticket(std::string_view serial, std::string_view ticket) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE certificates SET ticket = ? WHERE serial = ?"));
+    st.bind(1, ticket).bind_blob(2, serial);
+    return st.run();
+  }
+
+  Result<bool> notified(std::string_view key, std::string_view channel) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT 1 FROM notifications WHERE key = ? AND channel = ?"));
+    st.bind(1, key).bind(2, channel);
+    return st.step();
+  }
+
+  Status record_notification(const NotificationRecord& n) override {
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO notifications (key, channel, method, at, reference)"
+                            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+    st.bind(1, n.key).bind(2, n.channel).bind(3, n.method).bind(4, secs(n.at)).bind(5, n.reference);
+    return st.run();
+  }
+
   Status audit(const AuditEntry& e) override {
     CK_ASSIGN(auto st, conn_.prepare("INSERT INTO audit (at, actor, action, subject, detail)"
                                      " VALUES (?, ?, ?, ?, ?)"));
@@ -615,7 +635,7 @@ Status SqliteStore::migrate() {
   // No statement may stay active while the schema changes (DROP needs that).
   conn_->reset_all();
   for (auto v = current; v < schema_version(); ++v) {
-    auto st = conn_->exec(kMigrations[v]);
+    auto st = conn_->exec(kMigrations[v].text);
     if (!st)
       return rollback(std::move(st).error().context("migrate to schema " + std::to_string(v + 1)));
   }

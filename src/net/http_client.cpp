@@ -1,0 +1,93 @@
+#include "net/http_client.h"
+
+#include "net/curl_easy.h"
+
+namespace ck::net {
+namespace {
+
+struct Sink {
+  std::string* body;
+  std::size_t limit;
+  bool overflow = false;
+};
+
+std::size_t on_data(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t bytes = size * n;
+  if (sink->body->size() + bytes > sink->limit) {
+    sink->overflow = true;
+    return 0;  // makes curl abort the transfer
+  }
+  sink->body->append(data, bytes);
+  return bytes;
+}
+
+}  // namespace
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3 / 2);
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty())
+      out += '&';
+    out += percent_encode(name);
+    out += '=';
+    out += percent_encode(value);
+  }
+  return out;
+}
+
+Result<HttpResponse> http_request(const HttpRequest& req) {
+  CK_ASSIGN(auto h, new_easy());
+  CURL* c = h.get();
+  const std::string where = req.method + " " + redact_url(req.url);
+  CurlSlistPtr headers;
+  for (const auto& line : req.headers)
+    CK_TRY(append(headers, line));
+  HttpResponse resp;
+  Sink sink{&resp.body, req.max_response_bytes};
+  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  if (req.method == "POST" || req.method == "PUT" || !req.body.empty()) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "certkeeper/" CK_VERSION);
+  if (req.ca_file)
+    curl_easy_setopt(c, CURLOPT_CAINFO, req.ca_file->c_str());
+  auto done = perform(c, where);
+  if (sink.overflow) {
+    return fail(Code::Protocol, where + ": response larger than " +
+                                    std::to_string(req.max_response_bytes) + " bytes");
+  }
+  CK_TRY(done);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  const char* type = nullptr;
+  if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != nullptr)
+    resp.content_type = type;
+  return resp;
+}
+
+}  // namespace ck::net
