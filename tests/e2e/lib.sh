@@ -40,3 +40,25 @@ expect_error() {
   [ "$before" = "$after" ] || fail "$name: the store changed"
   pass "$name: $(cat "$WORK/err")"
 }
+
+# start_server NAME DIR -- command...: starts a test server that writes its
+# port to DIR/port, waits for it, registers its stop; sets ${NAME}_PID and
+# ${NAME}_PORT.
+start_server() {
+  local name="$1" dir="$2" pid i
+  shift 3
+  mkdir -p "$dir"; rm -f "$dir/port"
+  "$@" > "$dir/server.log" 2>&1 &
+  pid=$!
+  CLEANUP_CMDS+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
+  for i in $(seq 1 100); do
+    [ -s "$dir/port" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "$name did not start: $(cat "$dir/server.log")"
+    sleep 0.1
+  done
+  [ -s "$dir/port" ] || fail "$name did not start within 10 s"
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_PORT" '%s' "$(cat "$dir/port")"
+}
+# stop_server PID: stops a server started with start_server.
+stop_server() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
