@@ -164,3 +164,15 @@ rm "$SMTP/REJECT"
 ck notify > "$WORK/o8"
 assert_eq "$(grep -c '^sent email to dave@example.org' "$WORK/o8")" 1 "dave's mail on the retry"
 pass "a refused recipient is reported and retried"
+
+# Two runs at once (a timer and an operator): one waits for the other's lock,
+# so erin still gets exactly one mail and one ticket.
+ck user create erin --cn Erin --email erin@example.org --validity 4d --out "$WORK/b" --password-file "$WORK/e.pw" >/dev/null
+tasks_before=$(tasks_created)
+"$CK_BIN" --home "$H" notify > "$WORK/p1" 2>&1 & p1=$!
+"$CK_BIN" --home "$H" notify > "$WORK/p2" 2>&1 & p2=$!
+wait "$p1" || fail "concurrent run 1: $(cat "$WORK/p1")"
+wait "$p2" || fail "concurrent run 2: $(cat "$WORK/p2")"
+assert_eq "$(grep -l '^X-Envelope-To: erin@example.org' "$SMTP"/mail/*.eml | wc -l)" 1 "one mail to erin"
+assert_eq "$(( $(tasks_created) - tasks_before ))" 1 "one ticket for erin"
+pass "two notify runs at once: nothing twice"
