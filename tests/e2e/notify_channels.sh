@@ -121,3 +121,32 @@ expect_error "conduit without token" "needs an API token" -- ck notify
 printf '[notify]\ntemplates = "%s"\n' "$WORK/tpl" > "$H/certkeeper.toml"
 mkdir -p "$WORK/tpl"; printf '{{#user}} unclosed\n' > "$WORK/tpl/email_body.mustache"
 expect_error "broken template override" "email_body.mustache" -- ck notify
+
+# A server that accepts and never answers: each channel fails after [notify]
+# timeout, the run reports both and exits 1, nothing is recorded.
+SILENT="$WORK/silent"
+start_server SILENT "$SILENT" -- /usr/bin/python3 -c '
+import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1] + "/port.tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + "/port.tmp", sys.argv[1] + "/port")
+time.sleep(120)' "$SILENT"
+H="$WORK/home4"; mkdir -p "$H"
+ck ca init --name "E2E CA" >/dev/null 2>&1
+ck user create frank --cn Frank --email frank@example.org --validity 5d --out "$WORK/b4" --password-file "$WORK/f.pw" >/dev/null
+cat > "$H/certkeeper.toml" <<TOML
+[notify]
+email = "smtp"
+ticket = "webhook"
+timeout = "1s"
+[smtp]
+url = "smtp://127.0.0.1:$SILENT_PORT"
+from = "certkeeper@example.org"
+[ticket.webhook]
+url = "http://127.0.0.1:$SILENT_PORT/hook"
+TOML
+rc=0; ck notify > "$WORK/o9" 2> "$WORK/e9" || rc=$?
+assert_eq "$rc" 1 "exit code on timeouts"
+assert_eq "$(grep -c -i 'timed out\|timeout' "$WORK/e9")" 2 "both channels time out: $(cat "$WORK/e9")"
+assert_eq "$(sqlite3 "$H/certkeeper.db" 'SELECT count(*) FROM notifications')" 0 "nothing recorded"
+pass "silent server: both channels time out after 1 s, nothing recorded"
