@@ -269,10 +269,13 @@ void Runtime::print_json(const nlohmann::json& j) const {
 
 namespace ck::cli {
 
+JsonArrayWriter::JsonArrayWriter(const Runtime& rt)
+    : rt_(rt), serializer_(nlohmann::detail::output_adapter<char>(buffer_), ' ') {}
+
 void JsonArrayWriter::add(const nlohmann::json& element) {
   buffer_ += empty_ ? "\n  " : ",\n  ";
   empty_ = false;
-  buffer_ += element.dump();
+  serializer_.dump(element, false, false, 0);
   if (buffer_.size() > (1 << 16)) {
     rt_.write_out(buffer_);
     buffer_.clear();
