@@ -1,37 +1,80 @@
 #include "net/curl_easy.h"
 
+#include <dlfcn.h>
+
 #include <mutex>
 
 namespace ck::net {
 namespace {
 
-Status global_init() {
-  static std::once_flag once;
-  static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+// The soname of Debian's libcurl4 (libcurl4-openssl-dev's runtime).
+constexpr const char* kLibcurl = "libcurl.so.4";
+
+CurlApi g_api{};
+Status g_loaded = fail(Code::Internal, "libcurl not loaded");
+
+template <class Fn>
+bool resolve(void* lib, const char* name, Fn& out) {
+  void* sym = ::dlsym(lib, name);
+  out = reinterpret_cast<Fn>(sym);
+  return sym != nullptr;
+}
+
+Status load() {
+  void* lib = ::dlopen(kLibcurl, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) {
+    return fail(Code::FailedPrecondition, std::string("cannot load ") + kLibcurl +
+                                              " (install Debian's libcurl4): " + ::dlerror());
+  }
+  CurlApi api{};
+  const bool ok = resolve(lib, "curl_global_init", api.global_init) &&
+                  resolve(lib, "curl_easy_init", api.easy_init) &&
+                  resolve(lib, "curl_easy_cleanup", api.easy_cleanup) &&
+                  resolve(lib, "curl_easy_setopt", api.easy_setopt) &&
+                  resolve(lib, "curl_easy_perform", api.easy_perform) &&
+                  resolve(lib, "curl_easy_getinfo", api.easy_getinfo) &&
+                  resolve(lib, "curl_easy_strerror", api.easy_strerror) &&
+                  resolve(lib, "curl_slist_append", api.slist_append) &&
+                  resolve(lib, "curl_slist_free_all", api.slist_free_all);
+  if (!ok)
+    return fail(Code::FailedPrecondition, std::string(kLibcurl) + ": " + ::dlerror());
+  // Kept loaded for the life of the process (handles may outlive callers).
+  const CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT);
   if (rc != CURLE_OK) {
     return fail(Code::Internal,
-                std::string("libcurl initialisation failed: ") + curl_easy_strerror(rc));
+                std::string("libcurl initialisation failed: ") + api.easy_strerror(rc));
   }
+  g_api = api;
   return {};
+}
+
+Status ensure_loaded() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_loaded = load(); });
+  return g_loaded;
 }
 
 }  // namespace
 
+const CurlApi& curl() {
+  CK_ASSERT(g_api.easy_init != nullptr);
+  return g_api;
+}
+
 Result<CurlEasyPtr> new_easy() {
-  CK_TRY(global_init());
-  CurlEasyPtr h(curl_easy_init());
+  CK_TRY(ensure_loaded());
+  CurlEasyPtr h(curl().easy_init());
   if (!h)
     return fail(Code::Internal, "libcurl: cannot create a transfer handle");
-  curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h.get(), CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h.get(), CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h.get(), CURLOPT_SSL_VERIFYHOST, 2L);
+  curl().easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
+  curl().easy_setopt(h.get(), CURLOPT_FOLLOWLOCATION, 0L);
+  curl().easy_setopt(h.get(), CURLOPT_SSL_VERIFYPEER, 1L);
+  curl().easy_setopt(h.get(), CURLOPT_SSL_VERIFYHOST, 2L);
   return h;
 }
 
 Status append(CurlSlistPtr& list, const std::string& item) {
-  curl_slist* grown = curl_slist_append(list.get(), item.c_str());
+  curl_slist* grown = curl().slist_append(list.get(), item.c_str());
   if (grown == nullptr)
     return fail(Code::Internal, "libcurl: out of memory");
   (void)list.release();  // `grown` is the same list with one more node
@@ -41,12 +84,12 @@ Status append(CurlSlistPtr& list, const std::string& item) {
 
 Status perform(CURL* h, const std::string& what) {
   char buffer[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, buffer);
-  const CURLcode rc = curl_easy_perform(h);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  curl().easy_setopt(h, CURLOPT_ERRORBUFFER, buffer);
+  const CURLcode rc = curl().easy_perform(h);
+  curl().easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   if (rc == CURLE_OK)
     return {};
-  const std::string reason = buffer[0] != '\0' ? buffer : curl_easy_strerror(rc);
+  const std::string reason = buffer[0] != '\0' ? buffer : curl().easy_strerror(rc);
   Code code = Code::Unavailable;
   if (rc == CURLE_OPERATION_TIMEDOUT)
     code = Code::DeadlineExceeded;

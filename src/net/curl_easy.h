@@ -1,6 +1,10 @@
 #pragma once
-// RAII for libcurl easy handles and header lists, and the one-time global
-// initialisation libcurl needs before any thread uses it.
+// libcurl, loaded on first use, with RAII for easy handles and header lists.
+//
+// Why dlopen instead of linking: libcurl pulls about 17 more shared libraries
+// (GnuTLS, Kerberos, LDAP, ...) into every process that links it, 4 ms on
+// every certkeeper start, while only `notify` (and later `acme`) talk HTTP or
+// SMTP. Types and constants still come from <curl/curl.h>.
 
 #include <memory>
 #include <string>
@@ -12,17 +16,33 @@
 
 namespace ck::net {
 
+/// The libcurl entry points certkeeper uses.
+struct CurlApi {
+  CURLcode (*global_init)(long flags);
+  CURL* (*easy_init)();
+  void (*easy_cleanup)(CURL* handle);
+  CURLcode (*easy_setopt)(CURL* handle, CURLoption option, ...);
+  CURLcode (*easy_perform)(CURL* handle);
+  CURLcode (*easy_getinfo)(CURL* handle, CURLINFO info, ...);
+  const char* (*easy_strerror)(CURLcode code);
+  curl_slist* (*slist_append)(curl_slist* list, const char* item);
+  void (*slist_free_all)(curl_slist* list);
+};
+
+/// libcurl, loaded and initialised once; valid after new_easy() succeeded.
+[[nodiscard]] const CurlApi& curl();
+
 struct CurlEasyDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
+  void operator()(CURL* h) const { curl().easy_cleanup(h); }
 };
 struct CurlSlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { curl().slist_free_all(l); }
 };
 using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
 using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 
-/// A new easy handle (after global init), with the settings every transfer
-/// of certkeeper shares: no signals, no redirects, TLS verification on.
+/// A new easy handle (loading libcurl first), with the settings every
+/// transfer of certkeeper shares: no signals, no redirects, TLS verification on.
 [[nodiscard]] Result<CurlEasyPtr> new_easy();
 
 /// Appends to a header/recipient list, keeping ownership in `list`.

@@ -63,29 +63,29 @@ Result<HttpResponse> http_request(const HttpRequest& req) {
     CK_TRY(append(headers, line));
   HttpResponse resp;
   Sink sink{&resp.body, req.max_response_bytes};
-  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  curl().easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  curl().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl().easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   if (req.method == "POST" || req.method == "PUT" || !req.body.empty()) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    curl().easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+    curl().easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "certkeeper/" CK_VERSION);
+  curl().easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl().easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+  curl().easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl().easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl().easy_setopt(c, CURLOPT_USERAGENT, "certkeeper/" CK_VERSION);
   if (req.ca_file)
-    curl_easy_setopt(c, CURLOPT_CAINFO, req.ca_file->c_str());
+    curl().easy_setopt(c, CURLOPT_CAINFO, req.ca_file->c_str());
   auto done = perform(c, where);
   if (sink.overflow) {
     return fail(Code::Protocol, where + ": response larger than " +
                                     std::to_string(req.max_response_bytes) + " bytes");
   }
   CK_TRY(done);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  curl().easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   const char* type = nullptr;
-  if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != nullptr)
+  if (curl().easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != nullptr)
     resp.content_type = type;
   return resp;
 }

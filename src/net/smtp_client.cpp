@@ -41,24 +41,24 @@ Status smtp_send(const SmtpSettings& settings, const std::string& envelope_from,
     CK_TRY(append(rcpt, envelope(r)));
   const std::string from = envelope(envelope_from);
   Source src{&message};
-  curl_easy_setopt(c, CURLOPT_URL, settings.url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  curl().easy_setopt(c, CURLOPT_URL, settings.url.c_str());
+  curl().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   if (settings.starttls)
-    curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+    curl().easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
   if (!settings.username.empty()) {
-    curl_easy_setopt(c, CURLOPT_USERNAME, settings.username.c_str());
+    curl().easy_setopt(c, CURLOPT_USERNAME, settings.username.c_str());
     if (settings.password)
-      curl_easy_setopt(c, CURLOPT_PASSWORD, settings.password->reveal().c_str());
+      curl().easy_setopt(c, CURLOPT_PASSWORD, settings.password->reveal().c_str());
   }
   if (settings.ca_file)
-    curl_easy_setopt(c, CURLOPT_CAINFO, settings.ca_file->c_str());
-  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
-  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
-  curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-  curl_easy_setopt(c, CURLOPT_READDATA, &src);
-  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.timeout.count()));
+    curl().easy_setopt(c, CURLOPT_CAINFO, settings.ca_file->c_str());
+  curl().easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
+  curl().easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
+  curl().easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+  curl().easy_setopt(c, CURLOPT_READDATA, &src);
+  curl().easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl().easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+  curl().easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.timeout.count()));
   return perform(c, where);
 }
 
