@@ -73,6 +73,7 @@ class ConduitTickets final : public TicketChannel {
     req.url = url_;
     req.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
     req.body = net::form_encode(form);
+    std::fill(form[0].second.begin(), form[0].second.end(), '\0');  // the token's copy
     req.timeout = http_.timeout;
     req.ca_file = http_.ca_file;
     const std::string where = "Conduit maniphest.edit at " + net::redact_url(url_);
