@@ -2,7 +2,6 @@
 
 #include "cli/commands.h"
 #include "cli/render.h"
-#include "core/duration.h"
 
 namespace ck::cli {
 namespace {
@@ -13,12 +12,9 @@ struct ExpiringFlags {
 };
 
 int run_expiring(Runtime& rt, const ExpiringFlags& f) {
-  auto within_text = f.within.empty() ? rt.default_within() : Result<std::string>(f.within);
-  if (!within_text)
-    return rt.error(within_text.error());
-  auto within = parse_duration(*within_text);
-  if (!within)
-    return rt.error(std::move(within).error().context("--within"));
+  auto window = rt.window(f.within);
+  if (!window)
+    return rt.error(window.error());
   auto auth = rt.authority();
   if (!auth)
     return rt.error(auth.error());
@@ -27,7 +23,7 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
   if (rt.json()) {
     JsonArrayWriter out(rt);
     nlohmann::json row(nlohmann::json::value_t::object);
-    listed = (*auth)->expiring(*within, [&](const ca::CertView& c) {
+    listed = (*auth)->expiring(window->length, [&](const ca::CertView& c) {
       ++count;
       assign_json(row, c);
       out.add(row);
@@ -35,13 +31,13 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
     out.finish();
   } else {
     std::string text;
-    listed = (*auth)->expiring(*within, [&](const ca::CertView& c) {
+    listed = (*auth)->expiring(window->length, [&](const ca::CertView& c) {
       ++count;
       text += cert_line(c);
       text += '\n';
     });
     if (count == 0)
-      text = "no active certificate expires within " + *within_text + "\n";
+      text = "no active certificate expires within " + window->text + "\n";
     std::cout << text;
   }
   if (!listed)

@@ -1,7 +1,6 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "core/duration.h"
 
 namespace ck::cli {
 namespace {
@@ -49,19 +48,16 @@ std::string line_of(const notify::NotifyAction& a) {
 }
 
 int run_notify(Runtime& rt, const NotifyFlags& f) {
-  auto within_text = f.within.empty() ? rt.default_within() : Result<std::string>(f.within);
-  if (!within_text)
-    return rt.error(within_text.error());
-  auto within = parse_duration(*within_text);
-  if (!within)
-    return rt.error(std::move(within).error().context("--within"));
+  auto window = rt.window(f.within);
+  if (!window)
+    return rt.error(window.error());
   auto setup = rt.notify_setup();
   if (!setup)
     return rt.error(setup.error());
   auto cfg = rt.config();
   if (!cfg)
     return rt.error(cfg.error());
-  notify::NotifyRequest req{*within, *within_text, (*cfg)->notify.ops_email, f.dry_run};
+  notify::NotifyRequest req{window->length, window->text, (*cfg)->notify.ops_email, f.dry_run};
   auto report = (*setup)->notifier->run(req, [&](const notify::NotifyAction& a) {
     if (rt.json())
       return;
@@ -77,7 +73,7 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
     nlohmann::json actions = nlohmann::json::array();
     for (const auto& a : report->actions)
       actions.push_back(to_json(a));
-    rt.print_json({{"within", *within_text},
+    rt.print_json({{"within", window->text},
                    {"dry_run", f.dry_run},
                    {"expiring", report->expiring},
                    {"sent", report->sent},
@@ -85,7 +81,7 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
                    {"already_done", report->already},
                    {"actions", actions}});
   } else {
-    std::cout << "notify: " << report->expiring << " certificate(s) expire within " << *within_text
+    std::cout << "notify: " << report->expiring << " certificate(s) expire within " << window->text
               << "; " << report->sent << " sent, " << report->failed << " failed, "
               << report->already << " already done"
               << (f.dry_run ? " (dry run: nothing sent or recorded)" : "") << "\n";

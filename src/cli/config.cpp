@@ -48,13 +48,7 @@ class Section {
   [[nodiscard]] bool present() const { return table_ != nullptr; }
 
   Result<std::optional<std::string>> string(const char* key) const {
-    const auto* node = table_ ? table_->get(key) : nullptr;
-    if (node == nullptr)
-      return std::optional<std::string>();
-    const auto value = node->value<std::string>();
-    if (!value)
-      return wrong(node, key, "a string");
-    return std::optional<std::string>(*value);
+    return typed<std::string>(key, "a string");
   }
 
   Result<std::optional<std::vector<std::string>>> string_array(const char* key) const {
@@ -85,30 +79,14 @@ class Section {
   }
 
   Result<std::optional<bool>> boolean(const char* key) const {
-    const auto* node = table_ ? table_->get(key) : nullptr;
-    if (node == nullptr)
-      return std::optional<bool>();
-    const auto value = node->value<bool>();
-    if (!value)
-      return wrong(node, key, "true or false");
-    return std::optional<bool>(*value);
+    return typed<bool>(key, "true or false");
   }
 
   /// A string that must be one of `choices`.
   Result<std::optional<std::string>> choice(const char* key,
                                             const std::vector<std::string>& choices) const {
-    CK_ASSIGN(auto value, string(key));
-    if (!value)
-      return value;
-    for (const auto& c : choices) {
-      if (*value == c)
-        return value;
-    }
-    std::string list;
-    for (const auto& c : choices)
-      list += (list.empty() ? "" : ", ") + c;
-    const std::string what = "one of " + list;
-    return wrong(table_->get(key), key, what.c_str());
+    return matching(key, choices, "one of ", ", ", "",
+                    [](const std::string& value, const std::string& c) { return value == c; });
   }
 
   /// The sub-table `name` of this one ([ticket.conduit]).
@@ -127,28 +105,17 @@ class Section {
   /// A URL: http(s)://, smtp(s)://, with a host.
   Result<std::optional<std::string>> url(const char* key,
                                          const std::vector<std::string>& schemes) const {
-    CK_ASSIGN(auto value, string(key));
-    if (!value)
-      return value;
-    for (const auto& scheme : schemes) {
-      if (value->starts_with(scheme + "://") && value->size() > scheme.size() + 3)
-        return value;
-    }
-    std::string list;
-    for (const auto& c : schemes)
-      list += (list.empty() ? "" : " or ") + c + "://";
-    const std::string what = "a URL starting with " + list;
-    return wrong(table_->get(key), key, what.c_str());
+    return matching(key, schemes, "a URL starting with ", " or ", "://",
+                    [](const std::string& value, const std::string& scheme) {
+                      return value.starts_with(scheme + "://") && value.size() > scheme.size() + 3;
+                    });
   }
 
   Result<std::optional<std::int64_t>> positive_integer(const char* key) const {
-    const auto* node = table_ ? table_->get(key) : nullptr;
-    if (node == nullptr)
-      return std::optional<std::int64_t>();
-    const auto value = node->value<std::int64_t>();
-    if (!value || *value <= 0)
-      return wrong(node, key, "a positive integer");
-    return std::optional<std::int64_t>(*value);
+    CK_ASSIGN(auto value, typed<std::int64_t>(key, "a positive integer"));
+    if (value && *value <= 0)
+      return wrong(table_->get(key), key, "a positive integer");
+    return value;
   }
 
   /// A path; relative ones are relative to the config file's folder.
@@ -163,6 +130,38 @@ class Section {
   }
 
  private:
+  // A value of TOML type T, or none when the key is absent.
+  template <class T>
+  Result<std::optional<T>> typed(const char* key, const char* what) const {
+    const auto* node = table_ ? table_->get(key) : nullptr;
+    if (node == nullptr)
+      return std::optional<T>();
+    const auto value = node->value<T>();
+    if (!value)
+      return wrong(node, key, what);
+    return std::optional<T>(*value);
+  }
+
+  // A string for which `accepts(value, candidate)` holds for some candidate;
+  // the error lists them: prefix + c1 + suffix + sep + c2 + suffix...
+  template <class Accepts>
+  Result<std::optional<std::string>> matching(const char* key,
+                                              const std::vector<std::string>& candidates,
+                                              const std::string& prefix, const char* sep,
+                                              const char* suffix, Accepts accepts) const {
+    CK_ASSIGN(auto value, string(key));
+    if (!value)
+      return value;
+    std::string list;
+    for (const auto& c : candidates) {
+      if (accepts(*value, c))
+        return value;
+      list += (list.empty() ? "" : sep) + c + suffix;
+    }
+    const std::string what = prefix + list;
+    return wrong(table_->get(key), key, what.c_str());
+  }
+
   tl::unexpected<Error> wrong(const toml::node* node, const char* key, const char* what) const {
     return fail(Code::InvalidArgument,
                 where(path_, node->source()) + ": '" + prefix_ + key + "' must be " + what);

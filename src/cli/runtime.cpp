@@ -1,5 +1,7 @@
 #include "cli/runtime.h"
 
+#include "core/duration.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -42,6 +44,18 @@ std::string last_line(std::string text) {
     text.pop_back();
   const auto nl = text.rfind('\n');
   return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+// A secret from the environment, else from its 0600 file, else none.
+Result<std::optional<Secret>> optional_secret(const char* env_name,
+                                              const std::optional<std::filesystem::path>& file,
+                                              std::string_view what) {
+  if (auto value = env(env_name); !value.empty())
+    return std::optional<Secret>(Secret(std::move(value)));
+  if (!file)
+    return std::optional<Secret>();
+  CK_ASSIGN(auto secret, read_secret_file(*file, what));
+  return std::optional<Secret>(std::move(secret));
 }
 
 // Renders a configured argv (no shell), runs it with `input` on stdin and
@@ -93,12 +107,8 @@ Status Runtime::open() {
   const std::filesystem::path config_path =
       global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
   CK_ASSIGN(config_, load_config(config_path, !global.config.empty()));
-  if (auto pass = env("CERTKEEPER_CA_PASSPHRASE"); !pass.empty()) {
-    passphrase_.emplace(std::move(pass));
-  } else if (config_.ca_passphrase_file) {
-    CK_ASSIGN(auto secret, read_secret_file(*config_.ca_passphrase_file, "CA passphrase file"));
-    passphrase_.emplace(std::move(secret));
-  }
+  CK_ASSIGN(passphrase_, optional_secret("CERTKEEPER_CA_PASSPHRASE", config_.ca_passphrase_file,
+                                         "CA passphrase file"));
   const std::string url =
       global.store_url.empty() ? "sqlite:" + (dir / "certkeeper.db").string() : global.store_url;
   CK_ASSIGN(store_, store::open_store(url));
@@ -178,22 +188,6 @@ Result<ca::CrlPublisher> Runtime::crl_publisher() {
   });
 }
 
-namespace {
-
-// A secret from the environment, else from its 0600 file, else none.
-Result<std::optional<Secret>> optional_secret(const char* env_name,
-                                              const std::optional<std::filesystem::path>& file,
-                                              std::string_view what) {
-  if (auto value = env(env_name); !value.empty())
-    return std::optional<Secret>(Secret(std::move(value)));
-  if (!file)
-    return std::optional<Secret>();
-  CK_ASSIGN(auto secret, read_secret_file(*file, what));
-  return std::optional<Secret>(std::move(secret));
-}
-
-}  // namespace
-
 Result<std::unique_ptr<NotifySetup>> Runtime::notify_setup() {
   if (!authority_) {
     CK_TRY(open());
@@ -244,9 +238,16 @@ Result<std::unique_ptr<NotifySetup>> Runtime::notify_setup() {
   return setup;
 }
 
-Result<std::string> Runtime::default_within() {
-  CK_ASSIGN(const auto* cfg, config());
-  return cfg->notify.within.value_or("14d");
+Result<Window> Runtime::window(const std::string& flag) {
+  std::string text = flag;
+  if (text.empty()) {
+    CK_ASSIGN(const auto* cfg, config());
+    text = cfg->notify.within.value_or("14d");
+  }
+  auto within = parse_duration(text);
+  if (!within)
+    return fail(std::move(within).error().context("--within"));
+  return Window{std::move(text), *within};
 }
 
 int Runtime::error(const Error& e) const {

@@ -46,6 +46,12 @@ struct NotifySetup {
   std::unique_ptr<notify::Notifier> notifier;
 };
 
+/// A --within window, as written (for messages) and as a duration.
+struct Window {
+  std::string text;
+  std::chrono::seconds length{};
+};
+
 class Runtime {
  public:
   explicit Runtime(const Clock& clock) : clock_(clock) {}
@@ -63,9 +69,9 @@ class Runtime {
   /// Templates and channels of [notify]/[smtp]/[ticket.*], secrets read, and
   /// the home's notify lock held (waits for a running notify to finish).
   [[nodiscard]] Result<std::unique_ptr<NotifySetup>> notify_setup();
-  /// The window of `notify` and `expiring` when --within is not given:
-  /// [notify] within, else "14d".
-  [[nodiscard]] Result<std::string> default_within();
+  /// The window of `notify` and `expiring`: --within `flag`, else [notify]
+  /// within, else 14d.
+  [[nodiscard]] Result<Window> window(const std::string& flag);
   /// The loaded configuration (loads it first).
   [[nodiscard]] Result<const Config*> config();
   [[nodiscard]] const Clock& clock() const { return clock_; }

@@ -82,6 +82,21 @@ Status Notifier::record(const store::NotificationRecord& rec, const std::string&
   return tx->commit();
 }
 
+Variables Notifier::variables(const Notice& n, Seconds now) {
+  return {{"user", n.user.name},
+          {"cn", n.user.cn},
+          {"email", n.user.email},
+          {"phone", n.user.phone},
+          {"org", n.user.org},
+          {"ou", n.user.ou},
+          {"serial", n.serial_hex},
+          {"not_before", format_iso8601(n.not_before)},
+          {"not_after", format_iso8601(n.not_after)},
+          {"not_after_date", date_of(n.not_after)},
+          {"days_left", std::to_string(days_left(n.not_after, now))},
+          {"ticket", n.ticket}};
+}
+
 Result<NotifyReport> Notifier::run(const NotifyRequest& req,
                                    const std::function<void(const NotifyAction&)>& on_action) {
   std::string ca_name;
@@ -93,24 +108,58 @@ Result<NotifyReport> Notifier::run(const NotifyRequest& req,
   base.vars = {{"ca", ca_name}, {"within", req.within_text}, {"date", date_of(now)}};
   for (auto& n : notices) {
     Context ctx = base;
-    ctx.vars.insert({{"user", n.user.name},
-                     {"cn", n.user.cn},
-                     {"email", n.user.email},
-                     {"phone", n.user.phone},
-                     {"org", n.user.org},
-                     {"ou", n.user.ou},
-                     {"serial", n.serial_hex},
-                     {"not_before", format_iso8601(n.not_before)},
-                     {"not_after", format_iso8601(n.not_after)},
-                     {"not_after_date", date_of(n.not_after)},
-                     {"days_left", std::to_string(days_left(n.not_after, now))},
-                     {"ticket", n.ticket}});
+    ctx.vars.merge(variables(n, now));
     ticket(n, ctx, report, req, on_action);
     n.ticket = ctx.vars["ticket"];
     email(n, ctx, report, req, on_action);
   }
   digest(notices, base, report, req, on_action);
   return report;
+}
+
+Result<std::pair<std::string, std::string>> Notifier::render_pair(const std::string& first,
+                                                                  const std::string& second,
+                                                                  const Context& ctx) const {
+  CK_ASSIGN(auto a, render_context(templates_.text(first), ctx, first + " template"));
+  CK_ASSIGN(auto b, render_context(templates_.text(second), ctx, second + " template"));
+  return std::pair{trimmed(std::move(a)), trimmed(std::move(b))};
+}
+
+void Notifier::complete(NotifyAction& a, bool dry_run,
+                        const std::function<Result<Delivered>()>& send, const std::string& key,
+                        const std::string& audit_subject, const std::string* ticket_serial) {
+  if (dry_run) {
+    a.outcome = "dry-run";
+    return;
+  }
+  auto done = send();
+  if (!done) {
+    a.outcome = "failed";
+    a.error = done.error().message;
+    return;
+  }
+  a.reference = done->reference;
+  a.link = done->link;
+  const store::NotificationRecord rec{key, a.channel, a.method, clock_.now_seconds(), a.reference};
+  std::string detail = a.method + " " + a.channel;
+  if (!a.recipient.empty())
+    detail += " to " + a.recipient;
+  if (!a.reference.empty())
+    detail += " " + a.reference;
+  if (!a.serial.empty())
+    detail += " for serial " + a.serial;
+  auto recorded = record(rec, audit_subject, detail, ticket_serial);
+  a.outcome = recorded ? "sent" : "failed";
+  if (!recorded)
+    a.error = "done, but not recorded (the next run repeats it): " + recorded.error().message;
+}
+
+void Notifier::finish(NotifyAction a, NotifyReport& report,
+                      const std::function<void(const NotifyAction&)>& on_action) {
+  report.failed += a.outcome == "failed" ? 1 : 0;
+  report.sent += a.outcome == "sent" ? 1 : 0;
+  on_action(a);
+  report.actions.push_back(std::move(a));
 }
 
 void Notifier::ticket(const Notice& n, Context& ctx, NotifyReport& report, const NotifyRequest& req,
@@ -122,83 +171,37 @@ void Notifier::ticket(const Notice& n, Context& ctx, NotifyReport& report, const
     return;
   }
   NotifyAction a{"ticket", tickets_->method(), n.user.name, n.serial_hex, "", "", "", "", "", ""};
-  auto title = render_context(templates_.text("ticket_title"), ctx, "ticket_title template");
-  auto description =
-      render_context(templates_.text("ticket_description"), ctx, "ticket_description template");
-  if (title && description) {
-    a.summary = trimmed(*title);
-    ctx.vars["title"] = a.summary;
-    ctx.vars["description"] = trimmed(*description);
-  }
-  if (!title || !description) {
+  auto texts = render_pair("ticket_title", "ticket_description", ctx);
+  if (!texts) {
     a.outcome = "failed";
-    a.error = (!title ? title.error() : description.error()).message;
-  } else if (req.dry_run) {
-    a.outcome = "dry-run";
-  } else if (auto done = tickets_->open(ctx); !done) {
-    a.outcome = "failed";
-    a.error = done.error().message;
+    a.error = texts.error().message;
   } else {
-    a.reference = done->reference;
-    a.link = done->link;
-    const store::NotificationRecord rec{n.serial_hex, "ticket", a.method, clock_.now_seconds(),
-                                        a.reference};
-    auto recorded = record(rec, n.user.name,
-                           a.method + " ticket " + (a.reference.empty() ? "(link)" : a.reference) +
-                               " for serial " + n.serial_hex,
-                           &n.serial);
-    if (!recorded) {
-      a.outcome = "failed";
-      a.error =
-          "opened, but not recorded (the next run opens it again): " + recorded.error().message;
-    } else {
-      a.outcome = "sent";
-      if (!a.reference.empty())
-        ctx.vars["ticket"] = a.reference;
-    }
+    a.summary = texts->first;
+    ctx.vars["title"] = texts->first;
+    ctx.vars["description"] = texts->second;
+    complete(
+        a, req.dry_run, [&] { return tickets_->open(ctx); }, n.serial_hex, n.user.name, &n.serial);
+    if (a.outcome == "sent" && !a.reference.empty())
+      ctx.vars["ticket"] = a.reference;
   }
   finish(std::move(a), report, on_action);
 }
 
-void Notifier::finish(NotifyAction a, NotifyReport& report,
-                      const std::function<void(const NotifyAction&)>& on_action) {
-  report.failed += a.outcome == "failed" ? 1 : 0;
-  report.sent += a.outcome == "sent" ? 1 : 0;
-  on_action(a);
-  report.actions.push_back(std::move(a));
-}
-
 void Notifier::send_mail(NotifyAction& a, const Context& ctx, const std::string& kind,
                          const std::string& key, const std::string& audit_subject, bool dry_run) {
-  auto subject =
-      render_context(templates_.text(kind + "_subject"), ctx, kind + "_subject template");
-  auto body = render_context(templates_.text(kind + "_body"), ctx, kind + "_body template");
-  if (subject)
-    a.summary = trimmed(*subject);
-  if (!subject || !body) {
+  auto texts = render_pair(kind + "_subject", kind + "_body", ctx);
+  if (!texts) {
     a.outcome = "failed";
-    a.error = (!subject ? subject.error() : body.error()).message;
+    a.error = texts.error().message;
     return;
   }
-  if (dry_run) {
-    a.outcome = "dry-run";
-    return;
-  }
-  auto done = mail_->send(Mail{"", {a.recipient}, a.summary, *body});
-  if (!done) {
-    a.outcome = "failed";
-    a.error = done.error().message;
-    return;
-  }
-  a.reference = done->reference;
-  a.link = done->link;
-  const store::NotificationRecord rec{key, a.channel, a.method, clock_.now_seconds(), a.reference};
-  const std::string detail = a.method + " " + a.channel + " to " + a.recipient +
-                             (a.serial.empty() ? "" : " for serial " + a.serial);
-  auto recorded = record(rec, audit_subject, detail, nullptr);
-  a.outcome = recorded ? "sent" : "failed";
-  if (!recorded)
-    a.error = "sent, but not recorded (the next run sends it again): " + recorded.error().message;
+  a.summary = texts->first;
+  complete(
+      a, dry_run,
+      [&] {
+        return mail_->send(Mail{"", {a.recipient}, a.summary, texts->second});
+      },
+      key, audit_subject, nullptr);
 }
 
 void Notifier::email(const Notice& n, const Context& ctx, NotifyReport& report,
@@ -236,24 +239,15 @@ void Notifier::digest(const std::vector<Notice>& notices, const Context& base, N
   if (!done) {
     a.outcome = "failed";
     a.error = done.error().message;
-    finish(std::move(a), report, on_action);
-    return;
+  } else {
+    const auto now = clock_.now_seconds();
+    Context ctx = base;
+    ctx.vars["count"] = std::to_string(notices.size());
+    auto& rows = ctx.lists["certificates"];
+    for (const auto& n : notices)
+      rows.push_back(variables(n, now));
+    send_mail(a, ctx, "digest", day, req.ops_email, req.dry_run);
   }
-  const auto now = clock_.now_seconds();
-  Context ctx = base;
-  ctx.vars["count"] = std::to_string(notices.size());
-  auto& rows = ctx.lists["certificates"];
-  for (const auto& n : notices) {
-    rows.push_back({{"user", n.user.name},
-                    {"cn", n.user.cn},
-                    {"email", n.user.email},
-                    {"serial", n.serial_hex},
-                    {"not_after", format_iso8601(n.not_after)},
-                    {"not_after_date", date_of(n.not_after)},
-                    {"days_left", std::to_string(days_left(n.not_after, now))},
-                    {"ticket", n.ticket}});
-  }
-  send_mail(a, ctx, "digest", day, req.ops_email, req.dry_run);
   finish(std::move(a), report, on_action);
 }
 

@@ -70,6 +70,17 @@ class Notifier {
              const std::function<void(const NotifyAction&)>& on_action);
   void digest(const std::vector<Notice>& notices, const Context& base, NotifyReport& report,
               const NotifyRequest& req, const std::function<void(const NotifyAction&)>& on_action);
+  /// The template variables of one certificate (its messages, a digest row).
+  static Variables variables(const Notice& n, Seconds now);
+  /// Two templates rendered with `ctx`, trailing blank space trimmed.
+  [[nodiscard]] Result<std::pair<std::string, std::string>> render_pair(const std::string& first,
+                                                                        const std::string& second,
+                                                                        const Context& ctx) const;
+  /// Sends (unless a dry run), then records the channel as done in its own
+  /// transaction; sets the action's outcome, reference, link and error.
+  void complete(NotifyAction& a, bool dry_run, const std::function<Result<Delivered>()>& send,
+                const std::string& key, const std::string& audit_subject,
+                const std::string* ticket_serial);
   void send_mail(NotifyAction& a, const Context& ctx, const std::string& kind,
                  const std::string& key, const std::string& audit_subject, bool dry_run);
   static void finish(NotifyAction a, NotifyReport& report,
