@@ -28,6 +28,15 @@ class LinkTickets final : public TicketChannel {
   std::string url_;
 };
 
+// Replaces every copy of `secret` in a peer's answer before any of it can be
+// quoted in an error: a proxy or a broken endpoint may echo the request.
+void scrub(std::string& text, const std::string& secret) {
+  if (secret.empty())
+    return;
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+    text.replace(at, secret.size(), "(token)");
+}
+
 // A JSON body, or an error quoting the start of what came instead.
 Result<nlohmann::json> parse_json_body(const net::HttpResponse& resp, const std::string& where) {
   auto j = nlohmann::json::parse(resp.body, nullptr, false);
@@ -81,6 +90,7 @@ class ConduitTickets final : public TicketChannel {
     std::fill(req.body.begin(), req.body.end(), '\0');  // held the token
     if (!resp)
       return fail(std::move(resp).error());
+    scrub(resp->body, token_.reveal());
     CK_TRY(expect_success(*resp, where));
     CK_ASSIGN(const auto j, parse_json_body(*resp, where));
     // Conduit reports errors with HTTP 200 and error_code/error_info.
@@ -135,6 +145,8 @@ class WebhookTickets final : public TicketChannel {
       std::fill(req.headers.back().begin(), req.headers.back().end(), '\0');
     if (!resp)
       return fail(std::move(resp).error());
+    if (token_)
+      scrub(resp->body, token_->reveal());
     CK_TRY(expect_success(*resp, where));
     if (id_field_.empty())
       return Delivered{};

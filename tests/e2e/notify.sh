@@ -63,6 +63,7 @@ rc=0; ck notify > "$WORK/o2" 2> "$WORK/e2" || rc=$?
 assert_eq "$rc" 1 "exit code with failures"
 assert_eq "$(grep -c '^certkeeper: error: ' "$WORK/e2")" 5 "one error line per failed channel"
 grep -q "HTTP 500" "$WORK/e2" || fail "the ticket failure names HTTP 500: $(cat "$WORK/e2")"
+grep -q "api.token=(token)" "$WORK/e2" || fail "the echoed token is replaced in the quoted answer: $(cat "$WORK/e2")"
 grep -q "SMTP smtp://127.0.0.1:$SMTP_PORT_DOWN" "$WORK/e2" || fail "the mail failure names the server: $(cat "$WORK/e2")"
 assert_eq "$(notifications)" 0 "nothing recorded after failures"
 assert_eq "$(conduit_requests)" 2 "both tickets were attempted"

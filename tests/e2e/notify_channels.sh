@@ -121,6 +121,15 @@ expect_error "conduit without token" "needs an API token" -- ck notify
 printf '[notify]\ntemplates = "%s"\n' "$WORK/tpl" > "$H/certkeeper.toml"
 mkdir -p "$WORK/tpl"; printf '{{#user}} unclosed\n' > "$WORK/tpl/email_body.mustache"
 expect_error "broken template override" "email_body.mustache" -- ck notify
+printf '[notify]\ntemplates = "%s"\n' "$WORK/no-such-folder" > "$H/certkeeper.toml"
+expect_error "missing template folder" "template folder '$WORK/no-such-folder' does not exist" -- ck notify
+printf 'api-token\n' > "$WORK/open.token"; chmod 644 "$WORK/open.token"
+printf '[notify]\nticket = "conduit"\n[ticket.conduit]\nurl = "http://127.0.0.1:1/x"\ntoken_file = "%s"\n' "$WORK/open.token" > "$H/certkeeper.toml"
+expect_error "token file readable by others" "'$WORK/open.token' can be read by others" -- ck notify
+# A home without a CA yet (the database exists, nothing in it).
+H="$WORK/home5"; mkdir -p "$H"
+ck expiring >/dev/null 2>&1 || true
+expect_error "notify without a CA" "no CA in this home yet" -- ck notify
 
 # A server that accepts and never answers: each channel fails after [notify]
 # timeout, the run reports both and exits 1, nothing is recorded.

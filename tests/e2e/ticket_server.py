@@ -2,7 +2,8 @@
 # Stand-in ticket system for the notify tests: Phabricator Conduit
 # (POST /api/maniphest.edit, form fields) and a webhook (POST /hook, JSON).
 # usage: ticket_server.py OUTDIR — port written to OUTDIR/port; every request
-# appended to OUTDIR/requests.jsonl; while OUTDIR/FAIL exists, answers 500.
+# appended to OUTDIR/requests.jsonl; while OUTDIR/FAIL exists, answers 500
+# (echoing the start of the request, token included).
 # Task ids count up from 100.
 import json, os, sys, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +32,9 @@ class Handler(BaseHTTPRequestHandler):
         if os.path.exists(os.path.join(outdir, "FAIL")):
             record["answer"] = 500
             self.log(record)
-            return self.reply(500, {"error": "ticket system down"})
+            # Like a broken proxy, echo the start of the request (with its token):
+            # certkeeper must not repeat it in its error message.
+            return self.reply(500, {"echo": raw[:60], "error": "ticket system down"})
         if self.path == "/api/maniphest.edit":
             record["form"] = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
             if record["form"].get("api.token") != os.environ.get("TICKET_TOKEN"):
