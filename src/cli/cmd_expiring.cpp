@@ -22,11 +22,11 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
   Status listed;
   if (rt.json()) {
     JsonArrayWriter out(rt);
-    nlohmann::json row(nlohmann::json::value_t::object);
+    std::string row;
     listed = (*auth)->expiring(window->length, [&](const ca::CertView& c) {
       ++count;
-      assign_json(row, c);
-      out.add(row);
+      append_json(row, c);
+      out.add_raw(row);
     });
     out.finish();
   } else {

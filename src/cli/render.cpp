@@ -1,46 +1,73 @@
 #include "cli/render.h"
 
+#include <algorithm>
 #include <cstdio>
+
+#include "core/time_format.h"
 
 #include "cli/runtime.h"
 
 namespace ck::cli {
 
-void assign_json(nlohmann::json& j, const ca::CertView& v) {
-  // get_ref on an existing string value assigns into its buffer; a field that
-  // is missing (first use) or of another type is created once.
-  auto set = [&j](const char* key, const std::string& value) {
-    auto& slot = j[key];
-    if (slot.is_string()) {
-      slot.get_ref<std::string&>().assign(value);
-    } else {
-      slot = value;
-    }
-  };
-  set("user", v.user);
-  set("serial", v.serial_hex);
-  set("not_before", iso(v.not_before));
-  set("not_after", iso(v.not_after));
-  set("status", v.status);
-  set("delivery", v.delivery);
-  set("ticket", v.ticket);
-  if (!v.revocation.empty()) {
-    set("revocation", v.revocation);
-    set("reason", v.reason);
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
   } else {
-    j.erase("revocation");
-    j.erase("reason");
-  }
-  if (v.superseded_by_hex) {
-    set("superseded_by", *v.superseded_by_hex);
-  } else {
-    j.erase("superseded_by");
+    out += nlohmann::json(s).dump();
   }
 }
 
+// Keys in the order nlohmann's std::map gives them, so the fast path and
+// to_json() print the same bytes.
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  out += out.back() == '{' ? "\"" : ",\"";
+  out += key;
+  out += "\":";
+  append_json_string(out, value);
+}
+
+}  // namespace
+
+void append_json(std::string& out, const ca::CertView& v) {
+  out += '{';
+  append_field(out, "delivery", v.delivery);
+  append_field(out, "not_after", format_iso8601(v.not_after));
+  append_field(out, "not_before", format_iso8601(v.not_before));
+  if (!v.revocation.empty())
+    append_field(out, "reason", v.reason);
+  if (!v.revocation.empty())
+    append_field(out, "revocation", v.revocation);
+  append_field(out, "serial", v.serial_hex);
+  append_field(out, "status", v.status);
+  if (v.superseded_by_hex)
+    append_field(out, "superseded_by", *v.superseded_by_hex);
+  append_field(out, "ticket", v.ticket);
+  append_field(out, "user", v.user);
+  out += '}';
+}
+
 nlohmann::json to_json(const ca::CertView& v) {
-  nlohmann::json j(nlohmann::json::value_t::object);
-  assign_json(j, v);
+  nlohmann::json j{{"user", v.user},
+                   {"serial", v.serial_hex},
+                   {"not_before", iso(v.not_before)},
+                   {"not_after", iso(v.not_after)},
+                   {"status", v.status},
+                   {"delivery", v.delivery},
+                   {"ticket", v.ticket}};
+  if (!v.revocation.empty()) {
+    j["revocation"] = v.revocation;
+    j["reason"] = v.reason;
+  }
+  if (v.superseded_by_hex)
+    j["superseded_by"] = *v.superseded_by_hex;
   return j;
 }
 

@@ -10,9 +10,11 @@
 namespace ck::cli {
 
 nlohmann::json to_json(const ca::CertView& v);
-/// to_json into an existing object: for long listings, one object is reused
-/// and its strings overwritten in place instead of allocated per row.
-void assign_json(nlohmann::json& j, const ca::CertView& v);
+/// Appends exactly what to_json(v).dump() gives, without building the object:
+/// `expiring --json` writes tens of thousands of rows, and the object's map,
+/// key lookups and per-character escaping were most of its time. Strings that
+/// need escaping still go through nlohmann.
+void append_json(std::string& out, const ca::CertView& v);
 nlohmann::json to_json(const ca::Issued& v, bool with_password);
 nlohmann::json to_json(const store::UserProfile& p);
 nlohmann::json to_json(const ca::CaInfo& v);

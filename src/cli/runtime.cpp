@@ -277,6 +277,18 @@ void JsonArrayWriter::add(const nlohmann::json& element) {
   buffer_ += empty_ ? "\n  " : ",\n  ";
   empty_ = false;
   serializer_.dump(element, false, false, 0);
+  flush_if_full();
+}
+
+void JsonArrayWriter::add_raw(std::string& element) {
+  buffer_ += empty_ ? "\n  " : ",\n  ";
+  empty_ = false;
+  buffer_ += element;
+  element.clear();
+  flush_if_full();
+}
+
+void JsonArrayWriter::flush_if_full() {
   if (buffer_.size() > (1 << 16)) {
     rt_.write_out(buffer_);
     buffer_.clear();

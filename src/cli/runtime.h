@@ -104,9 +104,13 @@ class JsonArrayWriter {
  public:
   explicit JsonArrayWriter(const Runtime& rt);
   void add(const nlohmann::json& element);
+  /// Adds an element its caller already wrote as compact JSON into `element`;
+  /// `element` is emptied for reuse.
+  void add_raw(std::string& element);
   void finish();
 
  private:
+  void flush_if_full();
   const Runtime& rt_;
   std::string buffer_ = "[";
   bool empty_ = true;
