@@ -3,7 +3,7 @@
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config libssl-dev openssl libsqlite3-dev sqlite3
   libcli11-dev nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libc-ares-dev
   nginx curl faketime procps python3 python3-aiosmtpd"
 missing=""
 for p in $PKGS; do

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 
 #include "ca/profile.h"
+#include "core/cert_info.h"
 #include "core/keygen.h"
 #include "core/time_format.h"
 
@@ -180,11 +181,7 @@ Result<CertFacts> cert_facts(const X509& cert) {
   }
   CK_ASSIGN(f.not_before, from_asn1_time(*::X509_get0_notBefore(&cert)));
   CK_ASSIGN(f.not_after, from_asn1_time(*::X509_get0_notAfter(&cert)));
-  BioPtr bio(::BIO_new(::BIO_s_mem()));
-  ::X509_NAME_print_ex(bio.get(), ::X509_get_subject_name(&cert), 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  f.subject.assign(data, static_cast<std::size_t>(len));
+  f.subject = name_rfc2253(*::X509_get_subject_name(&cert));
   return f;
 }
 

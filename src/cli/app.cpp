@@ -51,6 +51,7 @@ int run(int argc, char** argv) {
   add_observe_command(app, rt);
   add_notify_command(app, rt);
   add_fingerprint_command(app, rt);
+  add_probe_command(app, rt);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,277 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/duration.h"
+#include "core/time_format.h"
+#include "probe/report.h"
+#include "probe/scanner.h"
+
+namespace ck::cli {
+namespace {
+
+struct ProbeFlags {
+  std::vector<std::string> targets;
+  std::string targets_file;
+  std::size_t concurrency = 256;
+  std::string timeout = "5s";
+  std::string ca_file;
+  std::string starttls;
+  std::string fail_within;
+  std::string expect_fingerprint;
+  std::string format = "table";
+  std::string dns_server;
+};
+
+Result<std::chrono::milliseconds> parse_timeout(const std::string& text) {
+  if (text.size() > 2 && text.ends_with("ms")) {
+    const std::string digits = text.substr(0, text.size() - 2);
+    if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        digits.size() < 9)
+      return std::chrono::milliseconds(std::stoll(digits));
+  }
+  CK_ASSIGN(const auto seconds, parse_duration(text));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(seconds);
+}
+
+/// "AB:CD:…", "abcd…" or "ABCD…" → "abcd…".
+std::string normalize_fingerprint(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c != ':')
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+struct Problems {
+  std::size_t failed = 0;
+  std::size_t expiring = 0;
+  std::size_t mismatched = 0;
+  [[nodiscard]] std::size_t total() const { return failed + expiring + mismatched; }
+};
+
+class Progress {
+ public:
+  Progress(std::size_t total, bool enabled) : total_(total), enabled_(enabled) {}
+  void update(std::size_t done, std::size_t failed) {
+    if (!enabled_)
+      return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done != total_ && now - last_ < std::chrono::milliseconds(100))
+      return;
+    last_ = now;
+    std::fprintf(stderr, "\rprobing: %zu/%zu done, %zu failed", done, total_, failed);
+    std::fflush(stderr);
+  }
+  void clear() const {
+    if (enabled_)
+      std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  std::size_t total_;
+  bool enabled_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
+                  const std::optional<std::chrono::seconds>& within) {
+  const char* red = colour ? "\033[31m" : "";
+  const char* yellow = colour ? "\033[33m" : "";
+  const char* reset = colour ? "\033[0m" : "";
+  std::vector<std::array<std::string, 7>> rows;
+  rows.push_back({"TARGET", "ADDRESS", "TLS", "DAYS", "NOT AFTER", "VERIFY", "SUBJECT / ERROR"});
+  for (const auto& r : results) {
+    if (!r.ok) {
+      rows.push_back({r.target.text, r.address.empty() ? "-" : r.address, "-", "-", "-", "-",
+                      "FAILED (" + std::string(probe::phase_name(r.phase)) + "): " + r.error});
+      continue;
+    }
+    std::string verify = r.verified ? "ok" : r.verify_error;
+    if (!r.hostname_match)
+      verify += verify == "ok" ? "; name mismatch" : "; name mismatch";
+    rows.push_back({r.target.text, r.address, r.tls_version, std::to_string(r.days_left),
+                    format_iso8601(r.not_after), verify, r.subject});
+  }
+  std::array<std::size_t, 7> width{};
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i + 1 < row.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  for (std::size_t n = 0; n < rows.size(); ++n) {
+    const auto& row = rows[n];
+    const char* paint = "";
+    if (n > 0) {
+      const auto& r = results[n - 1];
+      if (!r.ok)
+        paint = red;
+      else if (!r.verified || !r.hostname_match ||
+               (within && r.not_after - std::chrono::sys_seconds{} < std::chrono::seconds::max() &&
+                r.days_left * 86400 < within->count()))
+        paint = yellow;
+    }
+    out += paint;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size())
+        out += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    out += *paint ? reset : "";
+    out += '\n';
+  }
+  return out;
+}
+
+int run_probe(Runtime& rt, const ProbeFlags& f) {
+  probe::ProbeOptions options;
+  if (!f.starttls.empty()) {
+    auto proto = probe::parse_starttls(f.starttls);
+    if (!proto)
+      return rt.error(proto.error());
+    options.starttls = *proto;
+  }
+  const auto port = probe::default_port(options.starttls);
+  std::vector<probe::Target> targets;
+  for (const auto& text : f.targets) {
+    auto t = probe::parse_target(text, port);
+    if (!t)
+      return rt.error(t.error());
+    targets.push_back(std::move(*t));
+  }
+  if (!f.targets_file.empty()) {
+    auto more = probe::read_targets_file(f.targets_file, port);
+    if (!more)
+      return rt.error(more.error());
+    targets.insert(targets.end(), more->begin(), more->end());
+  }
+  if (targets.empty()) {
+    std::cerr << "certkeeper: error: no target given (TARGET... or --targets-file)\n";
+    return kExitUsage;
+  }
+  auto timeout = parse_timeout(f.timeout);
+  if (!timeout)
+    return rt.error(timeout.error());
+  if (timeout->count() <= 0)
+    return rt.error(Error{Code::InvalidArgument, "--timeout must be positive", {}});
+  options.timeout = *timeout;
+  options.concurrency = std::max<std::size_t>(f.concurrency, 1);
+  if (!f.ca_file.empty())
+    options.ca_file = f.ca_file;
+  if (!f.dns_server.empty())
+    options.dns_server = f.dns_server;
+  std::optional<std::chrono::seconds> within;
+  if (!f.fail_within.empty()) {
+    auto d = parse_duration(f.fail_within);
+    if (!d)
+      return rt.error(d.error());
+    within = *d;
+  }
+  const std::string expected = normalize_fingerprint(f.expect_fingerprint);
+  if (!f.expect_fingerprint.empty() &&
+      (expected.size() != 64 ||
+       !std::all_of(expected.begin(), expected.end(), [](char c) { return std::isxdigit(c); })))
+    return rt.error(Error{Code::InvalidArgument,
+                          "--expect-fingerprint '" + f.expect_fingerprint +
+                              "' is not a SHA-256 fingerprint (64 hex digits, colons allowed)",
+                          {}});
+
+  auto scanner = probe::Scanner::create(options, rt.clock());
+  if (!scanner)
+    return rt.error(scanner.error());
+
+  const bool json_lines = rt.json() || f.format == "json";
+  const Seconds now = rt.clock().now_seconds();
+  std::vector<probe::ProbeResult> results(targets.size());
+  Problems problems;
+  std::size_t done = 0;
+  Progress progress(targets.size(), targets.size() >= 20 && ::isatty(STDERR_FILENO) == 1);
+  const Status ran = (*scanner)->run(targets, [&](std::size_t index, probe::ProbeResult&& r) {
+    ++done;
+    bool mismatch = false;
+    if (!r.ok) {
+      ++problems.failed;
+    } else {
+      if (within && r.not_after - now < *within)
+        ++problems.expiring;
+      if (!expected.empty() && r.sha256 != expected) {
+        mismatch = true;
+        ++problems.mismatched;
+      }
+    }
+    if (json_lines) {
+      auto j = probe::to_json(r);
+      if (!expected.empty())
+        j["fingerprint_match"] = r.ok ? nlohmann::ordered_json(!mismatch) : nullptr;
+      progress.clear();
+      std::cout << j.dump() << '\n' << std::flush;
+    }
+    results[index] = std::move(r);
+    progress.update(done, problems.failed);
+  });
+  progress.clear();
+  if (!ran)
+    return rt.error(ran.error());
+
+  if (f.format == "prometheus") {
+    std::cout << probe::to_prometheus(results);
+  } else if (!json_lines) {
+    const bool colour = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+    std::cout << table(results, colour, within);
+    std::cout << targets.size() << " probed: " << (targets.size() - problems.failed) << " ok, "
+              << problems.failed << " failed";
+    if (within)
+      std::cout << ", " << problems.expiring << " expire within " << f.fail_within;
+    if (!expected.empty())
+      std::cout << ", " << problems.mismatched << " not serving the expected certificate";
+    std::cout << "\n";
+  }
+  return problems.total() > 0 ? kExitProblems : kExitOk;
+}
+
+}  // namespace
+
+void add_probe_command(CLI::App& app, Runtime& rt) {
+  auto flags = std::make_shared<ProbeFlags>();
+  auto* cmd = app.add_subcommand(
+      "probe",
+      "TLS handshake with many endpoints at once: the certificate each one serves, and whether "
+      "it verifies. Exit 3 when a target failed, expires within --fail-within, or does not serve "
+      "--expect-fingerprint.");
+  cmd->add_option("TARGET", flags->targets,
+                  "host, host:port, host:port@sni, [v6addr]:port or https://host:port/ "
+                  "(default port 443; SNI is the host unless given after @)");
+  cmd->add_option("--targets-file", flags->targets_file,
+                  "More targets, one per line (# comments and blank lines skipped)");
+  cmd->add_option("--concurrency", flags->concurrency, "Handshakes in flight at once")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--timeout", flags->timeout,
+                  "Per target, covering name lookup, connect, STARTTLS and handshake "
+                  "(5s, 500ms)")
+      ->capture_default_str();
+  cmd->add_option("--ca-file", flags->ca_file,
+                  "Verify chains against these CA certificates (PEM) instead of the system store");
+  cmd->add_option("--starttls", flags->starttls,
+                  "Speak this protocol before the handshake (default ports 25, 143, 110)")
+      ->check(CLI::IsMember({"smtp", "imap", "pop3"}));
+  cmd->add_option("--fail-within", flags->fail_within,
+                  "Exit 3 when a served certificate expires within this window (14d)")
+      ->check(duration_validator());
+  cmd->add_option("--expect-fingerprint", flags->expect_fingerprint,
+                  "SHA-256 fingerprint every target must serve; exit 3 for any that does not");
+  cmd->add_option("--format", flags->format,
+                  "table, json (one object per line, as they finish; same as --json) or "
+                  "prometheus (textfile collector)")
+      ->check(CLI::IsMember({"table", "json", "prometheus"}))
+      ->capture_default_str();
+  cmd->add_option("--dns-server", flags->dns_server,
+                  "Resolve names with this DNS server (HOST:PORT) instead of /etc/resolv.conf");
+  on_run(cmd, rt, [flags](Runtime& r) { return run_probe(r, *flags); });
+}
+
+}  // namespace ck::cli

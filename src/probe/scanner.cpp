@@ -1,0 +1,647 @@
+#include "probe/scanner.h"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "core/cert_info.h"
+#include "core/fingerprint.h"
+#include "core/ossl.h"
+#include "core/time_format.h"
+#include "probe/address.h"
+#include "probe/resolver.h"
+#include "probe/starttls.h"
+
+namespace ck::probe {
+
+std::string_view phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::Resolve:
+      return "resolve";
+    case Phase::Connect:
+      return "connect";
+    case Phase::StartTls:
+      return "starttls";
+    case Phase::Handshake:
+      return "handshake";
+    case Phase::Done:
+      break;
+  }
+  return "done";
+}
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+// epoll data: a connection is (fd << 32 | slot); a resolver socket carries
+// this bit and its fd.
+constexpr std::uint64_t kResolverTag = std::uint64_t{1} << 63;
+
+std::string duration_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0)
+    return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+std::string connect_error_text(int err) {
+  switch (err) {
+    case ECONNREFUSED:
+      return "connection refused";
+    case ECONNRESET:
+      return "connection reset";
+    case ENETUNREACH:
+      return "network unreachable";
+    case EHOSTUNREACH:
+      return "host unreachable";
+    default:
+      return std::strerror(err);
+  }
+}
+
+void set_port(Address& a, std::uint16_t port) {
+  if (a.family() == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&a.storage)->sin_port = htons(port);
+  } else if (a.family() == AF_INET6) {
+    reinterpret_cast<sockaddr_in6*>(&a.storage)->sin6_port = htons(port);
+  }
+}
+
+std::string serial_of(const X509& cert) {
+  BignumPtr bn(::ASN1_INTEGER_to_BN(::X509_get0_serialNumber(&cert), nullptr));
+  if (!bn)
+    return {};
+  char* hex = ::BN_bn2hex(bn.get());
+  std::string out = hex ? hex : "";
+  ::OPENSSL_free(hex);
+  if (out.size() % 2 != 0)
+    out.insert(0, "0");
+  return out;
+}
+
+// What OpenSSL's error queue says about a failed handshake, in words an
+// operator can act on.
+std::string handshake_error_text(int ssl_error, int saved_errno) {
+  if (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_ZERO_RETURN) {
+    if (saved_errno == ECONNRESET)
+      return "connection reset by the server during the handshake";
+    if (saved_errno != 0)
+      return std::string("handshake: ") + std::strerror(saved_errno);
+    return "the server closed the connection during the handshake";
+  }
+  const unsigned long e = ::ERR_peek_last_error();
+  const int reason = ERR_GET_REASON(e);
+  const char* text = ::ERR_reason_error_string(e);
+  const std::string why = text ? text : "unknown error";
+  switch (reason) {
+    case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+      return "the server closed the connection during the handshake";
+    case SSL_R_EXCESSIVE_MESSAGE_SIZE:
+      return "the server sent a handshake message over " +
+             std::to_string(kMaxHandshakeMessage / 1024) +
+             " KiB (a certificate chain that large is refused)";
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_PACKET_LENGTH_TOO_LONG:
+    case SSL_R_RECORD_LENGTH_MISMATCH:
+    case SSL_R_UNKNOWN_PROTOCOL:
+      return "the server does not answer with TLS (" + why + ")";
+    default:
+      break;
+  }
+  if (why.find("alert") != std::string::npos)
+    return "the server sent a TLS alert: " + why;
+  return "handshake failed: " + why;
+}
+
+struct Conn {
+  bool active = false;
+  std::uint32_t generation = 0;
+  std::size_t index = 0;
+  Phase phase = Phase::Resolve;
+  int fd = -1;
+  SslPtr ssl;
+  std::vector<Address> addresses;
+  std::size_t next_address = 0;
+  std::string address_text;
+  std::string connect_error;
+  std::optional<StartTlsDialog> dialog;
+  std::string unsent;  // STARTTLS command not yet written
+  Steady::time_point started;
+};
+
+struct Deadline {
+  Steady::time_point at;
+  std::size_t slot;
+  std::uint32_t generation;
+};
+
+struct HostLookup {
+  bool started = false;
+  std::optional<Result<std::vector<Address>>> result;
+  std::vector<std::pair<std::size_t, std::uint32_t>> waiters;  // slot, generation
+};
+
+}  // namespace
+
+struct Scanner::Impl {
+  ProbeOptions options;
+  const Clock& clock;
+  SslCtxPtr ctx;
+  std::size_t concurrency = 1;
+
+  // One scan's state.
+  int epfd = -1;
+  std::unique_ptr<Resolver> resolver;
+  std::span<const Target> targets;
+  const OnResult* on_result = nullptr;
+  std::vector<Conn> conns;
+  std::vector<std::size_t> free_slots;
+  // Every target gets the same timeout and targets start in order, so
+  // deadlines come due in the order they were pushed: a FIFO is a timer queue.
+  std::deque<Deadline> deadlines;
+  std::unordered_map<std::string, HostLookup> hosts;
+  std::size_t next_target = 0;
+  std::size_t in_flight = 0;
+  Status loop_error;
+
+  Impl(const ProbeOptions& o, const Clock& c) : options(o), clock(c) {}
+
+  void start_next() {
+    while (in_flight < concurrency && next_target < targets.size() && loop_error)
+      start(next_target++);
+  }
+
+  void start(std::size_t index) {
+    const std::size_t slot = free_slots.back();
+    free_slots.pop_back();
+    ++in_flight;
+    Conn& c = conns[slot];
+    c.active = true;
+    ++c.generation;
+    c.index = index;
+    c.phase = Phase::Resolve;
+    c.addresses.clear();
+    c.next_address = 0;
+    c.address_text.clear();
+    c.connect_error.clear();
+    c.dialog.reset();
+    c.unsent.clear();
+    c.started = Steady::now();
+    deadlines.push_back({c.started + options.timeout, slot, c.generation});
+
+    const Target& t = targets[index];
+    Address literal;
+    if (address_from_literal(t.host, t.port, literal)) {
+      c.addresses.push_back(literal);
+      connect_next(slot);
+      return;
+    }
+    HostLookup& h = hosts[t.host];
+    if (h.result) {
+      on_resolved(slot, c.generation, *h.result);
+      return;
+    }
+    h.waiters.emplace_back(slot, c.generation);
+    if (h.started)
+      return;
+    h.started = true;
+    if (!resolver) {
+      auto r = Resolver::create(epfd, kResolverTag, options.dns_server, options.timeout);
+      if (!r) {
+        loop_error = ck::fail(r.error());
+        return;
+      }
+      resolver = std::move(*r);
+    }
+    resolver->resolve(t.host, 0, [this, host = t.host](Result<std::vector<Address>> answer) {
+      HostLookup& entry = hosts[host];  // references into the map survive rehashing
+      entry.result = std::move(answer);
+      auto waiters = std::move(entry.waiters);
+      entry.waiters.clear();
+      for (const auto& [waiting, generation] : waiters)
+        on_resolved(waiting, generation, *entry.result);
+    });
+  }
+
+  void on_resolved(std::size_t slot, std::uint32_t generation,
+                   const Result<std::vector<Address>>& answer) {
+    Conn& c = conns[slot];
+    if (!c.active || c.generation != generation)
+      return;  // timed out while the name was being looked up
+    if (!answer) {
+      fail(slot, answer.error().message);
+      return;
+    }
+    c.addresses = *answer;
+    for (auto& a : c.addresses)
+      set_port(a, targets[c.index].port);
+    connect_next(slot);
+  }
+
+  void close_socket(Conn& c) {
+    c.ssl.reset();
+    if (c.fd >= 0)
+      ::close(c.fd);  // also leaves the epoll set
+    c.fd = -1;
+  }
+
+  // Tries the target's addresses in order until a connect is under way.
+  void connect_next(std::size_t slot) {
+    Conn& c = conns[slot];
+    c.phase = Phase::Connect;
+    while (c.next_address < c.addresses.size()) {
+      const Address& a = c.addresses[c.next_address++];
+      close_socket(c);
+      c.address_text = a.text();
+      const int fd = ::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        fail(slot, std::string("cannot open a socket: ") + std::strerror(errno));
+        return;
+      }
+      const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length);
+      if (rc == 0 || errno == EINPROGRESS) {
+        c.fd = fd;
+        epoll_event ev{};
+        // Edge-triggered: OpenSSL reports WANT_READ/WANT_WRITE only after the
+        // socket said EAGAIN, so the next edge always comes.
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = (static_cast<std::uint64_t>(fd) << 32) | slot;
+        if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+          fail(slot, std::string("epoll: ") + std::strerror(errno));
+          return;
+        }
+        if (rc == 0)
+          on_connected(slot);
+        return;
+      }
+      c.connect_error = connect_error_text(errno);
+      ::close(fd);
+    }
+    fail(slot, c.connect_error.empty() ? "no address to connect to" : c.connect_error);
+  }
+
+  void on_event(std::size_t slot, std::uint32_t events) {
+    Conn& c = conns[slot];
+    switch (c.phase) {
+      case Phase::Connect: {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+          c.connect_error = connect_error_text(err);
+          connect_next(slot);
+          return;
+        }
+        if ((events & EPOLLOUT) == 0 && (events & (EPOLLERR | EPOLLHUP)) != 0) {
+          c.connect_error = "connection failed";
+          connect_next(slot);
+          return;
+        }
+        on_connected(slot);
+        return;
+      }
+      case Phase::StartTls:
+        starttls_io(slot);
+        return;
+      case Phase::Handshake:
+        drive_handshake(slot);
+        return;
+      case Phase::Resolve:
+      case Phase::Done:
+        return;
+    }
+  }
+
+  void on_connected(std::size_t slot) {
+    Conn& c = conns[slot];
+    if (options.starttls != StartTls::None) {
+      c.phase = Phase::StartTls;
+      c.dialog.emplace(options.starttls);
+      starttls_io(slot);
+      return;
+    }
+    begin_tls(slot);
+  }
+
+  // Returns false when the probe ended.
+  bool flush_unsent(std::size_t slot) {
+    Conn& c = conns[slot];
+    while (!c.unsent.empty()) {
+      const ssize_t n = ::send(c.fd, c.unsent.data(), c.unsent.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          return true;
+        fail(slot, std::string("STARTTLS: ") + std::strerror(errno));
+        return false;
+      }
+      c.unsent.erase(0, static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  void starttls_io(std::size_t slot) {
+    Conn& c = conns[slot];
+    if (!flush_unsent(slot))
+      return;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      if (n == 0) {
+        fail(slot, "the server closed the connection before agreeing to STARTTLS");
+        return;
+      }
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          return;
+        fail(slot, std::string("STARTTLS: ") + connect_error_text(errno));
+        return;
+      }
+      auto step = c.dialog->feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      if (!step.error.empty()) {
+        fail(slot, step.error);
+        return;
+      }
+      c.unsent += step.send;
+      if (!flush_unsent(slot))
+        return;
+      if (step.done) {
+        begin_tls(slot);
+        return;
+      }
+    }
+  }
+
+  void begin_tls(std::size_t slot) {
+    Conn& c = conns[slot];
+    const Target& t = targets[c.index];
+    c.phase = Phase::Handshake;
+    c.ssl.reset(::SSL_new(ctx.get()));
+    if (!c.ssl || ::SSL_set_fd(c.ssl.get(), c.fd) != 1) {
+      fail(slot, "cannot set up a TLS session (out of memory?)");
+      return;
+    }
+    ::SSL_set_connect_state(c.ssl.get());
+    if (!t.sni.empty())
+      ::SSL_ctrl(c.ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(t.sni.c_str()));  // SSL_set_tlsext_host_name, minus its C cast
+    ::SSL_set_tlsext_status_type(c.ssl.get(), TLSEXT_STATUSTYPE_ocsp);
+    drive_handshake(slot);
+  }
+
+  void drive_handshake(std::size_t slot) {
+    Conn& c = conns[slot];
+    ::ERR_clear_error();
+    errno = 0;
+    const int rc = ::SSL_do_handshake(c.ssl.get());
+    if (rc == 1) {
+      succeed(slot);
+      return;
+    }
+    const int saved_errno = errno;
+    const int err = ::SSL_get_error(c.ssl.get(), rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+      return;
+    fail(slot, handshake_error_text(err, saved_errno));
+    ::ERR_clear_error();
+  }
+
+  ProbeResult base_result(const Conn& c) const {
+    ProbeResult r;
+    r.target = targets[c.index];
+    r.address = c.address_text;
+    r.phase = c.phase;
+    r.elapsed_ms = std::chrono::duration<double, std::milli>(Steady::now() - c.started).count();
+    return r;
+  }
+
+  void succeed(std::size_t slot) {
+    Conn& c = conns[slot];
+    SSL* ssl = c.ssl.get();
+    const X509* leaf = ::SSL_get0_peer_certificate(ssl);
+    if (leaf == nullptr) {
+      fail(slot, "the server sent no certificate");
+      return;
+    }
+    ProbeResult r = base_result(c);
+    r.ok = true;
+    r.phase = Phase::Done;
+    r.tls_version = ::SSL_get_version(ssl);
+    r.cipher = ::SSL_get_cipher_name(ssl);
+    const STACK_OF(X509)* chain = ::SSL_get_peer_cert_chain(ssl);
+    r.chain_length = chain ? sk_X509_num(chain) : 1;
+    // SSL_VERIFY_NONE: OpenSSL still verified the chain during the handshake
+    // and kept the outcome; the probe reports it instead of aborting.
+    const long verify = ::SSL_get_verify_result(ssl);
+    r.verified = verify == X509_V_OK;
+    if (!r.verified)
+      r.verify_error = ::X509_verify_cert_error_string(verify);
+    const Target& t = r.target;
+    auto* cert = const_cast<X509*>(leaf);  // X509_check_* take non-const in OpenSSL 3.0
+    if (!t.sni.empty()) {
+      r.hostname_match = ::X509_check_host(cert, t.sni.data(), t.sni.size(), 0, nullptr) == 1;
+    } else {
+      r.hostname_match = ::X509_check_ip_asc(cert, t.host.c_str(), 0) == 1;
+    }
+    const unsigned char* ocsp = nullptr;
+    r.ocsp_stapled = ::SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp) > 0 && ocsp != nullptr;
+    r.subject = name_rfc2253(*::X509_get_subject_name(leaf));
+    r.issuer = name_rfc2253(*::X509_get_issuer_name(leaf));
+    r.sans = subject_alt_names(*leaf);
+    r.serial = serial_of(*leaf);
+    if (auto t0 = from_asn1_time(*::X509_get0_notBefore(leaf)))
+      r.not_before = *t0;
+    if (auto t1 = from_asn1_time(*::X509_get0_notAfter(leaf)))
+      r.not_after = *t1;
+    const auto left = r.not_after - clock.now_seconds();
+    r.days_left = static_cast<long>(std::chrono::floor<std::chrono::days>(left).count());
+    if (auto fp = fingerprint(*leaf, DigestKind::Sha256, FingerprintFormat::Hex))
+      r.sha256 = std::move(*fp);
+    if (auto fp = fingerprint(*leaf, DigestKind::Md5, FingerprintFormat::Hex))
+      r.md5 = std::move(*fp);
+    ::SSL_shutdown(ssl);  // one close_notify; the answer is not awaited
+    finish(slot, std::move(r));
+  }
+
+  void fail(std::size_t slot, std::string error) {
+    ProbeResult r = base_result(conns[slot]);
+    r.error = std::move(error);
+    finish(slot, std::move(r));
+  }
+
+  void finish(std::size_t slot, ProbeResult&& r) {
+    Conn& c = conns[slot];
+    close_socket(c);
+    c.active = false;
+    free_slots.push_back(slot);
+    --in_flight;
+    (*on_result)(c.index, std::move(r));
+  }
+
+  void expire(Steady::time_point now) {
+    while (!deadlines.empty() && deadlines.front().at <= now) {
+      const Deadline d = deadlines.front();
+      deadlines.pop_front();
+      Conn& c = conns[d.slot];
+      if (!c.active || c.generation != d.generation)
+        continue;
+      std::string what;
+      switch (c.phase) {
+        case Phase::Resolve:
+          what = "resolving the name";
+          break;
+        case Phase::Connect:
+          what = "connecting (no answer from " + c.address_text + ")";
+          break;
+        case Phase::StartTls:
+          what = "in the STARTTLS dialog";
+          break;
+        case Phase::Handshake: {
+          const auto got = ::BIO_number_read(::SSL_get_rbio(c.ssl.get()));
+          what = "in the TLS handshake (" + std::to_string(got) + " bytes received)";
+          break;
+        }
+        case Phase::Done:
+          break;
+      }
+      fail(d.slot, "timed out after " + duration_text(options.timeout) + " " + what);
+    }
+  }
+
+  int wait_ms(Steady::time_point now) const {
+    std::chrono::milliseconds wait{1000};
+    if (!deadlines.empty()) {
+      wait = std::chrono::ceil<std::chrono::milliseconds>(deadlines.front().at - now);
+    }
+    if (resolver) {
+      if (auto t = resolver->next_timeout())
+        wait = std::min(wait, *t);
+    }
+    return static_cast<int>(std::max<std::chrono::milliseconds::rep>(wait.count(), 0));
+  }
+
+  Status run(std::span<const Target> list, const OnResult& callback) {
+    targets = list;
+    on_result = &callback;
+    next_target = 0;
+    in_flight = 0;
+    loop_error = {};
+    deadlines.clear();
+    hosts.clear();
+    conns.clear();
+    conns.resize(std::min(concurrency, std::max<std::size_t>(list.size(), 1)));
+    free_slots.clear();
+    for (std::size_t i = conns.size(); i > 0; --i)
+      free_slots.push_back(i - 1);
+    epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0)
+      return ck::fail(Code::Internal, std::string("epoll_create1: ") + std::strerror(errno));
+
+    std::vector<epoll_event> events(512);
+    for (;;) {
+      start_next();
+      if (!loop_error || (in_flight == 0 && next_target == targets.size()))
+        break;
+      const int n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()),
+                                 wait_ms(Steady::now()));
+      if (n < 0 && errno != EINTR) {
+        loop_error = ck::fail(Code::Internal, std::string("epoll_wait: ") + std::strerror(errno));
+        break;
+      }
+      for (int i = 0; i < n; ++i) {
+        const std::uint64_t data = events[static_cast<std::size_t>(i)].data.u64;
+        const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
+        if ((data & kResolverTag) != 0) {
+          resolver->on_ready(static_cast<int>(data & 0xffffffffu), what);
+          continue;
+        }
+        const std::size_t slot = data & 0xffffffffu;
+        const int fd = static_cast<int>((data >> 32) & 0x7fffffffu);
+        if (conns[slot].active && conns[slot].fd == fd)
+          on_event(slot, what);
+      }
+      if (resolver && resolver->busy())
+        resolver->on_timer();
+      expire(Steady::now());
+    }
+    for (std::size_t slot = 0; slot < conns.size(); ++slot)
+      close_socket(conns[slot]);
+    resolver.reset();
+    ::close(epfd);
+    epfd = -1;
+    return loop_error;
+  }
+};
+
+Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, const Clock& clock) {
+  auto impl = std::make_unique<Impl>(options, clock);
+  impl->ctx.reset(::SSL_CTX_new(::TLS_client_method()));
+  SSL_CTX* ctx = impl->ctx.get();
+  if (ctx == nullptr)
+    return fail(Code::Crypto, "cannot create a TLS context");
+  // A probe reports what a server offers, old protocols and weak keys
+  // included, so nothing is refused up front; verification still says whether
+  // the chain is trusted.
+  ::SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+  ::SSL_CTX_set_security_level(ctx, 0);
+  ::SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  ::SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  ::SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  // Buffers only while a record is in transit: most connections wait.
+  ::SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  ::SSL_CTX_set_max_cert_list(ctx, static_cast<long>(kMaxHandshakeMessage));
+  if (options.ca_file) {
+    const auto path = options.ca_file->string();
+    if (::access(path.c_str(), R_OK) != 0)
+      return fail(Code::NotFound, "cannot read CA file '" + path + "': " + std::strerror(errno));
+    ::ERR_clear_error();
+    if (::SSL_CTX_load_verify_file(ctx, path.c_str()) != 1) {
+      const char* why = ::ERR_reason_error_string(::ERR_peek_last_error());
+      ::ERR_clear_error();
+      return fail(Code::InvalidArgument, "CA file '" + path + "' holds no usable certificate (" +
+                                             (why ? why : "unreadable") + ")");
+    }
+  } else if (::SSL_CTX_set_default_verify_paths(ctx) != 1) {
+    ::ERR_clear_error();
+    return fail(Code::NotFound, "cannot load the system trust store");
+  }
+
+  // Each connection is one file descriptor: lift the soft limit to the hard
+  // one and keep some for the resolver, the database and stdio.
+  rlimit lim{};
+  std::size_t fds = 1024;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+      ::getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    fds = lim.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : lim.rlim_cur;
+  }
+  const std::size_t room = fds > 96 ? fds - 64 : 32;
+  impl->concurrency = std::max<std::size_t>(1, std::min(options.concurrency, room));
+  return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
+}
+
+Scanner::Scanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scanner::~Scanner() = default;
+
+Status Scanner::run(std::span<const Target> targets, const OnResult& on_result) {
+  return impl_->run(targets, on_result);
+}
+
+std::size_t Scanner::concurrency() const {
+  return impl_->concurrency;
+}
+
+}  // namespace ck::probe

@@ -1,0 +1,58 @@
+#pragma once
+// Many TLS handshakes at once on one thread: non-blocking sockets and OpenSSL
+// driven by epoll, names resolved by c-ares on the same loop. One deadline per
+// target covers resolve, connect, STARTTLS and handshake.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "probe/result.h"
+#include "probe/target.h"
+
+namespace ck::probe {
+
+struct ProbeOptions {
+  std::chrono::milliseconds timeout{5000};
+  std::size_t concurrency = 256;
+  std::optional<std::filesystem::path> ca_file;  // else the system trust store
+  StartTls starttls = StartTls::None;
+  std::optional<std::string> dns_server;  // "HOST:PORT" instead of /etc/resolv.conf
+};
+
+/// The largest handshake message (in practice: the certificate chain) a
+/// server may send; more ends that probe. Real chains are a few KiB.
+inline constexpr std::size_t kMaxHandshakeMessage = 64 * 1024;
+
+class Scanner {
+ public:
+  /// Loads the trust store; a CA file that cannot be read is an error here,
+  /// before any connection.
+  static Result<std::unique_ptr<Scanner>> create(const ProbeOptions& options, const Clock& clock);
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  /// Called for each target as its probe ends, in the order they end.
+  using OnResult = std::function<void(std::size_t index, ProbeResult&& result)>;
+  /// Probes every target; up to `concurrency` at once. Fails only when the
+  /// scan itself cannot run (no epoll, no resolver); a target that fails is a
+  /// result.
+  [[nodiscard]] Status run(std::span<const Target> targets, const OnResult& on_result);
+
+  /// The effective number of connections in flight (limited by open files).
+  [[nodiscard]] std::size_t concurrency() const;
+
+ private:
+  struct Impl;
+  explicit Scanner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ck::probe
