@@ -1,4 +1,5 @@
 #include <iostream>
+#include <iterator>
 
 #include "cli/commands.h"
 #include "core/fingerprint.h"
@@ -20,7 +21,12 @@ int run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
   auto format = parse_fingerprint_format(f.format);
   if (!format)
     return rt.error(format.error());
-  auto cert = load_cert(f.file);
+  Result<X509Ptr> cert = [&] {
+    if (f.file != "-")
+      return load_cert(f.file);
+    const std::string data{std::istreambuf_iterator<char>(std::cin), {}};
+    return parse_cert(data, "standard input");
+  }();
   if (!cert)
     return rt.error(cert.error());
   auto fp = fingerprint(**cert, kind, *format);
@@ -39,7 +45,7 @@ int run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
 void add_fingerprint_command(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<FingerprintFlags>();
   auto* cmd = app.add_subcommand("fingerprint", "A certificate's fingerprint, as monitors pin it");
-  cmd->add_option("FILE", flags->file, "Certificate, PEM or DER")->required();
+  cmd->add_option("FILE", flags->file, "Certificate, PEM or DER; - reads standard input")->required();
   auto* md5 = cmd->add_flag("--md5", flags->md5, "MD5 (what monit's certmd5 pins)");
   auto* sha1 = cmd->add_flag("--sha1", flags->sha1, "SHA-1");
   auto* sha256 = cmd->add_flag("--sha256", flags->sha256, "SHA-256 (the default)");

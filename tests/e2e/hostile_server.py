@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+# Misbehaving TLS servers for the probe tests, all on 127.0.0.1 in one process.
+# usage: hostile_server.py OUTDIR CERT KEY BIGCHAIN
+# Writes "MODE PORT" lines to OUTDIR/ports, then OUTDIR/port (for start_server):
+#   silent   accepts and never answers
+#   garbage  answers anything with bytes that are not TLS
+#   close    reads the ClientHello and closes the connection
+#   trickle  sends a TLS record header one byte a second, forever
+#   bigchain completes a real handshake whose certificate chain is BIGCHAIN (megabytes)
+#   dns      (UDP) answers every DNS query with NXDOMAIN
+import os, socket, ssl, sys, threading, time
+
+outdir, cert, key, bigchain = sys.argv[1:5]
+
+
+def listener():
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    return s
+
+
+def serve(sock, handler):
+    def loop():
+        while True:
+            conn, _ = sock.accept()
+            threading.Thread(target=handler, args=(conn,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+
+held = []
+
+
+def silent(conn):
+    held.append(conn)  # never read, never closed
+
+
+def garbage(conn):
+    try:
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\nthis is not TLS\r\n" * 4)
+        time.sleep(1)
+    finally:
+        conn.close()
+
+
+def close(conn):
+    conn.recv(4096)
+    conn.close()
+
+
+def trickle(conn):
+    record = b"\x16\x03\x03\x40\x00" + b"\x02" * 100
+    try:
+        for b in record:
+            conn.sendall(bytes([b]))
+            time.sleep(1)
+    except OSError:
+        pass
+    conn.close()
+
+
+big_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+big_ctx.load_cert_chain(bigchain, key)
+
+
+def big(conn):
+    try:
+        with big_ctx.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(1)
+    except (OSError, ssl.SSLError):
+        pass
+
+
+ports = []
+for mode, handler in (("silent", silent), ("garbage", garbage), ("close", close),
+                      ("trickle", trickle), ("bigchain", big)):
+    s = listener()
+    serve(s, handler)
+    ports.append(f"{mode} {s.getsockname()[1]}")
+
+dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+dns.bind(("127.0.0.1", 0))
+
+
+def nxdomain():
+    while True:
+        query, peer = dns.recvfrom(512)
+        if len(query) < 12:
+            continue
+        # Same id and question; QR=1, RD copied, RA=1, RCODE=3 (NXDOMAIN).
+        flags = bytes([0x80 | (query[2] & 0x01), 0x83])
+        dns.sendto(query[:2] + flags + query[4:6] + b"\0\0\0\0\0\0" + query[12:], peer)
+
+
+threading.Thread(target=nxdomain, daemon=True).start()
+ports.append(f"dns {dns.getsockname()[1]}")
+with open(os.path.join(outdir, "ports"), "w") as f:
+    f.write("\n".join(ports) + "\n")
+with open(os.path.join(outdir, "port"), "w") as f:
+    f.write(ports[0].split()[1])
+while True:
+    time.sleep(3600)
