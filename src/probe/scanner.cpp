@@ -599,6 +599,9 @@ Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, co
   ::SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   // Buffers only while a record is in transit: most connections wait.
   ::SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  // Read whole server flights per recv() instead of a header and a body per
+  // record: half the read syscalls.
+  ::SSL_CTX_set_read_ahead(ctx, 1);
   ::SSL_CTX_set_max_cert_list(ctx, static_cast<long>(kMaxHandshakeMessage));
   if (options.ca_file) {
     const auto path = options.ca_file->string();
