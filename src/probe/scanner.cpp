@@ -1,6 +1,7 @@
 #include "probe/scanner.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -531,6 +532,17 @@ struct Scanner::Impl {
   }
 
   Status run(std::span<const Target> list, const OnResult& callback) {
+    // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a server that
+    // resets the connection before our Finished or close_notify must cost
+    // that probe, not the process.
+    struct sigaction ignore_pipe {};
+    struct sigaction previous {};
+    ignore_pipe.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore_pipe, &previous);
+    struct RestorePipe {
+      struct sigaction* old;
+      ~RestorePipe() { ::sigaction(SIGPIPE, old, nullptr); }
+    } restore{&previous};
     targets = list;
     on_result = &callback;
     next_target = 0;

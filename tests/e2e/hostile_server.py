@@ -5,10 +5,11 @@
 #   silent   accepts and never answers
 #   garbage  answers anything with bytes that are not TLS
 #   close    reads the ClientHello and closes the connection
+#   reset    reads the ClientHello and resets the connection
 #   trickle  sends a TLS record header one byte a second, forever
 #   bigchain completes a real handshake whose certificate chain is BIGCHAIN (megabytes)
 #   dns      (UDP) answers every DNS query with NXDOMAIN
-import os, socket, ssl, sys, threading, time
+import os, socket, ssl, struct, sys, threading, time
 
 outdir, cert, key, bigchain = sys.argv[1:5]
 
@@ -50,6 +51,12 @@ def close(conn):
     conn.close()
 
 
+def reset(conn):
+    conn.recv(4096)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()  # linger 0: an RST instead of a FIN
+
+
 def trickle(conn):
     record = b"\x16\x03\x03\x40\x00" + b"\x02" * 100
     try:
@@ -74,7 +81,7 @@ def big(conn):
 
 
 ports = []
-for mode, handler in (("silent", silent), ("garbage", garbage), ("close", close),
+for mode, handler in (("silent", silent), ("garbage", garbage), ("close", close), ("reset", reset),
                       ("trickle", trickle), ("bigchain", big)):
     s = listener()
     serve(s, handler)

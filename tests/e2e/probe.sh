@@ -136,7 +136,7 @@ cp "$N/one.pem" "$BIG"
 start_server HOSTILE "$WORK/hostile" -- /usr/bin/python3 "$E2E/hostile_server.py" "$WORK/hostile" \
   "$N/one.pem" "$N/one.key" "$BIG"
 port_of() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/hostile/ports"; }
-targets=(); for m in silent garbage close trickle bigchain; do targets+=("127.0.0.1:$(port_of $m)@$m.test"); done
+targets=(); for m in silent garbage close reset trickle bigchain; do targets+=("127.0.0.1:$(port_of $m)@$m.test"); done
 rc=0
 /usr/bin/python3 -c '
 import resource, subprocess, sys
@@ -146,11 +146,12 @@ open(sys.argv[2], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru
 sys.exit(rc)' "$WORK/out" "$WORK/rss" "$CK_BIN" --home "$H" probe --json --timeout 3s --ca-file "$N/ca.pem" \
   "${targets[@]}" "localhost:$P1" || rc=$?
 assert_eq "$rc" 3 "failed targets make exit 3"
-assert_eq "$(wc -l < "$WORK/out")" 6 "every target reported"
+assert_eq "$(wc -l < "$WORK/out")" 7 "every target reported"
 err() { jq_py "by['127.0.0.1:$(port_of "$1")@$1.test']['phase'] + ': ' + by['127.0.0.1:$(port_of "$1")@$1.test']['error']" < "$WORK/out"; }
 [[ "$(err silent)" == "handshake: timed out after 3s in the TLS handshake (0 bytes received)" ]] || fail "silent: $(err silent)"
 [[ "$(err garbage)" == "handshake: the server does not answer with TLS"* ]] || fail "garbage: $(err garbage)"
 [[ "$(err close)" == "handshake: the server closed the connection during the handshake" ]] || fail "close: $(err close)"
+[[ "$(err reset)" == "handshake: connection reset by the server during the handshake" ]] || fail "reset: $(err reset)"
 [[ "$(err trickle)" =~ ^handshake:\ timed\ out\ after\ 3s\ in\ the\ TLS\ handshake\ \([1-9]\ bytes\ received\)$ ]] || fail "trickle: $(err trickle)"
 [[ "$(err bigchain)" == "handshake: the server sent a handshake message over 64 KiB"* ]] || fail "bigchain: $(err bigchain)"
 assert_eq "$(jq_py "by['localhost:$P1']['ok'], by['localhost:$P1']['verified']" < "$WORK/out")" "(True, True)" \
