@@ -80,7 +80,7 @@ class Progress {
 };
 
 std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
-                  const std::optional<std::chrono::seconds>& within) {
+                  const std::optional<std::chrono::seconds>& within, Seconds now) {
   const char* red = colour ? "\033[31m" : "";
   const char* yellow = colour ? "\033[33m" : "";
   const char* reset = colour ? "\033[0m" : "";
@@ -94,7 +94,7 @@ std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
     }
     std::string verify = r.verified ? "ok" : r.verify_error;
     if (!r.hostname_match)
-      verify += verify == "ok" ? "; name mismatch" : "; name mismatch";
+      verify = verify == "ok" ? "name mismatch" : verify + "; name mismatch";
     rows.push_back({r.target.text, r.address, r.tls_version, std::to_string(r.days_left),
                     format_iso8601(r.not_after), verify, r.subject});
   }
@@ -110,9 +110,7 @@ std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
       const auto& r = results[n - 1];
       if (!r.ok)
         paint = red;
-      else if (!r.verified || !r.hostname_match ||
-               (within && r.not_after - std::chrono::sys_seconds{} < std::chrono::seconds::max() &&
-                r.days_left * 86400 < within->count()))
+      else if (!r.verified || !r.hostname_match || (within && r.not_after - now < *within))
         paint = yellow;
     }
     out += paint;
@@ -232,7 +230,7 @@ int run_probe(Runtime& rt, const ProbeFlags& f) {
     std::cout << probe::to_prometheus(results);
   } else if (!json_lines) {
     const bool colour = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
-    std::cout << table(results, colour, within);
+    std::cout << table(results, colour, within, now);
     std::cout << targets.size() << " probed: " << (targets.size() - problems.failed) << " ok, "
               << problems.failed << " failed";
     if (within)
