@@ -155,7 +155,8 @@ int run_probe(Runtime& rt, const ProbeFlags& f) {
   if (!timeout)
     return rt.error(timeout.error());
   if (timeout->count() <= 0)
-    return rt.error(Error{Code::InvalidArgument, "--timeout must be positive", {}});
+    return rt.error(
+        Error{Code::InvalidArgument, "--timeout '" + f.timeout + "' must be longer than 0", {}});
   options.timeout = *timeout;
   options.concurrency = std::max<std::size_t>(f.concurrency, 1);
   if (!f.ca_file.empty())

@@ -62,3 +62,35 @@ start_server() {
 }
 # stop_server PID: stops a server started with start_server.
 stop_server() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# nginx_preamble DIR: the top of a test nginx.conf (foreground, pid and error
+# log under DIR, root-safe user, temp paths under DIR, since the defaults are
+# system folders); the caller adds `events` and the rest of `http`.
+nginx_preamble() {
+  cat <<CONF
+daemon off;
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/logs/error.log info;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+CONF
+}
+nginx_temp_paths() {
+  printf '  client_body_temp_path %s/tmp/client_body;\n  proxy_temp_path %s/tmp/proxy;\n' "$1" "$1"
+  printf '  fastcgi_temp_path %s/tmp/fastcgi;\n  uwsgi_temp_path %s/tmp/uwsgi;\n  scgi_temp_path %s/tmp/scgi;\n' "$1" "$1" "$1"
+}
+# launch_nginx DIR CAFILE URL: starts nginx with DIR/nginx.conf, registers its
+# stop, and waits until URL answers over TLS; sets NGINX_PID. Returns 1 (nginx
+# stopped) when it does not come up, so the caller can retry on other ports.
+launch_nginx() {
+  nginx -p "$1" -c "$1/nginx.conf" > "$1/logs/stdout.log" 2>&1 &
+  NGINX_PID=$!
+  CLEANUP_CMDS+=("kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null")
+  for _ in $(seq 1 50); do
+    if curl -s -o /dev/null --cacert "$2" "$3" 2>/dev/null; then return 0; fi
+    kill -0 "$NGINX_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true
+  return 1
+}

@@ -29,21 +29,12 @@ start_nginx() {
   local attempt
   for attempt in 1 2 3 4 5 6 7 8; do
     PORT=$(( 20000 + RANDOM % 12000 ))
-    cat > "$N/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/logs/error.log info;
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
+    { nginx_preamble "$N"; cat <<CONF
 events { worker_connections 64; }
 http {
   log_format certkeeper '\$time_iso8601 \$ssl_client_serial \$ssl_client_verify \$remote_addr "\$request" \$status';
   access_log $N/logs/access.log certkeeper;
-  client_body_temp_path $N/tmp/client_body;
-  proxy_temp_path $N/tmp/proxy;
-  fastcgi_temp_path $N/tmp/fastcgi;
-  uwsgi_temp_path $N/tmp/uwsgi;
-  scgi_temp_path $N/tmp/scgi;
+$(nginx_temp_paths "$N")
   server {
     listen 127.0.0.1:$PORT ssl;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -56,15 +47,8 @@ http {
   }
 }
 CONF
-    nginx -p "$N" -c "$N/nginx.conf" > "$N/logs/stdout.log" 2>&1 &
-    NGINX_PID=$!
-    CLEANUP_CMDS+=("kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null")
-    for _ in $(seq 1 50); do
-      if curl -s -o /dev/null --cacert "$N/sca.pem" "https://127.0.0.1:$PORT/" 2>/dev/null; then return 0; fi
-      kill -0 "$NGINX_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true
+    } > "$N/nginx.conf"
+    launch_nginx "$N" "$N/sca.pem" "https://127.0.0.1:$PORT/" && return 0
   done
   cat "$N/logs/error.log" "$N/logs/stdout.log" >&2
   fail "nginx did not start"

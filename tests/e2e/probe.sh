@@ -30,34 +30,18 @@ start_nginx() {
   local attempt
   for attempt in 1 2 3 4 5 6 7 8; do
     P1=$(( 20000 + RANDOM % 12000 )); P2=$(( P1 + 1 ))
-    cat > "$N/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/logs/error.log info;
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
+    { nginx_preamble "$N"; cat <<CONF
 events { worker_connections 512; }
 http {
   access_log off;
-  client_body_temp_path $N/tmp/client_body;
-  proxy_temp_path $N/tmp/proxy;
-  fastcgi_temp_path $N/tmp/fastcgi;
-  uwsgi_temp_path $N/tmp/uwsgi;
-  scgi_temp_path $N/tmp/scgi;
+$(nginx_temp_paths "$N")
   ssl_protocols TLSv1.2 TLSv1.3;
   server { listen 127.0.0.1:$P1 ssl; ssl_certificate $N/one.fullchain.pem; ssl_certificate_key $N/one.key; }
   server { listen 127.0.0.1:$P2 ssl; ssl_certificate $N/two.fullchain.pem; ssl_certificate_key $N/two.key; }
 }
 CONF
-    nginx -p "$N" -c "$N/nginx.conf" > "$N/logs/stdout.log" 2>&1 &
-    NGINX_PID=$!
-    CLEANUP_CMDS+=("kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null")
-    for _ in $(seq 1 50); do
-      if curl -s -o /dev/null --cacert "$N/ca.pem" "https://127.0.0.1:$P2/" 2>/dev/null; then return 0; fi
-      kill -0 "$NGINX_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true
+    } > "$N/nginx.conf"
+    launch_nginx "$N" "$N/ca.pem" "https://127.0.0.1:$P2/" && return 0
   done
   fail "nginx did not start: $(cat "$N/logs/error.log")"
 }
@@ -196,6 +180,8 @@ expect_error "typo in targets file" "$WORK/typo:2" -- ck probe --targets-file "$
 expect_error "missing targets file" "$WORK/none" -- ck probe --targets-file "$WORK/none"
 echo "not a certificate" > "$WORK/bad-ca.pem"
 expect_error "bad CA file" "$WORK/bad-ca.pem" -- ck probe --ca-file "$WORK/bad-ca.pem" "localhost:$P1"
+expect_error "bad timeout" "abc" -- ck probe --timeout abc "localhost:$P1"
+expect_error "zero timeout" "0ms" -- ck probe --timeout 0ms "localhost:$P1"
 expect_error "bad fingerprint" "xyz" -- ck probe --expect-fingerprint xyz "localhost:$P1"
 expect_error "bad DNS server" "nonsense" -- ck probe --dns-server nonsense "no-such-host.test"
 rc=0; ck probe 2> "$WORK/err" || rc=$?
