@@ -22,11 +22,88 @@ int run_list(Runtime& rt, const std::string& status) {
   auto certs = (*auth)->list_certs(filter);
   if (!certs)
     return rt.error(certs.error());
+  // Server certificates are active or expired; none is revoked or held.
+  auto inventory = rt.inventory();
+  if (!inventory)
+    return rt.error(inventory.error());
+  std::vector<servercert::ServerCertView> servers;
+  if (filter != store::CertFilter::Revoked && filter != store::CertFilter::Held) {
+    auto records = (*inventory)->list();
+    if (!records)
+      return rt.error(records.error());
+    for (const auto& rec : *records) {
+      auto v = (*inventory)->view(rec);
+      if (!v)
+        return rt.error(v.error());
+      const bool expired = v->not_after <= rt.clock().now_seconds();
+      if ((filter == store::CertFilter::Active && expired) ||
+          (filter == store::CertFilter::Expired && !expired))
+        continue;
+      servers.push_back(std::move(*v));
+    }
+  }
   if (rt.json()) {
-    rt.print_json_array(*certs, [](const ca::CertView& c) { return to_json(c); });
+    JsonArrayWriter writer(rt);
+    for (const auto& c : *certs)
+      writer.add(to_json(c));
+    for (const auto& s : servers)
+      writer.add(to_json(s));
+    writer.finish();
   } else {
     for (const auto& c : *certs)
       std::cout << cert_line(c) << "\n";
+    if (!servers.empty()) {
+      if (!certs->empty())
+        std::cout << "\n";
+      std::cout << "server certificates:\n";
+      for (const auto& s : servers)
+        std::cout << cert_line(s) << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+struct ImportFlags {
+  std::string cert;
+  std::string key;
+  std::string chain;
+  std::string name;
+};
+
+int run_import(Runtime& rt, const ImportFlags& f) {
+  auto inventory = rt.inventory();
+  if (!inventory)
+    return rt.error(inventory.error());
+  const std::optional<std::filesystem::path> chain =
+      f.chain.empty() ? std::nullopt : std::optional<std::filesystem::path>(f.chain);
+  auto material = servercert::read_import(f.cert, f.key, chain, nullptr);
+  if (!material)
+    return rt.error(material.error());
+  if (auto st = servercert::check_material(*material, rt.clock().now_seconds(), f.cert); !st)
+    return rt.error(st.error());
+  const auto domains = servercert::cert_domains(*material->cert);
+  if (f.name.empty() && domains.empty()) {
+    return rt.error(Error{
+        Code::InvalidArgument, f.cert + ": the certificate names no domain; give --name", {}});
+  }
+  const std::string name = f.name.empty() ? servercert::default_name(domains.front()) : f.name;
+  auto rec = (*inventory)->save(name, "import", *material, "{}");
+  if (!rec)
+    return rt.error(rec.error());
+  auto v = (*inventory)->view(*rec);
+  if (!v)
+    return rt.error(v.error());
+  if (!(*inventory)->encrypts()) {
+    rt.warn(
+        "the key is stored without encryption (0600 database); set CERTKEEPER_CA_PASSPHRASE "
+        "to encrypt keys at rest");
+  }
+  if (rt.json()) {
+    rt.print_json(to_json(*v));
+  } else {
+    std::cout << "imported '" << v->name << "' (version " << v->version << ", chain of "
+              << material->chain.size() << ")\n  sha256 " << v->sha256 << "\n  not after "
+              << iso(v->not_after) << " (" << v->days_left << " days)\n";
   }
   return kExitOk;
 }
@@ -37,12 +114,28 @@ void add_cert_commands(CLI::App& app, Runtime& rt) {
   auto* cert = app.add_subcommand("cert", "Certificates in the inventory");
   cert->require_subcommand(1);
   auto status = std::make_shared<std::string>();
-  auto* list = cert->add_subcommand(
-      "list", "List issued certificates (user, serial, status, notAfter, ticket)");
+  auto* list = cert->add_subcommand("list",
+                                    "List certificates: users' (user, serial, status, notAfter, "
+                                    "ticket), then server certificates");
   list->add_option("--status", *status,
                    "Only certificates that are active, expired, revoked or held")
       ->check(CLI::IsMember({"active", "expired", "revoked", "held"}));
   on_run(list, rt, [status](Runtime& r) { return run_list(r, *status); });
+
+  auto flags = std::make_shared<ImportFlags>();
+  auto* import = cert->add_subcommand(
+      "import",
+      "Store a server certificate bought elsewhere: the key must match, the chain is put in "
+      "order and checked, an expired certificate is refused");
+  import
+      ->add_option("--cert", flags->cert, "Certificate (PEM, may be followed by its chain; or DER)")
+      ->required();
+  import->add_option("--key", flags->key, "Its private key (PEM or DER, unencrypted)")->required();
+  import->add_option("--chain", flags->chain, "Intermediate certificates (PEM)");
+  import->add_option(
+      "--name", flags->name,
+      "Name in the store (default: the first DNS name; wildcard.DOMAIN for *.DOMAIN)");
+  on_run(import, rt, [flags](Runtime& r) { return run_import(r, *flags); });
 }
 
 }  // namespace ck::cli

@@ -17,6 +17,7 @@ void add_fingerprint_command(CLI::App& app, Runtime& rt);
 void add_observe_command(CLI::App& app, Runtime& rt);
 void add_notify_command(CLI::App& app, Runtime& rt);
 void add_probe_command(CLI::App& app, Runtime& rt);
+void add_acme_commands(CLI::App& app, Runtime& rt);
 
 /// Registers `fn` to run when `sub` is the chosen command.
 template <class Fn>

@@ -127,4 +127,30 @@ std::string cert_line(const ca::CertView& v) {
   return line;
 }
 
+nlohmann::json to_json(const servercert::ServerCertView& v) {
+  return nlohmann::json{{"kind", "server"},
+                        {"name", v.name},
+                        {"version", v.version},
+                        {"source", v.source},
+                        {"domains", v.domains},
+                        {"subject", v.subject},
+                        {"issuer", v.issuer},
+                        {"not_before", iso(v.not_before)},
+                        {"not_after", iso(v.not_after)},
+                        {"days_left", v.days_left},
+                        {"sha256", v.sha256},
+                        {"key_encrypted", v.key_encrypted}};
+}
+
+std::string cert_line(const servercert::ServerCertView& v) {
+  std::string domains;
+  for (const auto& d : v.domains)
+    domains += (domains.empty() ? "" : ",") + d;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%-24s v%-3lld %-7s %s  %5lld days  %s", v.name.c_str(),
+                static_cast<long long>(v.version), v.source.c_str(), iso(v.not_after).c_str(),
+                static_cast<long long>(v.days_left), domains.c_str());
+  return buf;
+}
+
 }  // namespace ck::cli

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ca/authority.h"
+#include "servercert/inventory.h"
 
 namespace ck::cli {
 
@@ -21,5 +22,8 @@ nlohmann::json to_json(const ca::CaInfo& v);
 
 /// One aligned text line per certificate.
 std::string cert_line(const ca::CertView& v);
+/// A server certificate, with "kind": "server" (never its key).
+nlohmann::json to_json(const servercert::ServerCertView& v);
+std::string cert_line(const servercert::ServerCertView& v);
 
 }  // namespace ck::cli

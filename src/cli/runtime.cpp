@@ -114,7 +114,22 @@ Status Runtime::open() {
   CK_ASSIGN(store_, store::open_store(url));
   authority_ = std::make_unique<ca::Authority>(*store_, clock_, random_,
                                                passphrase_ ? &*passphrase_ : nullptr, actor());
+  inventory_ = std::make_unique<servercert::Inventory>(
+      *store_, clock_, passphrase_ ? &*passphrase_ : nullptr, actor());
   return {};
+}
+
+Result<servercert::Inventory*> Runtime::inventory() {
+  if (!authority_) {
+    CK_TRY(open());
+  }
+  return inventory_.get();
+}
+
+Result<std::unique_ptr<acme::Service>> Runtime::acme_service(acme::Progress progress) {
+  CK_ASSIGN(auto* inv, inventory());
+  return std::make_unique<acme::Service>(
+      *store_, *inv, clock_, passphrase_ ? &*passphrase_ : nullptr, std::move(progress));
 }
 
 Result<ca::Authority*> Runtime::authority() {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "acme/service.h"
 #include "ca/authority.h"
 #include "cli/config.h"
 #include "core/clock.h"
@@ -19,6 +20,7 @@
 #include "core/pem.h"
 #include "core/random.h"
 #include "notify/notifier.h"
+#include "servercert/inventory.h"
 #include "store/store.h"
 
 namespace ck::cli {
@@ -62,6 +64,10 @@ class Runtime {
 
   [[nodiscard]] std::filesystem::path home() const;
   [[nodiscard]] Result<ca::Authority*> authority();
+  /// The store's server certificates (keys encrypted with the CA passphrase).
+  [[nodiscard]] Result<servercert::Inventory*> inventory();
+  /// The ACME client service over the inventory; `progress` gets each step.
+  [[nodiscard]] Result<std::unique_ptr<acme::Service>> acme_service(acme::Progress progress);
   /// The configured out-of-band password delivery, or an empty sink.
   [[nodiscard]] Result<ca::PasswordSink> password_sink();
   /// The configured [crl] publish_command, or an empty publisher.
@@ -96,6 +102,7 @@ class Runtime {
   std::optional<Secret> passphrase_;
   Config config_;
   std::unique_ptr<ca::Authority> authority_;
+  std::unique_ptr<servercert::Inventory> inventory_;
 };
 
 /// Writes a JSON array to stdout one compact element per line, as elements

@@ -30,6 +30,7 @@ Status load() {
   const bool ok = resolve(lib, "curl_global_init", api.global_init) &&
                   resolve(lib, "curl_easy_init", api.easy_init) &&
                   resolve(lib, "curl_easy_cleanup", api.easy_cleanup) &&
+                  resolve(lib, "curl_easy_reset", api.easy_reset) &&
                   resolve(lib, "curl_easy_setopt", api.easy_setopt) &&
                   resolve(lib, "curl_easy_perform", api.easy_perform) &&
                   resolve(lib, "curl_easy_getinfo", api.easy_getinfo) &&
@@ -61,16 +62,29 @@ const CurlApi& curl() {
   return g_api;
 }
 
+namespace {
+
+void apply_defaults(CURL* h) {
+  curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl().easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl().easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl().easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+}
+
+}  // namespace
+
 Result<CurlEasyPtr> new_easy() {
   CK_TRY(ensure_loaded());
   CurlEasyPtr h(curl().easy_init());
   if (!h)
     return fail(Code::Internal, "libcurl: cannot create a transfer handle");
-  curl().easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
-  curl().easy_setopt(h.get(), CURLOPT_FOLLOWLOCATION, 0L);
-  curl().easy_setopt(h.get(), CURLOPT_SSL_VERIFYPEER, 1L);
-  curl().easy_setopt(h.get(), CURLOPT_SSL_VERIFYHOST, 2L);
+  apply_defaults(h.get());
   return h;
+}
+
+void reset_easy(CURL* h) {
+  curl().easy_reset(h);
+  apply_defaults(h);
 }
 
 Status append(CurlSlistPtr& list, const std::string& item) {

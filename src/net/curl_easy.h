@@ -21,6 +21,7 @@ struct CurlApi {
   CURLcode (*global_init)(long flags);
   CURL* (*easy_init)();
   void (*easy_cleanup)(CURL* handle);
+  void (*easy_reset)(CURL* handle);
   CURLcode (*easy_setopt)(CURL* handle, CURLoption option, ...);
   CURLcode (*easy_perform)(CURL* handle);
   CURLcode (*easy_getinfo)(CURL* handle, CURLINFO info, ...);
@@ -44,6 +45,10 @@ using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 /// A new easy handle (loading libcurl first), with the settings every
 /// transfer of certkeeper shares: no signals, no redirects, TLS verification on.
 [[nodiscard]] Result<CurlEasyPtr> new_easy();
+
+/// Puts a handle back to the settings new_easy() gives, keeping its
+/// connection cache.
+void reset_easy(CURL* h);
 
 /// Appends to a header/recipient list, keeping ownership in `list`.
 [[nodiscard]] Status append(CurlSlistPtr& list, const std::string& item);

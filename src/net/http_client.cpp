@@ -2,6 +2,8 @@
 
 #include "net/curl_easy.h"
 
+#include <cctype>
+
 namespace ck::net {
 namespace {
 
@@ -19,6 +21,31 @@ std::size_t on_data(char* data, std::size_t size, std::size_t n, void* user) {
     return 0;  // makes curl abort the transfer
   }
   sink->body->append(data, bytes);
+  return bytes;
+}
+
+// Collects "Name: value" header lines; a status line (a new response after
+// a 100 Continue) starts the list again.
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
+  const std::size_t bytes = size * n;
+  std::string_view line(data, bytes);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.remove_suffix(1);
+  if (line.starts_with("HTTP/")) {
+    headers->clear();
+    return bytes;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos)
+    return bytes;
+  std::string name(line.substr(0, colon));
+  for (auto& ch : name)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    value.remove_prefix(1);
+  headers->emplace_back(std::move(name), std::string(value));
   return bytes;
 }
 
@@ -54,9 +81,32 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
   return out;
 }
 
-Result<HttpResponse> http_request(const HttpRequest& req) {
-  CK_ASSIGN(auto h, new_easy());
-  CURL* c = h.get();
+std::string HttpResponse::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name)
+      return value;
+  }
+  return {};
+}
+
+struct HttpSession::Handle {
+  CurlEasyPtr easy;
+};
+
+HttpSession::HttpSession() = default;
+HttpSession::~HttpSession() = default;
+HttpSession::HttpSession(HttpSession&&) noexcept = default;
+HttpSession& HttpSession::operator=(HttpSession&&) noexcept = default;
+
+Result<HttpResponse> HttpSession::send(const HttpRequest& req) {
+  if (!handle_) {
+    CK_ASSIGN(auto easy, new_easy());
+    handle_ = std::make_unique<Handle>(Handle{std::move(easy)});
+  } else {
+    // Options go back to the defaults; the connection cache stays.
+    reset_easy(handle_->easy.get());
+  }
+  CURL* c = handle_->easy.get();
   const std::string where = req.method + " " + redact_url(req.url);
   CurlSlistPtr headers;
   for (const auto& line : req.headers)
@@ -74,6 +124,8 @@ Result<HttpResponse> http_request(const HttpRequest& req) {
   curl().easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
   curl().easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
   curl().easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl().easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl().easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
   curl().easy_setopt(c, CURLOPT_USERAGENT, "certkeeper/" CK_VERSION);
   if (req.ca_file)
     curl().easy_setopt(c, CURLOPT_CAINFO, req.ca_file->c_str());
@@ -88,6 +140,11 @@ Result<HttpResponse> http_request(const HttpRequest& req) {
   if (curl().easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != nullptr)
     resp.content_type = type;
   return resp;
+}
+
+Result<HttpResponse> http_request(const HttpRequest& req) {
+  HttpSession session;
+  return session.send(req);
 }
 
 }  // namespace ck::net

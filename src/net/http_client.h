@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,10 +30,32 @@ struct HttpResponse {
   long status = 0;
   std::string content_type;
   std::string body;
+  /// Every response header in order, names in lower case.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  /// The first header called `name` (lower case), or "".
+  [[nodiscard]] std::string header(std::string_view name) const;
 };
 
-/// Performs the request. A transport failure (refused, timeout, TLS) is an
-/// error naming the host; any HTTP status is a response (callers decide).
+/// Requests over one libcurl handle, so consecutive requests to one server
+/// reuse its connection (and TLS session): an ACME order is a dozen requests.
+class HttpSession {
+ public:
+  HttpSession();
+  ~HttpSession();
+  HttpSession(HttpSession&&) noexcept;
+  HttpSession& operator=(HttpSession&&) noexcept;
+
+  /// Performs the request. A transport failure (refused, timeout, TLS) is an
+  /// error naming the host; any HTTP status is a response (callers decide).
+  [[nodiscard]] Result<HttpResponse> send(const HttpRequest& req);
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+};
+
+/// One request on a fresh handle (HttpSession::send).
 [[nodiscard]] Result<HttpResponse> http_request(const HttpRequest& req);
 
 /// application/x-www-form-urlencoded body from name/value pairs.

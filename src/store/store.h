@@ -105,6 +105,21 @@ class Tx {
   /// Records a completed channel; recording one twice keeps the first.
   [[nodiscard]] virtual Status record_notification(const NotificationRecord& n) = 0;
 
+  // Server certificates
+  /// Fails with AlreadyExists when that name already has that version.
+  [[nodiscard]] virtual Status insert_server_cert(const ServerCertRecord& cert) = 0;
+  /// The given version of a server certificate, or its newest.
+  [[nodiscard]] virtual Result<std::optional<ServerCertRecord>> find_server_cert(
+      std::string_view name, std::optional<std::int64_t> version) = 0;
+  /// The newest version of every server certificate, by name.
+  [[nodiscard]] virtual Result<std::vector<ServerCertRecord>> list_server_certs() = 0;
+
+  // ACME accounts
+  [[nodiscard]] virtual Result<std::optional<AcmeAccountRecord>> find_acme_account(
+      std::string_view directory) = 0;
+  /// Keeps an existing account for the directory (two first runs at once).
+  [[nodiscard]] virtual Status insert_acme_account(const AcmeAccountRecord& account) = 0;
+
   // Audit
   [[nodiscard]] virtual Status audit(const AuditEntry& entry) = 0;
   [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_of(std::string_view subject) = 0;

@@ -129,6 +129,33 @@ struct AuditEntry {
   std::string detail;   // never a secret
 };
 
+/// One version of a server certificate (ACME-issued or imported). A renewal
+/// adds a version; the highest is current.
+struct ServerCertRecord {
+  std::string name;
+  std::int64_t version = 0;
+  std::string source;  // "acme", "import"
+  std::vector<std::string> domains;
+  std::string cert_der;
+  std::string chain_pem;  // issuers, leaf's issuer first
+  std::string key_pem;    // PKCS#8, encrypted when key_encrypted
+  bool key_encrypted = false;
+  Seconds not_before{};
+  Seconds not_after{};
+  Seconds created_at{};
+  std::string sha256;    // lower-case hex
+  std::string settings;  // JSON the next renewal reuses; never a secret
+};
+
+/// An ACME account key certkeeper generated for a directory.
+struct AcmeAccountRecord {
+  std::string directory;
+  std::string key_pem;
+  bool key_encrypted = false;
+  std::string email;
+  Seconds created_at{};
+};
+
 const char* to_string(CertStatus s);
 const char* to_string(Delivery d);
 const char* to_string(RevocationState s);

@@ -74,6 +74,35 @@ constexpr const char* kCertSummaryColumns =
     "c.id, c.serial, u.name, c.key_type, c.not_before, c.not_after, c.issued_at, X'', "
     "c.status, c.superseded_by, c.delivery, c.ticket";
 
+constexpr const char* kServerCertColumns =
+    "name, version, source, domains, cert_der, chain_pem, key_pem, key_encrypted, not_before, "
+    "not_after, created_at, sha256, settings";
+
+ServerCertRecord read_server_cert(const Statement& st) {
+  ServerCertRecord r;
+  r.name = st.text(0);
+  r.version = st.int64(1);
+  r.source = st.text(2);
+  const std::string domains = st.text(3);
+  for (std::size_t pos = 0; pos < domains.size();) {
+    auto nl = domains.find('\n', pos);
+    if (nl == std::string::npos)
+      nl = domains.size();
+    r.domains.push_back(domains.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  r.cert_der = st.blob(4);
+  r.chain_pem = st.text(5);
+  r.key_pem = st.text(6);
+  r.key_encrypted = st.int64(7) != 0;
+  r.not_before = to_time(st.int64(8));
+  r.not_after = to_time(st.int64(9));
+  r.created_at = to_time(st.int64(10));
+  r.sha256 = st.text(11);
+  r.settings = st.text(12);
+  return r;
+}
+
 // Fills `c` in place, so a loop over many rows reuses its strings' storage.
 void read_cert_into(const Statement& st, int base, CertRecord& c) {
   c.id = st.int64(base + 0);
@@ -543,6 +572,71 @@ class SqliteTx final : public Tx {
               conn_.prepare("INSERT INTO notifications (key, channel, method, at, reference)"
                             " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
     st.bind(1, n.key).bind(2, n.channel).bind(3, n.method).bind(4, secs(n.at)).bind(5, n.reference);
+    return st.run();
+  }
+
+  Status insert_server_cert(const ServerCertRecord& r) override {
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO server_certs (name, version, source, domains, cert_der, "
+                            "chain_pem, key_pem, key_encrypted, not_before, not_after, created_at, "
+                            "sha256, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                            " ON CONFLICT DO NOTHING"));
+    std::string domains;
+    for (const auto& d : r.domains)
+      domains += (domains.empty() ? "" : "\n") + d;
+    st.bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, domains);
+    st.bind_blob(5, r.cert_der).bind(6, r.chain_pem).bind(7, r.key_pem);
+    st.bind(8, std::int64_t{r.key_encrypted ? 1 : 0}).bind(9, secs(r.not_before));
+    st.bind(10, secs(r.not_after)).bind(11, secs(r.created_at)).bind(12, r.sha256);
+    st.bind(13, r.settings);
+    CK_TRY(st.run());
+    if (conn_.changes() == 0) {
+      return fail(Code::AlreadyExists, "server certificate '" + r.name + "' version " +
+                                           std::to_string(r.version) + " exists already");
+    }
+    return {};
+  }
+
+  Result<std::optional<ServerCertRecord>> find_server_cert(
+      std::string_view name, std::optional<std::int64_t> version) override {
+    const std::string sql = std::string("SELECT ") + kServerCertColumns +
+                            " FROM server_certs WHERE name = ?" +
+                            (version ? " AND version = ?" : " ORDER BY version DESC LIMIT 1");
+    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    st.bind(1, name);
+    if (version)
+      st.bind(2, *version);
+    CK_ASSIGN(const bool row, st.step());
+    if (!row)
+      return std::optional<ServerCertRecord>();
+    return std::optional<ServerCertRecord>(read_server_cert(st));
+  }
+
+  Result<std::vector<ServerCertRecord>> list_server_certs() override {
+    const std::string sql = std::string("SELECT ") + kServerCertColumns +
+                            " FROM server_certs s WHERE version = (SELECT MAX(version)"
+                            " FROM server_certs WHERE name = s.name) ORDER BY name";
+    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    return collect(st, read_server_cert);
+  }
+
+  Result<std::optional<AcmeAccountRecord>> find_acme_account(std::string_view directory) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT directory, key_pem, key_encrypted, email, created_at"
+                                     " FROM acme_accounts WHERE directory = ?"));
+    st.bind(1, directory);
+    CK_ASSIGN(const bool row, st.step());
+    if (!row)
+      return std::optional<AcmeAccountRecord>();
+    return std::optional<AcmeAccountRecord>(AcmeAccountRecord{
+        st.text(0), st.text(1), st.int64(2) != 0, st.text(3), to_time(st.int64(4))});
+  }
+
+  Status insert_acme_account(const AcmeAccountRecord& a) override {
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO acme_accounts (directory, key_pem, key_encrypted,"
+                                     " email, created_at) VALUES (?, ?, ?, ?, ?)"
+                                     " ON CONFLICT DO NOTHING"));
+    st.bind(1, a.directory).bind(2, a.key_pem).bind(3, std::int64_t{a.key_encrypted ? 1 : 0});
+    st.bind(4, a.email).bind(5, secs(a.created_at));
     return st.run();
   }
 

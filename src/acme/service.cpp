@@ -1,0 +1,335 @@
+#include "acme/service.h"
+
+#include <atomic>
+#include <thread>
+
+#include "core/duration.h"
+#include "core/file_io.h"
+#include "core/keygen.h"
+
+namespace ck::acme {
+namespace {
+
+constexpr int kMaxParallel = 64;
+
+template <class T>
+void read_opt(const nlohmann::json& j, const char* key, T& out) {
+  if (const auto it = j.find(key); it != j.end() && !it->is_null())
+    out = it->get<T>();
+}
+
+void real_sleep(std::chrono::milliseconds d) {
+  std::this_thread::sleep_for(d);
+}
+
+}  // namespace
+
+nlohmann::json to_json(const IssueSettings& s) {
+  return nlohmann::json{{"domains", s.domains},
+                        {"directory", s.directory},
+                        {"challenge", s.challenge},
+                        {"http_port", s.http_port},
+                        {"http_address", s.http_address},
+                        {"webroot", s.webroot},
+                        {"dns_hook", s.dns_hook},
+                        {"dns_resolver", s.dns_resolver},
+                        {"dns_timeout_s", s.dns_timeout.count()},
+                        {"account_key", s.account_key},
+                        {"email", s.email},
+                        {"agree_tos", s.agree_tos},
+                        {"key_type", s.key_type},
+                        {"out", s.out},
+                        {"ca_bundle", s.ca_bundle},
+                        {"profile", s.profile},
+                        {"timeout_s", s.timeout.count()}};
+}
+
+Result<IssueSettings> settings_from_json(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(Code::Storage, "stored ACME settings are not a JSON object");
+  IssueSettings s;
+  try {
+    read_opt(j, "domains", s.domains);
+    read_opt(j, "directory", s.directory);
+    read_opt(j, "challenge", s.challenge);
+    read_opt(j, "http_port", s.http_port);
+    read_opt(j, "http_address", s.http_address);
+    read_opt(j, "webroot", s.webroot);
+    read_opt(j, "dns_hook", s.dns_hook);
+    read_opt(j, "dns_resolver", s.dns_resolver);
+    std::int64_t dns_timeout = s.dns_timeout.count();
+    read_opt(j, "dns_timeout_s", dns_timeout);
+    s.dns_timeout = std::chrono::seconds(dns_timeout);
+    read_opt(j, "account_key", s.account_key);
+    read_opt(j, "email", s.email);
+    read_opt(j, "agree_tos", s.agree_tos);
+    read_opt(j, "key_type", s.key_type);
+    read_opt(j, "out", s.out);
+    read_opt(j, "ca_bundle", s.ca_bundle);
+    read_opt(j, "profile", s.profile);
+    std::int64_t timeout = s.timeout.count();
+    read_opt(j, "timeout_s", timeout);
+    s.timeout = std::chrono::seconds(timeout);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(Code::Storage, std::string("stored ACME settings: ") + e.what());
+  }
+  return s;
+}
+
+Status validate(IssueSettings& s) {
+  if (s.domains.empty())
+    return fail(Code::InvalidArgument, "give at least one --domain");
+  for (auto& d : s.domains) {
+    CK_ASSIGN(d, normalize_domain(d));
+  }
+  if (s.directory.rfind("https://", 0) != 0 && s.directory.rfind("http://", 0) != 0) {
+    return fail(Code::InvalidArgument, "invalid --directory '" + s.directory +
+                                           "' (an https:// URL of the ACME directory)");
+  }
+  CK_TRY(parse_key_type(s.key_type));
+  if (s.key_type != "ec-p256" && s.key_type != "ec-p384" && s.key_type != "rsa-2048" &&
+      s.key_type != "rsa-3072" && s.key_type != "rsa-4096") {
+    return fail(Code::InvalidArgument, "--key-type " + s.key_type +
+                                           " is not one ACME servers issue for (use ec-p256, "
+                                           "ec-p384, rsa-2048, rsa-3072 or rsa-4096)");
+  }
+  if (s.challenge == "http-01") {
+    for (const auto& d : s.domains) {
+      if (d.starts_with("*."))
+        return fail(Code::InvalidArgument,
+                    d + ": a wildcard can only be validated with --challenge dns-01");
+    }
+    if (s.webroot.empty() && (s.http_port <= 0 || s.http_port > 65535)) {
+      return fail(Code::InvalidArgument,
+                  "invalid --http-port " + std::to_string(s.http_port) + " (1-65535)");
+    }
+  } else if (s.challenge == "dns-01") {
+    if (s.dns_hook.empty())
+      return fail(Code::InvalidArgument, "--challenge dns-01 needs --dns-hook CMD");
+  } else {
+    return fail(Code::InvalidArgument,
+                "unknown --challenge '" + s.challenge + "' (use http-01 or dns-01)");
+  }
+  if (!s.ca_bundle.empty()) {
+    CK_TRY(read_file(s.ca_bundle));  // a missing bundle fails before any request
+  }
+  return {};
+}
+
+Service::Service(store::Store& store, servercert::Inventory& inventory, const Clock& clock,
+                 const Secret* passphrase, Progress progress)
+    : store_(store),
+      inventory_(inventory),
+      clock_(clock),
+      passphrase_(passphrase),
+      progress_(std::move(progress)) {}
+
+Result<Service::Account> Service::account_key(const IssueSettings& s) {
+  if (!s.account_key.empty()) {
+    CK_ASSIGN(auto key, load_private_key(s.account_key, nullptr));
+    CK_ASSIGN(auto account, AccountKey::from(std::move(key)));
+    return Account{std::move(account), std::nullopt};
+  }
+  {
+    std::lock_guard lock(store_mutex_);
+    CK_ASSIGN(auto tx, store_.read());
+    CK_ASSIGN(auto rec, tx->find_acme_account(s.directory));
+    if (rec) {
+      if (rec->key_encrypted && (passphrase_ == nullptr || passphrase_->empty())) {
+        return fail(Code::FailedPrecondition,
+                    "the ACME account key for " + s.directory +
+                        " is encrypted; set CERTKEEPER_CA_PASSPHRASE to use it");
+      }
+      CK_ASSIGN(auto key, parse_private_key(rec->key_pem, "stored ACME account key",
+                                            rec->key_encrypted ? passphrase_ : nullptr));
+      CK_ASSIGN(auto account, AccountKey::from(std::move(key)));
+      return Account{std::move(account), std::nullopt};
+    }
+  }
+  CK_ASSIGN(auto key, generate_key(KeyType::EcP256));
+  const bool encrypt = passphrase_ != nullptr && !passphrase_->empty();
+  CK_ASSIGN(auto pem, private_key_to_pem(*key, encrypt ? passphrase_ : nullptr));
+  CK_ASSIGN(auto account, AccountKey::from(std::move(key)));
+  return Account{std::move(account), store::AcmeAccountRecord{s.directory, std::move(pem), encrypt,
+                                                              s.email, clock_.now_seconds()}};
+}
+
+Status Service::remember(const store::AcmeAccountRecord& account) {
+  std::lock_guard lock(store_mutex_);
+  CK_ASSIGN(auto tx, store_.write());
+  // Two first runs at once: the first row stays; the other account also
+  // exists at the server and is simply not used again.
+  CK_TRY(tx->insert_acme_account(account));
+  return tx->commit();
+}
+
+Result<std::unique_ptr<Solver>> Service::solver(const IssueSettings& s) {
+  if (s.challenge == "dns-01") {
+    DnsHookOptions opts;
+    opts.hook = s.dns_hook;
+    opts.resolver = s.dns_resolver;
+    opts.propagation_timeout = s.dns_timeout;
+    return dns01_hook(std::move(opts));
+  }
+  if (!s.webroot.empty())
+    return http01_webroot(s.webroot);
+  std::lock_guard lock(responders_mutex_);
+  auto& responder = responders_[s.http_port];
+  if (!responder) {
+    CK_ASSIGN(responder, HttpResponder::start(s.http_address, s.http_port));
+  }
+  return http01_responder(responder);
+}
+
+Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings& s,
+                                    const std::string& replaces) {
+  CK_ASSIGN(auto account, account_key(s));
+  ClientOptions copts;
+  copts.directory_url = s.directory;
+  if (!s.ca_bundle.empty())
+    copts.ca_bundle = s.ca_bundle;
+  copts.clock = &clock_;
+  CK_ASSIGN(auto client, Client::connect(copts, std::move(account.key)));
+  if (!s.profile.empty()) {
+    const auto& profiles = client.directory().profiles;
+    if (std::find(profiles.begin(), profiles.end(), s.profile) == profiles.end()) {
+      std::string offered;
+      for (const auto& p : profiles)
+        offered += (offered.empty() ? "" : ", ") + p;
+      return fail(Code::InvalidArgument,
+                  "--profile " + s.profile + ": the ACME server offers " +
+                      (offered.empty() ? std::string("no profiles") : "only " + offered));
+    }
+  }
+  CK_TRY(client.register_account(s.email, s.agree_tos));
+  if (account.to_store) {
+    CK_TRY(remember(*account.to_store));
+  }
+  CK_ASSIGN(auto solve, solver(s));
+  OrderRequest req;
+  req.domains = s.domains;
+  CK_ASSIGN(req.key_type, parse_key_type(s.key_type));
+  req.replaces = replaces;
+  req.profile = s.profile;
+  req.timeout = s.timeout;
+  const Progress named = [this, &name](const std::string& step) { progress_(name + ": " + step); };
+  CK_ASSIGN(auto issued, acme::issue(client, *solve, req, clock_, real_sleep, named));
+
+  servercert::Material m{std::move(issued.cert), std::move(issued.chain), std::move(issued.key)};
+  CK_TRY(servercert::check_material(m, clock_.now_seconds(), "the issued certificate"));
+  IssueOutcome out;
+  out.name = name;
+  out.renewed = true;
+  out.warnings = std::move(issued.warnings);
+  {
+    std::lock_guard lock(store_mutex_);
+    CK_ASSIGN(const auto rec, inventory_.save(name, "acme", m, to_json(s).dump()));
+    CK_ASSIGN(out.cert, inventory_.view(rec));
+  }
+  // The store holds the certificate first: files that fail to write can be
+  // written again from it, a stored certificate cannot be ordered again.
+  if (!s.out.empty()) {
+    if (auto st = servercert::write_out(s.out, m); !st) {
+      return fail(Code::Storage, st.error().message + " (the certificate is stored as '" + name +
+                                     "'; fix the folder and run `acme renew --name " + name +
+                                     "`, or export it)");
+    }
+  }
+  return out;
+}
+
+Result<IssueOutcome> Service::issue(const std::string& name, const IssueSettings& settings) {
+  IssueSettings s = settings;
+  CK_TRY(validate(s));
+  return order(name, s, "");
+}
+
+Result<IssueOutcome> Service::renew(const std::string& name,
+                                    const std::optional<std::chrono::seconds>& before) {
+  store::ServerCertRecord rec;
+  {
+    std::lock_guard lock(store_mutex_);
+    CK_ASSIGN(rec, inventory_.find(name));
+  }
+  if (rec.source != "acme") {
+    return fail(Code::FailedPrecondition,
+                "'" + name +
+                    "' was imported, not issued by ACME: import its successor with "
+                    "`certkeeper cert import --name " +
+                    name + "`");
+  }
+  CK_ASSIGN(auto s, settings_from_json(rec.settings));
+  CK_TRY(validate(s));
+  CK_ASSIGN(const auto cert, cert_from_der(rec.cert_der));
+
+  // RFC 9773: ask the server when it wants the renewal, if it says.
+  std::optional<servercert::RenewalWindow> ari;
+  std::string replaces;
+  {
+    CK_ASSIGN(auto account, account_key(s));
+    ClientOptions copts;
+    copts.directory_url = s.directory;
+    if (!s.ca_bundle.empty())
+      copts.ca_bundle = s.ca_bundle;
+    copts.clock = &clock_;
+    CK_ASSIGN(auto client, Client::connect(copts, std::move(account.key)));
+    if (!client.directory().renewal_info.empty()) {
+      CK_ASSIGN(replaces, renewal_cert_id(*cert));
+      auto window = client.renewal_info(replaces);
+      if (window)
+        ari = servercert::RenewalWindow{window->start, window->end};
+      else
+        progress_(name + ": renewal info unavailable (" + window.error().message +
+                  "); using the lifetime rule");
+    }
+  }
+  IssueOutcome out;
+  out.name = name;
+  out.due =
+      servercert::renewal_due(rec.not_before, rec.not_after, clock_.now_seconds(), ari, before);
+  if (!out.due.due) {
+    CK_ASSIGN(out.cert, inventory_.view(rec));
+    return out;
+  }
+  auto due = out.due;
+  CK_ASSIGN(out, order(name, s, replaces));
+  out.due = due;
+  return out;
+}
+
+Result<std::vector<IssueOutcome>> Service::renew_all(
+    const std::optional<std::chrono::seconds>& before, int parallel) {
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(store_mutex_);
+    CK_ASSIGN(const auto all, inventory_.list());
+    for (const auto& r : all) {
+      if (r.source == "acme")
+        names.push_back(r.name);
+    }
+  }
+  std::vector<IssueOutcome> results(names.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < names.size(); i = next++) {
+      auto r = renew(names[i], before);
+      if (r) {
+        results[i] = std::move(*r);
+      } else {
+        results[i].name = names[i];
+        results[i].error = std::move(r).error();
+      }
+    }
+  };
+  const int threads = std::clamp(parallel, 1, kMaxParallel);
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads && static_cast<std::size_t>(t) < names.size(); ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool)
+    th.join();
+  return results;
+}
+
+}  // namespace ck::acme

@@ -1,0 +1,106 @@
+#pragma once
+// `acme issue` and `acme renew`: an order with the settings an operator gave
+// once, the result stored as the next version of a named server certificate,
+// and --out files rewritten. Renewals reuse the stored settings.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "acme/issue.h"
+#include "acme/solver.h"
+#include "core/clock.h"
+#include "core/pem.h"
+#include "servercert/due.h"
+#include "servercert/inventory.h"
+#include "store/store.h"
+
+namespace ck::acme {
+
+/// Everything `acme issue` was told; stored with the certificate (never a
+/// secret) so `acme renew` orders the same again.
+struct IssueSettings {
+  std::vector<std::string> domains;
+  std::string directory;
+  std::string challenge = "http-01";
+  int http_port = 80;
+  std::string http_address = "0.0.0.0";
+  std::string webroot;
+  std::string dns_hook;
+  std::string dns_resolver;
+  std::chrono::seconds dns_timeout{120};
+  std::string account_key;  // a PEM file; empty: the account certkeeper keeps per directory
+  std::string email;
+  bool agree_tos = false;
+  std::string key_type = "ec-p256";
+  std::string out;        // folder for cert.pem, chain.pem, fullchain.pem, key.pem
+  std::string ca_bundle;  // trust for the ACME server's HTTPS
+  std::string profile;
+  std::chrono::seconds timeout{300};
+};
+
+[[nodiscard]] nlohmann::json to_json(const IssueSettings& s);
+[[nodiscard]] Result<IssueSettings> settings_from_json(std::string_view text);
+/// Checks and normalizes: domains, challenge/solver options, key type.
+[[nodiscard]] Status validate(IssueSettings& s);
+
+struct IssueOutcome {
+  std::string name;
+  bool renewed = false;  // false: not due (renew only)
+  servercert::DueDecision due;
+  std::optional<servercert::ServerCertView> cert;
+  std::vector<std::string> warnings;
+  std::optional<Error> error;  // renew --all: one name's failure
+};
+
+class Service {
+ public:
+  Service(store::Store& store, servercert::Inventory& inventory, const Clock& clock,
+          const Secret* passphrase, Progress progress);
+
+  /// Orders a certificate and stores it under `name` (a new version).
+  [[nodiscard]] Result<IssueOutcome> issue(const std::string& name, const IssueSettings& settings);
+
+  /// Renews `name` when due (or `force`); `before` overrides the default
+  /// rule when the server has no renewal info.
+  [[nodiscard]] Result<IssueOutcome> renew(const std::string& name,
+                                           const std::optional<std::chrono::seconds>& before);
+
+  /// Renews every stored ACME certificate that is due, `parallel` at a time.
+  /// One name's failure does not stop the others.
+  [[nodiscard]] Result<std::vector<IssueOutcome>> renew_all(
+      const std::optional<std::chrono::seconds>& before, int parallel);
+
+ private:
+  [[nodiscard]] Result<IssueOutcome> order(const std::string& name, const IssueSettings& settings,
+                                           const std::string& replaces);
+  /// The account key for the settings' directory, and the store row to add
+  /// once the server has accepted a new one (nothing is stored for a
+  /// directory that turns out to be wrong).
+  struct Account {
+    AccountKey key;
+    std::optional<store::AcmeAccountRecord> to_store;
+  };
+  [[nodiscard]] Result<Account> account_key(const IssueSettings& settings);
+  [[nodiscard]] Status remember(const store::AcmeAccountRecord& account);
+  [[nodiscard]] Result<std::unique_ptr<Solver>> solver(const IssueSettings& settings);
+
+  store::Store& store_;
+  servercert::Inventory& inventory_;
+  const Clock& clock_;
+  const Secret* passphrase_;
+  Progress progress_;
+  // The store is one connection: every use from a renewal thread goes
+  // through this lock (orders themselves run in parallel).
+  std::mutex store_mutex_;
+  std::mutex responders_mutex_;
+  std::map<int, std::shared_ptr<HttpResponder>> responders_;  // by port, shared by orders
+};
+
+}  // namespace ck::acme

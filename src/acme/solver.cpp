@@ -1,0 +1,245 @@
+#include "acme/solver.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <openssl/evp.h>
+
+#include "acme/txt_lookup.h"
+#include "core/base64.h"
+#include "core/file_io.h"
+#include "core/subprocess.h"
+
+namespace ck::acme {
+namespace {
+
+// Tokens are base64url (§8.1); anything else must never become a path.
+bool valid_token(const std::string& token) {
+  return !token.empty() && token.size() <= 256 &&
+         std::all_of(token.begin(), token.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
+class ResponderSolver final : public Solver {
+ public:
+  explicit ResponderSolver(std::shared_ptr<HttpResponder> r) : responder_(std::move(r)) {}
+  std::string_view type() const override { return "http-01"; }
+  Status present(const std::string& domain, const std::string& token,
+                 const std::string& key_authorization) override {
+    if (!valid_token(token))
+      return fail(Code::Protocol, domain + ": the server sent an invalid challenge token");
+    responder_->add(token, key_authorization);
+    tokens_.push_back(token);
+    return {};
+  }
+  std::vector<std::string> cleanup() override {
+    for (const auto& t : tokens_)
+      responder_->remove(t);
+    tokens_.clear();
+    return {};
+  }
+
+ private:
+  std::shared_ptr<HttpResponder> responder_;
+  std::vector<std::string> tokens_;
+};
+
+class WebrootSolver final : public Solver {
+ public:
+  explicit WebrootSolver(std::filesystem::path root) : root_(std::move(root)) {}
+  std::string_view type() const override { return "http-01"; }
+  Status present(const std::string& domain, const std::string& token,
+                 const std::string& key_authorization) override {
+    if (!valid_token(token))
+      return fail(Code::Protocol, domain + ": the server sent an invalid challenge token");
+    const auto dir = root_ / ".well-known" / "acme-challenge";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+      return fail(Code::Storage, "webroot: cannot create " + dir.string() + ": " + ec.message());
+    // World-readable: the web server serving the root runs as another user.
+    CK_TRY(write_file_atomic(dir / token, key_authorization, 0644));
+    files_.push_back(dir / token);
+    return {};
+  }
+  std::vector<std::string> cleanup() override {
+    std::vector<std::string> warnings;
+    for (const auto& f : files_) {
+      std::error_code ec;
+      std::filesystem::remove(f, ec);
+      if (ec)
+        warnings.push_back("cannot remove " + f.string() + ": " + ec.message());
+    }
+    files_.clear();
+    return warnings;
+  }
+
+ private:
+  std::filesystem::path root_;
+  std::vector<std::filesystem::path> files_;
+};
+
+std::string quoted_list(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values)
+    out += (out.empty() ? "\"" : ", \"") + v + "\"";
+  return out;
+}
+
+class DnsHookSolver final : public Solver {
+ public:
+  explicit DnsHookSolver(DnsHookOptions opts) : opts_(std::move(opts)) {}
+  std::string_view type() const override { return "dns-01"; }
+
+  Status present(const std::string& domain, const std::string& /*token*/,
+                 const std::string& key_authorization) override {
+    Record rec{"_acme-challenge." + domain, dns01_value(key_authorization)};
+    CK_TRY(run_hook("add", rec));
+    records_.push_back(std::move(rec));
+    return {};
+  }
+
+  Status wait_visible() override {
+    const auto deadline = std::chrono::steady_clock::now() + opts_.propagation_timeout;
+    std::vector<bool> seen(records_.size(), false);
+    std::string last_found;
+    for (;;) {
+      bool all = true;
+      for (std::size_t i = 0; i < records_.size(); ++i) {
+        if (seen[i])
+          continue;
+        CK_ASSIGN(const auto answer,
+                  lookup_txt(records_[i].name, opts_.resolver, std::chrono::milliseconds(2000)));
+        seen[i] = std::find(answer.values.begin(), answer.values.end(), records_[i].value) !=
+                  answer.values.end();
+        if (!seen[i]) {
+          all = false;
+          last_found = answer.exists ? "TXT " + quoted_list(answer.values) : "no TXT record";
+          if (std::chrono::steady_clock::now() >= deadline) {
+            return fail(Code::DeadlineExceeded,
+                        "dns-01: TXT record " + records_[i].name + " = \"" + records_[i].value +
+                            "\" is not visible at " +
+                            (opts_.resolver.empty() ? "the system's resolver" : opts_.resolver) +
+                            " after " + std::to_string(opts_.propagation_timeout.count()) +
+                            "s; found " + last_found +
+                            " (did the hook create it in the right zone?)");
+          }
+        }
+      }
+      if (all)
+        return {};
+      std::this_thread::sleep_for(opts_.poll_interval);
+    }
+  }
+
+  std::vector<std::string> cleanup() override {
+    std::vector<std::string> warnings;
+    for (const auto& rec : records_) {
+      if (auto st = run_hook("remove", rec); !st)
+        warnings.push_back(st.error().message);
+    }
+    records_.clear();
+    return warnings;
+  }
+
+ private:
+  struct Record {
+    std::string name;
+    std::string value;
+  };
+
+  Status run_hook(const char* verb, const Record& rec) {
+    CK_ASSIGN(const auto result,
+              run_process({opts_.hook, verb, rec.name, rec.value}, "", opts_.hook_timeout));
+    if (result.exit_code != 0) {
+      std::string out = result.output;
+      while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+        out.pop_back();
+      if (const auto nl = out.rfind('\n'); nl != std::string::npos)
+        out.erase(0, nl + 1);
+      return fail(Code::Unavailable, "dns hook '" + opts_.hook + " " + verb + " " + rec.name +
+                                         "' exited with " + std::to_string(result.exit_code) +
+                                         (out.empty() ? "" : ": " + out));
+    }
+    return {};
+  }
+
+  DnsHookOptions opts_;
+  std::vector<Record> records_;
+};
+
+}  // namespace
+
+struct HttpResponder::Server {
+  httplib::Server http;
+  std::thread thread;
+  std::mutex mutex;
+  std::map<std::string, std::string, std::less<>> answers;
+};
+
+Result<std::shared_ptr<HttpResponder>> HttpResponder::start(const std::string& address, int port) {
+  std::shared_ptr<HttpResponder> self(new HttpResponder());
+  self->server_ = std::make_unique<Server>();
+  Server* s = self->server_.get();
+  s->http.Get(R"(/\.well-known/acme-challenge/([A-Za-z0-9_-]+))",
+              [s](const httplib::Request& req, httplib::Response& res) {
+                std::lock_guard lock(s->mutex);
+                const auto it = s->answers.find(req.matches[1].str());
+                if (it == s->answers.end()) {
+                  res.status = 404;
+                  return;
+                }
+                res.set_content(it->second, "application/octet-stream");
+              });
+  if (!s->http.bind_to_port(address, port)) {
+    return fail(Code::Unavailable, "http-01: cannot listen on " + address + ":" +
+                                       std::to_string(port) +
+                                       " (in use, or a port below 1024 without privilege)");
+  }
+  self->port_ = port;
+  s->thread = std::thread([s] { s->http.listen_after_bind(); });
+  return self;
+}
+
+HttpResponder::~HttpResponder() {
+  if (server_) {
+    server_->http.stop();
+    if (server_->thread.joinable())
+      server_->thread.join();
+  }
+}
+
+void HttpResponder::add(const std::string& token, const std::string& key_authorization) {
+  std::lock_guard lock(server_->mutex);
+  server_->answers[token] = key_authorization;
+}
+
+void HttpResponder::remove(const std::string& token) {
+  std::lock_guard lock(server_->mutex);
+  server_->answers.erase(token);
+}
+
+std::unique_ptr<Solver> http01_responder(std::shared_ptr<HttpResponder> responder) {
+  return std::make_unique<ResponderSolver>(std::move(responder));
+}
+
+std::unique_ptr<Solver> http01_webroot(std::filesystem::path webroot) {
+  return std::make_unique<WebrootSolver>(std::move(webroot));
+}
+
+std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts) {
+  return std::make_unique<DnsHookSolver>(std::move(opts));
+}
+
+std::string dns01_value(const std::string& key_authorization) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  ::EVP_Digest(key_authorization.data(), key_authorization.size(), md, &len, ::EVP_sha256(),
+               nullptr);
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+}  // namespace ck::acme

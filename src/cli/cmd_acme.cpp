@@ -1,0 +1,231 @@
+#include <unistd.h>
+
+#include <iostream>
+#include <mutex>
+
+#include "cli/commands.h"
+#include "cli/render.h"
+#include "core/duration.h"
+#include "core/time_format.h"
+
+namespace ck::cli {
+namespace {
+
+struct IssueFlags {
+  acme::IssueSettings settings;
+  std::string name;
+  std::string dns_timeout = "120s";
+  std::string timeout = "300s";
+};
+
+struct RenewFlags {
+  std::string name;
+  bool all = false;
+  std::string before;
+  int parallel = 4;
+};
+
+// Steps go to stderr as they happen when a person watches (an order takes
+// seconds, a fleet minutes); a script's stderr keeps only the error line.
+acme::Progress stderr_progress() {
+  if (::isatty(STDERR_FILENO) == 0)
+    return [](const std::string&) {};
+  auto mutex = std::make_shared<std::mutex>();
+  return [mutex](const std::string& step) {
+    std::lock_guard lock(*mutex);
+    std::cerr << "certkeeper: " << step << "\n";
+  };
+}
+
+Result<std::optional<std::chrono::seconds>> optional_duration(const std::string& text,
+                                                              const char* flag) {
+  if (text.empty())
+    return std::optional<std::chrono::seconds>();
+  auto d = parse_duration(text);
+  if (!d)
+    return fail(Code::InvalidArgument, std::string(flag) + ": " + d.error().message);
+  return std::optional<std::chrono::seconds>(*d);
+}
+
+int run_issue(Runtime& rt, IssueFlags f) {
+  auto dns_timeout = optional_duration(f.dns_timeout, "--dns-timeout");
+  if (!dns_timeout)
+    return rt.error(dns_timeout.error());
+  auto timeout = optional_duration(f.timeout, "--timeout");
+  if (!timeout)
+    return rt.error(timeout.error());
+  f.settings.dns_timeout = **dns_timeout;
+  f.settings.timeout = **timeout;
+  // Relative paths are stored for later renewals: make them absolute now.
+  for (std::string* path :
+       {&f.settings.out, &f.settings.webroot, &f.settings.account_key, &f.settings.ca_bundle}) {
+    if (!path->empty())
+      *path = std::filesystem::absolute(*path).string();
+  }
+  if (auto st = acme::validate(f.settings); !st)
+    return rt.error(st.error());
+  const std::string name =
+      f.name.empty() ? servercert::default_name(f.settings.domains.front()) : f.name;
+  auto service = rt.acme_service(stderr_progress());
+  if (!service)
+    return rt.error(service.error());
+  auto out = (*service)->issue(name, f.settings);
+  if (!out)
+    return rt.error(out.error());
+  for (const auto& w : out->warnings)
+    rt.warn(w);
+  const auto& v = *out->cert;
+  if (rt.json()) {
+    auto j = to_json(v);
+    if (!f.settings.out.empty())
+      j["out"] = f.settings.out;
+    rt.print_json(j);
+  } else {
+    std::cout << "issued '" << v.name << "' (version " << v.version << ") for ";
+    for (std::size_t i = 0; i < v.domains.size(); ++i)
+      std::cout << (i ? ", " : "") << v.domains[i];
+    std::cout << "\n  sha256 " << v.sha256 << "\n  not after " << iso(v.not_after) << " ("
+              << v.days_left << " days)\n";
+    if (!f.settings.out.empty())
+      std::cout << "  files in " << f.settings.out
+                << ": cert.pem chain.pem fullchain.pem key.pem\n";
+  }
+  return kExitOk;
+}
+
+void print_outcome(const acme::IssueOutcome& o) {
+  if (o.error) {
+    std::cout << o.name << ": FAILED: " << o.error->message << "\n";
+  } else if (!o.renewed) {
+    std::cout << o.name << ": not due (due " << iso(o.due.at) << ": " << o.due.reason << ")\n";
+  } else {
+    std::cout << o.name << ": renewed (version " << o.cert->version << ", not after "
+              << iso(o.cert->not_after) << "; due by " << o.due.reason << ")\n";
+  }
+}
+
+nlohmann::json outcome_json(const acme::IssueOutcome& o) {
+  nlohmann::json j{{"name", o.name}, {"renewed", o.renewed}};
+  if (o.error) {
+    j["error"] = o.error->message;
+  } else {
+    j["due_at"] = iso(o.due.at);
+    j["due_reason"] = o.due.reason;
+  }
+  if (o.cert)
+    j["certificate"] = to_json(*o.cert);
+  if (!o.warnings.empty())
+    j["warnings"] = o.warnings;
+  return j;
+}
+
+int run_renew(Runtime& rt, const RenewFlags& f) {
+  auto before = optional_duration(f.before, "--before");
+  if (!before)
+    return rt.error(before.error());
+  if (f.all == !f.name.empty())
+    return rt.error(Error{Code::InvalidArgument, "give either --name NAME or --all", {}});
+  auto service = rt.acme_service(stderr_progress());
+  if (!service)
+    return rt.error(service.error());
+  std::vector<acme::IssueOutcome> outcomes;
+  if (f.all) {
+    auto all = (*service)->renew_all(*before, f.parallel);
+    if (!all)
+      return rt.error(all.error());
+    outcomes = std::move(*all);
+  } else {
+    auto one = (*service)->renew(f.name, *before);
+    if (!one)
+      return rt.error(one.error());
+    outcomes.push_back(std::move(*one));
+  }
+  bool failed = false;
+  for (const auto& o : outcomes) {
+    failed = failed || o.error.has_value();
+    for (const auto& w : o.warnings)
+      rt.warn(o.name + ": " + w);
+  }
+  if (rt.json()) {
+    rt.print_json_array(outcomes, outcome_json);
+  } else {
+    for (const auto& o : outcomes)
+      print_outcome(o);
+    if (outcomes.empty())
+      std::cout << "no ACME certificates in the store\n";
+  }
+  return failed ? kExitError : kExitOk;
+}
+
+}  // namespace
+
+void add_acme_commands(CLI::App& app, Runtime& rt) {
+  auto* acme = app.add_subcommand("acme", "Server certificates from an ACME CA (RFC 8555)");
+  acme->require_subcommand(1);
+
+  auto f = std::make_shared<IssueFlags>();
+  auto* issue = acme->add_subcommand(
+      "issue",
+      "Order a certificate and store it under --name (a wildcard needs --challenge dns-01)");
+  auto& s = f->settings;
+  issue
+      ->add_option("--domain", s.domains,
+                   "A name to certify (repeat; *.example.org for a wildcard)")
+      ->required();
+  issue->add_option("--directory", s.directory, "The ACME directory URL")->required();
+  issue->add_option("--challenge", s.challenge, "http-01 or dns-01")
+      ->check(CLI::IsMember({"http-01", "dns-01"}))
+      ->capture_default_str();
+  auto* port = issue
+                   ->add_option("--http-port", s.http_port,
+                                "http-01: answer on this port with a built-in responder")
+                   ->capture_default_str();
+  issue->add_option("--http-address", s.http_address, "http-01: address the responder binds")
+      ->capture_default_str();
+  issue
+      ->add_option("--webroot", s.webroot,
+                   "http-01: write answers under DIR/.well-known/acme-challenge/ instead")
+      ->excludes(port);
+  issue->add_option("--dns-hook", s.dns_hook,
+                    "dns-01: program run as HOOK add|remove NAME VALUE (no shell)");
+  issue->add_option("--dns-resolver", s.dns_resolver,
+                    "dns-01: HOST:PORT to check the TXT record against (default: the system's)");
+  issue
+      ->add_option("--dns-timeout", f->dns_timeout,
+                   "dns-01: how long to wait for the TXT record to be visible")
+      ->capture_default_str();
+  issue->add_option("--account-key", s.account_key,
+                    "ACME account key (PEM, EC P-256 or RSA); default: one certkeeper keeps per "
+                    "directory in its store");
+  issue->add_option("--email", s.email, "Contact address for the ACME account");
+  issue->add_flag("--agree-tos", s.agree_tos, "Agree to the ACME server's terms of service");
+  issue->add_option("--key-type", s.key_type, "Certificate key: ec-p256, ec-p384, rsa-2048, ...")
+      ->capture_default_str();
+  issue->add_option("--name", f->name,
+                    "Name in the store (default: the first domain; wildcard.DOMAIN for *.DOMAIN)");
+  issue->add_option("--out", s.out,
+                    "Also write cert.pem, chain.pem, fullchain.pem, key.pem (0600) here; "
+                    "renewals rewrite them");
+  issue->add_option("--ca-bundle", s.ca_bundle, "Trust anchors (PEM) for the ACME server's HTTPS");
+  issue->add_option("--profile", s.profile,
+                    "ACME profile to ask for, if the server lists profiles");
+  issue->add_option("--timeout", f->timeout, "Give up on the order after this long")
+      ->capture_default_str();
+  on_run(issue, rt, [f](Runtime& r) { return run_issue(r, *f); });
+
+  auto rf = std::make_shared<RenewFlags>();
+  auto* renew = acme->add_subcommand(
+      "renew",
+      "Renew stored ACME certificates that are due: the server's renewal window (RFC 9773) if "
+      "it has one, else --before, else when a third of the lifetime is left");
+  auto* name = renew->add_option("--name", rf->name, "The certificate to renew");
+  renew->add_flag("--all", rf->all, "Every ACME certificate in the store")->excludes(name);
+  renew->add_option("--before", rf->before,
+                    "Due this long before expiry (when the server gives no renewal window)");
+  renew->add_option("--parallel", rf->parallel, "Orders at once with --all")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  on_run(renew, rt, [rf](Runtime& r) { return run_renew(r, *rf); });
+}
+
+}  // namespace ck::cli

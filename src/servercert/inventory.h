@@ -1,0 +1,78 @@
+#pragma once
+// The store's server certificates: every version under its name, the key
+// encrypted at rest like the CA key, and the files an operator asked for
+// (--out) rewritten atomically on every renewal.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/pem.h"
+#include "servercert/material.h"
+#include "store/store.h"
+
+namespace ck::servercert {
+
+/// What `cert list` and `--json` show; never the key.
+struct ServerCertView {
+  std::string name;
+  std::int64_t version = 0;
+  std::string source;
+  std::vector<std::string> domains;
+  std::string subject;
+  std::string issuer;
+  Seconds not_before{};
+  Seconds not_after{};
+  std::int64_t days_left = 0;
+  std::string sha256;  // lower-case hex
+  bool key_encrypted = false;
+};
+
+class Inventory {
+ public:
+  Inventory(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor)
+      : store_(store), clock_(clock), passphrase_(passphrase), actor_(std::move(actor)) {}
+
+  /// Stores `m` as the next version of `name` in one transaction, with an
+  /// audit entry. `settings` is what the next renewal reuses.
+  [[nodiscard]] Result<store::ServerCertRecord> save(const std::string& name,
+                                                     const std::string& source, const Material& m,
+                                                     const std::string& settings);
+  /// The newest version, or a NotFound naming the certificate.
+  [[nodiscard]] Result<store::ServerCertRecord> find(const std::string& name);
+  [[nodiscard]] Result<std::vector<store::ServerCertRecord>> list();
+  /// The certificate, chain and decrypted key of a stored version.
+  [[nodiscard]] Result<Material> load(const store::ServerCertRecord& rec) const;
+  [[nodiscard]] Result<ServerCertView> view(const store::ServerCertRecord& rec) const;
+  /// Whether keys are encrypted at rest (a passphrase is set).
+  [[nodiscard]] bool encrypts() const { return passphrase_ != nullptr && !passphrase_->empty(); }
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  const Secret* passphrase_;
+  std::string actor_;
+};
+
+/// Writes cert.pem, chain.pem, fullchain.pem and key.pem (all 0600) into
+/// `dir`, each atomically; creates `dir` (0700) if missing.
+[[nodiscard]] Status write_out(const std::filesystem::path& dir, const Material& m);
+
+/// Reads a certificate bought elsewhere: `cert` may hold the chain after
+/// the leaf (a fullchain file); `chain` adds issuers; `key` may be
+/// encrypted (then `key_passphrase` opens it).
+[[nodiscard]] Result<Material> read_import(const std::filesystem::path& cert,
+                                           const std::filesystem::path& key,
+                                           const std::optional<std::filesystem::path>& chain,
+                                           const Secret* key_passphrase);
+
+/// The DNS names a certificate is for: its SAN DNS names, else its CN.
+[[nodiscard]] std::vector<std::string> cert_domains(const X509& cert);
+
+/// "wildcard.example.org" from "*.example.org": a name for --name defaults.
+[[nodiscard]] std::string default_name(const std::string& first_domain);
+
+}  // namespace ck::servercert

@@ -1,0 +1,167 @@
+#!/bin/bash
+# acme issue / renew and cert import against a real ACME server: Debian's
+# pebble with its challenge test server as DNS. pebble rejects 30 % of
+# nonces here (PEBBLE_WFE_NONCEREJECT=30): every order must still succeed.
+# Chains are checked with `openssl verify` against the root pebble made at start.
+. "$(dirname "$0")/lib.sh" "$1"
+
+ACME=14100; MGMT=15100; HTTP01=5102; DNS=8153; CTS=8155
+DIR_URL="https://127.0.0.1:$ACME/dir"
+P="$WORK/pebble"; mkdir -p "$P"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=pebble-test \
+  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$P/tls.key" -out "$P/tls.pem" 2>/dev/null
+cat > "$P/config.json" <<JSON
+{ "pebble": { "listenAddress": "127.0.0.1:$ACME", "managementListenAddress": "127.0.0.1:$MGMT",
+  "certificate": "$P/tls.pem", "privateKey": "$P/tls.key", "httpPort": $HTTP01, "tlsPort": 5101,
+  "ocspResponderURL": "", "externalAccountBindingRequired": false } }
+JSON
+pebble-challtestsrv -management 127.0.0.1:$CTS -dns01 127.0.0.1:$DNS -http01 "" -https01 "" \
+  -tlsalpn01 "" -defaultIPv6 "" > "$P/cts.log" 2>&1 &
+CTS_PID=$!; CLEANUP_CMDS+=("stop_server $CTS_PID")
+start_pebble() {
+  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=30 PEBBLE_AUTHZREUSE=0 \
+    pebble -config "$P/config.json" -dnsserver 127.0.0.1:$DNS >> "$P/pebble.log" 2>&1 &
+  PEBBLE_PID=$!; CLEANUP_CMDS+=("stop_server $PEBBLE_PID")
+  for _ in $(seq 50); do
+    curl -sf --cacert "$P/tls.pem" "$DIR_URL" > /dev/null && break; sleep 0.1
+  done
+  curl -sf --cacert "$P/tls.pem" "https://127.0.0.1:$MGMT/roots/0" -o "$P/root.pem" || fail "pebble did not start"
+}
+start_pebble
+on_fail() { tail -5 "$P/pebble.log"; }
+
+# The dns-01 hook: sets TXT records through challtestsrv's management API.
+# HOOK_PREFIX puts the record somewhere else (a record in the wrong zone).
+cat > "$WORK/hook" <<SH
+#!/bin/sh
+echo "\$1 \$2 \$3" >> "$WORK/hook.log"
+case "\$1" in
+  add) curl -sf -X POST -d "{\"host\":\"\${HOOK_PREFIX:-}\$2.\",\"value\":\"\$3\"}" http://127.0.0.1:$CTS/set-txt ;;
+  remove) curl -sf -X POST -d "{\"host\":\"\${HOOK_PREFIX:-}\$2.\"}" http://127.0.0.1:$CTS/clear-txt ;;
+esac
+SH
+chmod +x "$WORK/hook"
+COMMON=(--directory "$DIR_URL" --ca-bundle "$P/tls.pem" --agree-tos --email ops@example.test)
+HTTP=(--http-port $HTTP01 --http-address 127.0.0.1)
+DNSOPTS=(--challenge dns-01 --dns-hook "$WORK/hook" --dns-resolver 127.0.0.1:$DNS)
+
+ck ca init --name "Test CA" > /dev/null  # a store for expect_error's before/after dumps
+
+# --- http-01 for a plain name, files written 0600, chain verified by openssl
+ck acme issue --domain www.example.test "${COMMON[@]}" "${HTTP[@]}" --out "$WORK/www" > "$WORK/issue.out"
+grep -q "issued 'www.example.test' (version 1)" "$WORK/issue.out" || fail "issue output: $(cat "$WORK/issue.out")"
+for f in cert.pem chain.pem fullchain.pem key.pem; do
+  assert_eq "$(stat -c %a "$WORK/www/$f")" 600 "mode of $f"
+done
+assert_eq "$(openssl verify -CAfile "$P/root.pem" -untrusted "$WORK/www/chain.pem" "$WORK/www/cert.pem")" \
+  "$WORK/www/cert.pem: OK" "openssl verify of the http-01 certificate"
+openssl x509 -in "$WORK/www/cert.pem" -noout -ext subjectAltName | grep -q "DNS:www.example.test" \
+  || fail "SAN of the http-01 certificate"
+[ "$(openssl x509 -in "$WORK/www/cert.pem" -noout -pubkey | openssl sha256)" = \
+  "$(openssl pkey -in "$WORK/www/key.pem" -pubout | openssl sha256)" ] || fail "key.pem does not match cert.pem"
+cat "$WORK/www/cert.pem" "$WORK/www/chain.pem" | cmp -s - "$WORK/www/fullchain.pem" || fail "fullchain.pem"
+pass "http-01: www.example.test issued, verified against pebble's root, files 0600"
+
+# --- dns-01 for a wildcard and its apex: two TXT values on one name at once
+ck acme issue --domain '*.example.test' --domain example.test "${COMMON[@]}" "${DNSOPTS[@]}" \
+  --out "$WORK/wild" --json > "$WORK/wild.json"
+assert_eq "$(json 'd["name"]' < "$WORK/wild.json")" "wildcard.example.test" "wildcard default name"
+openssl x509 -in "$WORK/wild/cert.pem" -noout -ext subjectAltName | grep -q "DNS:\*.example.test, DNS:example.test" \
+  || fail "SAN of the wildcard certificate"
+assert_eq "$(openssl verify -CAfile "$P/root.pem" -untrusted "$WORK/wild/chain.pem" "$WORK/wild/cert.pem")" \
+  "$WORK/wild/cert.pem: OK" "openssl verify of the wildcard certificate"
+assert_eq "$(grep -c '^add _acme-challenge.example.test ' "$WORK/hook.log")" 2 "hook add calls"
+assert_eq "$(grep -c '^remove _acme-challenge.example.test ' "$WORK/hook.log")" 2 "hook remove calls"
+pass "dns-01: *.example.test + example.test issued; hook added both values and removed them"
+
+# --- the inventory lists both; keys are stored encrypted when a passphrase is set
+ck cert list --json > "$WORK/list.json"
+assert_eq "$(json '",".join(sorted(r["name"] for r in d if r.get("kind")=="server"))' < "$WORK/list.json")" \
+  "wildcard.example.test,www.example.test" "cert list server names"
+assert_eq "$(json '[r["sha256"] for r in d if r.get("name")=="www.example.test"][0]' < "$WORK/list.json")" \
+  "$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)" "listed sha256"
+pass "cert list shows server certificates"
+
+# --- renew: not due (5-year pebble certificates), then due with --before
+ck acme renew --name www.example.test > "$WORK/renew.out" || fail "renew (not due): $(cat "$WORK/renew.out")"
+grep -q "www.example.test: not due" "$WORK/renew.out" || fail "renew when not due: $(cat "$WORK/renew.out")"
+old_sha=$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)
+ck acme renew --all --before 2000d --parallel 2 --json > "$WORK/renew.json"
+assert_eq "$(json '",".join(str(r["renewed"]) for r in d)' < "$WORK/renew.json")" "True,True" "renew --all"
+new_sha=$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)
+[ "$old_sha" != "$new_sha" ] || fail "renewal did not rewrite $WORK/www/cert.pem"
+assert_eq "$(openssl verify -CAfile "$P/root.pem" -untrusted "$WORK/www/chain.pem" "$WORK/www/cert.pem")" \
+  "$WORK/www/cert.pem: OK" "renewed certificate verifies"
+assert_eq "$(ck cert list --json | json '[r["version"] for r in d if r.get("name")=="www.example.test"][0]')" 2 "version after renewal"
+pass "renew: not due, then --before renews both in parallel and rewrites --out files"
+
+# --- failures, each one line, exit 1, store unchanged, no files left behind
+expect_error "wrong directory" "https://127.0.0.1:$ACME/nope" -- \
+  ck acme issue --domain a.example.test --directory "https://127.0.0.1:$ACME/nope" --ca-bundle "$P/tls.pem" --agree-tos "${HTTP[@]}"
+expect_error "unreachable responder" "unreach.example.test: http-01 challenge failed" -- \
+  ck acme issue --domain unreach.example.test "${COMMON[@]}" --webroot "$WORK/not-served" --out "$WORK/unreach"
+grep -q "connection refused\|Connection refused\|Fetching" "$WORK/err" || fail "unreachable: no server detail: $(cat "$WORK/err")"
+[ ! -e "$WORK/unreach/cert.pem" ] || fail "unreachable: files written"
+hook_lines=$(wc -l < "$WORK/hook.log")
+HOOK_PREFIX=wrong. expect_error "record in the wrong zone" \
+  "TXT record _acme-challenge.zone.example.test" -- \
+  ck acme issue --domain zone.example.test "${COMMON[@]}" "${DNSOPTS[@]}" --dns-timeout 2s
+grep -q "found no TXT record" "$WORK/err" || fail "wrong zone: does not say what it found: $(cat "$WORK/err")"
+tail -n +$((hook_lines + 1)) "$WORK/hook.log" | grep -q "^remove _acme-challenge.zone.example.test" \
+  || fail "wrong zone: the hook's remove did not run"
+expect_error "wildcard over http-01" "dns-01" -- \
+  ck acme issue --domain '*.example.test' "${COMMON[@]}" "${HTTP[@]}"
+expect_error "bad domain" "invalid domain 'bad_name!'" -- \
+  ck acme issue --domain 'bad_name!' "${COMMON[@]}" "${HTTP[@]}"
+expect_error "unknown name" "no server certificate named 'nope'" -- ck acme renew --name nope
+pass "failures: wrong directory, unreachable responder (with pebble's detail), TXT in the wrong zone (hook removed), wildcard on http-01, bad domain, unknown name"
+
+# The ACME server dies mid-order: the hook stops pebble once the record is set.
+cat > "$WORK/killhook" <<SH
+#!/bin/sh
+"$WORK/hook" "\$@"
+[ "\$1" = add ] && kill \$(cat "$WORK/pebble.pid")
+exit 0
+SH
+chmod +x "$WORK/killhook"
+echo "$PEBBLE_PID" > "$WORK/pebble.pid"
+expect_error "server stopped mid-order" "127.0.0.1:$ACME" -- \
+  ck acme issue --domain dead.example.test "${COMMON[@]}" --challenge dns-01 --dns-hook "$WORK/killhook" \
+  --dns-resolver 127.0.0.1:$DNS --dns-timeout 1s --out "$WORK/dead"
+[ ! -e "$WORK/dead" ] || fail "server stopped: files written"
+pass "ACME server stopped mid-order: one error line, nothing stored, no files"
+
+# --- cert import: a certificate from elsewhere (here: pebble's, via the files)
+ck cert import --cert "$WORK/www/cert.pem" --chain "$WORK/www/chain.pem" --key "$WORK/www/key.pem" \
+  --name bought > "$WORK/import.out"
+grep -q "imported 'bought' (version 1, chain of 1)" "$WORK/import.out" || fail "import: $(cat "$WORK/import.out")"
+ck cert import --cert "$WORK/wild/fullchain.pem" --key "$WORK/wild/key.pem" --json > "$WORK/import.json"
+assert_eq "$(json 'd["name"]' < "$WORK/import.json")" "wildcard.example.test" "import of a fullchain: default name"
+assert_eq "$(json 'd["version"]' < "$WORK/import.json")" "3" "import adds a version to an existing name"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=other.example.test \
+  -keyout "$WORK/other.key" -out "$WORK/other.pem" 2>/dev/null
+faketime '2020-01-01 00:00:00' openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=old.example.test -keyout "$WORK/old.key" -out "$WORK/old.pem" 2>/dev/null
+printf 'not a certificate\n' > "$WORK/garbage.pem"
+expect_error "import: key mismatch" "the key does not match" -- \
+  ck cert import --cert "$WORK/www/cert.pem" --key "$WORK/other.key"
+expect_error "import: expired" "expired at 2020-01-02" -- \
+  ck cert import --cert "$WORK/old.pem" --key "$WORK/old.key"
+expect_error "import: foreign chain" "does not issue the one below it (CN=other.example.test)" -- \
+  ck cert import --cert "$WORK/www/cert.pem" --key "$WORK/www/key.pem" --chain "$WORK/other.pem"
+expect_error "import: malformed PEM" "$WORK/garbage.pem" -- \
+  ck cert import --cert "$WORK/garbage.pem" --key "$WORK/www/key.pem"
+expect_error "import: missing key file" "$WORK/nokey.pem" -- \
+  ck cert import --cert "$WORK/www/cert.pem" --key "$WORK/nokey.pem"
+expect_error "renew an imported certificate" "was imported" -- ck acme renew --name bought
+pass "cert import: stored with its chain; key mismatch, expired, foreign chain, malformed PEM refused"
+
+# --- keys are encrypted at rest when a passphrase is set (like the CA key)
+CERTKEEPER_CA_PASSPHRASE=correct-horse ck cert import --cert "$WORK/www/cert.pem" \
+  --chain "$WORK/www/chain.pem" --key "$WORK/www/key.pem" --name sealed > /dev/null
+sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name='sealed'" \
+  | grep -q "BEGIN ENCRYPTED PRIVATE KEY" || fail "server key not encrypted at rest"
+sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name='bought'" \
+  | grep -q "BEGIN PRIVATE KEY" || fail "unencrypted store row"
+ck cert list --json | grep -q "PRIVATE KEY" && fail "a key in cert list --json"
+pass "server keys encrypted at rest with the passphrase; never in --json"
