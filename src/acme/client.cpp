@@ -268,9 +268,11 @@ Status Client::register_account(const std::string& email, bool agree_to_terms) {
     payload["termsOfServiceAgreed"] = true;
   auto resp = post(dir_.new_account, payload.dump(), "creating the ACME account");
   if (!resp) {
-    // §7.3.3: a server that needs the terms agreed answers userActionRequired.
+    // §7.3.3: a server that needs the terms agreed answers userActionRequired
+    // (or the older agreementRequired, as pebble does).
     if (!agree_to_terms && !dir_.terms_of_service.empty() &&
-        resp.error().message.find("userActionRequired") != std::string::npos) {
+        (resp.error().message.find("userActionRequired") != std::string::npos ||
+         resp.error().message.find("agreementRequired") != std::string::npos)) {
       return fail(Code::FailedPrecondition, resp.error().message + " (read the terms at " +
                                                 dir_.terms_of_service + " and pass --agree-tos)");
     }

@@ -62,6 +62,15 @@ openssl x509 -in "$WORK/www/cert.pem" -noout -ext subjectAltName | grep -q "DNS:
 cat "$WORK/www/cert.pem" "$WORK/www/chain.pem" | cmp -s - "$WORK/www/fullchain.pem" || fail "fullchain.pem"
 pass "http-01: www.example.test issued, verified against pebble's root, files 0600"
 
+# An RSA account key signs with RS256; an RSA certificate key on request.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/rsa-account.pem" 2>/dev/null
+ck acme issue --domain rsa.example.test "${COMMON[@]}" "${HTTP[@]}" --account-key "$WORK/rsa-account.pem" \
+  --key-type rsa-2048 --out "$WORK/rsa" > /dev/null
+openssl x509 -in "$WORK/rsa/cert.pem" -noout -text | grep -q "Public-Key: (2048 bit)" || fail "RSA certificate key"
+assert_eq "$(openssl verify -CAfile "$P/root.pem" -untrusted "$WORK/rsa/chain.pem" "$WORK/rsa/cert.pem")" \
+  "$WORK/rsa/cert.pem: OK" "openssl verify of the RSA certificate"
+pass "RS256 account key, rsa-2048 certificate"
+
 # --- dns-01 for a wildcard and its apex: two TXT values on one name at once
 ck acme issue --domain '*.example.test' --domain example.test "${COMMON[@]}" "${DNSOPTS[@]}" \
   --out "$WORK/wild" --json > "$WORK/wild.json"
@@ -77,7 +86,7 @@ pass "dns-01: *.example.test + example.test issued; hook added both values and r
 # --- the inventory lists both; keys are stored encrypted when a passphrase is set
 ck cert list --json > "$WORK/list.json"
 assert_eq "$(json '",".join(sorted(r["name"] for r in d if r.get("kind")=="server"))' < "$WORK/list.json")" \
-  "wildcard.example.test,www.example.test" "cert list server names"
+  "rsa.example.test,wildcard.example.test,www.example.test" "cert list server names"
 assert_eq "$(json '[r["sha256"] for r in d if r.get("name")=="www.example.test"][0]' < "$WORK/list.json")" \
   "$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)" "listed sha256"
 pass "cert list shows server certificates"
@@ -87,13 +96,13 @@ ck acme renew --name www.example.test > "$WORK/renew.out" || fail "renew (not du
 grep -q "www.example.test: not due" "$WORK/renew.out" || fail "renew when not due: $(cat "$WORK/renew.out")"
 old_sha=$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)
 ck acme renew --all --before 2000d --parallel 2 --json > "$WORK/renew.json"
-assert_eq "$(json '",".join(str(r["renewed"]) for r in d)' < "$WORK/renew.json")" "True,True" "renew --all"
+assert_eq "$(json '",".join(str(r["renewed"]) for r in d)' < "$WORK/renew.json")" "True,True,True" "renew --all"
 new_sha=$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)
 [ "$old_sha" != "$new_sha" ] || fail "renewal did not rewrite $WORK/www/cert.pem"
 assert_eq "$(openssl verify -CAfile "$P/root.pem" -untrusted "$WORK/www/chain.pem" "$WORK/www/cert.pem")" \
   "$WORK/www/cert.pem: OK" "renewed certificate verifies"
 assert_eq "$(ck cert list --json | json '[r["version"] for r in d if r.get("name")=="www.example.test"][0]')" 2 "version after renewal"
-pass "renew: not due, then --before renews both in parallel and rewrites --out files"
+pass "renew: not due, then --before renews all three in parallel and rewrites --out files"
 
 # --- failures, each one line, exit 1, store unchanged, no files left behind
 expect_error "wrong directory" "https://127.0.0.1:$ACME/nope" -- \
@@ -114,7 +123,11 @@ expect_error "wildcard over http-01" "dns-01" -- \
 expect_error "bad domain" "invalid domain 'bad_name!'" -- \
   ck acme issue --domain 'bad_name!' "${COMMON[@]}" "${HTTP[@]}"
 expect_error "unknown name" "no server certificate named 'nope'" -- ck acme renew --name nope
-pass "failures: wrong directory, unreachable responder (with pebble's detail), TXT in the wrong zone (hook removed), wildcard on http-01, bad domain, unknown name"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/new-account.pem" 2>/dev/null
+expect_error "terms not agreed" "pass --agree-tos" -- \
+  ck acme issue --domain tos.example.test --directory "$DIR_URL" --ca-bundle "$P/tls.pem" "${HTTP[@]}" \
+  --account-key "$WORK/new-account.pem"
+pass "failures: wrong directory, unreachable responder (with pebble's detail), TXT in the wrong zone (hook removed), wildcard on http-01, bad domain, unknown name, terms not agreed"
 
 # The ACME server dies mid-order: the hook stops pebble once the record is set.
 cat > "$WORK/killhook" <<SH
