@@ -98,7 +98,7 @@ old_sha=$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r
 ck acme renew --all --before 2000d --parallel 2 --json > "$WORK/renew.json"
 assert_eq "$(json '",".join(str(r["renewed"]) for r in d)' < "$WORK/renew.json")" "True,True,True" "renew --all"
 new_sha=$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)
-[ "$old_sha" != "$new_sha" ] || fail "renewal did not rewrite $WORK/www/cert.pem"
+[ "$old_sha" != "$new_sha" ] || fail "renewal did not rewrite $WORK/www/cert.pem: $(cat "$WORK/renew.json")"
 assert_eq "$(openssl verify -CAfile "$P/root.pem" -untrusted "$WORK/www/chain.pem" "$WORK/www/cert.pem")" \
   "$WORK/www/cert.pem: OK" "renewed certificate verifies"
 assert_eq "$(ck cert list --json | json '[r["version"] for r in d if r.get("name")=="www.example.test"][0]')" 2 "version after renewal"

@@ -74,9 +74,10 @@ constexpr const char* kCertSummaryColumns =
     "c.id, c.serial, u.name, c.key_type, c.not_before, c.not_after, c.issued_at, X'', "
     "c.status, c.superseded_by, c.delivery, c.ticket";
 
-constexpr const char* kServerCertColumns =
-    "name, version, source, domains, cert_der, chain_pem, key_pem, key_encrypted, not_before, "
-    "not_after, created_at, sha256, settings";
+// A macro, not a constant: the queries using it must stay string literals.
+#define CK_SERVER_CERT_COLUMNS                                                               \
+  "name, version, source, domains, cert_der, chain_pem, key_pem, key_encrypted, not_before, " \
+  "not_after, created_at, sha256, settings"
 
 ServerCertRecord read_server_cert(const Statement& st) {
   ServerCertRecord r;
@@ -599,10 +600,12 @@ class SqliteTx final : public Tx {
 
   Result<std::optional<ServerCertRecord>> find_server_cert(
       std::string_view name, std::optional<std::int64_t> version) override {
-    const std::string sql = std::string("SELECT ") + kServerCertColumns +
-                            " FROM server_certs WHERE name = ?" +
-                            (version ? " AND version = ?" : " ORDER BY version DESC LIMIT 1");
-    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    // Literals only: prepare() caches statements by the SQL text's address.
+    CK_ASSIGN(auto st, version ? conn_.prepare("SELECT " CK_SERVER_CERT_COLUMNS
+                                               " FROM server_certs WHERE name = ? AND version = ?")
+                               : conn_.prepare("SELECT " CK_SERVER_CERT_COLUMNS
+                                               " FROM server_certs WHERE name = ?"
+                                               " ORDER BY version DESC LIMIT 1"));
     st.bind(1, name);
     if (version)
       st.bind(2, *version);
@@ -613,10 +616,9 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<ServerCertRecord>> list_server_certs() override {
-    const std::string sql = std::string("SELECT ") + kServerCertColumns +
-                            " FROM server_certs s WHERE version = (SELECT MAX(version)"
-                            " FROM server_certs WHERE name = s.name) ORDER BY name";
-    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    CK_ASSIGN(auto st, conn_.prepare("SELECT " CK_SERVER_CERT_COLUMNS
+                                     " FROM server_certs s WHERE version = (SELECT MAX(version)"
+                                     " FROM server_certs WHERE name = s.name) ORDER BY name"));
     return collect(st, read_server_cert);
   }
 
