@@ -75,7 +75,7 @@ constexpr const char* kCertSummaryColumns =
     "c.status, c.superseded_by, c.delivery, c.ticket";
 
 // A macro, not a constant: the queries using it must stay string literals.
-#define CK_SERVER_CERT_COLUMNS                                                               \
+#define CK_SERVER_CERT_COLUMNS                                                                \
   "name, version, source, domains, cert_der, chain_pem, key_pem, key_encrypted, not_before, " \
   "not_after, created_at, sha256, settings"
 
