@@ -245,8 +245,7 @@ Result<IssueOutcome> Service::issue(const std::string& name, const IssueSettings
   return order(name, s, "");
 }
 
-Result<IssueOutcome> Service::renew(const std::string& name,
-                                    const std::optional<std::chrono::seconds>& before) {
+Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions& opts) {
   store::ServerCertRecord rec;
   {
     std::lock_guard lock(store_mutex_);
@@ -260,6 +259,8 @@ Result<IssueOutcome> Service::renew(const std::string& name,
                     name + "`");
   }
   CK_ASSIGN(auto s, settings_from_json(rec.settings));
+  if (!opts.profile.empty())
+    s.profile = opts.profile;
   CK_TRY(validate(s));
   CK_ASSIGN(const auto cert, cert_from_der(rec.cert_der));
 
@@ -286,8 +287,8 @@ Result<IssueOutcome> Service::renew(const std::string& name,
   }
   IssueOutcome out;
   out.name = name;
-  out.due =
-      servercert::renewal_due(rec.not_before, rec.not_after, clock_.now_seconds(), ari, before);
+  out.due = servercert::renewal_due(rec.not_before, rec.not_after, clock_.now_seconds(), ari,
+                                    opts.before);
   if (!out.due.due) {
     CK_ASSIGN(out.cert, inventory_.view(rec));
     return out;
@@ -298,8 +299,7 @@ Result<IssueOutcome> Service::renew(const std::string& name,
   return out;
 }
 
-Result<std::vector<IssueOutcome>> Service::renew_all(
-    const std::optional<std::chrono::seconds>& before, int parallel) {
+Result<std::vector<IssueOutcome>> Service::renew_all(const RenewOptions& opts, int parallel) {
   std::vector<std::string> names;
   {
     std::lock_guard lock(store_mutex_);
@@ -313,7 +313,7 @@ Result<std::vector<IssueOutcome>> Service::renew_all(
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < names.size(); i = next++) {
-      auto r = renew(names[i], before);
+      auto r = renew(names[i], opts);
       if (r) {
         results[i] = std::move(*r);
       } else {

@@ -67,15 +67,19 @@ class Service {
   /// Orders a certificate and stores it under `name` (a new version).
   [[nodiscard]] Result<IssueOutcome> issue(const std::string& name, const IssueSettings& settings);
 
-  /// Renews `name` when due (or `force`); `before` overrides the default
-  /// rule when the server has no renewal info.
-  [[nodiscard]] Result<IssueOutcome> renew(const std::string& name,
-                                           const std::optional<std::chrono::seconds>& before);
+  struct RenewOptions {
+    /// Due this long before notAfter, when the server has no renewal info.
+    std::optional<std::chrono::seconds> before;
+    /// An ACME profile for the new order (kept for later renewals).
+    std::string profile;
+  };
+
+  /// Renews `name` when due, with the settings stored at issue.
+  [[nodiscard]] Result<IssueOutcome> renew(const std::string& name, const RenewOptions& opts);
 
   /// Renews every stored ACME certificate that is due, `parallel` at a time.
   /// One name's failure does not stop the others.
-  [[nodiscard]] Result<std::vector<IssueOutcome>> renew_all(
-      const std::optional<std::chrono::seconds>& before, int parallel);
+  [[nodiscard]] Result<std::vector<IssueOutcome>> renew_all(const RenewOptions& opts, int parallel);
 
  private:
   [[nodiscard]] Result<IssueOutcome> order(const std::string& name, const IssueSettings& settings,

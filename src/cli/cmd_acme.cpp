@@ -22,6 +22,7 @@ struct RenewFlags {
   std::string name;
   bool all = false;
   std::string before;
+  std::string profile;
   int parallel = 4;
 };
 
@@ -128,14 +129,15 @@ int run_renew(Runtime& rt, const RenewFlags& f) {
   auto service = rt.acme_service(stderr_progress());
   if (!service)
     return rt.error(service.error());
+  const acme::Service::RenewOptions opts{*before, f.profile};
   std::vector<acme::IssueOutcome> outcomes;
   if (f.all) {
-    auto all = (*service)->renew_all(*before, f.parallel);
+    auto all = (*service)->renew_all(opts, f.parallel);
     if (!all)
       return rt.error(all.error());
     outcomes = std::move(*all);
   } else {
-    auto one = (*service)->renew(f.name, *before);
+    auto one = (*service)->renew(f.name, opts);
     if (!one)
       return rt.error(one.error());
     outcomes.push_back(std::move(*one));
@@ -222,6 +224,8 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
   renew->add_flag("--all", rf->all, "Every ACME certificate in the store")->excludes(name);
   renew->add_option("--before", rf->before,
                     "Due this long before expiry (when the server gives no renewal window)");
+  renew->add_option("--profile", rf->profile,
+                    "ACME profile for the new order (e.g. shortlived), if the server lists it");
   renew->add_option("--parallel", rf->parallel, "Orders at once with --all")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -123,11 +123,16 @@ expect_error "wildcard over http-01" "dns-01" -- \
 expect_error "bad domain" "invalid domain 'bad_name!'" -- \
   ck acme issue --domain 'bad_name!' "${COMMON[@]}" "${HTTP[@]}"
 expect_error "unknown name" "no server certificate named 'nope'" -- ck acme renew --name nope
+# Debian 12's pebble lists no profiles: asking for one says so before anything is ordered.
+expect_error "profile not offered" "--profile shortlived: the ACME server offers no profiles" -- \
+  ck acme issue --domain p.example.test "${COMMON[@]}" "${HTTP[@]}" --profile shortlived
+expect_error "profile on renew" "--profile shortlived: the ACME server offers no profiles" -- \
+  ck acme renew --name www.example.test --before 2000d --profile shortlived
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/new-account.pem" 2>/dev/null
 expect_error "terms not agreed" "pass --agree-tos" -- \
   ck acme issue --domain tos.example.test --directory "$DIR_URL" --ca-bundle "$P/tls.pem" "${HTTP[@]}" \
   --account-key "$WORK/new-account.pem"
-pass "failures: wrong directory, unreachable responder (with pebble's detail), TXT in the wrong zone (hook removed), wildcard on http-01, bad domain, unknown name, terms not agreed"
+pass "failures: wrong directory, unreachable responder (with pebble's detail), TXT in the wrong zone (hook removed), wildcard on http-01, bad domain, unknown name, profile not offered, terms not agreed"
 
 # The ACME server dies mid-order: the hook stops pebble once the record is set.
 cat > "$WORK/killhook" <<SH
