@@ -5,172 +5,14 @@
 #include <set>
 #include <sstream>
 
-#include <toml++/toml.h>
-
 #include "core/duration.h"
 #include "core/file_io.h"
+#include "core/toml_section.h"
 
 namespace ck::cli {
 namespace {
 
-std::string where(const std::filesystem::path& path, const toml::source_region& src) {
-  return "'" + path.string() + "' line " + std::to_string(src.begin.line);
-}
-
-Status check_keys(const std::filesystem::path& path, const toml::table& table,
-                  const std::string& prefix, const std::set<std::string>& allowed) {
-  for (const auto& [key, node] : table) {
-    const std::string name(key.str());
-    if (!allowed.contains(name) && (name == "password" || name == "token")) {
-      return fail(Code::InvalidArgument,
-                  where(path, key.source()) + ": '" + prefix + name +
-                      "': secrets are not read from the config text; name a 0600 file with '" +
-                      name + "_file' or set the environment variable (docs/configuration.md)");
-    }
-    if (!allowed.contains(name)) {
-      return fail(Code::InvalidArgument,
-                  where(path, key.source()) + ": unknown key '" + prefix + name + "'");
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
-namespace {
-
-// Typed access to one table of the config; every error names file, line, key.
-class Section {
- public:
-  Section(const std::filesystem::path& path, const toml::table* table, std::string prefix)
-      : path_(path), table_(table), prefix_(std::move(prefix)) {}
-
-  [[nodiscard]] bool present() const { return table_ != nullptr; }
-
-  Result<std::optional<std::string>> string(const char* key) const {
-    return typed<std::string>(key, "a string");
-  }
-
-  Result<std::optional<std::vector<std::string>>> string_array(const char* key) const {
-    const auto* node = table_ ? table_->get(key) : nullptr;
-    if (node == nullptr)
-      return std::optional<std::vector<std::string>>();
-    const auto* arr = node->as_array();
-    if (arr == nullptr || arr->empty())
-      return wrong(node, key, "a non-empty array of strings");
-    std::vector<std::string> out;
-    for (const auto& item : *arr) {
-      const auto value = item.value<std::string>();
-      if (!value)
-        return wrong(&item, key, "a non-empty array of strings");
-      out.push_back(*value);
-    }
-    return std::optional<std::vector<std::string>>(std::move(out));
-  }
-
-  Result<std::optional<std::chrono::seconds>> duration(const char* key) const {
-    CK_ASSIGN(const auto text, string(key));
-    if (!text)
-      return std::optional<std::chrono::seconds>();
-    auto d = parse_duration(*text);
-    if (!d)
-      return wrong(table_->get(key), key, "a duration such as \"30s\" or \"2d\"");
-    return std::optional<std::chrono::seconds>(*d);
-  }
-
-  Result<std::optional<bool>> boolean(const char* key) const {
-    return typed<bool>(key, "true or false");
-  }
-
-  /// A string that must be one of `choices`.
-  Result<std::optional<std::string>> choice(const char* key,
-                                            const std::vector<std::string>& choices) const {
-    return matching(key, choices, "one of ", ", ", "",
-                    [](const std::string& value, const std::string& c) { return value == c; });
-  }
-
-  /// The sub-table `name` of this one ([ticket.conduit]).
-  Result<Section> table(const char* name, const std::set<std::string>& keys) const {
-    const auto* node = table_ ? table_->get(name) : nullptr;
-    const std::string prefix = prefix_ + name + ".";
-    if (node == nullptr)
-      return Section(path_, nullptr, prefix);
-    const auto* sub = node->as_table();
-    if (sub == nullptr)
-      return wrong(node, name, "a table");
-    CK_TRY(check_keys(path_, *sub, prefix, keys));
-    return Section(path_, sub, prefix);
-  }
-
-  /// A URL: http(s)://, smtp(s)://, with a host.
-  Result<std::optional<std::string>> url(const char* key,
-                                         const std::vector<std::string>& schemes) const {
-    return matching(key, schemes, "a URL starting with ", " or ", "://",
-                    [](const std::string& value, const std::string& scheme) {
-                      return value.starts_with(scheme + "://") && value.size() > scheme.size() + 3;
-                    });
-  }
-
-  Result<std::optional<std::int64_t>> positive_integer(const char* key) const {
-    CK_ASSIGN(auto value, typed<std::int64_t>(key, "a positive integer"));
-    if (value && *value <= 0)
-      return wrong(table_->get(key), key, "a positive integer");
-    return value;
-  }
-
-  /// A path; relative ones are relative to the config file's folder.
-  Result<std::optional<std::filesystem::path>> path(const char* key) const {
-    CK_ASSIGN(const auto text, string(key));
-    if (!text)
-      return std::optional<std::filesystem::path>();
-    if (text->empty())
-      return wrong(table_->get(key), key, "a non-empty string");
-    std::filesystem::path p(*text);
-    return std::optional<std::filesystem::path>(p.is_relative() ? path_.parent_path() / p : p);
-  }
-
- private:
-  // A value of TOML type T, or none when the key is absent.
-  template <class T>
-  Result<std::optional<T>> typed(const char* key, const char* what) const {
-    const auto* node = table_ ? table_->get(key) : nullptr;
-    if (node == nullptr)
-      return std::optional<T>();
-    const auto value = node->value<T>();
-    if (!value)
-      return wrong(node, key, what);
-    return std::optional<T>(*value);
-  }
-
-  // A string for which `accepts(value, candidate)` holds for some candidate;
-  // the error lists them: prefix + c1 + suffix + sep + c2 + suffix...
-  template <class Accepts>
-  Result<std::optional<std::string>> matching(const char* key,
-                                              const std::vector<std::string>& candidates,
-                                              const std::string& prefix, const char* sep,
-                                              const char* suffix, Accepts accepts) const {
-    CK_ASSIGN(auto value, string(key));
-    if (!value)
-      return value;
-    std::string list;
-    for (const auto& c : candidates) {
-      if (accepts(*value, c))
-        return value;
-      list += (list.empty() ? "" : sep) + c + suffix;
-    }
-    const std::string what = prefix + list;
-    return wrong(table_->get(key), key, what.c_str());
-  }
-
-  tl::unexpected<Error> wrong(const toml::node* node, const char* key, const char* what) const {
-    return fail(Code::InvalidArgument,
-                where(path_, node->source()) + ": '" + prefix_ + key + "' must be " + what);
-  }
-
-  const std::filesystem::path& path_;
-  const toml::table* table_;
-  std::string prefix_;
-};
+using Section = TomlSection;
 
 Result<Section> section(const std::filesystem::path& path, const toml::table& root,
                         const char* name, const std::set<std::string>& keys) {
@@ -263,14 +105,8 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     return cfg;
   }
   CK_ASSIGN(const auto text, read_file(path));
-  toml::table root;
-  try {
-    root = toml::parse(text, path.string());
-  } catch (const toml::parse_error& e) {
-    return fail(Code::InvalidArgument,
-                where(path, e.source()) + ": " + std::string(e.description()));
-  }
-  CK_TRY(check_keys(path, root, "", {"ca", "delivery", "crl", "notify", "smtp", "ticket"}));
+  CK_ASSIGN(const auto root, parse_toml_file(path, text));
+  CK_TRY(check_toml_keys(path, root, "", {"ca", "delivery", "crl", "notify", "smtp", "ticket"}));
 
   CK_ASSIGN(const auto ca, section(path, root, "ca", {"passphrase_file"}));
   CK_ASSIGN(cfg.ca_passphrase_file, ca.path("passphrase_file"));
