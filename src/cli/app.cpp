@@ -53,6 +53,7 @@ int run(int argc, char** argv) {
   add_fingerprint_command(app, rt);
   add_probe_command(app, rt);
   add_acme_commands(app, rt);
+  add_rollout_commands(app, rt);
 
   try {
     app.parse(argc, argv);

@@ -27,17 +27,6 @@ struct ProbeFlags {
   std::string dns_server;
 };
 
-Result<std::chrono::milliseconds> parse_timeout(const std::string& text) {
-  if (text.size() > 2 && text.ends_with("ms")) {
-    const std::string digits = text.substr(0, text.size() - 2);
-    if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-        digits.size() < 9)
-      return std::chrono::milliseconds(std::stoll(digits));
-  }
-  CK_ASSIGN(const auto seconds, parse_duration(text));
-  return std::chrono::duration_cast<std::chrono::milliseconds>(seconds);
-}
-
 /// "AB:CD:…", "abcd…" or "ABCD…" → "abcd…".
 std::string normalize_fingerprint(std::string_view text) {
   std::string out;
@@ -244,6 +233,17 @@ int run_probe(Runtime& rt, const ProbeFlags& f) {
 }
 
 }  // namespace
+
+Result<std::chrono::milliseconds> parse_timeout(const std::string& text) {
+  if (text.size() > 2 && text.ends_with("ms")) {
+    const std::string digits = text.substr(0, text.size() - 2);
+    if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        digits.size() < 9)
+      return std::chrono::milliseconds(std::stoll(digits));
+  }
+  CK_ASSIGN(const auto seconds, parse_duration(text));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(seconds);
+}
 
 void add_probe_command(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<ProbeFlags>();

@@ -18,12 +18,16 @@ void add_observe_command(CLI::App& app, Runtime& rt);
 void add_notify_command(CLI::App& app, Runtime& rt);
 void add_probe_command(CLI::App& app, Runtime& rt);
 void add_acme_commands(CLI::App& app, Runtime& rt);
+void add_rollout_commands(CLI::App& app, Runtime& rt);
 
 /// Registers `fn` to run when `sub` is the chosen command.
 template <class Fn>
 void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
   sub->callback([&rt, fn] { rt.action = [&rt, fn] { return fn(rt); }; });
 }
+
+/// A deadline as operators write it: "500ms", "5s", "2m".
+[[nodiscard]] Result<std::chrono::milliseconds> parse_timeout(const std::string& text);
 
 /// Validates a duration option while parsing ("90d", "36h").
 CLI::Validator duration_validator();

@@ -94,6 +94,17 @@ Result<store::ServerCertRecord> Inventory::find(const std::string& name) {
   return std::move(*rec);
 }
 
+Result<store::ServerCertRecord> Inventory::find_version(const std::string& name,
+                                                        std::int64_t version) {
+  CK_ASSIGN(auto tx, store_.read());
+  CK_ASSIGN(auto rec, tx->find_server_cert(name, version));
+  if (!rec) {
+    return fail(Code::NotFound,
+                "server certificate '" + name + "' has no version " + std::to_string(version));
+  }
+  return std::move(*rec);
+}
+
 Result<std::vector<store::ServerCertRecord>> Inventory::list() {
   CK_ASSIGN(auto tx, store_.read());
   return tx->list_server_certs();

@@ -43,6 +43,9 @@ class Inventory {
                                                      const std::string& settings);
   /// The newest version, or a NotFound naming the certificate.
   [[nodiscard]] Result<store::ServerCertRecord> find(const std::string& name);
+  /// One given version, or a NotFound naming it.
+  [[nodiscard]] Result<store::ServerCertRecord> find_version(const std::string& name,
+                                                             std::int64_t version);
   [[nodiscard]] Result<std::vector<store::ServerCertRecord>> list();
   /// The certificate, chain and decrypted key of a stored version.
   [[nodiscard]] Result<Material> load(const store::ServerCertRecord& rec) const;

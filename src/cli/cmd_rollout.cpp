@@ -1,0 +1,277 @@
+#include <unistd.h>
+
+#include <glob.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/time_format.h"
+#include "rollout/alignment.h"
+#include "rollout/plan.h"
+
+namespace ck::cli {
+namespace {
+
+struct VerifyFlags {
+  std::string plan;
+  std::string stage;
+  std::string timeout = "5s";
+  std::size_t concurrency = 256;
+  std::string ca_file;
+};
+
+std::string join(const std::vector<std::string>& words, const char* sep = " ") {
+  std::string out;
+  for (const auto& w : words)
+    out += (out.empty() ? "" : sep) + w;
+  return out;
+}
+
+std::string short_fp(const std::string& sha256) {
+  return sha256.empty() ? "-" : sha256.substr(0, 12);
+}
+
+struct Loaded {
+  rollout::Plan plan;
+  rollout::PlanCertificate cert;
+};
+
+Result<Loaded> load(Runtime& rt, const std::string& file) {
+  CK_ASSIGN(auto plan, rollout::load_plan(file));
+  CK_ASSIGN(auto* inventory, rt.inventory());
+  CK_ASSIGN(auto cert, rollout::resolve_certificate(plan, *inventory));
+  return Loaded{std::move(plan), std::move(cert)};
+}
+
+Result<rollout::Alignment> align(Runtime& rt, const Loaded& l, const VerifyFlags& f) {
+  probe::ProbeOptions opts;
+  CK_ASSIGN(opts.timeout, parse_timeout(f.timeout));
+  opts.concurrency = f.concurrency;
+  if (!f.ca_file.empty())
+    opts.ca_file = f.ca_file;
+  if (!f.stage.empty()) {
+    const bool known = std::any_of(l.plan.stages.begin(), l.plan.stages.end(),
+                                   [&](const rollout::Stage& s) { return s.name == f.stage; });
+    if (!known) {
+      return fail(Code::InvalidArgument,
+                  "'" + l.plan.file.string() + "' has no stage \"" + f.stage + "\"");
+    }
+  }
+  return rollout::check_alignment(l.plan, l.cert, opts, rt.clock(), f.stage);
+}
+
+nlohmann::json cert_json(const rollout::PlanCertificate& c) {
+  return {{"source", c.describe},
+          {"sha256", c.sha256},
+          {"previous_sha256", c.previous_sha256},
+          {"not_after", iso(c.not_after)}};
+}
+
+nlohmann::json endpoint_json(const rollout::EndpointState& e) {
+  nlohmann::json j{{"stage", e.stage},
+                   {"target", e.target},
+                   {"endpoint", e.probe.target.text},
+                   {"serves", rollout::serving_name(e.serving)},
+                   {"aligned", e.serving == rollout::Serving::New}};
+  if (e.probe.ok) {
+    j["sha256"] = e.probe.sha256;
+    j["not_after"] = iso(e.probe.not_after);
+    j["days_left"] = e.probe.days_left;
+  } else {
+    j["error"] = e.probe.error;
+  }
+  return j;
+}
+
+std::string serving_cell(const rollout::EndpointState& e, bool colour) {
+  const char* red = colour ? "\033[31m" : "";
+  const char* green = colour ? "\033[32m" : "";
+  const char* reset = colour ? "\033[0m" : "";
+  const std::string name(rollout::serving_name(e.serving));
+  return (e.serving == rollout::Serving::New ? green : red) + name + reset;
+}
+
+int run_verify(Runtime& rt, const VerifyFlags& f) {
+  auto loaded = load(rt, f.plan);
+  auto al = loaded ? align(rt, *loaded, f) : fail(loaded.error());
+  if (!al)
+    return rt.error(al.error());
+  const std::size_t total = al->endpoints.size();
+  const std::size_t aligned = al->aligned();
+  if (rt.json()) {
+    nlohmann::json eps = nlohmann::json::array();
+    for (const auto& e : al->endpoints)
+      eps.push_back(endpoint_json(e));
+    rt.print_json({{"plan", f.plan},
+                   {"certificate", cert_json(al->certificate)},
+                   {"endpoints", eps},
+                   {"aligned", aligned},
+                   {"total", total}});
+  } else {
+    const bool colour = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+    std::cout << "certificate: " << al->certificate.describe << ", sha256 "
+              << al->certificate.sha256 << "\n";
+    std::printf("%-12s %-16s %-36s %-6s %-12s %s\n", "STAGE", "TARGET", "ENDPOINT", "SERVES",
+                "SHA256", "DAYS");
+    for (const auto& e : al->endpoints) {
+      const std::string cell = serving_cell(e, colour);
+      const int pad = 6 + static_cast<int>(cell.size() - rollout::serving_name(e.serving).size());
+      std::printf("%-12s %-16s %-36s %-*s %-12s %s\n", e.stage.c_str(), e.target.c_str(),
+                  e.probe.target.text.c_str(), pad, cell.c_str(),
+                  e.probe.ok ? short_fp(e.probe.sha256).c_str() : "-",
+                  e.probe.ok ? std::to_string(e.probe.days_left).c_str() : e.probe.error.c_str());
+    }
+    std::cout << aligned << " of " << total << " endpoints serve the plan's certificate\n";
+  }
+  std::fflush(stdout);
+  return aligned == total ? kExitOk : kExitProblems;
+}
+
+std::string deploy_line(const rollout::Deploy& d) {
+  if (d.kind == rollout::DeployKind::Command) {
+    std::string out = "command: " + join(d.command);
+    if (!d.check_command.empty())
+      out += "; check: " + join(d.check_command);
+    if (!d.rollback_command.empty())
+      out += "; rollback: " + join(d.rollback_command);
+    return out;
+  }
+  std::string out = "files:";
+  const auto add = [&](const char* what, const std::optional<std::filesystem::path>& p) {
+    if (p)
+      out += std::string(" ") + what + " " + p->string();
+  };
+  add("cert", d.cert);
+  add("key", d.key);
+  add("chain", d.chain);
+  add("fullchain", d.fullchain);
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", d.mode);
+  out += std::string(" (mode ") + mode + (d.owner.empty() ? "" : ", owner " + d.owner) +
+         (d.group.empty() ? "" : ", group " + d.group) + ")";
+  if (!d.reload.empty())
+    out += "; reload: " + join(d.reload);
+  return out;
+}
+
+std::size_t glob_count(const std::filesystem::path& base, const std::string& pattern) {
+  const std::string full =
+      std::filesystem::path(pattern).is_relative() ? (base / pattern).string() : pattern;
+  glob_t g{};
+  std::size_t n = 0;
+  if (::glob(full.c_str(), 0, nullptr, &g) == 0)
+    n = g.gl_pathc;
+  ::globfree(&g);
+  return n;
+}
+
+int run_plan(Runtime& rt, const VerifyFlags& f) {
+  auto loaded = load(rt, f.plan);
+  auto al = loaded ? align(rt, *loaded, f) : fail(loaded.error());
+  if (!al)
+    return rt.error(al.error());
+  const auto& plan = loaded->plan;
+  if (rt.json()) {
+    nlohmann::json stages = nlohmann::json::array();
+    std::size_t i = 0;
+    for (const auto& s : plan.stages) {
+      nlohmann::json targets = nlohmann::json::array();
+      for (const auto& t : s.targets) {
+        nlohmann::json eps = nlohmann::json::array();
+        for (std::size_t k = 0; k < t.endpoints.size(); ++k)
+          eps.push_back(endpoint_json(al->endpoints[i++]));
+        targets.push_back(
+            {{"name", t.name}, {"deploy", deploy_line(t.deploy)}, {"endpoints", eps}});
+      }
+      stages.push_back({{"name", s.name}, {"parallel", s.parallel}, {"targets", targets}});
+    }
+    nlohmann::json hooks = nlohmann::json::array();
+    for (const auto& h : plan.hooks)
+      hooks.push_back({{"when", h.when}, {"command", h.command}});
+    rt.print_json({{"plan", f.plan},
+                   {"certificate", cert_json(loaded->cert)},
+                   {"hooks", hooks},
+                   {"stages", stages}});
+    return kExitOk;
+  }
+  std::cout << "plan " << plan.file.string() << "\ncertificate: " << loaded->cert.describe
+            << ", sha256 " << loaded->cert.sha256 << "\n";
+  if (!loaded->cert.previous_sha256.empty())
+    std::cout << "replaces: sha256 " << loaded->cert.previous_sha256 << "\n";
+  int step = 0;
+  for (const auto& h : plan.hooks) {
+    if (h.when == "before")
+      std::cout << ++step << ". hook before: " << join(h.command) << "\n";
+  }
+  std::size_t i = 0;
+  for (const auto& s : plan.stages) {
+    std::cout << ++step << ". stage " << s.name << " (" << s.targets.size() << " target"
+              << (s.targets.size() == 1 ? "" : "s") << ", " << s.parallel << " at a time)\n";
+    int sub = 0;
+    for (const auto& t : s.targets) {
+      std::cout << "   " << step << "." << ++sub << " " << t.name << ": " << deploy_line(t.deploy)
+                << "\n";
+      for (std::size_t k = 0; k < t.endpoints.size(); ++k) {
+        const auto& e = al->endpoints[i++];
+        std::cout << "        verify " << e.probe.target.text << " (now serves "
+                  << rollout::serving_name(e.serving)
+                  << (e.probe.ok ? " " + short_fp(e.probe.sha256) : ": " + e.probe.error) << ")\n";
+      }
+    }
+  }
+  for (const auto& p : plan.pins) {
+    std::cout << ++step << ". pins (" << digest_name(p.algorithm) << "): ";
+    for (std::size_t k = 0; k < p.paths.size(); ++k) {
+      std::cout << (k ? ", " : "") << p.paths[k] << " ("
+                << glob_count(plan.file.parent_path(), p.paths[k]) << " files)";
+    }
+    std::cout << "\n";
+  }
+  for (const auto& h : plan.hooks) {
+    if (h.when == "after")
+      std::cout << ++step << ". hook after: " << join(h.command) << "\n";
+  }
+  if (!plan.cleanup.empty()) {
+    std::cout << ++step << ". cleanup (after a complete, verified rollout):";
+    for (const auto& c : plan.cleanup)
+      std::cout << " " << c.string();
+    std::cout << "\n";
+  }
+  std::cout << al->aligned() << " of " << al->endpoints.size()
+            << " endpoints already serve the plan's certificate\n";
+  return kExitOk;
+}
+
+void add_probe_flags(CLI::App* cmd, VerifyFlags& f) {
+  cmd->add_option("PLAN", f.plan, "Rollout plan (TOML; docs/rollout.md)")->required();
+  cmd->add_option("--timeout", f.timeout, "Per-endpoint handshake deadline")->capture_default_str();
+  cmd->add_option("--concurrency", f.concurrency, "Handshakes at once")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--ca-file", f.ca_file, "Trust anchors for the verification column");
+}
+
+}  // namespace
+
+void add_rollout_commands(CLI::App& app, Runtime& rt) {
+  auto* rollout = app.add_subcommand(
+      "rollout", "Put a server certificate on every endpoint, in stages, verified by handshake");
+  rollout->require_subcommand(1);
+  auto pf = std::make_shared<VerifyFlags>();
+  auto* plan = rollout->add_subcommand(
+      "plan", "Every step of a plan in order, and what each endpoint serves now (old, new, other)");
+  add_probe_flags(plan, *pf);
+  on_run(plan, rt, [pf](Runtime& r) { return run_plan(r, *pf); });
+
+  auto vf = std::make_shared<VerifyFlags>();
+  auto* verify = app.add_subcommand(
+      "verify",
+      "Alignment report: the certificate every endpoint of a plan serves, whether it is the "
+      "plan's, days left; exit 3 if any endpoint is not aligned");
+  add_probe_flags(verify, *vf);
+  verify->add_option("--stage", vf->stage, "Only this stage's endpoints");
+  on_run(verify, rt, [vf](Runtime& r) { return run_verify(r, *vf); });
+}
+
+}  // namespace ck::cli

@@ -1,0 +1,99 @@
+#include "rollout/alignment.h"
+
+#include "core/fingerprint.h"
+#include "core/pem.h"
+#include "core/time_format.h"
+
+namespace ck::rollout {
+namespace {
+
+Result<std::string> file_sha256(const std::filesystem::path& file, Seconds* not_after) {
+  CK_ASSIGN(const auto cert, load_cert(file));
+  if (not_after != nullptr) {
+    CK_ASSIGN(*not_after, from_asn1_time(*::X509_get0_notAfter(cert.get())));
+  }
+  return fingerprint(*cert, DigestKind::Sha256, FingerprintFormat::Hex);
+}
+
+}  // namespace
+
+std::string_view serving_name(Serving s) {
+  switch (s) {
+    case Serving::New:
+      return "new";
+    case Serving::Old:
+      return "old";
+    case Serving::Other:
+      return "other";
+    case Serving::Failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+Result<PlanCertificate> resolve_certificate(const Plan& plan, servercert::Inventory& inventory) {
+  PlanCertificate out;
+  const auto& c = plan.certificate;
+  if (!c.name.empty()) {
+    auto rec = inventory.find(c.name);
+    if (!rec) {
+      return fail(Code::NotFound, "'" + plan.file.string() + "' line " + std::to_string(c.line) +
+                                      ": " + rec.error().message);
+    }
+    out.sha256 = rec->sha256;
+    out.not_after = rec->not_after;
+    out.describe = "stored '" + c.name + "' version " + std::to_string(rec->version);
+    if (rec->version > 1) {
+      CK_ASSIGN(const auto previous, inventory.find_version(c.name, rec->version - 1));
+      out.previous_sha256 = previous.sha256;
+    }
+    return out;
+  }
+  CK_ASSIGN(out.sha256, file_sha256(*c.cert_file, &out.not_after));
+  out.describe = "file " + c.cert_file->string();
+  if (c.previous_cert_file) {
+    CK_ASSIGN(out.previous_sha256, file_sha256(*c.previous_cert_file, nullptr));
+  }
+  return out;
+}
+
+std::size_t Alignment::aligned() const {
+  std::size_t n = 0;
+  for (const auto& e : endpoints)
+    n += e.serving == Serving::New ? 1 : 0;
+  return n;
+}
+
+Result<Alignment> check_alignment(const Plan& plan, const PlanCertificate& cert,
+                                  const probe::ProbeOptions& options, const Clock& clock,
+                                  const std::string& stage) {
+  Alignment out;
+  out.certificate = cert;
+  std::vector<probe::Target> targets;
+  for (const auto& s : plan.stages) {
+    if (!stage.empty() && s.name != stage)
+      continue;
+    for (const auto& t : s.targets) {
+      for (const auto& e : t.endpoints) {
+        out.endpoints.push_back(EndpointState{s.name, t.name, {}, Serving::Failed});
+        targets.push_back(e);
+      }
+    }
+  }
+  CK_ASSIGN(auto scanner, probe::Scanner::create(options, clock));
+  CK_TRY(scanner->run(targets, [&](std::size_t i, probe::ProbeResult&& r) {
+    auto& e = out.endpoints[i];
+    if (!r.ok)
+      e.serving = Serving::Failed;
+    else if (r.sha256 == cert.sha256)
+      e.serving = Serving::New;
+    else if (!cert.previous_sha256.empty() && r.sha256 == cert.previous_sha256)
+      e.serving = Serving::Old;
+    else
+      e.serving = Serving::Other;
+    e.probe = std::move(r);
+  }));
+  return out;
+}
+
+}  // namespace ck::rollout
