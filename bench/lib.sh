@@ -207,3 +207,51 @@ print_problems() {
     for p in "${PROBLEMS[@]}"; do echo "  $p"; done
   fi
 }
+
+# start_tls_fleet DIR N BASE_PORT : in DIR (the current folder), a throwaway CA
+# (ca.pem), an ECDSA P-256 server certificate for 127.0.0.1/localhost
+# (server.pem, server.key) and one nginx listening on N ports from BASE_PORT
+# (ssl_protocols TLSv1.2 TLSv1.3). Sets FLEET_PID (the master) and FLEET_PIDS
+# (master and workers, comma-separated). The caller stops FLEET_PID.
+start_tls_fleet() {
+  local dir=$1 n=$2 base=$3 p listens=""
+  (( base + n <= 32768 )) || die "ports must stay below 32768 (the ephemeral range)"
+  mkdir -p "$dir/logs" "$dir/tmp"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=bench-ca \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") \
+    -out "$dir/server.pem" 2>/dev/null
+  for ((p = base; p < base + n; p++)); do listens+="    listen 127.0.0.1:$p ssl;"$'\n'; done
+  cat > "$dir/nginx.conf" <<CONF
+daemon off;
+worker_processes auto;
+worker_rlimit_nofile 16384;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log crit;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/client_body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_certificate $dir/server.pem;
+  ssl_certificate_key $dir/server.key;
+  server {
+$listens  }
+}
+CONF
+  nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/logs/nginx.out" 2>&1 &
+  FLEET_PID=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null --cacert "$dir/ca.pem" "https://127.0.0.1:$((base + n - 1))/" && break
+    sleep 0.1
+  done
+  FLEET_PIDS="$FLEET_PID,$(pgrep -d, -P "$FLEET_PID")"
+}

@@ -28,47 +28,10 @@ MEASURE=$BENCH_ROOT/bench/measure.py
 work=
 scratch work
 cd "$work"
-mkdir -p logs tmp
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=bench-ca \
-  -keyout ca.key -out ca.pem 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
-  -keyout server.key -out server.csr 2>/dev/null
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-  -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") \
-  -out server.pem 2>/dev/null
-
-listens=""
-for ((p = BASE_PORT; p < BASE_PORT + ENDPOINTS; p++)); do listens+="    listen 127.0.0.1:$p ssl;"$'\n'; done
-cat > nginx.conf <<CONF
-daemon off;
-worker_processes auto;
-worker_rlimit_nofile 16384;
-pid $work/nginx.pid;
-error_log $work/logs/error.log crit;
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/client_body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
-  ssl_protocols TLSv1.2 TLSv1.3;
-  ssl_certificate $work/server.pem;
-  ssl_certificate_key $work/server.key;
-  server {
-$listens  }
-}
-CONF
-nginx -p "$work" -c "$work/nginx.conf" > logs/nginx.out 2>&1 &
-nginx_master=$!
+start_tls_fleet "$work" "$ENDPOINTS" "$BASE_PORT"
+nginx_master=$FLEET_PID
 trap 'kill $nginx_master ${bb_pid:-} 2>/dev/null || true; bench_cleanup' EXIT
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null --cacert ca.pem "https://127.0.0.1:$((BASE_PORT + ENDPOINTS - 1))/" && break
-  sleep 0.1
-done
-nginx_pids="$nginx_master,$(pgrep -d, -P "$nginx_master")"
+nginx_pids=$FLEET_PIDS
 
 cat > blackbox.yml <<YML
 modules:

@@ -120,6 +120,19 @@ class Tx {
   /// Keeps an existing account for the directory (two first runs at once).
   [[nodiscard]] virtual Status insert_acme_account(const AcmeAccountRecord& account) = 0;
 
+  // Rollout journal
+  [[nodiscard]] virtual Result<std::int64_t> insert_rollout(const RolloutRecord& r) = 0;
+  [[nodiscard]] virtual Status update_rollout(std::int64_t id, std::string_view state,
+                                              std::optional<Seconds> finished_at,
+                                              std::string_view detail) = 0;
+  /// The newest rollout of a plan.
+  [[nodiscard]] virtual Result<std::optional<RolloutRecord>> last_rollout(
+      std::string_view plan) = 0;
+  /// Inserts or replaces the step of (rollout_id, target).
+  [[nodiscard]] virtual Status put_rollout_step(const RolloutStepRecord& step) = 0;
+  [[nodiscard]] virtual Result<std::vector<RolloutStepRecord>> rollout_steps(
+      std::int64_t rollout_id) = 0;
+
   // Audit
   [[nodiscard]] virtual Status audit(const AuditEntry& entry) = 0;
   [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_of(std::string_view subject) = 0;

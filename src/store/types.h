@@ -156,6 +156,31 @@ struct AcmeAccountRecord {
   Seconds created_at{};
 };
 
+/// One `rollout apply` of a plan (the journal).
+struct RolloutRecord {
+  std::int64_t id = 0;
+  std::string plan;  // absolute path
+  std::string cert_source;
+  std::string cert_sha256;
+  std::string previous_sha256;
+  std::string state;  // running, failed, done, rolled-back
+  Seconds started_at{};
+  std::optional<Seconds> finished_at;
+  std::string detail;
+};
+
+/// What a rollout did to one target.
+struct RolloutStepRecord {
+  std::int64_t rollout_id = 0;
+  std::string target;
+  std::string stage;
+  std::string state;  // deploying, deployed, verified, failed, rolled-back
+  Seconds at{};
+  std::string detail;
+  std::string backup;  // what a files deploy replaced; sealed when backup_sealed
+  bool backup_sealed = false;
+};
+
 const char* to_string(CertStatus s);
 const char* to_string(Delivery d);
 const char* to_string(RevocationState s);

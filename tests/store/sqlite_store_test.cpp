@@ -162,3 +162,48 @@ TEST(SqliteStoreOpen, UnknownUrlSchemes) {
 
 }  // namespace
 }  // namespace ck::store
+
+namespace ck::store {
+namespace {
+
+TEST(RolloutJournal, RecordsRolloutsAndSteps) {
+  const auto dir = std::filesystem::temp_directory_path() / "ck-journal-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto store = open_store("sqlite:" + (dir / "j.db").string());
+  ASSERT_TRUE(store);
+  const Seconds t0{std::chrono::seconds(1'800'000'000)};
+  std::int64_t id = 0;
+  {
+    auto tx = (*store)->write();
+    auto first = (*tx)->insert_rollout(
+        {0, "/p/plan.toml", "stored 'w' version 1", "aa", "", "done", t0, t0, ""});
+    ASSERT_TRUE(first);
+    auto second = (*tx)->insert_rollout(
+        {0, "/p/plan.toml", "stored 'w' version 2", "bb", "aa", "running", t0, std::nullopt, ""});
+    ASSERT_TRUE(second);
+    id = *second;
+    EXPECT_GT(id, *first);
+    ASSERT_TRUE((*tx)->put_rollout_step({id, "irc", "canary", "deploying", t0, "", "x", true}));
+    ASSERT_TRUE((*tx)->put_rollout_step({id, "irc", "canary", "verified", t0, "ok", "x", true}));
+    ASSERT_TRUE((*tx)->update_rollout(id, "failed", t0, "node1: reload failed"));
+    ASSERT_TRUE((*tx)->commit());
+  }
+  auto tx = (*store)->read();
+  const auto last = (*tx)->last_rollout("/p/plan.toml");
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->id, id);
+  EXPECT_EQ((*last)->state, "failed");
+  EXPECT_EQ((*last)->previous_sha256, "aa");
+  EXPECT_EQ((*last)->detail, "node1: reload failed");
+  const auto steps = (*tx)->rollout_steps(id);
+  ASSERT_TRUE(steps);
+  ASSERT_EQ(steps->size(), 1u);  // the second put replaced the first
+  EXPECT_EQ((*steps)[0].state, "verified");
+  EXPECT_TRUE((*steps)[0].backup_sealed);
+  EXPECT_FALSE(*(*tx)->last_rollout("/other.toml"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ck::store

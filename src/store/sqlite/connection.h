@@ -70,6 +70,7 @@ class Connection {
   [[nodiscard]] Error error(std::string_view what, int rc) const;
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] std::int64_t changes() const { return ::sqlite3_changes64(db_); }
+  [[nodiscard]] std::int64_t last_insert_rowid() const { return ::sqlite3_last_insert_rowid(db_); }
 
  private:
   Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

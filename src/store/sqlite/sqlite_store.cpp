@@ -642,6 +642,74 @@ class SqliteTx final : public Tx {
     return st.run();
   }
 
+  Result<std::int64_t> insert_rollout(const RolloutRecord& r) override {
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO rollouts (plan, cert_source, cert_sha256,"
+                                     " previous_sha256, state, started_at, finished_at, detail)"
+                                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    st.bind(1, r.plan).bind(2, r.cert_source).bind(3, r.cert_sha256).bind(4, r.previous_sha256);
+    st.bind(5, r.state).bind(6, secs(r.started_at)).bind(8, r.detail);
+    if (r.finished_at)
+      st.bind(7, secs(*r.finished_at));
+    else
+      st.bind_null(7);
+    CK_TRY(st.run());
+    return conn_.last_insert_rowid();
+  }
+
+  Status update_rollout(std::int64_t id, std::string_view state, std::optional<Seconds> finished_at,
+                        std::string_view detail) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE rollouts SET state = ?, finished_at = ?, detail = ?"
+                                     " WHERE id = ?"));
+    st.bind(1, state).bind(3, detail).bind(4, id);
+    if (finished_at)
+      st.bind(2, secs(*finished_at));
+    else
+      st.bind_null(2);
+    return st.run();
+  }
+
+  Result<std::optional<RolloutRecord>> last_rollout(std::string_view plan) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT id, plan, cert_source, cert_sha256, previous_sha256,"
+                                     " state, started_at, finished_at, detail FROM rollouts"
+                                     " WHERE plan = ? ORDER BY id DESC LIMIT 1"));
+    st.bind(1, plan);
+    CK_ASSIGN(const bool row, st.step());
+    if (!row)
+      return std::optional<RolloutRecord>();
+    RolloutRecord r;
+    r.id = st.int64(0);
+    r.plan = st.text(1);
+    r.cert_source = st.text(2);
+    r.cert_sha256 = st.text(3);
+    r.previous_sha256 = st.text(4);
+    r.state = st.text(5);
+    r.started_at = to_time(st.int64(6));
+    if (!st.is_null(7))
+      r.finished_at = to_time(st.int64(7));
+    r.detail = st.text(8);
+    return std::optional<RolloutRecord>(std::move(r));
+  }
+
+  Status put_rollout_step(const RolloutStepRecord& s) override {
+    CK_ASSIGN(auto st, conn_.prepare("INSERT OR REPLACE INTO rollout_steps (rollout_id, target,"
+                                     " stage, state, at, detail, backup, backup_sealed)"
+                                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    st.bind(1, s.rollout_id).bind(2, s.target).bind(3, s.stage).bind(4, s.state);
+    st.bind(5, secs(s.at)).bind(6, s.detail).bind_blob(7, s.backup);
+    st.bind(8, std::int64_t{s.backup_sealed ? 1 : 0});
+    return st.run();
+  }
+
+  Result<std::vector<RolloutStepRecord>> rollout_steps(std::int64_t rollout_id) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT rollout_id, target, stage, state, at, detail, backup,"
+                                     " backup_sealed FROM rollout_steps WHERE rollout_id = ?"));
+    st.bind(1, rollout_id);
+    return collect(st, [](const Statement& s) {
+      return RolloutStepRecord{s.int64(0),          s.text(1), s.text(2), s.text(3),
+                               to_time(s.int64(4)), s.text(5), s.blob(6), s.int64(7) != 0};
+    });
+  }
+
   Status audit(const AuditEntry& e) override {
     CK_ASSIGN(auto st, conn_.prepare("INSERT INTO audit (at, actor, action, subject, detail)"
                                      " VALUES (?, ?, ?, ?, ?)"));
