@@ -249,8 +249,14 @@ Result<net::HttpResponse> Client::post(const std::string& url, const std::string
       if (!doc.is_discarded() && doc.is_object() && problem_type(doc) == "badNonce")
         continue;
     }
-    if (!ok_status(resp.status))
-      return fail(problem_error(what, resp.status, resp.body));
+    if (!ok_status(resp.status)) {
+      Error e = problem_error(what, resp.status, resp.body);
+      // Rate limits and overload say when to come back (§6.6).
+      if (const auto after =
+              parse_retry_after(resp.header("retry-after"), opts_.clock->now_seconds()))
+        e.message += " (the server asks to retry after " + std::to_string(after->count()) + "s)";
+      return fail(std::move(e));
+    }
     return std::move(resp);
   }
 }
@@ -296,6 +302,8 @@ Result<Order> Client::new_order(const std::vector<std::string>& domains,
     payload["profile"] = profile;
   CK_ASSIGN(const auto resp, post(dir_.new_order, payload.dump(), "creating the ACME order"));
   const auto url = resp.header("location");
+  if (url.empty())
+    return fail(Code::Protocol, "creating the ACME order: the server gave no order URL");
   CK_ASSIGN(const auto j, parse_json(resp, "new order"));
   return parse_order(j, url);
 }

@@ -134,8 +134,34 @@ Result<std::vector<X509Ptr>> split_pem_chain(std::string_view pem, std::string_v
   return out;
 }
 
+namespace {
+
+Result<Issued> issue_order(Client& client, Solver& solver, const OrderRequest& req,
+                           const Clock& clock, const Sleep& sleep, const Progress& progress,
+                           std::vector<std::string>& cleanup_warnings);
+
+}  // namespace
+
 Result<Issued> issue(Client& client, Solver& solver, const OrderRequest& req, const Clock& clock,
                      const Sleep& sleep, const Progress& progress) {
+  std::vector<std::string> cleanup_warnings;
+  auto issued = issue_order(client, solver, req, clock, sleep, progress, cleanup_warnings);
+  if (issued) {
+    issued->warnings = std::move(cleanup_warnings);
+    return issued;
+  }
+  // Answers that could not be taken down matter more after a failure: say so.
+  Error e = std::move(issued).error();
+  for (const auto& w : cleanup_warnings)
+    e.message += "; also: " + w;
+  return fail(std::move(e));
+}
+
+namespace {
+
+Result<Issued> issue_order(Client& client, Solver& solver, const OrderRequest& req,
+                           const Clock& clock, const Sleep& sleep, const Progress& progress,
+                           std::vector<std::string>& cleanup_warnings) {
   const auto deadline = clock.steady_now() + req.timeout;
   auto out_of_time = [&](const std::string& what) {
     return Error{Code::DeadlineExceeded,
@@ -149,7 +175,7 @@ Result<Issued> issue(Client& client, Solver& solver, const OrderRequest& req, co
   // so a wildcard and its apex (two TXT values on one name) are both in place.
   std::vector<Authorization> pending;
   {
-    CleanupGuard cleanup{solver, issued.warnings};
+    CleanupGuard cleanup{solver, cleanup_warnings};
     for (const auto& url : order.authorizations) {
       CK_ASSIGN(auto authz, client.authorization(url));
       if (authz.status == "valid")
@@ -233,5 +259,7 @@ Result<Issued> issue(Client& client, Solver& solver, const OrderRequest& req, co
   progress("certificate issued");
   return issued;
 }
+
+}  // namespace
 
 }  // namespace ck::acme

@@ -275,8 +275,12 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
       copts.ca_bundle = s.ca_bundle;
     copts.clock = &clock_;
     CK_ASSIGN(auto client, Client::connect(copts, std::move(account.key)));
-    if (!client.directory().renewal_info.empty()) {
-      CK_ASSIGN(replaces, renewal_cert_id(*cert));
+    auto cert_id = renewal_cert_id(*cert);
+    if (!client.directory().renewal_info.empty() && !cert_id) {
+      progress_(name + ": no renewal info for it (" + cert_id.error().message +
+                "); using the lifetime rule");
+    } else if (!client.directory().renewal_info.empty()) {
+      replaces = *cert_id;
       auto window = client.renewal_info(replaces);
       if (window)
         ari = servercert::RenewalWindow{window->start, window->end};

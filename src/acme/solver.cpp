@@ -96,10 +96,10 @@ class DnsHookSolver final : public Solver {
 
   Status present(const std::string& domain, const std::string& /*token*/,
                  const std::string& key_authorization) override {
-    Record rec{"_acme-challenge." + domain, dns01_value(key_authorization)};
-    CK_TRY(run_hook("add", rec));
-    records_.push_back(std::move(rec));
-    return {};
+    // Recorded before the hook runs: a hook that fails half-way may have
+    // created the record, and `remove` must then still run.
+    records_.push_back(Record{"_acme-challenge." + domain, dns01_value(key_authorization)});
+    return run_hook("add", records_.back());
   }
 
   Status wait_visible() override {
@@ -111,13 +111,18 @@ class DnsHookSolver final : public Solver {
       for (std::size_t i = 0; i < records_.size(); ++i) {
         if (seen[i])
           continue;
-        CK_ASSIGN(const auto answer,
-                  lookup_txt(records_[i].name, opts_.resolver, std::chrono::milliseconds(2000)));
-        seen[i] = std::find(answer.values.begin(), answer.values.end(), records_[i].value) !=
-                  answer.values.end();
+        // A lookup error (SERVFAIL, a timeout) is common while a zone
+        // propagates: it counts as "not visible yet", and is named at the end.
+        const auto answer =
+            lookup_txt(records_[i].name, opts_.resolver, std::chrono::milliseconds(2000));
+        seen[i] = answer && std::find(answer->values.begin(), answer->values.end(),
+                                      records_[i].value) != answer->values.end();
         if (!seen[i]) {
           all = false;
-          last_found = answer.exists ? "TXT " + quoted_list(answer.values) : "no TXT record";
+          if (!answer)
+            last_found = "an error: " + answer.error().message;
+          else
+            last_found = answer->exists ? "TXT " + quoted_list(answer->values) : "no TXT record";
           if (std::chrono::steady_clock::now() >= deadline) {
             return fail(Code::DeadlineExceeded,
                         "dns-01: TXT record " + records_[i].name + " = \"" + records_[i].value +
@@ -182,6 +187,12 @@ struct HttpResponder::Server {
 
 Result<std::shared_ptr<HttpResponder>> HttpResponder::start(const std::string& address, int port) {
   std::shared_ptr<HttpResponder> self(new HttpResponder());
+  if (port != 0) {
+    CK_ASSIGN(auto lock,
+              FileLock::acquire(std::filesystem::temp_directory_path() /
+                                ("certkeeper-http01-" + std::to_string(port) + ".lock")));
+    self->port_lock_.emplace(std::move(lock));
+  }
   self->server_ = std::make_unique<Server>();
   Server* s = self->server_.get();
   s->http.Get(R"(/\.well-known/acme-challenge/([A-Za-z0-9_-]+))",
@@ -194,21 +205,27 @@ Result<std::shared_ptr<HttpResponder>> HttpResponder::start(const std::string& a
                 }
                 res.set_content(it->second, "application/octet-stream");
               });
-  if (!s->http.bind_to_port(address, port)) {
+  // Port 0 picks a free port (tests); port() tells which.
+  const int bound = port == 0 ? s->http.bind_to_any_port(address)
+                              : (s->http.bind_to_port(address, port) ? port : -1);
+  if (bound <= 0) {
     return fail(Code::Unavailable, "http-01: cannot listen on " + address + ":" +
                                        std::to_string(port) +
                                        " (in use, or a port below 1024 without privilege)");
   }
-  self->port_ = port;
+  self->port_ = bound;
   s->thread = std::thread([s] { s->http.listen_after_bind(); });
+  // stop() does nothing until the loop runs (cpp-httplib 0.11): wait for it,
+  // so a responder destroyed at once (an order refused straight away) stops.
+  for (int i = 0; i < 2000 && !s->http.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return self;
 }
 
 HttpResponder::~HttpResponder() {
-  if (server_) {
+  if (server_ && server_->thread.joinable()) {
     server_->http.stop();
-    if (server_->thread.joinable())
-      server_->thread.join();
+    server_->thread.join();
   }
 }
 

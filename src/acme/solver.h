@@ -8,10 +8,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "core/file_io.h"
 
 namespace ck::acme {
 
@@ -31,6 +33,11 @@ class Solver {
 
 /// Serves /.well-known/acme-challenge/TOKEN on a port of its own. One
 /// responder can serve several orders at once (renewals in parallel).
+///
+/// cpp-httplib binds with SO_REUSEPORT (which also lets a run rebind a port
+/// whose last connections are still in TIME_WAIT), so two certkeeper
+/// processes could both listen on one port and each miss the other's tokens;
+/// a lock file per port makes a second process wait for the first instead.
 class HttpResponder {
  public:
   /// Binds `address`:`port` and starts serving; a port in use is an error naming it.
@@ -47,6 +54,7 @@ class HttpResponder {
  private:
   HttpResponder() = default;
   struct Server;
+  std::optional<FileLock> port_lock_;
   std::unique_ptr<Server> server_;
   int port_ = 0;
 };

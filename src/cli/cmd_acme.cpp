@@ -190,8 +190,10 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
       ->excludes(port);
   issue->add_option("--dns-hook", s.dns_hook,
                     "dns-01: program run as HOOK add|remove NAME VALUE (no shell)");
-  issue->add_option("--dns-resolver", s.dns_resolver,
-                    "dns-01: HOST:PORT to check the TXT record against (default: the system's)");
+  issue->add_option(
+      "--dns-resolver", s.dns_resolver,
+      "dns-01: IP:PORT of the DNS server to check the TXT record against (default: the "
+      "system's resolvers)");
   issue
       ->add_option("--dns-timeout", f->dns_timeout,
                    "dns-01: how long to wait for the TXT record to be visible")

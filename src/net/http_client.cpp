@@ -115,7 +115,13 @@ Result<HttpResponse> HttpSession::send(const HttpRequest& req) {
   Sink sink{&resp.body, req.max_response_bytes};
   curl().easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl().easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  if (req.method == "HEAD") {
+    // A custom "HEAD" would still make curl wait for a body the server
+    // never sends (HTTP/1.1 without Content-Length): NOBODY is a real HEAD.
+    curl().easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else {
+    curl().easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
   if (req.method == "POST" || req.method == "PUT" || !req.body.empty()) {
     curl().easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
     curl().easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
