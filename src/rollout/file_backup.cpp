@@ -1,0 +1,84 @@
+#include "rollout/file_backup.h"
+
+#include <cstring>
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base64.h"
+#include "core/file_io.h"
+
+namespace ck::rollout {
+
+Result<std::vector<FileState>> capture(const std::vector<std::filesystem::path>& paths) {
+  std::vector<FileState> out;
+  for (const auto& p : paths) {
+    FileState s;
+    s.path = p;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) {
+      if (errno != ENOENT)
+        return fail(Code::Storage, "cannot inspect '" + p.string() + "': " + std::strerror(errno));
+      out.push_back(std::move(s));
+      continue;
+    }
+    if (!S_ISREG(st.st_mode))
+      return fail(Code::InvalidArgument, "'" + p.string() + "' is not a regular file");
+    s.existed = true;
+    s.mode = st.st_mode & 07777;
+    CK_ASSIGN(s.bytes, read_file(p));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status restore(const std::vector<FileState>& states) {
+  for (const auto& s : states) {
+    if (s.existed) {
+      CK_TRY(write_file_atomic(s.path, s.bytes, s.mode));
+      continue;
+    }
+    std::error_code ec;
+    std::filesystem::remove(s.path, ec);
+    if (ec)
+      return fail(Code::Storage, "cannot remove '" + s.path.string() + "': " + ec.message());
+  }
+  return {};
+}
+
+std::string encode_backup(const std::vector<FileState>& states) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& s : states) {
+    files.push_back({{"path", s.path.string()},
+                     {"existed", s.existed},
+                     {"mode", s.mode},
+                     {"bytes", base64url_encode(s.bytes)}});
+  }
+  return nlohmann::json{{"files", files}}.dump();
+}
+
+Result<std::vector<FileState>> decode_backup(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("files") || !j["files"].is_array())
+    return fail(Code::Storage, "rollout journal: damaged file backup");
+  std::vector<FileState> out;
+  try {
+    for (const auto& f : j["files"]) {
+      FileState s;
+      s.path = f.at("path").get<std::string>();
+      s.existed = f.at("existed").get<bool>();
+      s.mode = f.at("mode").get<unsigned>();
+      auto bytes = base64url_decode(f.at("bytes").get<std::string>());
+      if (!bytes)
+        return fail(Code::Storage, "rollout journal: damaged file backup");
+      s.bytes = std::move(*bytes);
+      out.push_back(std::move(s));
+    }
+  } catch (const nlohmann::json::exception&) {
+    return fail(Code::Storage, "rollout journal: damaged file backup");
+  }
+  return out;
+}
+
+}  // namespace ck::rollout
