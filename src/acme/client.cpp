@@ -200,6 +200,10 @@ Result<net::HttpResponse> Client::get(const std::string& url) {
   return resp;
 }
 
+std::optional<std::chrono::seconds> Client::retry_after(const net::HttpResponse& resp) const {
+  return parse_retry_after(resp.header("retry-after"), opts_.clock->now_seconds());
+}
+
 void Client::keep_nonce(const net::HttpResponse& resp) {
   if (auto n = resp.header("replay-nonce"); !n.empty())
     nonce_ = std::move(n);
@@ -252,8 +256,7 @@ Result<net::HttpResponse> Client::post(const std::string& url, const std::string
     if (!ok_status(resp.status)) {
       Error e = problem_error(what, resp.status, resp.body);
       // Rate limits and overload say when to come back (§6.6).
-      if (const auto after =
-              parse_retry_after(resp.header("retry-after"), opts_.clock->now_seconds()))
+      if (const auto after = retry_after(resp))
         e.message += " (the server asks to retry after " + std::to_string(after->count()) + "s)";
       return fail(std::move(e));
     }
@@ -312,7 +315,7 @@ Result<Order> Client::order(const std::string& url) {
   CK_ASSIGN(const auto resp, post(url, "", "reading order " + url));
   CK_ASSIGN(const auto j, parse_json(resp, "order " + url));
   CK_ASSIGN(auto o, parse_order(j, url));
-  o.retry_after = parse_retry_after(resp.header("retry-after"), opts_.clock->now_seconds());
+  o.retry_after = retry_after(resp);
   return o;
 }
 
@@ -320,7 +323,7 @@ Result<Authorization> Client::authorization(const std::string& url) {
   CK_ASSIGN(const auto resp, post(url, "", "reading authorization " + url));
   CK_ASSIGN(const auto j, parse_json(resp, "authorization " + url));
   CK_ASSIGN(auto a, parse_authorization(j, url));
-  a.retry_after = parse_retry_after(resp.header("retry-after"), opts_.clock->now_seconds());
+  a.retry_after = retry_after(resp);
   return a;
 }
 
@@ -336,7 +339,7 @@ Result<Order> Client::finalize(const Order& o, const std::string& csr_der) {
   CK_ASSIGN(const auto resp, post(o.finalize, payload.dump(), "finalizing the order"));
   CK_ASSIGN(const auto j, parse_json(resp, "finalize"));
   CK_ASSIGN(auto out, parse_order(j, o.url));
-  out.retry_after = parse_retry_after(resp.header("retry-after"), opts_.clock->now_seconds());
+  out.retry_after = retry_after(resp);
   return out;
 }
 

@@ -109,6 +109,8 @@ class Client {
                                                std::string_view what);
   [[nodiscard]] Result<std::string> nonce();
   void keep_nonce(const net::HttpResponse& resp);
+  [[nodiscard]] std::optional<std::chrono::seconds> retry_after(
+      const net::HttpResponse& resp) const;
 
   ClientOptions opts_;
   AccountKey key_;

@@ -116,24 +116,6 @@ Result<std::string> make_csr_der(EVP_PKEY& key, const std::vector<std::string>& 
   return out;
 }
 
-Result<std::vector<X509Ptr>> split_pem_chain(std::string_view pem, std::string_view source) {
-  std::vector<X509Ptr> out;
-  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
-  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
-  std::size_t pos = 0;
-  while ((pos = pem.find(kBegin, pos)) != std::string_view::npos) {
-    const auto end = pem.find(kEnd, pos);
-    if (end == std::string_view::npos)
-      return fail(Code::InvalidArgument, std::string(source) + ": truncated PEM certificate");
-    CK_ASSIGN(auto cert, parse_cert(pem.substr(pos, end + kEnd.size() - pos), source));
-    out.push_back(std::move(cert));
-    pos = end + kEnd.size();
-  }
-  if (out.empty())
-    return fail(Code::InvalidArgument, std::string(source) + ": no PEM certificate");
-  return out;
-}
-
 namespace {
 
 Result<Issued> issue_order(Client& client, Solver& solver, const OrderRequest& req,
@@ -243,7 +225,9 @@ Result<Issued> issue_order(Client& client, Solver& solver, const OrderRequest& r
                     (order.error.is_null() ? "" : ": " + describe_problem(order.error)));
   }
   CK_ASSIGN(const auto pem, client.certificate(order.certificate));
-  CK_ASSIGN(auto certs, split_pem_chain(pem, "the server's certificate chain"));
+  CK_ASSIGN(auto certs, parse_cert_chain(pem, "the server's certificate chain"));
+  if (certs.empty())
+    return fail(Code::Protocol, "the server's certificate chain: no PEM certificate");
   issued.cert = std::move(certs.front());
   for (std::size_t i = 1; i < certs.size(); ++i)
     issued.chain.push_back(std::move(certs[i]));

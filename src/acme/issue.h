@@ -47,10 +47,6 @@ using Sleep = std::function<void(std::chrono::milliseconds)>;
 [[nodiscard]] Result<std::string> make_csr_der(EVP_PKEY& key,
                                                const std::vector<std::string>& domains);
 
-/// Splits a PEM chain (leaf first) into certificates.
-[[nodiscard]] Result<std::vector<X509Ptr>> split_pem_chain(std::string_view pem,
-                                                           std::string_view source);
-
 /// Checks a domain name as an ACME dns identifier: letters, digits,
 /// hyphens, dots, a leading "*." for a wildcard; lower-cases it.
 [[nodiscard]] Result<std::string> normalize_domain(std::string_view domain);

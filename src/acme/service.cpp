@@ -182,8 +182,7 @@ Result<std::unique_ptr<Solver>> Service::solver(const IssueSettings& s) {
   return http01_responder(responder);
 }
 
-Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings& s,
-                                    const std::string& replaces) {
+Result<Service::Connected> Service::connect(const IssueSettings& s) {
   CK_ASSIGN(auto account, account_key(s));
   ClientOptions copts;
   copts.directory_url = s.directory;
@@ -191,6 +190,12 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
     copts.ca_bundle = s.ca_bundle;
   copts.clock = &clock_;
   CK_ASSIGN(auto client, Client::connect(copts, std::move(account.key)));
+  return Connected{std::move(client), std::move(account.to_store)};
+}
+
+Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings& s,
+                                    const std::string& replaces, Connected connected) {
+  Client& client = connected.client;
   if (!s.profile.empty()) {
     const auto& profiles = client.directory().profiles;
     if (std::find(profiles.begin(), profiles.end(), s.profile) == profiles.end()) {
@@ -203,8 +208,8 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
     }
   }
   CK_TRY(client.register_account(s.email, s.agree_tos));
-  if (account.to_store) {
-    CK_TRY(remember(*account.to_store));
+  if (connected.to_store) {
+    CK_TRY(remember(*connected.to_store));
   }
   CK_ASSIGN(auto solve, solver(s));
   OrderRequest req;
@@ -242,7 +247,8 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
 Result<IssueOutcome> Service::issue(const std::string& name, const IssueSettings& settings) {
   IssueSettings s = settings;
   CK_TRY(validate(s));
-  return order(name, s, "");
+  CK_ASSIGN(auto connected, connect(s));
+  return order(name, s, "", std::move(connected));
 }
 
 Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions& opts) {
@@ -267,14 +273,9 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
   // RFC 9773: ask the server when it wants the renewal, if it says.
   std::optional<servercert::RenewalWindow> ari;
   std::string replaces;
+  CK_ASSIGN(auto connected, connect(s));
   {
-    CK_ASSIGN(auto account, account_key(s));
-    ClientOptions copts;
-    copts.directory_url = s.directory;
-    if (!s.ca_bundle.empty())
-      copts.ca_bundle = s.ca_bundle;
-    copts.clock = &clock_;
-    CK_ASSIGN(auto client, Client::connect(copts, std::move(account.key)));
+    Client& client = connected.client;
     auto cert_id = renewal_cert_id(*cert);
     if (!client.directory().renewal_info.empty() && !cert_id) {
       progress_(name + ": no renewal info for it (" + cert_id.error().message +
@@ -298,7 +299,7 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
     return out;
   }
   auto due = out.due;
-  CK_ASSIGN(out, order(name, s, replaces));
+  CK_ASSIGN(out, order(name, s, replaces, std::move(connected)));
   out.due = due;
   return out;
 }

@@ -82,8 +82,15 @@ class Service {
   [[nodiscard]] Result<std::vector<IssueOutcome>> renew_all(const RenewOptions& opts, int parallel);
 
  private:
+  /// A session with the settings' ACME server, and the new account to store
+  /// once the server accepted it.
+  struct Connected {
+    Client client;
+    std::optional<store::AcmeAccountRecord> to_store;  // a new account, once accepted
+  };
+  [[nodiscard]] Result<Connected> connect(const IssueSettings& settings);
   [[nodiscard]] Result<IssueOutcome> order(const std::string& name, const IssueSettings& settings,
-                                           const std::string& replaces);
+                                           const std::string& replaces, Connected connected);
   /// The account key for the settings' directory, and the store row to add
   /// once the server has accepted a new one (nothing is stored for a
   /// directory that turns out to be wrong).

@@ -210,4 +210,20 @@ std::string der_to_pem(std::string_view der, std::string_view label) {
   return out;
 }
 
+Result<std::vector<X509Ptr>> parse_cert_chain(std::string_view text, std::string_view source) {
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<X509Ptr> out;
+  std::size_t pos = 0;
+  while ((pos = text.find(kBegin, pos)) != std::string_view::npos) {
+    const auto end = text.find(kEnd, pos);
+    if (end == std::string_view::npos)
+      return fail(Code::InvalidArgument, std::string(source) + ": truncated PEM certificate");
+    CK_ASSIGN(auto cert, parse_cert(text.substr(pos, end + kEnd.size() - pos), source));
+    out.push_back(std::move(cert));
+    pos = end + kEnd.size();
+  }
+  return out;
+}
+
 }  // namespace ck

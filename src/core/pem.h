@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "core/ossl.h"
@@ -34,6 +35,11 @@ class Secret {
 /// Parses one certificate, PEM or DER (detected from the content).
 [[nodiscard]] Result<X509Ptr> parse_cert(std::string_view data, std::string_view source);
 [[nodiscard]] Result<X509Ptr> load_cert(const std::filesystem::path& path);
+
+/// Every PEM certificate in `text`, in order (a chain, a fullchain file);
+/// none is an empty list. A truncated block is an error naming `source`.
+[[nodiscard]] Result<std::vector<X509Ptr>> parse_cert_chain(std::string_view text,
+                                                            std::string_view source);
 
 [[nodiscard]] Result<X509ReqPtr> parse_csr(std::string_view data, std::string_view source);
 [[nodiscard]] Result<X509ReqPtr> load_csr(const std::filesystem::path& path);

@@ -8,26 +8,6 @@
 #include "core/time_format.h"
 
 namespace ck::servercert {
-namespace {
-
-Result<std::vector<X509Ptr>> read_pem_certs(std::string_view text, const std::string& source) {
-  std::vector<X509Ptr> out;
-  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
-  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
-  std::size_t pos = 0;
-  while ((pos = text.find(kBegin, pos)) != std::string_view::npos) {
-    const auto end = text.find(kEnd, pos);
-    if (end == std::string_view::npos)
-      return fail(Code::InvalidArgument, source + ": truncated PEM certificate");
-    CK_ASSIGN(auto cert, parse_cert(text.substr(pos, end + kEnd.size() - pos), source));
-    out.push_back(std::move(cert));
-    pos = end + kEnd.size();
-  }
-  return out;
-}
-
-}  // namespace
-
 std::vector<std::string> cert_domains(const X509& cert) {
   std::vector<std::string> out;
   GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
@@ -114,7 +94,7 @@ Result<Material> Inventory::load(const store::ServerCertRecord& rec) const {
   Material m;
   const std::string source = "server certificate '" + rec.name + "'";
   CK_ASSIGN(m.cert, cert_from_der(rec.cert_der));
-  CK_ASSIGN(m.chain, read_pem_certs(rec.chain_pem, source));
+  CK_ASSIGN(m.chain, parse_cert_chain(rec.chain_pem, source));
   if (rec.key_encrypted && !encrypts()) {
     return fail(Code::FailedPrecondition,
                 source +
@@ -165,7 +145,7 @@ Result<Material> read_import(const std::filesystem::path& cert, const std::files
   if (cert_text.find("-----BEGIN") == std::string::npos) {
     CK_ASSIGN(m.cert, parse_cert(cert_text, cert.string()));  // DER
   } else {
-    CK_ASSIGN(auto certs, read_pem_certs(cert_text, cert.string()));
+    CK_ASSIGN(auto certs, parse_cert_chain(cert_text, cert.string()));
     if (certs.empty())
       return fail(Code::InvalidArgument, cert.string() + ": no PEM certificate");
     m.cert = std::move(certs.front());
@@ -174,7 +154,7 @@ Result<Material> read_import(const std::filesystem::path& cert, const std::files
   }
   if (chain) {
     CK_ASSIGN(const auto chain_text, read_file(*chain));
-    CK_ASSIGN(auto certs, read_pem_certs(chain_text, chain->string()));
+    CK_ASSIGN(auto certs, parse_cert_chain(chain_text, chain->string()));
     if (certs.empty())
       return fail(Code::InvalidArgument, chain->string() + ": no PEM certificate");
     for (auto& c : certs)
