@@ -26,18 +26,6 @@ struct RenewFlags {
   int parallel = 4;
 };
 
-// Steps go to stderr as they happen when a person watches (an order takes
-// seconds, a fleet minutes); a script's stderr keeps only the error line.
-acme::Progress stderr_progress() {
-  if (::isatty(STDERR_FILENO) == 0)
-    return [](const std::string&) {};
-  auto mutex = std::make_shared<std::mutex>();
-  return [mutex](const std::string& step) {
-    std::lock_guard lock(*mutex);
-    std::cerr << "certkeeper: " << step << "\n";
-  };
-}
-
 Result<std::optional<std::chrono::seconds>> optional_duration(const std::string& text,
                                                               const char* flag) {
   if (text.empty())
@@ -67,7 +55,7 @@ int run_issue(Runtime& rt, IssueFlags f) {
     return rt.error(st.error());
   const std::string name =
       f.name.empty() ? servercert::default_name(f.settings.domains.front()) : f.name;
-  auto service = rt.acme_service(stderr_progress());
+  auto service = rt.acme_service(terminal_progress());
   if (!service)
     return rt.error(service.error());
   auto out = (*service)->issue(name, f.settings);
@@ -126,7 +114,7 @@ int run_renew(Runtime& rt, const RenewFlags& f) {
     return rt.error(before.error());
   if (f.all == !f.name.empty())
     return rt.error(Error{Code::InvalidArgument, "give either --name NAME or --all", {}});
-  auto service = rt.acme_service(stderr_progress());
+  auto service = rt.acme_service(terminal_progress());
   if (!service)
     return rt.error(service.error());
   const acme::Service::RenewOptions opts{*before, f.profile};

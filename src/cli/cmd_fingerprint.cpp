@@ -45,7 +45,8 @@ int run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
 void add_fingerprint_command(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<FingerprintFlags>();
   auto* cmd = app.add_subcommand("fingerprint", "A certificate's fingerprint, as monitors pin it");
-  cmd->add_option("FILE", flags->file, "Certificate, PEM or DER; - reads standard input")->required();
+  cmd->add_option("FILE", flags->file, "Certificate, PEM or DER; - reads standard input")
+      ->required();
   auto* md5 = cmd->add_flag("--md5", flags->md5, "MD5 (what monit's certmd5 pins)");
   auto* sha1 = cmd->add_flag("--sha1", flags->sha1, "SHA-1");
   auto* sha256 = cmd->add_flag("--sha256", flags->sha256, "SHA-256 (the default)");

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <mutex>
 
 #include "cli/commands.h"
 #include "core/duration.h"
@@ -233,6 +235,16 @@ int run_probe(Runtime& rt, const ProbeFlags& f) {
 }
 
 }  // namespace
+
+std::function<void(const std::string&)> terminal_progress() {
+  if (::isatty(STDERR_FILENO) == 0)
+    return [](const std::string&) {};
+  auto mutex = std::make_shared<std::mutex>();
+  return [mutex](const std::string& step) {
+    std::lock_guard lock(*mutex);
+    std::cerr << "certkeeper: " << step << "\n";
+  };
+}
 
 Result<std::chrono::milliseconds> parse_timeout(const std::string& text) {
   if (text.size() > 2 && text.ends_with("ms")) {

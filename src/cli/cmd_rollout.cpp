@@ -9,6 +9,7 @@
 #include "core/time_format.h"
 #include "rollout/alignment.h"
 #include "rollout/plan.h"
+#include "rollout/runner.h"
 
 namespace ck::cli {
 namespace {
@@ -243,6 +244,129 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
   return kExitOk;
 }
 
+nlohmann::json report_json(const rollout::Report& rep) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : rep.steps) {
+    nlohmann::json j{
+        {"stage", s.stage}, {"target", s.target}, {"state", s.state}, {"detail", s.detail}};
+    if (!s.output.empty())
+      j["output"] = s.output;
+    if (s.at)
+      j["at"] = iso(*s.at);
+    steps.push_back(std::move(j));
+  }
+  nlohmann::json j{{"plan", rep.plan},
+                   {"rollout", rep.rollout_id},
+                   {"state", rep.state},
+                   {"certificate",
+                    {{"source", rep.certificate},
+                     {"sha256", rep.sha256},
+                     {"previous_sha256", rep.previous_sha256}}},
+                   {"steps", steps},
+                   {"notes", rep.notes},
+                   {"ok", rep.ok()}};
+  if (rep.started_at)
+    j["started_at"] = iso(*rep.started_at);
+  if (rep.finished_at)
+    j["finished_at"] = iso(*rep.finished_at);
+  if (!rep.failure.empty())
+    j["failure"] = rep.failure;
+  return j;
+}
+
+void print_report(const rollout::Report& rep) {
+  if (rep.state == "none") {
+    std::cout << "no rollout of " << rep.plan << " yet\n";
+    return;
+  }
+  if (rep.rollout_id != 0)
+    std::cout << "rollout " << rep.rollout_id << " of " << rep.plan << "\n";
+  else
+    std::cout << "check of " << rep.plan << " (nothing written, no endpoint changed)\n";
+  std::cout << "certificate: " << rep.certificate << ", sha256 " << rep.sha256 << "\n";
+  for (const auto& s : rep.steps) {
+    std::printf("  %-28s %-15s %s\n", (s.stage + "/" + s.target).c_str(), s.state.c_str(),
+                s.detail.c_str());
+  }
+  for (const auto& n : rep.notes)
+    std::cout << "  " << n << "\n";
+  std::cout << "state: " << rep.state << "\n";
+  std::fflush(stdout);
+}
+
+// apply, resume and rollback end alike: the report, then either exit 0 or
+// one error line and what to run next.
+int finish_run(Runtime& rt, const std::string& plan, const Result<rollout::Report>& rep) {
+  if (!rep)
+    return rt.error(rep.error());
+  if (rt.json())
+    rt.print_json(report_json(*rep));
+  else
+    print_report(*rep);
+  if (rep->ok())
+    return kExitOk;
+  rt.error(Error{Code::FailedPrecondition, rep->failure, ""});
+  if (rep->state == "failed") {
+    std::cerr << "  resume:    certkeeper rollout resume " << plan << "\n"
+              << "  roll back: certkeeper rollout rollback " << plan << "\n";
+  } else if (rep->state == "rollback-failed") {
+    std::cerr << "  fix it, then: certkeeper rollout rollback " << plan << "\n";
+  }
+  return kExitError;
+}
+
+struct RunFlags {
+  VerifyFlags probe;
+  bool check = false;
+};
+
+Result<rollout::RunOptions> run_options(const RunFlags& f) {
+  rollout::RunOptions o;
+  o.check = f.check;
+  o.stage = f.probe.stage;
+  CK_ASSIGN(o.probe.timeout, parse_timeout(f.probe.timeout));
+  o.probe.concurrency = f.probe.concurrency;
+  if (!f.probe.ca_file.empty())
+    o.probe.ca_file = f.probe.ca_file;
+  o.progress = terminal_progress();
+  return o;
+}
+
+enum class Action { Apply, Resume, Rollback, Status };
+
+int run_action(Runtime& rt, const RunFlags& f, Action action) {
+  auto plan = rollout::load_plan(f.probe.plan);
+  if (!plan)
+    return rt.error(plan.error());
+  auto opts = run_options(f);
+  if (!opts)
+    return rt.error(opts.error());
+  auto runner = rt.rollout_runner();
+  if (!runner)
+    return rt.error(runner.error());
+  switch (action) {
+    case Action::Apply:
+      return finish_run(rt, f.probe.plan, (*runner)->apply(*plan, *opts));
+    case Action::Resume:
+      return finish_run(rt, f.probe.plan, (*runner)->resume(*plan, *opts));
+    case Action::Rollback:
+      return finish_run(rt, f.probe.plan, (*runner)->rollback(*plan, *opts));
+    case Action::Status:
+      break;
+  }
+  auto rep = (*runner)->status(*plan);
+  if (!rep)
+    return rt.error(rep.error());
+  if (rt.json()) {
+    rt.print_json(report_json(*rep));
+    return kExitOk;
+  }
+  print_report(*rep);
+  if (!rep->failure.empty())
+    std::cout << "stopped: " << rep->failure << "\n";
+  return kExitOk;
+}
+
 void add_probe_flags(CLI::App* cmd, VerifyFlags& f) {
   cmd->add_option("PLAN", f.plan, "Rollout plan (TOML; docs/rollout.md)")->required();
   cmd->add_option("--timeout", f.timeout, "Per-endpoint handshake deadline")->capture_default_str();
@@ -263,6 +387,34 @@ void add_rollout_commands(CLI::App& app, Runtime& rt) {
       "plan", "Every step of a plan in order, and what each endpoint serves now (old, new, other)");
   add_probe_flags(plan, *pf);
   on_run(plan, rt, [pf](Runtime& r) { return run_plan(r, *pf); });
+
+  const auto add_run = [&](const char* name, const char* help, Action action) {
+    auto flags = std::make_shared<RunFlags>();
+    auto* cmd = rollout->add_subcommand(name, help);
+    add_probe_flags(cmd, flags->probe);
+    if (action == Action::Apply) {
+      cmd->add_flag("--check", flags->check,
+                    "Run the check commands and probe the endpoints; write nothing, change no "
+                    "endpoint, run no hook");
+    }
+    if (action == Action::Apply || action == Action::Resume)
+      cmd->add_option("--stage", flags->probe.stage, "Only this stage (look at the canary first)");
+    on_run(cmd, rt, [flags, action](Runtime& r) { return run_action(r, *flags, action); });
+  };
+  add_run("apply",
+          "Deploy stage by stage, target by target, each verified by handshake until it serves "
+          "the new certificate; stop at the first failure (exit 1, resume or roll back)",
+          Action::Apply);
+  add_run("status", "The plan's last rollout from the journal: each target's step and detail",
+          Action::Status);
+  add_run("resume",
+          "Continue a stopped rollout: verified targets are probed again, the failed one is "
+          "deployed again, then the rest",
+          Action::Resume);
+  add_run("rollback",
+          "Put the previous certificate back on every target the last rollout touched (files: "
+          "the exact bytes it replaced), newest stage first, each verified by handshake",
+          Action::Rollback);
 
   auto vf = std::make_shared<VerifyFlags>();
   auto* verify = app.add_subcommand(

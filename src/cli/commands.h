@@ -29,6 +29,11 @@ void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
 /// A deadline as operators write it: "500ms", "5s", "2m".
 [[nodiscard]] Result<std::chrono::milliseconds> parse_timeout(const std::string& text);
 
+/// Steps to stderr as they happen when a person watches (an ACME order takes
+/// seconds, a rollout minutes); a script's stderr keeps only the error line.
+/// Safe to call from several threads.
+[[nodiscard]] std::function<void(const std::string&)> terminal_progress();
+
 /// Validates a duration option while parsing ("90d", "36h").
 CLI::Validator duration_validator();
 

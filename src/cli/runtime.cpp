@@ -132,6 +132,12 @@ Result<std::unique_ptr<acme::Service>> Runtime::acme_service(acme::Progress prog
       *store_, *inv, clock_, passphrase_ ? &*passphrase_ : nullptr, std::move(progress));
 }
 
+Result<std::unique_ptr<rollout::Runner>> Runtime::rollout_runner() {
+  CK_ASSIGN(auto* inv, inventory());
+  return std::make_unique<rollout::Runner>(*store_, *inv, clock_,
+                                           passphrase_ ? &*passphrase_ : nullptr, random_, home());
+}
+
 Result<ca::Authority*> Runtime::authority() {
   if (!authority_) {
     CK_TRY(open());

@@ -20,6 +20,7 @@
 #include "core/pem.h"
 #include "core/random.h"
 #include "notify/notifier.h"
+#include "rollout/runner.h"
 #include "servercert/inventory.h"
 #include "store/store.h"
 
@@ -68,6 +69,8 @@ class Runtime {
   [[nodiscard]] Result<servercert::Inventory*> inventory();
   /// The ACME client service over the inventory; `progress` gets each step.
   [[nodiscard]] Result<std::unique_ptr<acme::Service>> acme_service(acme::Progress progress);
+  /// The rollout runner over the store's journal (plan locks in the home).
+  [[nodiscard]] Result<std::unique_ptr<rollout::Runner>> rollout_runner();
   /// The configured out-of-band password delivery, or an empty sink.
   [[nodiscard]] Result<ca::PasswordSink> password_sink();
   /// The configured [crl] publish_command, or an empty publisher.

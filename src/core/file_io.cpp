@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -164,6 +165,60 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& path) {
     }
   }
   return FileLock(fd);
+}
+
+Result<std::optional<FileLock>> FileLock::try_acquire(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(Code::PermissionDenied,
+                "cannot open lock file '" + path.string() + "': " + std::strerror(errno));
+  }
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    if (err == EINTR)
+      continue;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      return std::optional<FileLock>();
+    return fail(Code::Unavailable, "cannot lock '" + path.string() + "': " + std::strerror(err));
+  }
+  return std::optional<FileLock>(FileLock(fd));
+}
+
+Result<bool> wipe_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return false;
+    return fail(Code::Storage, "cannot open '" + path.string() + "': " + std::strerror(errno));
+  }
+  struct stat st {};
+  Status status;
+  if (::fstat(fd, &st) != 0) {
+    status = fail(Code::Storage, "cannot inspect '" + path.string() + "': " + std::strerror(errno));
+  } else {
+    const std::string zeros(64 * 1024, '\0');
+    off_t left = st.st_size;
+    while (status && left > 0) {
+      const auto n =
+          ::write(fd, zeros.data(), static_cast<std::size_t>(std::min<off_t>(left, zeros.size())));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        status = fail(Code::Storage,
+                      "cannot overwrite '" + path.string() + "': " + std::strerror(errno));
+      else
+        left -= n;
+    }
+    if (status && ::fsync(fd) != 0)
+      status = fail(Code::Storage, "cannot sync '" + path.string() + "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  if (!status)
+    return fail(status.error());
+  if (::unlink(path.c_str()) != 0)
+    return fail(Code::Storage, "cannot remove '" + path.string() + "': " + std::strerror(errno));
+  return true;
 }
 
 FileLock::~FileLock() {

@@ -4,6 +4,7 @@
 // umask) and replacing a file is atomic (write new, fsync, rename).
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,12 +30,20 @@ namespace ck {
 /// is a folder we can write into.
 [[nodiscard]] Status ensure_writable_dir(const std::filesystem::path& dir);
 
+/// Overwrites a file's bytes with zeros (fsync'ed), then unlinks it: a key
+/// left on disk for a rollout does not stay readable in freed blocks of a
+/// simple file system. A missing file is not an error (returns false).
+[[nodiscard]] Result<bool> wipe_file(const std::filesystem::path& path);
+
 /// An exclusive advisory lock (flock) on a file, held until destruction. For
 /// work that must not run twice at once, such as sending notifications.
 class FileLock {
  public:
   /// Creates the file (0600) if needed and waits for the lock.
   [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& path);
+  /// Like acquire, but returns nullopt at once when another process holds it.
+  [[nodiscard]] static Result<std::optional<FileLock>> try_acquire(
+      const std::filesystem::path& path);
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   FileLock& operator=(FileLock&&) = delete;
   FileLock(const FileLock&) = delete;

@@ -7,10 +7,11 @@
 namespace ck::rollout {
 namespace {
 
-Result<std::string> file_sha256(const std::filesystem::path& file, Seconds* not_after) {
+Result<std::string> file_sha256(const std::filesystem::path& file, PlanCertificate* out) {
   CK_ASSIGN(const auto cert, load_cert(file));
-  if (not_after != nullptr) {
-    CK_ASSIGN(*not_after, from_asn1_time(*::X509_get0_notAfter(cert.get())));
+  if (out != nullptr) {
+    CK_ASSIGN(out->not_after, from_asn1_time(*::X509_get0_notAfter(cert.get())));
+    CK_ASSIGN(out->md5, fingerprint(*cert, DigestKind::Md5, FingerprintFormat::Hex));
   }
   return fingerprint(*cert, DigestKind::Sha256, FingerprintFormat::Hex);
 }
@@ -42,6 +43,8 @@ Result<PlanCertificate> resolve_certificate(const Plan& plan, servercert::Invent
     }
     out.sha256 = rec->sha256;
     out.not_after = rec->not_after;
+    CK_ASSIGN(const auto cert, cert_from_der(rec->cert_der));
+    CK_ASSIGN(out.md5, fingerprint(*cert, DigestKind::Md5, FingerprintFormat::Hex));
     out.describe = "stored '" + c.name + "' version " + std::to_string(rec->version);
     if (rec->version > 1) {
       CK_ASSIGN(const auto previous, inventory.find_version(c.name, rec->version - 1));
@@ -49,7 +52,7 @@ Result<PlanCertificate> resolve_certificate(const Plan& plan, servercert::Invent
     }
     return out;
   }
-  CK_ASSIGN(out.sha256, file_sha256(*c.cert_file, &out.not_after));
+  CK_ASSIGN(out.sha256, file_sha256(*c.cert_file, &out));
   out.describe = "file " + c.cert_file->string();
   if (c.previous_cert_file) {
     CK_ASSIGN(out.previous_sha256, file_sha256(*c.previous_cert_file, nullptr));

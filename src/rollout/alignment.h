@@ -19,6 +19,7 @@ namespace ck::rollout {
 /// The fingerprints a plan's certificate section stands for.
 struct PlanCertificate {
   std::string sha256;           // lower-case hex of the certificate rolled out
+  std::string md5;              // lower-case hex, for {{fingerprint_md5}} in hooks
   std::string previous_sha256;  // what it replaces, when known ("" otherwise)
   Seconds not_after{};
   std::string describe;  // "stored 'wildcard' version 3", "file /x/cert.pem"

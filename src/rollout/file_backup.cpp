@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,8 @@ Result<std::vector<FileState>> capture(const std::vector<std::filesystem::path>&
       return fail(Code::InvalidArgument, "'" + p.string() + "' is not a regular file");
     s.existed = true;
     s.mode = st.st_mode & 07777;
+    s.uid = st.st_uid;
+    s.gid = st.st_gid;
     CK_ASSIGN(s.bytes, read_file(p));
     out.push_back(std::move(s));
   }
@@ -37,6 +40,12 @@ Status restore(const std::vector<FileState>& states) {
   for (const auto& s : states) {
     if (s.existed) {
       CK_TRY(write_file_atomic(s.path, s.bytes, s.mode));
+      if ((s.uid != ::geteuid() || s.gid != ::getegid()) &&
+          ::chown(s.path.c_str(), s.uid, s.gid) != 0) {
+        return fail(Code::PermissionDenied, "cannot give '" + s.path.string() + "' back to uid " +
+                                                std::to_string(s.uid) + ": " +
+                                                std::strerror(errno));
+      }
       continue;
     }
     std::error_code ec;
@@ -53,6 +62,8 @@ std::string encode_backup(const std::vector<FileState>& states) {
     files.push_back({{"path", s.path.string()},
                      {"existed", s.existed},
                      {"mode", s.mode},
+                     {"uid", s.uid},
+                     {"gid", s.gid},
                      {"bytes", base64url_encode(s.bytes)}});
   }
   return nlohmann::json{{"files", files}}.dump();
@@ -69,6 +80,8 @@ Result<std::vector<FileState>> decode_backup(std::string_view text) {
       s.path = f.at("path").get<std::string>();
       s.existed = f.at("existed").get<bool>();
       s.mode = f.at("mode").get<unsigned>();
+      s.uid = f.value("uid", 0U);
+      s.gid = f.value("gid", 0U);
       auto bytes = base64url_decode(f.at("bytes").get<std::string>());
       if (!bytes)
         return fail(Code::Storage, "rollout journal: damaged file backup");

@@ -17,6 +17,9 @@ struct FileState {
   bool existed = false;
   std::string bytes;
   unsigned mode = 0;
+  // Owner, put back when it is not who runs the restore (a deploy with
+  // `owner` replaced a file of another user).
+  unsigned uid = 0, gid = 0;
 };
 
 /// The current state of each path (a missing file is recorded as such).
@@ -24,7 +27,7 @@ struct FileState {
     const std::vector<std::filesystem::path>& paths);
 
 /// Puts every path back: the old bytes and mode atomically, or removes a
-/// path that did not exist before.
+/// path that did not exist before. The owner is restored too.
 [[nodiscard]] Status restore(const std::vector<FileState>& states);
 
 /// Serialised form for the journal (JSON with base64 bytes), and back.

@@ -1,0 +1,20 @@
+#pragma once
+// Command output goes to the rollout journal; a deploy command handed a key
+// may print it (a verbose upload, `set -x`). What is stored is masked first.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ck::rollout {
+
+/// `text` with every PEM private-key block, every occurrence of a secret,
+/// and every base64 line of a secret PEM (a key re-wrapped by a tool) replaced
+/// by "[secret]". Secrets shorter than 8 characters are ignored (they would
+/// mask ordinary words).
+[[nodiscard]] std::string mask_secrets(std::string text, const std::vector<std::string>& secrets);
+
+/// The last `max` bytes of `text`, cut at a line start, for the journal.
+[[nodiscard]] std::string tail(std::string_view text, std::size_t max);
+
+}  // namespace ck::rollout

@@ -1,0 +1,278 @@
+#!/bin/bash
+# `rollout apply | status | resume | rollback` against a real fleet on
+# loopback: three nginx instances (own prefixes and ports) deployed by `files`
+# targets, and an openssl s_server canary on a non-HTTP port deployed by a
+# `command` target. What every endpoint serves is checked with an independent
+# `openssl s_client`; files are compared byte for byte.
+. "$(dirname "$0")/lib.sh" "$1"
+command -v nginx >/dev/null || fail "nginx is not installed (scripts/install-deps.sh)"
+export CERTKEEPER_CA_PASSPHRASE="rollout test passphrase"
+
+mkcert() {  # mkcert NAME: a self-signed P-256 certificate for site.example.test and 127.0.0.1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
+    -subj "/CN=site.example.test" -addext "subjectAltName=DNS:site.example.test,IP:127.0.0.1" \
+    -keyout "$WORK/$1.key" -out "$WORK/$1.pem" 2>/dev/null
+}
+mkcert old
+mkcert new
+sha_of() { openssl x509 -in "$1" -outform DER | openssl sha256 -r | cut -d' ' -f1; }
+md5_hex() { openssl x509 -in "$1" -noout -fingerprint -md5 | cut -d= -f2 | tr -d :; }
+OLD=$(sha_of "$WORK/old.pem"); NEW=$(sha_of "$WORK/new.pem")
+ck ca init --name "Test CA" > /dev/null 2>&1
+ck cert import --cert "$WORK/old.pem" --key "$WORK/old.key" --name site > /dev/null 2>&1
+ck cert import --cert "$WORK/new.pem" --key "$WORK/new.key" --name site > /dev/null 2>&1
+
+served() {  # the SHA-256 an endpoint serves, by openssl s_client ("none" when no handshake)
+  local fp
+  fp=$(openssl s_client -connect "127.0.0.1:$1" -servername site.example.test < /dev/null 2>/dev/null \
+    | openssl x509 -outform DER 2>/dev/null | openssl sha256 -r | cut -d' ' -f1)
+  [ "$fp" = "$(printf '' | openssl sha256 -r | cut -d' ' -f1)" ] && fp=none
+  echo "$fp"
+}
+wait_port() {
+  for _ in $(seq 100); do
+    openssl s_client -connect "127.0.0.1:$1" < /dev/null > /dev/null 2>&1 && return 0; sleep 0.1
+  done
+  fail "nothing listens on $1"
+}
+
+# --- the fleet: the canary (s_server, port C) and nginx node1..3 (ports C+1..C+3)
+C=17420
+mkdir -p "$WORK/canary"
+cp "$WORK/old.pem" "$WORK/canary/fullchain.pem"; cp "$WORK/old.key" "$WORK/canary/key.pem"
+# deploy-canary FULLCHAIN KEY: what an operator's script would do: copy the files
+# in place and restart the service. It also prints the key (a careless verbose
+# script): the journal must mask it.
+cat > "$WORK/deploy-canary" <<SH
+#!/bin/sh
+set -e
+cp "\$1" "$WORK/canary/fullchain.pem"; cp "\$2" "$WORK/canary/key.pem"
+echo "deploying \$1"; cat "\$2"
+[ -s "$WORK/canary/pid" ] && kill \$(cat "$WORK/canary/pid") 2>/dev/null || true
+sleep 0.2
+openssl s_server -accept 127.0.0.1:$C -cert "$WORK/canary/fullchain.pem" \
+  -key "$WORK/canary/key.pem" -quiet < /dev/null > "$WORK/canary/log" 2>&1 &
+echo \$! > "$WORK/canary/pid"
+SH
+cat > "$WORK/check-canary" <<SH
+#!/bin/sh
+echo "checked \$1" >> "$WORK/check.log"
+openssl x509 -in "\$1" -noout
+SH
+chmod +x "$WORK/deploy-canary" "$WORK/check-canary"
+"$WORK/deploy-canary" "$WORK/old.pem" "$WORK/old.key" > /dev/null
+CLEANUP_CMDS+=('kill $(cat "$WORK/canary/pid") 2>/dev/null')
+wait_port $C
+
+# reload NODE PREFIX: fails when $WORK/fail-NODE exists (a broken config),
+# does nothing when $WORK/noop-NODE exists (a reload that "succeeds" in vain).
+cat > "$WORK/reload" <<SH
+#!/bin/sh
+[ -e "$WORK/fail-\$1" ] && { echo "nginx: [emerg] test failure on \$1"; exit 1; }
+[ -e "$WORK/noop-\$1" ] && exit 0
+exec nginx -p "\$2" -c "\$2/nginx.conf" -s reload
+SH
+chmod +x "$WORK/reload"
+for n in 1 2 3; do
+  N="$WORK/node$n"; mkdir -p "$N/logs" "$N/tmp" "$N/ssl"
+  cp "$WORK/old.pem" "$N/ssl/fullchain.pem"; cp "$WORK/old.key" "$N/ssl/key.pem"
+  chmod 600 "$N/ssl/key.pem"
+  { nginx_preamble "$N"; cat <<CONF
+events { worker_connections 64; }
+http {
+  access_log off;
+$(nginx_temp_paths "$N")
+  server {
+    listen 127.0.0.1:$((C + n)) ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate $N/ssl/fullchain.pem;
+    ssl_certificate_key $N/ssl/key.pem;
+    location / { return 200 "node$n\n"; }
+  }
+}
+CONF
+  } > "$N/nginx.conf"
+  launch_nginx "$N" "$WORK/old.pem" "https://127.0.0.1:$((C + n))/" || fail "nginx node$n did not start"
+done
+on_fail() { for n in 1 2 3; do tail -3 "$WORK/node$n/logs/error.log"; done; cat "$WORK/canary/log"; }
+
+# --- a monit-style pin, a key to clean up, hooks that log
+mkdir -p "$WORK/monit" "$WORK/secure"
+printf 'check host site with address 127.0.0.1\n  if failed port %s type tcpssl certmd5 %s then alert\n' \
+  $((C + 1)) "$(md5_hex "$WORK/old.pem")" > "$WORK/monit/site.conf"
+cp "$WORK/new.key" "$WORK/secure/site.key"
+
+cat > "$WORK/plan.toml" <<TOML
+[certificate]
+name = "site"
+
+[[hook]]
+when = "before"
+command = ["sh", "-c", "echo before {{fingerprint_sha256}} >> $WORK/hooks.log"]
+[[hook]]
+when = "after"
+command = ["sh", "-c", "echo after {{outcome}} >> $WORK/hooks.log"]
+
+[[pin]]
+paths = ["monit/*.conf"]
+algorithm = "md5"
+format = "HEX"
+
+[cleanup]
+files = ["secure/site.key"]
+
+[[stage]]
+name = "canary"
+[[stage.target]]
+name = "canary"
+endpoints = ["127.0.0.1:$C@site.example.test"]
+verify_timeout = "10s"
+[stage.target.deploy]
+kind = "command"
+command = ["$WORK/deploy-canary", "{{fullchain_file}}", "{{key_file}}"]
+check_command = ["$WORK/check-canary", "{{cert_file}}"]
+timeout = "20s"
+
+[[stage]]
+name = "nodes"
+parallel = 1
+TOML
+for n in 1 2 3; do cat >> "$WORK/plan.toml" <<TOML
+[[stage.target]]
+name = "node$n"
+endpoints = ["127.0.0.1:$((C + n))@site.example.test"]
+verify_timeout = "$( [ $n = 1 ] && echo 3s || echo 10s )"
+[stage.target.deploy]
+kind = "files"
+fullchain = "node$n/ssl/fullchain.pem"
+key = "node$n/ssl/key.pem"
+mode = "0600"
+reload = ["$WORK/reload", "node$n", "$WORK/node$n"]
+TOML
+done
+sed -i "s|^fullchain = \"node|fullchain = \"$WORK/node|; s|^key = \"node|key = \"$WORK/node|" "$WORK/plan.toml"
+PLAN="$WORK/plan.toml"
+ENDPOINTS="$C $((C + 1)) $((C + 2)) $((C + 3))"
+all_serve() {  # all_serve SHA: every endpoint serves it (by s_client)
+  local p
+  for p in $ENDPOINTS; do assert_eq "$(served $p)" "$1" "endpoint $p"; done
+}
+fleet_files() { sha256sum "$WORK"/node*/ssl/* "$WORK/canary/"*.pem "$WORK/monit/site.conf"; }
+all_serve "$OLD"
+ORIGINAL=$(fleet_files)
+
+# --- bad plans are refused naming the line, before anything runs
+sed 's|reload = \["\$WORK/reload", "node2"|reload = ["relaod-nginx", "node2"|' "$PLAN" > "$WORK/bad1.toml"
+sed -i "s|\[\"$WORK/reload\", \"node2\"|[\"relaod-nginx\", \"node2\"|" "$WORK/bad1.toml"
+rc=0; ck rollout apply "$WORK/bad1.toml" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply with a misspelt reload program"
+grep -q "line .*reload program 'relaod-nginx' is not found" "$WORK/err" || fail "typo not named: $(cat "$WORK/err")"
+sed 's/^verify_timeout = "10s"/verify_timeout = "10s"\nverfiy = true/' "$PLAN" > "$WORK/bad2.toml"
+rc=0; ck rollout apply "$WORK/bad2.toml" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply with an unknown key"
+grep -q "line .*verfiy" "$WORK/err" || fail "unknown key not named: $(cat "$WORK/err")"
+rc=0; ck rollout apply "$PLAN" --stage canry 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply --stage with an unknown stage"
+assert_eq "$(fleet_files)" "$ORIGINAL" "files after refused plans"
+[ ! -e "$WORK/hooks.log" ] || fail "a hook ran for a refused plan"
+pass "bad plans refused before anything ran: $(head -c 120 "$WORK/err")"
+
+# --- --check: check commands and probes only; files byte-identical, endpoints unchanged
+ck rollout apply "$PLAN" --check --json > "$WORK/check.json"
+assert_eq "$(json 'd["state"]' < "$WORK/check.json")" checked "check state"
+assert_eq "$(json '",".join(s["state"] for s in d["steps"])' < "$WORK/check.json")" \
+  "checked,checked,checked,checked" "check steps"
+json 'd["steps"][1]["detail"]' < "$WORK/check.json" | grep -q "would change" \
+  || fail "check should say node1's files would change: $(cat "$WORK/check.json")"
+grep -q "checked " "$WORK/check.log" || fail "the check command did not run"
+assert_eq "$(fleet_files)" "$ORIGINAL" "files after --check"
+all_serve "$OLD"
+[ ! -e "$WORK/hooks.log" ] || fail "--check ran a hook"
+assert_eq "$(ck rollout status "$PLAN" --json | json 'd["state"]')" none "status after --check"
+pass "--check: check command ran, nothing written, endpoints unchanged, no journal"
+
+# --- node2's reload fails: the rollout stops there; node3 is untouched
+touch "$WORK/fail-node2"
+rc=0; ck rollout apply "$PLAN" > "$WORK/apply.out" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply with a failing reload"
+head -1 "$WORK/err" | grep -q "^certkeeper: error: nodes/node2: reload '.*reload' exited with 1: nginx: \[emerg\] test failure on node2" \
+  || fail "failure message: $(cat "$WORK/err")"
+grep -q "rollout resume $PLAN" "$WORK/err" && grep -q "rollout rollback $PLAN" "$WORK/err" \
+  || fail "no resume/rollback hint: $(cat "$WORK/err")"
+ck rollout status "$PLAN" --json > "$WORK/status.json"
+assert_eq "$(json 'd["state"]' < "$WORK/status.json")" failed "status state"
+assert_eq "$(json '",".join(s["state"] for s in d["steps"])' < "$WORK/status.json")" \
+  "verified,verified,failed,pending" "status steps"
+assert_eq "$(served $C)" "$NEW" "canary after the failed apply"
+assert_eq "$(served $((C + 1)))" "$NEW" "node1 after the failed apply"
+assert_eq "$(served $((C + 2)))" "$OLD" "node2 (reload failed)"
+assert_eq "$(served $((C + 3)))" "$OLD" "node3 (never touched)"
+assert_eq "$(sha256sum < "$WORK/node3/ssl/fullchain.pem")" "$(sha256sum < "$WORK/old.pem")" "node3's file"
+grep -q "before $NEW" "$WORK/hooks.log" && grep -q "after failed" "$WORK/hooks.log" \
+  || fail "hooks: $(cat "$WORK/hooks.log")"
+ck rollout status "$PLAN" | grep -q "node2 .*failed .*reload" || fail "status text: $(ck rollout status "$PLAN")"
+pass "failing reload: stopped at node2, node3 untouched, status shows it, hooks ran"
+
+# The journal masks the key the canary's script printed, and keeps no key in clear.
+json 'd["steps"][0]["output"]' < "$WORK/status.json" > "$WORK/canary.out"
+grep -q "\[secret\]" "$WORK/canary.out" || fail "canary output not masked: $(cat "$WORK/canary.out")"
+grep -q "PRIVATE KEY" "$WORK/canary.out" && fail "a key in the journal output"
+KEYLINE=$(sed -n 2p "$WORK/new.key")
+sqlite3 "$H/certkeeper.db" .dump | grep -qF "$KEYLINE" && fail "the new key is in the database in clear"
+sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM rollout_steps WHERE backup_sealed = 1" | grep -qx 2 \
+  || fail "file backups should be sealed: $(sqlite3 "$H/certkeeper.db" "SELECT target, backup_sealed, length(backup) FROM rollout_steps")"
+pass "journal: command output masked, file backups sealed, no key in clear"
+
+# --- a second apply is refused while the rollout is stopped
+rc=0; ck rollout apply "$PLAN" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply over a stopped rollout"
+grep -q "stopped (failed" "$WORK/err" || fail "refusal: $(cat "$WORK/err")"
+
+# --- fixed: resume re-verifies canary and node1, redeploys node2, then node3
+rm "$WORK/fail-node2"
+ck rollout resume "$PLAN" --json > "$WORK/resume.json"
+assert_eq "$(json 'd["state"]' < "$WORK/resume.json")" done "resume state"
+json 'd["steps"][1]["detail"]' < "$WORK/resume.json" | grep -q "verified again" \
+  || fail "node1 should be verified again, not redeployed: $(cat "$WORK/resume.json")"
+all_serve "$NEW"
+ck verify "$PLAN" > /dev/null || fail "verify after resume should exit 0"
+pass "resume: all four endpoints serve the new certificate (s_client), verify exits 0"
+
+# Pins rewritten, the key cleaned up, the after hook told "done".
+grep -q "certmd5 $(md5_hex "$WORK/new.pem") then" "$WORK/monit/site.conf" \
+  || fail "certmd5 not rewritten: $(cat "$WORK/monit/site.conf")"
+grep -q "$(md5_hex "$WORK/old.pem")" "$WORK/monit/site.conf" && fail "old certmd5 left"
+[ ! -e "$WORK/secure/site.key" ] || fail "cleanup left the key file"
+grep -q "after done" "$WORK/hooks.log" || fail "after hook: $(cat "$WORK/hooks.log")"
+for n in 1 2 3; do
+  assert_eq "$(stat -c %a "$WORK/node$n/ssl/key.pem")" 600 "node$n key mode"
+done
+pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; key files 0600"
+
+# verify and status still work with the local key gone
+ck verify "$PLAN" --json | json 'd["aligned"]' | grep -qx 4 || fail "verify after cleanup"
+ck rollout status "$PLAN" | grep -q "state: done" || fail "status after cleanup"
+
+# --- rollback: every endpoint serves the old certificate again, files byte-identical
+ck rollout rollback "$PLAN" > "$WORK/rollback.out" || fail "rollback: $(cat "$WORK/rollback.out")"
+all_serve "$OLD"
+# the canary's files were rewritten by its script (same certificate, new bytes); the nodes' are exact
+assert_eq "$(fleet_files | grep -v canary)" "$(echo "$ORIGINAL" | grep -v canary)" \
+  "node files and pin after rollback"
+assert_eq "$(ck rollout status "$PLAN" --json | json 'd["state"]')" rolled-back "state after rollback"
+rc=0; ck verify "$PLAN" > /dev/null || rc=$?
+assert_eq "$rc" 3 "verify after rollback"
+rc=0; ck rollout rollback "$PLAN" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "a second rollback"
+pass "rollback: all endpoints serve the old certificate (s_client), node files and pin byte-identical"
+
+# --- a node that "succeeds" but still serves the old certificate is caught
+touch "$WORK/noop-node1"
+rc=0; ck rollout apply "$PLAN" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply with a reload that does nothing"
+head -1 "$WORK/err" | grep -q "nodes/node1: not serving the new certificate after 3s: 127.0.0.1:$((C + 1))@site.example.test serves the old certificate" \
+  || fail "stale node message: $(cat "$WORK/err")"
+assert_eq "$(served $((C + 2)))" "$OLD" "node2 untouched after node1's failure"
+ck rollout rollback "$PLAN" > /dev/null || fail "rollback after the stale node"
+all_serve "$OLD"
+pass "verification catches a node still serving the old certificate; rollback after it"
