@@ -391,7 +391,11 @@ void add_rollout_commands(CLI::App& app, Runtime& rt) {
   const auto add_run = [&](const char* name, const char* help, Action action) {
     auto flags = std::make_shared<RunFlags>();
     auto* cmd = rollout->add_subcommand(name, help);
-    add_probe_flags(cmd, flags->probe);
+    if (action == Action::Status)  // the journal only: no handshake
+      cmd->add_option("PLAN", flags->probe.plan, "Rollout plan (TOML; docs/rollout.md)")
+          ->required();
+    else
+      add_probe_flags(cmd, flags->probe);
     if (action == Action::Apply) {
       cmd->add_flag("--check", flags->check,
                     "Run the check commands and probe the endpoints; write nothing, change no "

@@ -276,3 +276,19 @@ assert_eq "$(served $((C + 2)))" "$OLD" "node2 untouched after node1's failure"
 ck rollout rollback "$PLAN" > /dev/null || fail "rollback after the stale node"
 all_serve "$OLD"
 pass "verification catches a node still serving the old certificate; rollback after it"
+
+# --- --stage: the canary alone first (partial), then the rest continues the same rollout
+rm "$WORK/noop-node1"
+ck rollout apply "$PLAN" --stage canary --json > "$WORK/stage.json"
+assert_eq "$(json 'd["state"]' < "$WORK/stage.json")" partial "state after --stage canary"
+assert_eq "$(served $C)" "$NEW" "canary after --stage canary"
+assert_eq "$(served $((C + 1)))" "$OLD" "node1 after --stage canary"
+ID=$(json 'd["rollout"]' < "$WORK/stage.json")
+ck rollout apply "$PLAN" --json > "$WORK/rest.json"
+assert_eq "$(json 'd["state"]' < "$WORK/rest.json")" done "state after the rest"
+assert_eq "$(json 'd["rollout"]' < "$WORK/rest.json")" "$ID" "the same rollout continued"
+json 'd["steps"][0]["detail"]' < "$WORK/rest.json" | grep -q "verified again" \
+  || fail "the canary should be verified again, not redeployed"
+all_serve "$NEW"
+grep -q "certmd5 $(md5_hex "$WORK/new.pem") then" "$WORK/monit/site.conf" || fail "pin after --stage runs"
+pass "--stage canary, then the rest: one rollout, canary not redeployed, all aligned"
