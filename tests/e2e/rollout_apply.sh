@@ -70,6 +70,7 @@ cat > "$WORK/reload" <<SH
 #!/bin/sh
 [ -e "$WORK/fail-\$1" ] && { echo "nginx: [emerg] test failure on \$1"; exit 1; }
 [ -e "$WORK/noop-\$1" ] && exit 0
+[ -e "$WORK/slow-\$1" ] && { echo \$\$ > "$WORK/reloading-\$1"; exec sleep 30; }
 exec nginx -p "\$2" -c "\$2/nginx.conf" -s reload
 SH
 chmod +x "$WORK/reload"
@@ -292,3 +293,26 @@ json 'd["steps"][0]["detail"]' < "$WORK/rest.json" | grep -q "verified again" \
 all_serve "$NEW"
 grep -q "certmd5 $(md5_hex "$WORK/new.pem") then" "$WORK/monit/site.conf" || fail "pin after --stage runs"
 pass "--stage canary, then the rest: one rollout, canary not redeployed, all aligned"
+
+# --- certkeeper killed (-9) in the middle of node1's reload: the journal has it; rollback restores
+ck rollout rollback "$PLAN" > /dev/null || fail "rollback before the crash case"
+all_serve "$OLD"
+BEFORE=$(fleet_files | grep -v canary)
+touch "$WORK/slow-node1"
+"$CK_BIN" --home "$H" rollout apply "$PLAN" > /dev/null 2>&1 &
+APPLY=$!
+for _ in $(seq 100); do [ -s "$WORK/reloading-node1" ] && break; sleep 0.1; done
+[ -s "$WORK/reloading-node1" ] || fail "the slow reload did not start"
+kill -9 $APPLY; wait $APPLY 2>/dev/null || true
+kill "$(cat "$WORK/reloading-node1")" 2>/dev/null || true
+rm "$WORK/slow-node1"
+ck rollout status "$PLAN" --json > "$WORK/crash.json"
+assert_eq "$(json 'd["state"]' < "$WORK/crash.json")" running "state after a crash"
+assert_eq "$(json 'd["steps"][1]["state"]' < "$WORK/crash.json")" deploying "node1's step after a crash"
+json 'd["failure"]' < "$WORK/crash.json" | grep -q interrupted || fail "status should say interrupted"
+rc=0; ck rollout apply "$PLAN" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply after a crash"
+ck rollout rollback "$PLAN" > /dev/null || fail "rollback after a crash"
+all_serve "$OLD"
+assert_eq "$(fleet_files | grep -v canary)" "$BEFORE" "node files after a crash and rollback"
+pass "killed mid-reload: journal says deploying/running, apply refuses, rollback restores the exact files"
