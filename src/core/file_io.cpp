@@ -186,10 +186,16 @@ Result<std::optional<FileLock>> FileLock::try_acquire(const std::filesystem::pat
 }
 
 Result<bool> wipe_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == EACCES && ::chmod(path.c_str(), 0600) == 0)  // a 0400 key of ours
+    fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT)
       return false;
+    if (errno == ELOOP) {
+      return fail(Code::InvalidArgument, "'" + path.string() +
+                                             "' is a symbolic link; not removed (name the file)");
+    }
     return fail(Code::Storage, "cannot open '" + path.string() + "': " + std::strerror(errno));
   }
   struct stat st {};

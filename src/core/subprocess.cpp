@@ -6,11 +6,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace ck {
 namespace {
+
+constexpr std::size_t kOutputCap = 64 * 1024;
+constexpr std::array<std::string_view, 4> kWithheld = {
+    "CERTKEEPER_CA_PASSPHRASE", "CERTKEEPER_SMTP_PASSWORD", "CERTKEEPER_CONDUIT_TOKEN",
+    "CERTKEEPER_WEBHOOK_TOKEN"};
 
 void close_fd(int& fd) {
   if (fd >= 0) {
@@ -31,6 +39,18 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
   if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
     return fail(Code::Internal, std::string("pipe: ") + std::strerror(errno));
   }
+  // The child's environment, without the secrets certkeeper itself reads
+  // from it: a deploy tool that logs its environment must not log them.
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    const bool secret = std::any_of(kWithheld.begin(), kWithheld.end(), [&](std::string_view name) {
+      return var.size() > name.size() && var.starts_with(name) && var[name.size()] == '=';
+    });
+    if (!secret)
+      env.push_back(*e);
+  }
+  env.push_back(nullptr);
   std::vector<char*> args;
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
@@ -47,7 +67,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
     ::dup2(in_pipe[0], STDIN_FILENO);
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(out_pipe[1], STDERR_FILENO);
-    ::execvp(args[0], args.data());
+    ::execvpe(args[0], args.data(), env.data());
     const char msg[] = "certkeeper: cannot execute the command\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(127);
@@ -94,13 +114,19 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
       const ssize_t r = ::read(from_child, buf, sizeof buf);
       if (r <= 0) {
         close_fd(from_child);
-      } else if (result.output.size() < 65536) {
+      } else {
+        // The end explains a failure (the last lines of a long Ansible run),
+        // so the end is what is kept.
         result.output.append(buf, static_cast<std::size_t>(r));
+        if (result.output.size() > 2 * kOutputCap)
+          result.output.erase(0, result.output.size() - kOutputCap);
       }
     }
   }
   close_fd(to_child);
   close_fd(from_child);
+  if (result.output.size() > kOutputCap)
+    result.output.erase(0, result.output.size() - kOutputCap);
   if (timed_out)
     ::kill(pid, SIGKILL);
   int status = 0;

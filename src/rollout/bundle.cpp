@@ -66,8 +66,8 @@ Result<CertBundle> load_bundle(const Plan& plan, servercert::Inventory& inventor
   CK_ASSIGN(auto b, to_bundle(m, file_name(plan)));
   if (b.sha256 != sha256) {
     return fail(Code::FailedPrecondition, "'" + c.cert_file->string() +
-                                    "' changed since the rollout began (it held sha256 " + sha256 +
-                                    ")");
+                                              "' changed since the rollout began (it held sha256 " +
+                                              sha256 + ")");
   }
   return b;
 }
@@ -88,10 +88,30 @@ Result<std::optional<CertBundle>> load_previous_bundle(const Plan& plan,
   if (!c.previous_cert_file || !c.previous_key_file)
     return std::optional<CertBundle>();
   // No validity check: putting back what was there is the point of a rollback.
-  CK_ASSIGN(const auto m, servercert::read_import(*c.previous_cert_file, *c.previous_key_file,
-                                                  c.chain_file, nullptr));
+  // The old leaf with its own issuers: the CA may have changed intermediates since.
+  CK_ASSIGN(const auto m,
+            servercert::read_import(*c.previous_cert_file, *c.previous_key_file,
+                                    c.previous_chain_file ? c.previous_chain_file : c.chain_file,
+                                    nullptr));
   CK_ASSIGN(auto b, to_bundle(m, file_name(plan)));
   return std::optional<CertBundle>(std::move(b));
+}
+
+Result<X509Ptr> load_plan_cert(const Plan& plan, servercert::Inventory& inventory,
+                               const std::string& sha256) {
+  const auto& c = plan.certificate;
+  if (!c.name.empty()) {
+    CK_ASSIGN(const auto rec, stored_version(inventory, c.name, sha256));
+    return cert_from_der(rec.cert_der);
+  }
+  CK_ASSIGN(auto cert, load_cert(*c.cert_file));
+  CK_ASSIGN(const auto fp, fingerprint(*cert, DigestKind::Sha256, FingerprintFormat::Hex));
+  if (fp != sha256) {
+    return fail(Code::FailedPrecondition, "'" + c.cert_file->string() +
+                                              "' changed since the rollout began (it held sha256 " +
+                                              sha256 + ")");
+  }
+  return cert;
 }
 
 Result<std::optional<X509Ptr>> load_previous_cert(const Plan& plan,

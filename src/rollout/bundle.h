@@ -34,6 +34,11 @@ struct CertBundle {
 [[nodiscard]] Result<std::optional<CertBundle>> load_previous_bundle(
     const Plan& plan, servercert::Inventory& inventory, const std::string& sha256);
 
+/// The certificate whose SHA-256 is `sha256`, alone (no key: it may have been
+/// cleaned up): what pins must name after a rollout.
+[[nodiscard]] Result<X509Ptr> load_plan_cert(const Plan& plan, servercert::Inventory& inventory,
+                                             const std::string& sha256);
+
 /// The previous certificate alone (no key): what pins hold before a rollout.
 [[nodiscard]] Result<std::optional<X509Ptr>> load_previous_cert(const Plan& plan,
                                                                 servercert::Inventory& inventory,

@@ -6,10 +6,13 @@ namespace ck::rollout {
 namespace {
 
 constexpr std::string_view kMask = "[secret]";
-constexpr std::size_t kShortest = 8;
+// A whole secret (a passphrase) is masked from 4 characters on; a line of a
+// PEM secret from 8 (shorter lines, like a PEM's last, would mask words).
+constexpr std::size_t kShortestSecret = 4;
+constexpr std::size_t kShortestLine = 8;
 
-void replace_all(std::string& text, std::string_view needle) {
-  if (needle.size() < kShortest)
+void replace_all(std::string& text, std::string_view needle, std::size_t shortest) {
+  if (needle.size() < shortest)
     return;
   for (auto pos = text.find(needle); pos != std::string::npos;
        pos = text.find(needle, pos + kMask.size())) {
@@ -46,7 +49,7 @@ void mask_key_blocks(std::string& text) {
 std::string mask_secrets(std::string text, const std::vector<std::string>& secrets) {
   mask_key_blocks(text);
   for (const auto& secret : secrets) {
-    replace_all(text, secret);
+    replace_all(text, secret, kShortestSecret);
     // Each line of a multi-line secret on its own: tools re-wrap PEM.
     std::size_t start = 0;
     while (start < secret.size()) {
@@ -55,7 +58,7 @@ std::string mask_secrets(std::string text, const std::vector<std::string>& secre
         nl = secret.size();
       const std::string_view line(secret.data() + start, nl - start);
       if (line.find("-----") == std::string_view::npos)
-        replace_all(text, line);
+        replace_all(text, line, kShortestLine);
       start = nl + 1;
     }
   }

@@ -10,8 +10,8 @@ namespace ck::rollout {
 
 /// `text` with every PEM private-key block, every occurrence of a secret,
 /// and every base64 line of a secret PEM (a key re-wrapped by a tool) replaced
-/// by "[secret]". Secrets shorter than 8 characters are ignored (they would
-/// mask ordinary words).
+/// by "[secret]". Secrets shorter than 4 characters, and secret lines shorter
+/// than 8, are ignored (they would mask ordinary words).
 [[nodiscard]] std::string mask_secrets(std::string text, const std::vector<std::string>& secrets);
 
 /// The last `max` bytes of `text`, cut at a line start, for the journal.

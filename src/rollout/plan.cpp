@@ -30,7 +30,8 @@ Result<std::vector<std::string>> argv(const TomlSection& s, const char* key, boo
 
 Result<CertificateSource> load_certificate(const TomlSection& root, const path& file) {
   CK_ASSIGN(const auto s, root.table("certificate", {"name", "cert_file", "key_file", "chain_file",
-                                                     "previous_cert_file", "previous_key_file"}));
+                                                     "previous_cert_file", "previous_key_file",
+                                                     "previous_chain_file"}));
   if (!s.present()) {
     return fail(Code::InvalidArgument,
                 "'" + file.string() +
@@ -44,6 +45,7 @@ Result<CertificateSource> load_certificate(const TomlSection& root, const path& 
   CK_ASSIGN(c.chain_file, s.path("chain_file"));
   CK_ASSIGN(c.previous_cert_file, s.path("previous_cert_file"));
   CK_ASSIGN(c.previous_key_file, s.path("previous_key_file"));
+  CK_ASSIGN(c.previous_chain_file, s.path("previous_chain_file"));
   if (name)
     c.name = *name;
   if (c.name.empty() == !c.cert_file.has_value()) {
@@ -53,7 +55,8 @@ Result<CertificateSource> load_certificate(const TomlSection& root, const path& 
                     "cert_file, not " +
                     (c.name.empty() ? "neither" : "both"));
   }
-  if (!c.name.empty() && (c.key_file || c.chain_file || c.previous_cert_file)) {
+  if (!c.name.empty() && (c.key_file || c.chain_file || c.previous_cert_file ||
+                          c.previous_key_file || c.previous_chain_file)) {
     return fail(Code::InvalidArgument,
                 s.where() + ": [certificate] name = \"" + c.name +
                     "\" is a stored certificate: its key, chain and previous version come from "
@@ -62,10 +65,22 @@ Result<CertificateSource> load_certificate(const TomlSection& root, const path& 
   return c;
 }
 
+Result<std::optional<unsigned>> file_mode(const TomlSection& s, const char* key) {
+  CK_ASSIGN(const auto mode, s.string(key));
+  if (!mode)
+    return std::optional<unsigned>();
+  char* end = nullptr;
+  const unsigned long m = std::strtoul(mode->c_str(), &end, 8);
+  if (mode->empty() || *end != '\0' || m > 07777)
+    return fail(s.wrong(key, "an octal file mode such as \"0600\""));
+  return std::optional<unsigned>(static_cast<unsigned>(m));
+}
+
 Result<Deploy> load_deploy(const TomlSection& target) {
-  CK_ASSIGN(const auto s, target.table("deploy", {"kind", "cert", "key", "chain", "fullchain",
-                                                  "mode", "owner", "group", "reload", "timeout",
-                                                  "command", "check_command", "rollback_command"}));
+  CK_ASSIGN(const auto s,
+            target.table("deploy", {"kind", "cert", "key", "chain", "fullchain", "mode", "key_mode",
+                                    "owner", "group", "reload", "timeout", "command",
+                                    "check_command", "rollback_command"}));
   if (!s.present())
     return fail(target.wrong("deploy", "is missing ([stage.target.deploy] with kind = ...)"));
   Deploy d;
@@ -76,8 +91,8 @@ Result<Deploy> load_deploy(const TomlSection& target) {
   CK_ASSIGN(auto timeout, s.duration("timeout"));
   if (timeout)
     d.timeout = *timeout;
-  const std::set<std::string> file_keys = {"cert", "key",   "chain", "fullchain",
-                                           "mode", "owner", "group", "reload"};
+  const std::set<std::string> file_keys = {"cert",     "key",   "chain", "fullchain", "mode",
+                                           "key_mode", "owner", "group", "reload"};
   const std::set<std::string> command_keys = {"command", "check_command", "rollback_command"};
   const auto& foreign = d.kind == DeployKind::Files ? command_keys : file_keys;
   for (const auto& key : foreign) {
@@ -96,13 +111,12 @@ Result<Deploy> load_deploy(const TomlSection& target) {
           Code::InvalidArgument,
           s.where() + ": kind = \"files\" needs at least one of cert, key, chain, fullchain");
     }
-    CK_ASSIGN(const auto mode, s.string("mode"));
-    if (mode) {
-      char* end = nullptr;
-      const unsigned long m = std::strtoul(mode->c_str(), &end, 8);
-      if (mode->empty() || *end != '\0' || m > 07777)
-        return fail(s.wrong("mode", "an octal file mode such as \"0600\""));
-      d.mode = static_cast<unsigned>(m);
+    CK_ASSIGN(const auto mode, file_mode(s, "mode"));
+    d.mode = mode.value_or(d.mode);
+    CK_ASSIGN(const auto key_mode, file_mode(s, "key_mode"));
+    d.key_mode = key_mode.value_or(d.key_mode);
+    if ((d.key_mode & 0007) != 0) {
+      return fail(s.wrong("key_mode", "0600 or 0640 (never readable by every user)"));
     }
     CK_ASSIGN(auto owner, s.string("owner"));
     CK_ASSIGN(auto group, s.string("group"));
@@ -210,6 +224,9 @@ Result<Plan> load_plan(const path& file) {
       if (!tname || tname->empty())
         return fail(t.wrong("name", "is missing"));
       target.name = *tname;
+      if (target.name.starts_with('#'))  // "#pins" is the journal's own row
+        return fail(
+            t.wrong("name", "a name that does not start with '#' (the journal's own rows do)"));
       if (!target_names.insert(target.name).second)
         return fail(t.wrong("name", "\"" + target.name + "\" is used by an earlier target"));
       CK_ASSIGN(const auto endpoints, t.string_array("endpoints"));

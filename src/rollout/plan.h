@@ -20,7 +20,7 @@ namespace ck::rollout {
 struct CertificateSource {
   std::string name;  // stored name; or:
   std::optional<std::filesystem::path> cert_file, key_file, chain_file;
-  std::optional<std::filesystem::path> previous_cert_file, previous_key_file;
+  std::optional<std::filesystem::path> previous_cert_file, previous_key_file, previous_chain_file;
   int line = 0;
 };
 
@@ -45,7 +45,8 @@ struct Deploy {
   DeployKind kind = DeployKind::Files;
   // files
   std::optional<std::filesystem::path> cert, key, chain, fullchain;
-  unsigned mode = 0600;
+  unsigned mode = 0600;      // cert, chain, fullchain
+  unsigned key_mode = 0600;  // the key: never readable by every user
   std::string owner, group;
   std::vector<std::string> reload;
   // command

@@ -224,7 +224,10 @@ struct Runner::Run {
   std::string failure;
   std::vector<std::string> notes;
 
-  Run(Runner& runner, const Plan& p, const RunOptions& o) : r(runner), plan(p), opts(o) {}
+  Run(Runner& runner, const Plan& p, const RunOptions& o) : r(runner), plan(p), opts(o) {
+    if (r.passphrase_ != nullptr && !r.passphrase_->empty())
+      secrets.push_back(r.passphrase_->reveal());
+  }
 
   void say(const std::string& line) {
     if (opts.progress) {
@@ -287,11 +290,7 @@ struct Runner::Run {
     return {};
   }
 
-  void add_secrets(const CertBundle& b) {
-    secrets.push_back(b.key_pem);
-    if (r.passphrase_ != nullptr)
-      secrets.push_back(r.passphrase_->reveal());
-  }
+  void add_secrets(const CertBundle& b) { secrets.push_back(b.key_pem); }
 
   std::string mask(const std::string& output) const {
     return tail(mask_secrets(output, secrets), kOutputTail);
@@ -420,7 +419,7 @@ struct Runner::Run {
       CK_ASSIGN(gid, group_id(d.group));
     }
     for (const auto& [path, content] : file_contents(d, *bundle)) {
-      CK_TRY(write_file_atomic(path, *content, d.mode));
+      CK_TRY(write_file_atomic(path, *content, content == &bundle->key_pem ? d.key_mode : d.mode));
       if ((uid || gid) && ::chown(path.c_str(), uid.value_or(static_cast<uid_t>(-1)),
                                   gid.value_or(static_cast<gid_t>(-1))) != 0) {
         return fail(Code::PermissionDenied, "cannot give '" + path.string() + "' to " + d.owner +
@@ -453,8 +452,10 @@ struct Runner::Run {
     if (before && before->state == "verified") {
       say(where + ": deployed earlier; verifying again");
       if (auto v = verify(t, expect_new()); !v) {
-        CK_TRY(mark(stage, t, "failed", "verification again: " + v.error().message));
-        return fail(v.error().code, where + ": " + v.error().message);
+        // Still "verified": its deploy succeeded once; resume probes it again
+        // rather than deploying over whatever changed it since.
+        CK_TRY(mark(stage, t, "verified", "probing again failed: " + v.error().message));
+        return fail(v.error().code, where + " (deployed earlier): " + v.error().message);
       }
       return mark(stage, t, "verified", "verified again (deployed earlier)");
     }
@@ -542,52 +543,87 @@ struct Runner::Run {
   Status rewrite_pins() {
     if (plan.pins.empty())
       return {};
-    if (const auto done = step(kPinsStep); done && done->state == "verified")
+    const auto before = step(kPinsStep);
+    if (before && before->state == "verified")
       return {};
     CK_ASSIGN(const auto old_cert, load_previous_cert(plan, r.inventory_, cert.sha256));
     if (!old_cert) {
       note("pins: the plan names no previous certificate, so no old fingerprint to replace");
       return {};
     }
-    CK_ASSIGN(const auto new_cert, parse_cert(bundle->cert_pem, "the new certificate"));
+    CK_ASSIGN(const auto new_cert, load_plan_cert(plan, r.inventory_, cert.sha256));
     CK_ASSIGN(const auto edits, plan_pin_edits(plan, **old_cert, *new_cert));
-    std::vector<std::filesystem::path> changed;
-    for (const auto& e : edits) {
-      if (e.replaced > 0)
-        changed.push_back(e.path);
-      else if (!e.holds_new)
-        note("pins: " + e.path.string() + " holds neither the old nor the new fingerprint");
+    // A stopped earlier attempt kept the files as they were before any of
+    // them changed: those stay the backup; files it had not reached join it.
+    std::vector<FileState> states;
+    if (before && !before->backup.empty()) {
+      CK_ASSIGN(const auto text, opened(*before));
+      CK_ASSIGN(states, decode_backup(text));
     }
-    if (changed.empty()) {
+    const auto backed_up = [&](const std::filesystem::path& p) {
+      return std::find_if(states.begin(), states.end(),
+                          [&](const FileState& f) { return f.path == p; });
+    };
+    std::vector<std::filesystem::path> fresh;
+    std::size_t to_write = 0;
+    for (const auto& e : edits) {
+      if (e.replaced > 0) {
+        ++to_write;
+        if (backed_up(e.path) == states.end())
+          fresh.push_back(e.path);
+      } else if (!e.holds_new) {
+        note("pins: " + e.path.string() + " holds neither the old nor the new fingerprint");
+      }
+    }
+    if (to_write == 0 && states.empty()) {
       note("pins: nothing to replace");
       return {};
     }
-    CK_ASSIGN(const auto states, capture(changed));
+    CK_ASSIGN(auto captured, capture(fresh));
+    for (auto& f : captured)
+      states.push_back(std::move(f));
+    // Pin files are whole config files (a monitrc holds mail and httpd
+    // passwords): their backup is sealed like the targets'.
     store::RolloutStepRecord s;
     s.target = kPinsStep;
     s.state = "deploying";
-    s.backup = encode_backup(states);  // fingerprints only: nothing to seal
+    s.backup_sealed = r.passphrase_ != nullptr && !r.passphrase_->empty();
+    CK_ASSIGN(s.backup, sealed(encode_backup(states), kPinsStep));
     CK_TRY(put(s));
     for (const auto& e : edits) {
       if (e.replaced == 0)
         continue;
-      const auto it = std::find_if(states.begin(), states.end(),
-                                   [&](const FileState& f) { return f.path == e.path; });
+      const auto it = backed_up(e.path);
       CK_TRY(write_file_atomic(e.path, e.after, it->mode));
+      // write_file_atomic makes a new file owned by whoever runs certkeeper.
+      if ((it->uid != ::geteuid() || it->gid != ::getegid()) &&
+          ::chown(e.path.c_str(), it->uid, it->gid) != 0) {
+        return fail(Code::PermissionDenied, "cannot give '" + e.path.string() + "' back to uid " +
+                                                std::to_string(it->uid) + ": " +
+                                                std::strerror(errno));
+      }
       note("pins: " + e.path.string() + ": " + std::to_string(e.replaced) + " fingerprint" +
            (e.replaced == 1 ? "" : "s") + " replaced");
     }
     s.state = "verified";
-    s.detail = std::to_string(changed.size()) + " file(s) rewritten";
+    s.detail = std::to_string(states.size()) + " file(s) rewritten";
     return put(s);
   }
 
-  Status cleanup() {
+  // After `done` is recorded: a key that cannot be wiped is reported, and
+  // does not turn a complete, verified rollout into a failed one.
+  std::vector<std::string> cleanup() {
+    std::vector<std::string> problems;
     for (const auto& f : plan.cleanup) {
-      CK_ASSIGN(const bool removed, wipe_file(f));
-      note("cleanup: " + f.string() + (removed ? " overwritten and removed" : " was not there"));
+      auto removed = wipe_file(f);
+      if (!removed) {
+        problems.push_back(removed.error().message);
+        note("cleanup: " + removed.error().message);
+      } else {
+        note("cleanup: " + f.string() + (*removed ? " overwritten and removed" : " was not there"));
+      }
     }
-    return {};
+    return problems;
   }
 
   // apply and resume: the selected stages in order, then, once every target
@@ -603,11 +639,67 @@ struct Runner::Run {
       CK_TRY(for_targets(stage, targets,
                          [this](const Stage& s, const Target& t) { return apply_target(s, t); }));
     }
+    // A stage run on its own leaves the others as they were: a target that
+    // failed earlier keeps the rollout failed.
+    for (const auto& stage : plan.stages) {
+      for (const auto& t : stage.targets) {
+        if (const auto st = step(t.name); st && st->state == "failed")
+          return fail(Code::FailedPrecondition, stage.name + "/" + t.name + " is still failed: " +
+                                                    st->detail.substr(0, st->detail.find('\n')));
+      }
+    }
     if (!all_verified())
       return set_state("partial", "", false);
     CK_TRY(rewrite_pins());
-    CK_TRY(cleanup());
-    return set_state("done", "", true);
+    CK_TRY(set_state("done", "", true));
+    const auto problems = cleanup();
+    if (!problems.empty())
+      failure = "the rollout is done, but cleanup failed: " + problems.front();
+    return {};
+  }
+
+  // Whether this run deploys anything (else the key is not needed: it may
+  // have been cleaned up after a complete rollout).
+  bool deploys() {
+    for (const auto& stage : plan.stages) {
+      if (!selected(stage))
+        continue;
+      for (const auto& t : stage.targets) {
+        const auto st = step(t.name);
+        if (!st || st->state != "verified")
+          return true;
+      }
+    }
+    return false;
+  }
+
+  Status load_material() {
+    if (!deploys())
+      return {};
+    CK_ASSIGN(auto b, load_bundle(plan, r.inventory_, cert.sha256, r.clock_.now_seconds()));
+    add_secrets(b);
+    bundle = std::move(b);
+    return {};
+  }
+
+  // --stage NAME only after every earlier stage is verified: canary first.
+  Status earlier_stages_verified() {
+    if (opts.stage.empty())
+      return {};
+    for (const auto& stage : plan.stages) {
+      if (stage.name == opts.stage)
+        return {};
+      for (const auto& t : stage.targets) {
+        const auto st = step(t.name);
+        if (!st || st->state != "verified") {
+          return fail(Code::FailedPrecondition,
+                      "stage " + stage.name + " comes before " + opts.stage + " and " + t.name +
+                          " is not verified; run `certkeeper rollout apply " + plan.file.string() +
+                          " --stage " + stage.name + "` first");
+        }
+      }
+    }
+    return {};
   }
 };
 
@@ -690,11 +782,11 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
   CK_ASSIGN(const auto cert, resolve_certificate(plan, inventory_));
   Run run(*this, plan, options);
   run.cert = cert;
-  CK_ASSIGN(auto bundle, load_bundle(plan, inventory_, cert.sha256, clock_.now_seconds()));
-  run.add_secrets(bundle);
-  run.bundle = std::move(bundle);
 
   if (options.check) {
+    CK_ASSIGN(auto bundle, load_bundle(plan, inventory_, cert.sha256, clock_.now_seconds()));
+    run.add_secrets(bundle);
+    run.bundle = std::move(bundle);
     Report rep = base_report(plan, cert);
     rep.state = "checked";
     probe::ProbeOptions po = options.probe;
@@ -776,6 +868,12 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
     CK_ASSIGN(last, tx->last_rollout(plan_key(plan)));
   }
   const bool unfinished = last && last->state != "done" && last->state != "rolled-back";
+  if (unfinished && (last->state == "rollback-failed" || last->state == "rolling-back")) {
+    return fail(Code::FailedPrecondition, "rollout " + std::to_string(last->id) + " of '" +
+                                              plan.file.string() + "' was being rolled back (" +
+                                              last->state + "); run `certkeeper rollout rollback " +
+                                              plan.file.string() + "` again");
+  }
   if (unfinished && last->state != "partial") {
     return fail(Code::FailedPrecondition,
                 "rollout " + std::to_string(last->id) + " of '" + plan.file.string() +
@@ -794,10 +892,14 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
   }
   const bool continuing = last && (last->state == "partial" || last->state == "done") &&
                           last->cert_sha256 == cert.sha256;
-  CK_TRY(run.hooks("before", "started"));
   if (continuing) {
     run.record = *last;
     CK_TRY(run.load_steps());
+  }
+  CK_TRY(run.earlier_stages_verified());
+  CK_TRY(run.load_material());
+  CK_TRY(run.hooks("before", "started"));
+  if (continuing) {
     CK_TRY(run.set_state("running", "", false));
   } else {
     run.record.plan = plan_key(plan);
@@ -843,19 +945,20 @@ Result<Report> Runner::resume(const Plan& plan, const RunOptions& options) {
   }
   Run run(*this, plan, options);
   run.cert = cert;
-  CK_ASSIGN(auto bundle, load_bundle(plan, inventory_, cert.sha256, clock_.now_seconds()));
-  run.add_secrets(bundle);
-  run.bundle = std::move(bundle);
-  CK_TRY(run.hooks("before", "started"));
   run.record = *last;
   CK_TRY(run.load_steps());
+  CK_TRY(run.earlier_stages_verified());
+  CK_TRY(run.load_material());
+  CK_TRY(run.hooks("before", "started"));
   CK_TRY(run.set_state("running", "", false));
   return finish(run);
 }
 
 Result<Report> Runner::finish(Run& run) {
   auto forward = run.roll_forward();
-  if (!forward) {
+  if (!forward && run.record.state == "done") {
+    run.failure = forward.error().message;  // after done: cleanup's report
+  } else if (!forward) {
     run.failure = forward.error().message;
     (void)run.set_state("failed", run.failure, true);
   }
@@ -894,6 +997,22 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   run.record = *last;
   CK_TRY(run.load_steps());
 
+  // Every touched row must still be a target of the plan: a target renamed
+  // or removed since would otherwise keep the new certificate unnoticed.
+  for (const auto& [name, st] : run.steps) {
+    if (name == kPinsStep || !touched(st.state))
+      continue;
+    const bool known = std::any_of(plan.stages.begin(), plan.stages.end(), [&](const Stage& s) {
+      return std::any_of(s.targets.begin(), s.targets.end(),
+                         [&](const Target& t) { return t.name == name; });
+    });
+    if (!known) {
+      return fail(Code::FailedPrecondition,
+                  "rollout " + std::to_string(last->id) + " deployed to target \"" + name +
+                      "\", which '" + plan.file.string() +
+                      "' no longer has; put it back in the plan to roll it back");
+    }
+  }
   // What goes back on command targets: checked before anything is touched.
   std::vector<std::pair<const Stage*, const Target*>> todo;
   for (auto s = plan.stages.rbegin(); s != plan.stages.rend(); ++s) {
@@ -989,7 +1108,8 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   }
   if (result) {
     if (const auto pins = run.step(kPinsStep); pins && pins->state != "rolled-back") {
-      auto states = decode_backup(pins->backup);
+      auto text = run.opened(*pins);
+      auto states = text ? decode_backup(*text) : fail(text.error());
       result = states ? restore(*states) : fail(states.error());
       if (result) {
         auto s = *pins;

@@ -147,7 +147,7 @@ verify_timeout = "$( [ $n = 1 ] && echo 3s || echo 10s )"
 kind = "files"
 fullchain = "node$n/ssl/fullchain.pem"
 key = "node$n/ssl/key.pem"
-mode = "0600"
+mode = "0644"
 reload = ["$WORK/reload", "node$n", "$WORK/node$n"]
 TOML
 done
@@ -174,6 +174,12 @@ assert_eq "$rc" 1 "apply with an unknown key"
 grep -q "line .*verfiy" "$WORK/err" || fail "unknown key not named: $(cat "$WORK/err")"
 rc=0; ck rollout apply "$PLAN" --stage canry 2> "$WORK/err" || rc=$?
 assert_eq "$rc" 1 "apply --stage with an unknown stage"
+rc=0; ck rollout apply "$PLAN" --stage nodes 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply --stage nodes before the canary"
+grep -q "stage canary comes before nodes" "$WORK/err" || fail "canary-first refusal: $(cat "$WORK/err")"
+sed 's/^name = "node3"/name = "#pins"/' "$PLAN" > "$WORK/bad3.toml"
+rc=0; ck rollout apply "$WORK/bad3.toml" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "a target named #pins"
 assert_eq "$(fleet_files)" "$ORIGINAL" "files after refused plans"
 [ ! -e "$WORK/hooks.log" ] || fail "a hook ran for a refused plan"
 pass "bad plans refused before anything ran: $(head -c 120 "$WORK/err")"
@@ -246,9 +252,10 @@ grep -q "$(md5_hex "$WORK/old.pem")" "$WORK/monit/site.conf" && fail "old certmd
 [ ! -e "$WORK/secure/site.key" ] || fail "cleanup left the key file"
 grep -q "after done" "$WORK/hooks.log" || fail "after hook: $(cat "$WORK/hooks.log")"
 for n in 1 2 3; do
-  assert_eq "$(stat -c %a "$WORK/node$n/ssl/key.pem")" 600 "node$n key mode"
+  assert_eq "$(stat -c %a "$WORK/node$n/ssl/key.pem")" 600 "node$n key mode (mode = 0644 is for certificates)"
+  assert_eq "$(stat -c %a "$WORK/node$n/ssl/fullchain.pem")" 644 "node$n fullchain mode"
 done
-pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; key files 0600"
+pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; keys 0600, certificates 0644"
 
 # verify and status still work with the local key gone
 ck verify "$PLAN" --json | json 'd["aligned"]' | grep -qx 4 || fail "verify after cleanup"

@@ -50,6 +50,16 @@ Result<Plan> load_text(const std::string& text) {
   return plan;
 }
 
+TEST(Plan, KeyModeIsApartFromTheCertificatesMode) {
+  const auto plan = load_text(
+      "[certificate]\nname = \"x\"\n[[stage]]\nname = \"a\"\n[[stage.target]]\nname = \"t\"\n"
+      "endpoints = [\"h:1\"]\n[stage.target.deploy]\nkind = \"files\"\ncert = \"c\"\n"
+      "key = \"k\"\nmode = \"0644\"\nkey_mode = \"0640\"\n");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->stages[0].targets[0].deploy.mode, 0644u);
+  EXPECT_EQ(plan->stages[0].targets[0].deploy.key_mode, 0640u);
+}
+
 TEST(Plan, RefusesWhatCannotRun) {
   const std::string head = "[certificate]\nname = \"x\"\n";
   const std::string target =
@@ -73,6 +83,15 @@ TEST(Plan, RefusesWhatCannotRun) {
       {head, "no [[stage]]"},
       {head + "[[hook]]\nwhen = \"during\"\ncommand = [\"x\"]\n", "one of before, after"},
       {head + "[[pin]]\npaths = [\"a\"]\nformat = \"base64\"\n", "one of colon, hex, HEX"},
+      // mode = "0644" is for certificates; the key never becomes world-readable.
+      {head + target +
+           "[stage.target.deploy]\nkind = \"files\"\nkey = \"k\"\nkey_mode = \"0644\"\n",
+       "never readable by every user"},
+      {head +
+           "[[stage]]\nname = \"a\"\n[[stage.target]]\nname = \"#pins\"\nendpoints = [\"h:1\"]\n",
+       "does not start with '#'"},
+      {"[certificate]\nname = \"x\"\nprevious_chain_file = \"c.pem\"\n" + target,
+       "drop the *_file"},
   };
   for (const auto& c : cases) {
     const auto plan = load_text(c.text);
