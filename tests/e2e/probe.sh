@@ -79,6 +79,10 @@ ck probe --json "localhost:$P1" "127.0.0.1:$P1@wrong.example" > "$WORK/out" || t
 assert_eq "$(jq_py "by['localhost:$P1']['ok'], by['localhost:$P1']['verified'], by['localhost:$P1']['verify_error']" < "$WORK/out")" \
   "(True, False, 'self-signed certificate in certificate chain')" "untrusted chain reported"
 assert_eq "$(jq_py "by['127.0.0.1:$P1@wrong.example']['hostname_match']" < "$WORK/out")" False "name mismatch"
+# The same chain twice in one scan: the second outcome comes from the scan's
+# verification cache and must be the first one's.
+assert_eq "$(jq_py "by['127.0.0.1:$P1@wrong.example']['verified'], by['127.0.0.1:$P1@wrong.example']['verify_error']" < "$WORK/out")" \
+  "(False, 'self-signed certificate in certificate chain')" "cached verification outcome"
 pass "verification and hostname reported"
 
 # 3. Exit codes: --fail-within, --expect-fingerprint.
