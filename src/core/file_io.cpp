@@ -187,14 +187,33 @@ Result<std::optional<FileLock>> FileLock::try_acquire(const std::filesystem::pat
 
 Result<bool> wipe_file(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0 && errno == EACCES && ::chmod(path.c_str(), 0600) == 0)  // a 0400 key of ours
-    fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == EACCES) {
+    // A 0400 key of ours: made writable through a descriptor of the file
+    // itself (never a path a symlink could replace), reopened, and checked to
+    // be the same file.
+    const int ro = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat before {};
+    if (ro >= 0 && ::fstat(ro, &before) == 0 && S_ISREG(before.st_mode) &&
+        ::fchmod(ro, 0600) == 0) {
+      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+      struct stat after {};
+      if (fd >= 0 && (::fstat(fd, &after) != 0 || after.st_ino != before.st_ino ||
+                      after.st_dev != before.st_dev)) {
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    if (ro >= 0)
+      ::close(ro);
+    if (fd < 0)
+      errno = EACCES;  // the reason to report is the first one
+  }
   if (fd < 0) {
     if (errno == ENOENT)
       return false;
     if (errno == ELOOP) {
-      return fail(Code::InvalidArgument, "'" + path.string() +
-                                             "' is a symbolic link; not removed (name the file)");
+      return fail(Code::InvalidArgument,
+                  "'" + path.string() + "' is a symbolic link; not removed (name the file)");
     }
     return fail(Code::Storage, "cannot open '" + path.string() + "': " + std::strerror(errno));
   }

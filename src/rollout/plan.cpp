@@ -113,11 +113,12 @@ Result<Deploy> load_deploy(const TomlSection& target) {
     }
     CK_ASSIGN(const auto mode, file_mode(s, "mode"));
     d.mode = mode.value_or(d.mode);
+    // The key follows `mode` as far as owner and group go (a service that
+    // reads it through its group keeps working), never further.
     CK_ASSIGN(const auto key_mode, file_mode(s, "key_mode"));
-    d.key_mode = key_mode.value_or(d.key_mode);
-    if ((d.key_mode & 0007) != 0) {
-      return fail(s.wrong("key_mode", "0600 or 0640 (never readable by every user)"));
-    }
+    d.key_mode = key_mode.value_or(d.mode & 0640);
+    if ((d.key_mode & ~0640U) != 0)
+      return fail(s.wrong("key_mode", "0600, 0640, 0400 or 0440 (at most 0640)"));
     CK_ASSIGN(auto owner, s.string("owner"));
     CK_ASSIGN(auto group, s.string("group"));
     d.owner = owner.value_or("");

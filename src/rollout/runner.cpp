@@ -163,9 +163,19 @@ std::string lock_name(const std::string& key) {
   return "rollout-" + to_hex(std::string_view(reinterpret_cast<const char*>(md), 8)) + ".lock";
 }
 
+// A target verified once whose endpoints no longer served the new
+// certificate when probed again: not redeployed (something changed it since;
+// a person looks), and not counted as verified.
+constexpr const char* kReverifyFailed = "reverify-failed";
+
 bool touched(const std::string& state) {
   return state == "deploying" || state == "deployed" || state == "verified" || state == "failed" ||
-         state == "rollback-failed" || state == "rolling-back";
+         state == kReverifyFailed || state == "rollback-failed" || state == "rolling-back";
+}
+
+// Deployed once in this rollout: later runs probe it, never deploy it again.
+bool deployed_before(const std::optional<store::RolloutStepRecord>& st) {
+  return st && (st->state == "verified" || st->state == kReverifyFailed);
 }
 
 std::string step_detail(const std::string& summary, const std::string& output) {
@@ -273,13 +283,16 @@ struct Runner::Run {
 
   Status set_state(const std::string& state, const std::string& detail, bool finished) {
     std::lock_guard lock(mu);
+    const auto finished_at = finished ? std::optional(r.clock_.now_seconds()) : record.finished_at;
+    CK_ASSIGN(auto tx, r.store_.write());
+    CK_TRY(tx->update_rollout(record.id, state, finished_at, detail));
+    CK_TRY(tx->commit());
+    // Only what the journal holds: a failed write leaves the report saying
+    // what the store says.
     record.state = state;
     record.detail = detail;
-    if (finished)
-      record.finished_at = r.clock_.now_seconds();
-    CK_ASSIGN(auto tx, r.store_.write());
-    CK_TRY(tx->update_rollout(record.id, state, record.finished_at, detail));
-    return tx->commit();
+    record.finished_at = finished_at;
+    return {};
   }
 
   Status load_steps() {
@@ -321,7 +334,7 @@ struct Runner::Run {
             {"fingerprint_sha256", cert.sha256},
             {"fingerprint_md5", cert.md5},
             {"not_after", format_iso8601(cert.not_after)},
-            {"rollout", std::to_string(record.id)},
+            {"rollout", record.id != 0 ? std::to_string(record.id) : ""},
             {"outcome", outcome}};
   }
 
@@ -449,12 +462,12 @@ struct Runner::Run {
   Status apply_target(const Stage& stage, const Target& t) {
     const auto before = step(t.name);
     const std::string where = stage.name + "/" + t.name;
-    if (before && before->state == "verified") {
+    if (deployed_before(before)) {
       say(where + ": deployed earlier; verifying again");
       if (auto v = verify(t, expect_new()); !v) {
-        // Still "verified": its deploy succeeded once; resume probes it again
-        // rather than deploying over whatever changed it since.
-        CK_TRY(mark(stage, t, "verified", "probing again failed: " + v.error().message));
+        // Its deploy succeeded once: resume probes it again rather than
+        // deploying over whatever changed it since.
+        CK_TRY(mark(stage, t, kReverifyFailed, "probing again failed: " + v.error().message));
         return fail(v.error().code, where + " (deployed earlier): " + v.error().message);
       }
       return mark(stage, t, "verified", "verified again (deployed earlier)");
@@ -589,21 +602,36 @@ struct Runner::Run {
     s.state = "deploying";
     s.backup_sealed = r.passphrase_ != nullptr && !r.passphrase_->empty();
     CK_ASSIGN(s.backup, sealed(encode_backup(states), kPinsStep));
+    // A replaced file is a new file owned by whoever runs certkeeper; only
+    // root can give it back to another user, so that is checked before the
+    // first write rather than found after it.
+    for (const auto& e : edits) {
+      const auto it = backed_up(e.path);
+      if (e.replaced > 0 && ::geteuid() != 0 && it->uid != ::geteuid()) {
+        return fail(Code::PermissionDenied,
+                    "pins: '" + e.path.string() + "' belongs to uid " + std::to_string(it->uid) +
+                        "; rewriting it would change its owner (run as root or as its owner)");
+      }
+    }
     CK_TRY(put(s));
     for (const auto& e : edits) {
       if (e.replaced == 0)
         continue;
-      const auto it = backed_up(e.path);
-      CK_TRY(write_file_atomic(e.path, e.after, it->mode));
-      // write_file_atomic makes a new file owned by whoever runs certkeeper.
-      if ((it->uid != ::geteuid() || it->gid != ::getegid()) &&
-          ::chown(e.path.c_str(), it->uid, it->gid) != 0) {
-        return fail(Code::PermissionDenied, "cannot give '" + e.path.string() + "' back to uid " +
-                                                std::to_string(it->uid) + ": " +
-                                                std::strerror(errno));
-      }
+      CK_TRY(write_file_atomic(e.path, e.after, backed_up(e.path)->mode));
       note("pins: " + e.path.string() + ": " + std::to_string(e.replaced) + " fingerprint" +
            (e.replaced == 1 ? "" : "s") + " replaced");
+    }
+    // Every file this step rewrote, now or in a stopped earlier attempt, gets
+    // its owner back (a crash could have come between a write and its chown).
+    for (const auto& f : states) {
+      struct stat st {};
+      if (f.existed && ::stat(f.path.c_str(), &st) == 0 &&
+          (st.st_uid != f.uid || st.st_gid != f.gid) &&
+          ::chown(f.path.c_str(), f.uid, f.gid) != 0) {
+        return fail(Code::PermissionDenied, "pins: cannot give '" + f.path.string() +
+                                                "' back to uid " + std::to_string(f.uid) + ": " +
+                                                std::strerror(errno));
+      }
     }
     s.state = "verified";
     s.detail = std::to_string(states.size()) + " file(s) rewritten";
@@ -643,8 +671,10 @@ struct Runner::Run {
     // failed earlier keeps the rollout failed.
     for (const auto& stage : plan.stages) {
       for (const auto& t : stage.targets) {
-        if (const auto st = step(t.name); st && st->state == "failed")
-          return fail(Code::FailedPrecondition, stage.name + "/" + t.name + " is still failed: " +
+        if (const auto st = step(t.name);
+            st && (st->state == "failed" || st->state == kReverifyFailed))
+          return fail(Code::FailedPrecondition, stage.name + "/" + t.name + " is still " +
+                                                    st->state + ": " +
                                                     st->detail.substr(0, st->detail.find('\n')));
       }
     }
@@ -665,8 +695,7 @@ struct Runner::Run {
       if (!selected(stage))
         continue;
       for (const auto& t : stage.targets) {
-        const auto st = step(t.name);
-        if (!st || st->state != "verified")
+        if (!deployed_before(step(t.name)))
           return true;
       }
     }
@@ -956,9 +985,7 @@ Result<Report> Runner::resume(const Plan& plan, const RunOptions& options) {
 
 Result<Report> Runner::finish(Run& run) {
   auto forward = run.roll_forward();
-  if (!forward && run.record.state == "done") {
-    run.failure = forward.error().message;  // after done: cleanup's report
-  } else if (!forward) {
+  if (!forward) {
     run.failure = forward.error().message;
     (void)run.set_state("failed", run.failure, true);
   }

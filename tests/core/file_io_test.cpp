@@ -68,5 +68,46 @@ TEST(FileIo, ErrorsNameThePath) {
   EXPECT_NE(d.error().message.find("not a folder"), std::string::npos);
 }
 
+TEST(FileIo, WipeOverwritesThenRemoves) {
+  testing::TempDir dir;
+  const auto key = dir.path() / "key.pem";
+  ASSERT_TRUE(write_new_file(key, "-----BEGIN PRIVATE KEY-----\nsecret\n", 0400));
+  // A second name for the same bytes shows what the wipe left in them.
+  const auto link = dir.path() / "hard";
+  std::filesystem::create_hard_link(key, link);
+  auto wiped = wipe_file(key);
+  ASSERT_TRUE(wiped) << wiped.error().message;
+  EXPECT_TRUE(*wiped);
+  EXPECT_FALSE(std::filesystem::exists(key));
+  EXPECT_EQ(*read_file(link), std::string(35, '\0'));
+  auto missing = wipe_file(key);
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+}
+
+TEST(FileIo, WipeRefusesASymlink) {
+  testing::TempDir dir;
+  const auto target = dir.path() / "target";
+  ASSERT_TRUE(write_new_file(target, "keep", 0600));
+  std::filesystem::create_symlink(target, dir.path() / "link");
+  auto wiped = wipe_file(dir.path() / "link");
+  ASSERT_FALSE(wiped);
+  EXPECT_NE(wiped.error().message.find("symbolic link"), std::string::npos);
+  EXPECT_EQ(*read_file(target), "keep");
+}
+
+TEST(FileIo, TryAcquireSaysWhenTheLockIsHeld) {
+  testing::TempDir dir;
+  auto first = FileLock::try_acquire(dir.path() / "lock");
+  ASSERT_TRUE(first && *first);
+  auto second = FileLock::try_acquire(dir.path() / "lock");
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(*second);  // flock locks belong to the open file: a second open waits
+  first->reset();
+  auto third = FileLock::try_acquire(dir.path() / "lock");
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(*third);
+}
+
 }  // namespace
 }  // namespace ck

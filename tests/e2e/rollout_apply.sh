@@ -148,6 +148,7 @@ kind = "files"
 fullchain = "node$n/ssl/fullchain.pem"
 key = "node$n/ssl/key.pem"
 mode = "0644"
+$( [ $n = 3 ] && echo 'key_mode = "0600"' )
 reload = ["$WORK/reload", "node$n", "$WORK/node$n"]
 TOML
 done
@@ -252,10 +253,11 @@ grep -q "$(md5_hex "$WORK/old.pem")" "$WORK/monit/site.conf" && fail "old certmd
 [ ! -e "$WORK/secure/site.key" ] || fail "cleanup left the key file"
 grep -q "after done" "$WORK/hooks.log" || fail "after hook: $(cat "$WORK/hooks.log")"
 for n in 1 2 3; do
-  assert_eq "$(stat -c %a "$WORK/node$n/ssl/key.pem")" 600 "node$n key mode (mode = 0644 is for certificates)"
   assert_eq "$(stat -c %a "$WORK/node$n/ssl/fullchain.pem")" 644 "node$n fullchain mode"
 done
-pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; keys 0600, certificates 0644"
+assert_eq "$(stat -c %a "$WORK/node1/ssl/key.pem")" 640 "node1 key mode (mode 0644 without the bits for others)"
+assert_eq "$(stat -c %a "$WORK/node3/ssl/key.pem")" 600 "node3 key mode (key_mode 0600)"
+pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; certificates 0644, keys 0640 or key_mode"
 
 # verify and status still work with the local key gone
 ck verify "$PLAN" --json | json 'd["aligned"]' | grep -qx 4 || fail "verify after cleanup"
@@ -323,3 +325,19 @@ ck rollout rollback "$PLAN" > /dev/null || fail "rollback after a crash"
 all_serve "$OLD"
 assert_eq "$(fleet_files | grep -v canary)" "$BEFORE" "node files after a crash and rollback"
 pass "killed mid-reload: journal says deploying/running, apply refuses, rollback restores the exact files"
+
+# --- a canary verified once, then changed behind certkeeper's back: probed, not redeployed
+ck rollout apply "$PLAN" --stage canary > /dev/null || fail "apply --stage canary"
+"$WORK/deploy-canary" "$WORK/old.pem" "$WORK/old.key" > /dev/null; wait_port $C
+rc=0; ck rollout apply "$PLAN" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "apply over a canary that no longer serves the new certificate"
+head -1 "$WORK/err" | grep -q "canary/canary (deployed earlier): not serving the new certificate" \
+  || fail "reverify message: $(cat "$WORK/err")"
+assert_eq "$(ck rollout status "$PLAN" --json | json 'd["steps"][0]["state"]')" reverify-failed "canary step"
+assert_eq "$(served $((C + 1)))" "$OLD" "node1 untouched after the canary's re-check failed"
+rc=0; ck rollout resume "$PLAN" --stage nodes 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "resume --stage nodes past a canary that is not verified"
+grep -q "stage canary comes before nodes" "$WORK/err" || fail "refusal: $(cat "$WORK/err")"
+ck rollout rollback "$PLAN" > /dev/null || fail "rollback after the re-check"
+all_serve "$OLD"
+pass "a verified target that changed since is caught, not redeployed, and blocks later stages"

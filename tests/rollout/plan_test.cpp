@@ -58,6 +58,13 @@ TEST(Plan, KeyModeIsApartFromTheCertificatesMode) {
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->stages[0].targets[0].deploy.mode, 0644u);
   EXPECT_EQ(plan->stages[0].targets[0].deploy.key_mode, 0640u);
+  // Unsaid, the key takes `mode` without the bits for every user.
+  const auto derived = load_text(
+      "[certificate]\nname = \"x\"\n[[stage]]\nname = \"a\"\n[[stage.target]]\nname = \"t\"\n"
+      "endpoints = [\"h:1\"]\n[stage.target.deploy]\nkind = \"files\"\nkey = \"k\"\n"
+      "mode = \"0664\"\n");
+  ASSERT_TRUE(derived) << derived.error().message;
+  EXPECT_EQ(derived->stages[0].targets[0].deploy.key_mode, 0640u);
 }
 
 TEST(Plan, RefusesWhatCannotRun) {
@@ -86,7 +93,7 @@ TEST(Plan, RefusesWhatCannotRun) {
       // mode = "0644" is for certificates; the key never becomes world-readable.
       {head + target +
            "[stage.target.deploy]\nkind = \"files\"\nkey = \"k\"\nkey_mode = \"0644\"\n",
-       "never readable by every user"},
+       "at most 0640"},
       {head +
            "[[stage]]\nname = \"a\"\n[[stage.target]]\nname = \"#pins\"\nendpoints = [\"h:1\"]\n",
        "does not start with '#'"},
