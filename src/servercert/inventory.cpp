@@ -1,6 +1,14 @@
 #include "servercert/inventory.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/pem.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "core/cert_info.h"
 #include "core/file_io.h"
@@ -123,17 +131,91 @@ Result<ServerCertView> Inventory::view(const store::ServerCertRecord& rec) const
   return v;
 }
 
+namespace {
+
+constexpr std::array<const char*, 4> kOutFiles = {"cert.pem", "chain.pem", "fullchain.pem",
+                                                  "key.pem"};
+
+Status sync_dir(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(Code::Storage, "cannot open '" + dir.string() + "': " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0)
+    return fail(Code::Storage, "cannot sync '" + dir.string() + "': " + std::strerror(errno));
+  return {};
+}
+
+// Points `link` at `target` by renaming a fresh symlink over it: a reader
+// sees the old link or the new one.
+Status swap_symlink(const std::filesystem::path& link, const std::string& target) {
+  const auto tmp =
+      link.parent_path() / (".tmp-" + link.filename().string() + "-" + std::to_string(::getpid()));
+  ::unlink(tmp.c_str());
+  if (::symlink(target.c_str(), tmp.c_str()) != 0 || ::rename(tmp.c_str(), link.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(Code::Storage,
+                "cannot point '" + link.string() + "' at " + target + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+std::string link_target(const std::filesystem::path& link) {
+  std::error_code ec;
+  const auto t = std::filesystem::read_symlink(link, ec);
+  return ec ? std::string() : t.string();
+}
+
+}  // namespace
+
+// The four files of one certificate go into a folder of their own, and one
+// symlink (`current`) is switched to it by rename: a crash at any point leaves
+// the previous set or the new one, never a new certificate beside an old key.
+// cert.pem etc. are symlinks through `current`, made once.
 Status write_out(const std::filesystem::path& dir, const Material& m) {
   CK_TRY(ensure_writable_dir(dir));
   CK_ASSIGN(const auto cert, cert_to_pem(*m.cert));
   CK_ASSIGN(const auto chain, chain_pem(m));
   CK_ASSIGN(const auto key, private_key_to_pem(*m.key, nullptr));
-  // Each file is replaced atomically; the key goes last so a reader that
-  // sees the new key also sees the new certificate next to it.
-  CK_TRY(write_file_atomic(dir / "cert.pem", cert, 0600));
-  CK_TRY(write_file_atomic(dir / "chain.pem", chain, 0600));
-  CK_TRY(write_file_atomic(dir / "fullchain.pem", cert + chain, 0600));
-  CK_TRY(write_file_atomic(dir / "key.pem", key, 0600));
+  CK_ASSIGN(const auto sha256, fingerprint(*m.cert, DigestKind::Sha256, FingerprintFormat::Hex));
+  const std::string version = ".v-" + sha256.substr(0, 16);
+  const auto current = dir / "current";
+  const std::string previous = link_target(current);
+  if (previous != version) {
+    const auto vdir = dir / version;
+    std::error_code ec;
+    std::filesystem::remove_all(vdir, ec);  // a stopped earlier attempt; never `current`
+    if (::mkdir(vdir.c_str(), 0700) != 0) {
+      return fail(Code::Storage, "cannot create '" + vdir.string() + "': " + std::strerror(errno));
+    }
+    const std::string fullchain = cert + chain;
+    const std::array<const std::string*, 4> texts = {&cert, &chain, &fullchain, &key};
+    for (std::size_t i = 0; i < kOutFiles.size(); ++i)
+      CK_TRY(write_new_file(vdir / kOutFiles[i], *texts[i], 0600));
+    CK_TRY(sync_dir(vdir));
+    CK_TRY(swap_symlink(current, version));
+    CK_TRY(sync_dir(dir));
+  }
+  for (const char* name : kOutFiles) {
+    const std::string target = std::string("current/") + name;
+    if (link_target(dir / name) != target)
+      CK_TRY(swap_symlink(dir / name, target));
+  }
+  CK_TRY(sync_dir(dir));
+  if (previous == version)
+    return {};  // the same certificate again: nothing replaced, nothing to clear
+  // Keep the set just replaced (a person may want it back); older ones go.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.starts_with(".v-") && name != version && name != previous) {
+      for (const char* f : kOutFiles)
+        (void)wipe_file(entry.path() / f);
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
   return {};
 }
 

@@ -60,8 +60,11 @@ class Inventory {
   std::string actor_;
 };
 
-/// Writes cert.pem, chain.pem, fullchain.pem and key.pem (all 0600) into
-/// `dir`, each atomically; creates `dir` (0700) if missing.
+/// Writes cert.pem, chain.pem, fullchain.pem and key.pem (all 0600) for
+/// `dir`: into a folder of their own (`dir/.v-<sha256 prefix>`), then switches
+/// the symlink `dir/current` to it in one rename; `dir/cert.pem` etc. are
+/// symlinks through `current`. Keeps the set it replaced, wipes older ones;
+/// creates `dir` (0700) if missing.
 [[nodiscard]] Status write_out(const std::filesystem::path& dir, const Material& m);
 
 /// Reads a certificate bought elsewhere: `cert` may hold the chain after

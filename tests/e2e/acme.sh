@@ -51,7 +51,7 @@ ck ca init --name "Test CA" > /dev/null  # a store for expect_error's before/aft
 ck acme issue --domain www.example.test "${COMMON[@]}" "${HTTP[@]}" --out "$WORK/www" > "$WORK/issue.out"
 grep -q "issued 'www.example.test' (version 1)" "$WORK/issue.out" || fail "issue output: $(cat "$WORK/issue.out")"
 for f in cert.pem chain.pem fullchain.pem key.pem; do
-  assert_eq "$(stat -c %a "$WORK/www/$f")" 600 "mode of $f"
+  assert_eq "$(stat -L -c %a "$WORK/www/$f")" 600 "mode of $f"
 done
 assert_eq "$(openssl verify -CAfile "$P/root.pem" -untrusted "$WORK/www/chain.pem" "$WORK/www/cert.pem")" \
   "$WORK/www/cert.pem: OK" "openssl verify of the http-01 certificate"
