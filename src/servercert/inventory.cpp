@@ -151,7 +151,8 @@ Status sync_dir(const std::filesystem::path& dir) {
 // sees the old link or the new one.
 Status swap_symlink(const std::filesystem::path& link, const std::string& target) {
   const auto tmp =
-      link.parent_path() / (".tmp-" + link.filename().string() + "-" + std::to_string(::getpid()));
+      link.parent_path() / (".tmp-" + link.filename().string() + "-" + std::to_string(::getpid()) +
+                            "-" + std::to_string(::gettid()));
   ::unlink(tmp.c_str());
   if (::symlink(target.c_str(), tmp.c_str()) != 0 || ::rename(tmp.c_str(), link.c_str()) != 0) {
     const int err = errno;
@@ -168,52 +169,92 @@ std::string link_target(const std::filesystem::path& link) {
   return ec ? std::string() : t.string();
 }
 
-}  // namespace
+// Writes a version folder: the files, each 0600, the folder 0700, synced.
+// A folder of that name left by a stopped earlier attempt is replaced.
+Status write_version(const std::filesystem::path& vdir, const std::array<std::string, 4>& texts) {
+  std::error_code ec;
+  std::filesystem::remove_all(vdir, ec);
+  if (::mkdir(vdir.c_str(), 0700) != 0)
+    return fail(Code::Storage, "cannot create '" + vdir.string() + "': " + std::strerror(errno));
+  for (std::size_t i = 0; i < kOutFiles.size(); ++i)
+    CK_TRY(write_new_file(vdir / kOutFiles[i], texts[i], 0600));
+  return sync_dir(vdir);
+}
 
-// The four files of one certificate go into a folder of their own, and one
-// symlink (`current`) is switched to it by rename: a crash at any point leaves
-// the previous set or the new one, never a new certificate beside an old key.
-// cert.pem etc. are symlinks through `current`, made once.
-Status write_out(const std::filesystem::path& dir, const Material& m) {
-  CK_TRY(ensure_writable_dir(dir));
-  CK_ASSIGN(const auto cert, cert_to_pem(*m.cert));
-  CK_ASSIGN(const auto chain, chain_pem(m));
-  CK_ASSIGN(const auto key, private_key_to_pem(*m.key, nullptr));
-  CK_ASSIGN(const auto sha256, fingerprint(*m.cert, DigestKind::Sha256, FingerprintFormat::Hex));
-  const std::string version = ".v-" + sha256.substr(0, 16);
-  const auto current = dir / "current";
-  const std::string previous = link_target(current);
-  if (previous != version) {
-    const auto vdir = dir / version;
-    std::error_code ec;
-    std::filesystem::remove_all(vdir, ec);  // a stopped earlier attempt; never `current`
-    if (::mkdir(vdir.c_str(), 0700) != 0) {
-      return fail(Code::Storage, "cannot create '" + vdir.string() + "': " + std::strerror(errno));
-    }
-    const std::string fullchain = cert + chain;
-    const std::array<const std::string*, 4> texts = {&cert, &chain, &fullchain, &key};
-    for (std::size_t i = 0; i < kOutFiles.size(); ++i)
-      CK_TRY(write_new_file(vdir / kOutFiles[i], *texts[i], 0600));
-    CK_TRY(sync_dir(vdir));
-    CK_TRY(swap_symlink(current, version));
-    CK_TRY(sync_dir(dir));
-  }
+Status link_names(const std::filesystem::path& dir) {
   for (const char* name : kOutFiles) {
     const std::string target = std::string("current/") + name;
     if (link_target(dir / name) != target)
       CK_TRY(swap_symlink(dir / name, target));
   }
-  CK_TRY(sync_dir(dir));
+  return sync_dir(dir);
+}
+
+// A folder from the earlier layout (four plain files) becomes a version
+// folder of those same bytes first, so every step of the take-over serves
+// one consistent set: the old one, then (after the normal switch) the new.
+Status adopt_plain_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  bool plain = false;
+  for (const char* name : kOutFiles)
+    plain = plain || std::filesystem::symlink_status(dir / name, ec).type() ==
+                         std::filesystem::file_type::regular;
+  if (!plain || !link_target(dir / "current").empty())
+    return {};
+  std::array<std::string, 4> texts;
+  for (std::size_t i = 0; i < kOutFiles.size(); ++i) {
+    if (auto bytes = read_file(dir / kOutFiles[i]))
+      texts[i] = std::move(*bytes);
+  }
+  CK_TRY(write_version(dir / ".v-earlier", texts));
+  CK_TRY(swap_symlink(dir / "current", ".v-earlier"));
+  return link_names(dir);
+}
+
+}  // namespace
+
+// The four files of one certificate go into a folder of their own, and one
+// symlink (`current`) is switched to it by rename: a crash at any point leaves
+// the previous set or the new one, never a new certificate beside an old key.
+// cert.pem etc. are symlinks through `current`, made once. A lock in the
+// folder keeps two writers (a cron renewal and a manual one) apart.
+Status write_out(const std::filesystem::path& dir, const Material& m) {
+  CK_TRY(ensure_writable_dir(dir));
+  CK_ASSIGN(const auto lock, FileLock::acquire(dir / ".lock"));
+  CK_ASSIGN(const auto cert, cert_to_pem(*m.cert));
+  CK_ASSIGN(const auto chain, chain_pem(m));
+  CK_ASSIGN(const auto key, private_key_to_pem(*m.key, nullptr));
+  CK_ASSIGN(const auto sha256, fingerprint(*m.cert, DigestKind::Sha256, FingerprintFormat::Hex));
+  CK_TRY(adopt_plain_files(dir));
+  const std::string version = ".v-" + sha256.substr(0, 16);
+  const auto current = dir / "current";
+  const std::string previous = link_target(current);
+  if (previous != version) {
+    CK_TRY(write_version(dir / version, {cert, chain, cert + chain, key}));
+    CK_TRY(swap_symlink(current, version));
+    CK_TRY(sync_dir(dir));
+  }
+  CK_TRY(link_names(dir));
   if (previous == version)
     return {};  // the same certificate again: nothing replaced, nothing to clear
-  // Keep the set just replaced (a person may want it back); older ones go.
+  // Keep the set just replaced (a person may want it back); older ones go,
+  // and temporary links a crash left. Only real folders: a `.v-x` symlink
+  // planted by someone who can write here must not lead the wipe elsewhere.
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const auto name = entry.path().filename().string();
-    if (name.starts_with(".v-") && name != version && name != previous) {
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const auto& path = it->path();
+    const auto name = path.filename().string();
+    std::error_code status_ec;
+    const auto type = std::filesystem::symlink_status(path, status_ec).type();
+    if (name.starts_with(".tmp-") && type == std::filesystem::file_type::symlink) {
+      ::unlink(path.c_str());
+    } else if (name.starts_with(".v-") && name != version && name != previous &&
+               type == std::filesystem::file_type::directory) {
       for (const char* f : kOutFiles)
-        (void)wipe_file(entry.path() / f);
-      std::filesystem::remove_all(entry.path(), ec);
+        (void)wipe_file(path / f);
+      std::error_code rm;
+      std::filesystem::remove_all(path, rm);
     }
   }
   return {};

@@ -74,6 +74,23 @@ TEST(WriteOut, PlainFilesFromTheEarlierLayoutBecomeLinks) {
   ASSERT_TRUE(write_out(out, m));
   EXPECT_TRUE(std::filesystem::is_symlink(out / "cert.pem"));
   EXPECT_EQ(*read_file(out / "cert.pem"), *cert_to_pem(*m.cert));
+  // The earlier files became the kept set (every step served one whole set).
+  EXPECT_EQ(*read_file(out / ".v-earlier" / "key.pem"), "old");
+  EXPECT_EQ(versions(out), 2u);
+}
+
+// Clearing old sets never follows a link someone planted in the folder.
+TEST(WriteOut, CleanupDoesNotFollowAPlantedLink) {
+  ck::testing::TempDir dir;
+  const auto out = dir.path() / "www";
+  const auto elsewhere = dir.path() / "elsewhere";
+  ASSERT_TRUE(ensure_writable_dir(elsewhere));
+  ASSERT_TRUE(write_new_file(elsewhere / "key.pem", "precious", 0600));
+  ASSERT_TRUE(write_out(out, self_signed(5)));
+  std::filesystem::create_directory_symlink(elsewhere, out / ".v-planted");
+  ASSERT_TRUE(write_out(out, self_signed(6)));
+  ASSERT_TRUE(write_out(out, self_signed(7)));
+  EXPECT_EQ(*read_file(elsewhere / "key.pem"), "precious");
 }
 
 }  // namespace
