@@ -148,8 +148,11 @@ std::string deploy_line(const rollout::Deploy& d) {
   add("chain", d.chain);
   add("fullchain", d.fullchain);
   char mode[8];
+  char key_mode[8];
   std::snprintf(mode, sizeof mode, "%04o", d.mode);
-  out += std::string(" (mode ") + mode + (d.owner.empty() ? "" : ", owner " + d.owner) +
+  std::snprintf(key_mode, sizeof key_mode, "%04o", d.key_mode);
+  out += std::string(" (mode ") + mode + (d.key ? std::string(", key ") + key_mode : "") +
+         (d.owner.empty() ? "" : ", owner " + d.owner) +
          (d.group.empty() ? "" : ", group " + d.group) + ")";
   if (!d.reload.empty())
     out += "; reload: " + join(d.reload);
