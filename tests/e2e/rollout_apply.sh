@@ -71,6 +71,7 @@ cat > "$WORK/reload" <<SH
 [ -e "$WORK/fail-\$1" ] && { echo "nginx: [emerg] test failure on \$1"; exit 1; }
 [ -e "$WORK/noop-\$1" ] && exit 0
 [ -e "$WORK/slow-\$1" ] && { echo \$\$ > "$WORK/reloading-\$1"; exec sleep 30; }
+[ -e "$WORK/log-reloads" ] && { echo "start \$1" >> "$WORK/log-reloads"; sleep 1; echo "end \$1" >> "$WORK/log-reloads"; }
 exec nginx -p "\$2" -c "\$2/nginx.conf" -s reload
 SH
 chmod +x "$WORK/reload"
@@ -341,3 +342,12 @@ grep -q "stage canary comes before nodes" "$WORK/err" || fail "refusal: $(cat "$
 ck rollout rollback "$PLAN" > /dev/null || fail "rollback after the re-check"
 all_serve "$OLD"
 pass "a verified target that changed since is caught, not redeployed, and blocks later stages"
+
+# --- parallel = 3: the three nodes' reloads overlap (every start logged before any end)
+sed 's/^parallel = 1$/parallel = 3/' "$PLAN" > "$WORK/parallel.toml"
+grep -q "^parallel = 3" "$WORK/parallel.toml" || fail "parallel plan"
+echo -n > "$WORK/log-reloads"
+ck rollout apply "$WORK/parallel.toml" > /dev/null || fail "apply with parallel = 3"
+all_serve "$NEW"
+assert_eq "$(head -3 "$WORK/log-reloads" | cut -d' ' -f1 | sort -u)" start "the first three reload events"
+pass "parallel = 3: the nodes were deployed at once ($(tr '\n' ' ' < "$WORK/log-reloads"))"
