@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A short tour on the embedded default (SQLite) in a fresh home folder:
 # a CA, two users, a renewal whose revocation is held, expiring, crl status.
 set -eu

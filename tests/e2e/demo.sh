@@ -1,0 +1,12 @@
+#!/bin/bash
+# The README's quick start ends in scripts/demo.sh: it must run to the end
+# (under Debian's /bin/sh too: its shebang names bash), and its CRL must hold
+# exactly the one released revocation, read back by openssl.
+. "$(dirname "$0")/lib.sh" "$1"
+TMPDIR="$WORK" "$(dirname "$0")/../../scripts/demo.sh" "$CK_BIN" > "$WORK/demo.out" 2>&1 \
+  || fail "scripts/demo.sh failed: $(tail -5 "$WORK/demo.out")"
+DEMO_HOME=$(sed -n 's/^demo home: \(.*\) (delete it when done)$/\1/p' "$WORK/demo.out")
+[ -d "$DEMO_HOME" ] || fail "demo home not named: $(tail -2 "$WORK/demo.out")"
+assert_eq "$(openssl crl -in "$DEMO_HOME/ca.crl" -noout -text | grep -c "Serial Number")" 1 \
+  "revoked entries in the demo's last CRL"
+pass "quick start demo runs to the end; its CRL holds the released revocation"
