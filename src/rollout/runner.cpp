@@ -915,9 +915,9 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
     return fail(Code::FailedPrecondition, "rollout " + std::to_string(last->id) +
                                               " of another certificate (sha256 " +
                                               short_fp(last->cert_sha256) +
-                                              "…) is half done; finish it with `certkeeper "
-                                              "rollout resume " +
-                                              plan.file.string() + "` or roll it back first");
+                                              "…) is half done; roll it back first (`certkeeper "
+                                              "rollout rollback " +
+                                              plan.file.string() + "`), then apply the new one");
   }
   const bool continuing = last && (last->state == "partial" || last->state == "done") &&
                           last->cert_sha256 == cert.sha256;

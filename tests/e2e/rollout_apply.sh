@@ -313,6 +313,8 @@ touch "$WORK/slow-node1"
 APPLY=$!
 for _ in $(seq 100); do [ -s "$WORK/reloading-node1" ] && break; sleep 0.1; done
 [ -s "$WORK/reloading-node1" ] || fail "the slow reload did not start"
+expect_error "apply while another runs the plan" "another certkeeper is running a rollout" -- \
+  ck rollout apply "$PLAN"
 kill -9 $APPLY; wait $APPLY 2>/dev/null || true
 kill "$(cat "$WORK/reloading-node1")" 2>/dev/null || true
 rm "$WORK/slow-node1"
@@ -351,3 +353,28 @@ ck rollout apply "$WORK/parallel.toml" > /dev/null || fail "apply with parallel 
 all_serve "$NEW"
 assert_eq "$(head -3 "$WORK/log-reloads" | cut -d' ' -f1 | sort -u)" start "the first three reload events"
 pass "parallel = 3: the nodes were deployed at once ($(tr '\n' ' ' < "$WORK/log-reloads"))"
+
+# --- refusals: one line, exit 1, the store unchanged
+cp "$PLAN" "$WORK/fresh.toml"
+expect_error "resume without a rollout" "no rollout of" -- ck rollout resume "$WORK/fresh.toml"
+expect_error "rollback without a rollout" "no rollout of" -- ck rollout rollback "$WORK/fresh.toml"
+expect_error "resume of a rolled-back rollout" "nothing to resume" -- ck rollout resume "$PLAN"
+cp "$WORK/parallel.toml" "$WORK/parallel.full"
+/usr/bin/python3 - "$WORK/parallel.toml" <<'PY'
+import re, sys
+p = sys.argv[1]; s = open(p).read()
+s = re.sub(r'\[\[stage\.target\]\]\nname = "node3".*', '', s, flags=re.S)
+open(p, "w").write(s)
+PY
+expect_error "rollback of a target the plan lost" 'no longer has; put it back' -- \
+  ck rollout rollback "$WORK/parallel.toml"
+mv "$WORK/parallel.full" "$WORK/parallel.toml"
+ck rollout apply "$PLAN" --stage canary > /dev/null || fail "apply --stage canary before a renewal"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
+  -subj "/CN=site.example.test" -addext "subjectAltName=DNS:site.example.test,IP:127.0.0.1" \
+  -keyout "$WORK/newer.key" -out "$WORK/newer.pem" 2>/dev/null
+ck cert import --cert "$WORK/newer.pem" --key "$WORK/newer.key" --name site > /dev/null 2>&1
+expect_error "resume after the certificate was renewed" "certificate changed since rollout" -- \
+  ck rollout resume "$PLAN"
+expect_error "apply of a renewal over a half-done rollout" "is half done" -- ck rollout apply "$PLAN"
+pass "refusals: no rollout, nothing to resume, a lost target, a renewal in between, a running apply"
