@@ -113,10 +113,10 @@ Result<Deploy> load_deploy(const TomlSection& target) {
     }
     CK_ASSIGN(const auto mode, file_mode(s, "mode"));
     d.mode = mode.value_or(d.mode);
-    // The key follows `mode` as far as owner and group go (a service that
-    // reads it through its group keeps working), never further.
+    // Keys are 0600 unless the plan says otherwise; 0640 at most, for a
+    // service that reads its key through its group (ssl-cert).
     CK_ASSIGN(const auto key_mode, file_mode(s, "key_mode"));
-    d.key_mode = key_mode.value_or(d.mode & 0640);
+    d.key_mode = key_mode.value_or(0600);
     if ((d.key_mode & ~0640U) != 0)
       return fail(s.wrong("key_mode", "0600, 0640, 0400 or 0440 (at most 0640)"));
     CK_ASSIGN(auto owner, s.string("owner"));

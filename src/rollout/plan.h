@@ -46,7 +46,7 @@ struct Deploy {
   // files
   std::optional<std::filesystem::path> cert, key, chain, fullchain;
   unsigned mode = 0600;      // cert, chain, fullchain
-  unsigned key_mode = 0600;  // the key: `mode` & 0640 unless given; at most 0640
+  unsigned key_mode = 0600;  // the key: 0600 unless given; at most 0640
   std::string owner, group;
   std::vector<std::string> reload;
   // command

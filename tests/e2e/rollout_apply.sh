@@ -149,7 +149,7 @@ kind = "files"
 fullchain = "node$n/ssl/fullchain.pem"
 key = "node$n/ssl/key.pem"
 mode = "0644"
-$( [ $n = 3 ] && echo 'key_mode = "0600"' )
+$( [ $n = 1 ] && echo 'key_mode = "0640"' )
 reload = ["$WORK/reload", "node$n", "$WORK/node$n"]
 TOML
 done
@@ -256,9 +256,9 @@ grep -q "after done" "$WORK/hooks.log" || fail "after hook: $(cat "$WORK/hooks.l
 for n in 1 2 3; do
   assert_eq "$(stat -c %a "$WORK/node$n/ssl/fullchain.pem")" 644 "node$n fullchain mode"
 done
-assert_eq "$(stat -c %a "$WORK/node1/ssl/key.pem")" 640 "node1 key mode (mode 0644 without the bits for others)"
-assert_eq "$(stat -c %a "$WORK/node3/ssl/key.pem")" 600 "node3 key mode (key_mode 0600)"
-pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; certificates 0644, keys 0640 or key_mode"
+assert_eq "$(stat -c %a "$WORK/node1/ssl/key.pem")" 640 "node1 key mode (key_mode 0640)"
+assert_eq "$(stat -c %a "$WORK/node3/ssl/key.pem")" 600 "node3 key mode (mode 0644 is for certificates)"
+pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; certificates 0644, keys 0600 unless key_mode"
 
 # verify and status still work with the local key gone
 ck verify "$PLAN" --json | json 'd["aligned"]' | grep -qx 4 || fail "verify after cleanup"

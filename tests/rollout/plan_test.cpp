@@ -58,13 +58,13 @@ TEST(Plan, KeyModeIsApartFromTheCertificatesMode) {
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->stages[0].targets[0].deploy.mode, 0644u);
   EXPECT_EQ(plan->stages[0].targets[0].deploy.key_mode, 0640u);
-  // Unsaid, the key takes `mode` without the bits for every user.
+  // Unsaid, the key is 0600 whatever `mode` the certificates get.
   const auto derived = load_text(
       "[certificate]\nname = \"x\"\n[[stage]]\nname = \"a\"\n[[stage.target]]\nname = \"t\"\n"
       "endpoints = [\"h:1\"]\n[stage.target.deploy]\nkind = \"files\"\nkey = \"k\"\n"
       "mode = \"0664\"\n");
   ASSERT_TRUE(derived) << derived.error().message;
-  EXPECT_EQ(derived->stages[0].targets[0].deploy.key_mode, 0640u);
+  EXPECT_EQ(derived->stages[0].targets[0].deploy.key_mode, 0600u);
 }
 
 TEST(Plan, RefusesWhatCannotRun) {
