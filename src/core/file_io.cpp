@@ -70,6 +70,8 @@ Status open_write_close(const std::filesystem::path& path, std::string_view data
   return written;
 }
 
+}  // namespace
+
 void sync_dir(const std::filesystem::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -77,8 +79,6 @@ void sync_dir(const std::filesystem::path& dir) {
     ::close(fd);
   }
 }
-
-}  // namespace
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

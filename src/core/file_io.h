@@ -22,6 +22,10 @@ namespace ck {
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                                        unsigned mode);
 
+/// Makes a folder's entries (a rename, a new file) durable: fsync of the
+/// folder. Best effort, like the rename it follows: it cannot be undone.
+void sync_dir(const std::filesystem::path& dir);
+
 /// Creates a new file that must not exist yet (O_EXCL) with `mode`.
 [[nodiscard]] Status write_new_file(const std::filesystem::path& path, std::string_view data,
                                     unsigned mode);

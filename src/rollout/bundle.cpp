@@ -42,6 +42,24 @@ Result<store::ServerCertRecord> stored_version(servercert::Inventory& inventory,
   return fail(Code::NotFound, "no stored version of '" + name + "' has sha256 " + sha256);
 }
 
+// The stored version before the one whose certificate is `sha256`, if any.
+Result<std::optional<store::ServerCertRecord>> previous_version(servercert::Inventory& inventory,
+                                                                const std::string& name,
+                                                                const std::string& sha256) {
+  CK_ASSIGN(const auto rec, stored_version(inventory, name, sha256));
+  if (rec.version <= 1)
+    return std::optional<store::ServerCertRecord>();
+  CK_ASSIGN(auto prev, inventory.find_version(name, rec.version - 1));
+  return std::optional<store::ServerCertRecord>(std::move(prev));
+}
+
+Error changed_since(const std::filesystem::path& file, const std::string& sha256) {
+  return Error{
+      Code::FailedPrecondition,
+      "'" + file.string() + "' changed since the rollout began (it held sha256 " + sha256 + ")",
+      ""};
+}
+
 std::string file_name(const Plan& plan) {
   return plan.certificate.cert_file->stem().string();
 }
@@ -64,11 +82,8 @@ Result<CertBundle> load_bundle(const Plan& plan, servercert::Inventory& inventor
   CK_ASSIGN(auto m, servercert::read_import(*c.cert_file, *c.key_file, c.chain_file, nullptr));
   CK_TRY(servercert::check_material(m, now, c.cert_file->string()));
   CK_ASSIGN(auto b, to_bundle(m, file_name(plan)));
-  if (b.sha256 != sha256) {
-    return fail(Code::FailedPrecondition, "'" + c.cert_file->string() +
-                                              "' changed since the rollout began (it held sha256 " +
-                                              sha256 + ")");
-  }
+  if (b.sha256 != sha256)
+    return fail(changed_since(*c.cert_file, sha256));
   return b;
 }
 
@@ -77,11 +92,10 @@ Result<std::optional<CertBundle>> load_previous_bundle(const Plan& plan,
                                                        const std::string& sha256) {
   const auto& c = plan.certificate;
   if (!c.name.empty()) {
-    CK_ASSIGN(const auto rec, stored_version(inventory, c.name, sha256));
-    if (rec.version <= 1)
+    CK_ASSIGN(const auto prev, previous_version(inventory, c.name, sha256));
+    if (!prev)
       return std::optional<CertBundle>();
-    CK_ASSIGN(const auto prev, inventory.find_version(c.name, rec.version - 1));
-    CK_ASSIGN(const auto m, inventory.load(prev));
+    CK_ASSIGN(const auto m, inventory.load(*prev));
     CK_ASSIGN(auto b, to_bundle(m, c.name));
     return std::optional<CertBundle>(std::move(b));
   }
@@ -106,11 +120,8 @@ Result<X509Ptr> load_plan_cert(const Plan& plan, servercert::Inventory& inventor
   }
   CK_ASSIGN(auto cert, load_cert(*c.cert_file));
   CK_ASSIGN(const auto fp, fingerprint(*cert, DigestKind::Sha256, FingerprintFormat::Hex));
-  if (fp != sha256) {
-    return fail(Code::FailedPrecondition, "'" + c.cert_file->string() +
-                                              "' changed since the rollout began (it held sha256 " +
-                                              sha256 + ")");
-  }
+  if (fp != sha256)
+    return fail(changed_since(*c.cert_file, sha256));
   return cert;
 }
 
@@ -119,11 +130,10 @@ Result<std::optional<X509Ptr>> load_previous_cert(const Plan& plan,
                                                   const std::string& sha256) {
   const auto& c = plan.certificate;
   if (!c.name.empty()) {
-    CK_ASSIGN(const auto rec, stored_version(inventory, c.name, sha256));
-    if (rec.version <= 1)
+    CK_ASSIGN(const auto prev, previous_version(inventory, c.name, sha256));
+    if (!prev)
       return std::optional<X509Ptr>();
-    CK_ASSIGN(const auto prev, inventory.find_version(c.name, rec.version - 1));
-    CK_ASSIGN(auto cert, cert_from_der(prev.cert_der));
+    CK_ASSIGN(auto cert, cert_from_der(prev->cert_der));
     return std::optional<X509Ptr>(std::move(cert));
   }
   if (!c.previous_cert_file)

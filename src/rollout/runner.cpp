@@ -191,6 +191,42 @@ StepReport to_report(const store::RolloutStepRecord& r) {
   return out;
 }
 
+// Builds the report of a run from its journal rows, in plan order.
+Report finish_report(const Plan& plan, const store::RolloutRecord& record,
+                     const std::map<std::string, store::RolloutStepRecord>& steps) {
+  Report rep;
+  rep.rollout_id = record.id;
+  rep.plan = plan.file.string();
+  rep.state = record.state;
+  rep.certificate = record.cert_source;
+  rep.sha256 = record.cert_sha256;
+  rep.previous_sha256 = record.previous_sha256;
+  rep.started_at = record.started_at;
+  rep.finished_at = record.finished_at;
+  for (const auto& s : plan.stages) {
+    for (const auto& t : s.targets) {
+      const auto it = steps.find(t.name);
+      if (it == steps.end())
+        rep.steps.push_back({s.name, t.name, "pending", "", "", std::nullopt});
+      else
+        rep.steps.push_back(to_report(it->second));
+    }
+  }
+  if (record.state == "failed" || record.state == "rollback-failed" || record.state == "running" ||
+      record.state == "rolling-back")
+    rep.failure = record.detail;
+  return rep;
+}
+
+Report base_report(const Plan& plan, const PlanCertificate& cert) {
+  Report rep;
+  rep.plan = plan.file.string();
+  rep.certificate = cert.describe;
+  rep.sha256 = cert.sha256;
+  rep.previous_sha256 = cert.previous_sha256;
+  return rep;
+}
+
 // What a verification waits for: one fingerprint, or anything but one.
 struct Expect {
   std::string sha256;      // serve this...
@@ -412,6 +448,14 @@ struct Runner::Run {
     return "rollout " + std::to_string(record.id) + " target " + target;
   }
 
+  // The files a step's journal row kept (none when it kept nothing).
+  Result<std::vector<FileState>> backup_of(const store::RolloutStepRecord& s) const {
+    if (s.backup.empty())
+      return std::vector<FileState>{};
+    CK_ASSIGN(const auto text, opened(s));
+    return decode_backup(text);
+  }
+
   Result<std::string> opened(const store::RolloutStepRecord& s) const {
     if (!s.backup_sealed)
       return s.backup;
@@ -540,6 +584,97 @@ struct Runner::Run {
     return {};
   }
 
+  // apply --check: check commands and probes; nothing written, no hook, no
+  // journal.
+  Result<Report> check() {
+    CK_TRY(load_certificate_and_key());
+    Report rep = base_report(plan, cert);
+    rep.state = "checked";
+    CK_ASSIGN(const auto alignment, check_alignment(plan, cert, opts.probe, r.clock_, opts.stage));
+    std::size_t e = 0;
+    for (const auto& stage : plan.stages) {
+      if (!selected(stage))
+        continue;
+      for (const auto& t : stage.targets) {
+        StepReport sr{stage.name, t.name, "checked", "", "", std::nullopt};
+        std::vector<std::string> parts;
+        if (t.deploy.kind == DeployKind::Files) {
+          for (const auto& [path, content] : file_contents(t.deploy, *bundle)) {
+            auto current = read_file(path);
+            const auto dir =
+                path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+            if (::access(dir.c_str(), W_OK) != 0) {
+              sr.state = "check-failed";
+              parts.push_back("cannot write into " + dir.string());
+            } else {
+              parts.push_back(path.string() + (!current               ? " would be created"
+                                               : *current == *content ? " unchanged"
+                                                                      : " would change"));
+            }
+          }
+          if (!t.deploy.reload.empty())
+            parts.push_back("then reload: " + join(t.deploy.reload) + " (not run)");
+        } else if (t.deploy.check_command.empty()) {
+          parts.push_back("no check_command; deploy: " + join(t.deploy.command) + " (not run)");
+        } else {
+          CK_ASSIGN(const auto scratch, ScratchFiles::write(*bundle));
+          std::string output;
+          auto st =
+              command(t.deploy.check_command, command_variables(*bundle, scratch_paths(scratch)),
+                      t.deploy.timeout, "check", output);
+          sr.output = output;
+          if (!st) {
+            sr.state = "check-failed";
+            parts.push_back(st.error().message);
+          } else {
+            parts.push_back("check: " + join(t.deploy.check_command) + " passed");
+          }
+        }
+        for (std::size_t k = 0; k < t.endpoints.size(); ++k, ++e) {
+          const auto& ep = alignment.endpoints[e];
+          parts.push_back(ep.probe.target.text + " serves " +
+                          std::string(serving_name(ep.serving)) +
+                          (ep.probe.ok ? "" : " (" + ep.probe.error + ")"));
+        }
+        for (const auto& p : parts)
+          sr.detail += (sr.detail.empty() ? "" : "; ") + p;
+        if (sr.state == "check-failed" && rep.failure.empty())
+          rep.failure = stage.name + "/" + t.name + ": " + sr.detail;
+        rep.steps.push_back(std::move(sr));
+      }
+    }
+    for (const auto& h : plan.hooks)
+      rep.notes.push_back("hook " + h.when + ": " + join(h.command) + " (not run)");
+    if (!plan.pins.empty()) {
+      CK_ASSIGN(const auto old_cert, load_previous_cert(plan, r.inventory_, cert.sha256));
+      if (old_cert) {
+        CK_ASSIGN(const auto new_cert, parse_cert(bundle->cert_pem, "the new certificate"));
+        CK_ASSIGN(const auto edits, plan_pin_edits(plan, **old_cert, *new_cert));
+        for (const auto& ed : edits) {
+          rep.notes.push_back("pins: " + ed.path.string() + ": " +
+                              (ed.replaced > 0 ? std::to_string(ed.replaced) + " to replace"
+                               : ed.holds_new  ? "holds the new fingerprint already"
+                                               : "holds neither fingerprint"));
+        }
+      }
+    }
+    return rep;
+  }
+
+  // Runs the after hooks, whatever the outcome, and reports the run.
+  Report close() {
+    const auto outcome = record.state;
+    if (auto after = hooks("after", outcome); !after) {
+      notes.push_back(after.error().message);
+      if (failure.empty())
+        failure = "the rollout is " + outcome + ", but " + after.error().message;
+    }
+    auto rep = finish_report(plan, record, steps);
+    rep.failure = failure;
+    rep.notes = notes;
+    return rep;
+  }
+
   bool selected(const Stage& s) const { return opts.stage.empty() || s.name == opts.stage; }
 
   bool all_verified() {
@@ -569,9 +704,8 @@ struct Runner::Run {
     // A stopped earlier attempt kept the files as they were before any of
     // them changed: those stay the backup; files it had not reached join it.
     std::vector<FileState> states;
-    if (before && !before->backup.empty()) {
-      CK_ASSIGN(const auto text, opened(*before));
-      CK_ASSIGN(states, decode_backup(text));
+    if (before) {
+      CK_ASSIGN(states, backup_of(*before));
     }
     const auto backed_up = [&](const std::filesystem::path& p) {
       return std::find_if(states.begin(), states.end(),
@@ -702,9 +836,9 @@ struct Runner::Run {
     return false;
   }
 
-  Status load_material() {
-    if (!deploys())
-      return {};
+  Status load_material() { return deploys() ? load_certificate_and_key() : Status(); }
+
+  Status load_certificate_and_key() {
     CK_ASSIGN(auto b, load_bundle(plan, r.inventory_, cert.sha256, r.clock_.now_seconds()));
     add_secrets(b);
     bundle = std::move(b);
@@ -743,47 +877,15 @@ Result<std::optional<FileLock>> lock_plan(const std::filesystem::path& dir, cons
   return lock;
 }
 
-Report base_report(const Plan& plan, const PlanCertificate& cert) {
-  Report rep;
-  rep.plan = plan.file.string();
-  rep.certificate = cert.describe;
-  rep.sha256 = cert.sha256;
-  rep.previous_sha256 = cert.previous_sha256;
-  return rep;
-}
-
 }  // namespace
 
-// Builds the report of a run from its journal rows, in plan order.
-static Report finish_report(const Plan& plan, const store::RolloutRecord& record,
-                            const std::map<std::string, store::RolloutStepRecord>& steps) {
-  Report rep;
-  rep.rollout_id = record.id;
-  rep.plan = plan.file.string();
-  rep.state = record.state;
-  rep.certificate = record.cert_source;
-  rep.sha256 = record.cert_sha256;
-  rep.previous_sha256 = record.previous_sha256;
-  rep.started_at = record.started_at;
-  rep.finished_at = record.finished_at;
-  for (const auto& s : plan.stages) {
-    for (const auto& t : s.targets) {
-      const auto it = steps.find(t.name);
-      if (it == steps.end())
-        rep.steps.push_back({s.name, t.name, "pending", "", "", std::nullopt});
-      else
-        rep.steps.push_back(to_report(it->second));
-    }
-  }
-  if (record.state == "failed" || record.state == "rollback-failed" || record.state == "running" ||
-      record.state == "rolling-back")
-    rep.failure = record.detail;
-  return rep;
+Result<std::optional<store::RolloutRecord>> Runner::last_rollout(const Plan& plan) {
+  CK_ASSIGN(auto tx, store_.read());
+  return tx->last_rollout(plan_key(plan));
 }
 
 Result<Report> Runner::status(const Plan& plan) {
-  CK_ASSIGN(auto tx, store_.read());
-  CK_ASSIGN(const auto last, tx->last_rollout(plan_key(plan)));
+  CK_ASSIGN(const auto last, last_rollout(plan));
   if (!last) {
     Report rep;
     rep.plan = plan.file.string();
@@ -794,6 +896,7 @@ Result<Report> Runner::status(const Plan& plan) {
     }
     return rep;
   }
+  CK_ASSIGN(auto tx, store_.read());
   CK_ASSIGN(const auto rows, tx->rollout_steps(last->id));
   std::map<std::string, store::RolloutStepRecord> steps;
   for (const auto& r : rows)
@@ -812,90 +915,11 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
   Run run(*this, plan, options);
   run.cert = cert;
 
-  if (options.check) {
-    CK_ASSIGN(auto bundle, load_bundle(plan, inventory_, cert.sha256, clock_.now_seconds()));
-    run.add_secrets(bundle);
-    run.bundle = std::move(bundle);
-    Report rep = base_report(plan, cert);
-    rep.state = "checked";
-    probe::ProbeOptions po = options.probe;
-    CK_ASSIGN(const auto alignment, check_alignment(plan, cert, po, clock_, options.stage));
-    std::size_t e = 0;
-    for (const auto& stage : plan.stages) {
-      if (!run.selected(stage))
-        continue;
-      for (const auto& t : stage.targets) {
-        StepReport sr{stage.name, t.name, "checked", "", "", std::nullopt};
-        std::vector<std::string> parts;
-        if (t.deploy.kind == DeployKind::Files) {
-          for (const auto& [path, content] : file_contents(t.deploy, *run.bundle)) {
-            auto current = read_file(path);
-            const auto dir =
-                path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-            if (::access(dir.c_str(), W_OK) != 0) {
-              sr.state = "check-failed";
-              parts.push_back("cannot write into " + dir.string());
-            } else {
-              parts.push_back(path.string() + (!current               ? " would be created"
-                                               : *current == *content ? " unchanged"
-                                                                      : " would change"));
-            }
-          }
-          if (!t.deploy.reload.empty())
-            parts.push_back("then reload: " + join(t.deploy.reload) + " (not run)");
-        } else if (t.deploy.check_command.empty()) {
-          parts.push_back("no check_command; deploy: " + join(t.deploy.command) + " (not run)");
-        } else {
-          CK_ASSIGN(const auto scratch, ScratchFiles::write(*run.bundle));
-          std::string output;
-          auto st = run.command(t.deploy.check_command,
-                                command_variables(*run.bundle, scratch_paths(scratch)),
-                                t.deploy.timeout, "check", output);
-          sr.output = output;
-          if (!st) {
-            sr.state = "check-failed";
-            parts.push_back(st.error().message);
-          } else {
-            parts.push_back("check: " + join(t.deploy.check_command) + " passed");
-          }
-        }
-        for (std::size_t k = 0; k < t.endpoints.size(); ++k, ++e) {
-          const auto& ep = alignment.endpoints[e];
-          parts.push_back(ep.probe.target.text + " serves " +
-                          std::string(serving_name(ep.serving)) +
-                          (ep.probe.ok ? "" : " (" + ep.probe.error + ")"));
-        }
-        for (const auto& p : parts)
-          sr.detail += (sr.detail.empty() ? "" : "; ") + p;
-        if (sr.state == "check-failed" && rep.failure.empty())
-          rep.failure = stage.name + "/" + t.name + ": " + sr.detail;
-        rep.steps.push_back(std::move(sr));
-      }
-    }
-    for (const auto& h : plan.hooks)
-      rep.notes.push_back("hook " + h.when + ": " + join(h.command) + " (not run)");
-    if (!plan.pins.empty()) {
-      CK_ASSIGN(const auto old_cert, load_previous_cert(plan, inventory_, cert.sha256));
-      if (old_cert) {
-        CK_ASSIGN(const auto new_cert, parse_cert(run.bundle->cert_pem, "the new certificate"));
-        CK_ASSIGN(const auto edits, plan_pin_edits(plan, **old_cert, *new_cert));
-        for (const auto& ed : edits) {
-          rep.notes.push_back("pins: " + ed.path.string() + ": " +
-                              (ed.replaced > 0 ? std::to_string(ed.replaced) + " to replace"
-                               : ed.holds_new  ? "holds the new fingerprint already"
-                                               : "holds neither fingerprint"));
-        }
-      }
-    }
-    return rep;
-  }
+  if (options.check)
+    return run.check();
 
   CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
-  std::optional<store::RolloutRecord> last;
-  {
-    CK_ASSIGN(auto tx, store_.read());
-    CK_ASSIGN(last, tx->last_rollout(plan_key(plan)));
-  }
+  CK_ASSIGN(const auto last, last_rollout(plan));
   const bool unfinished = last && last->state != "done" && last->state != "rolled-back";
   if (unfinished && (last->state == "rollback-failed" || last->state == "rolling-back")) {
     return fail(Code::FailedPrecondition, "rollout " + std::to_string(last->id) + " of '" +
@@ -948,11 +972,7 @@ Result<Report> Runner::resume(const Plan& plan, const RunOptions& options) {
   CK_TRY(preflight(plan, options.stage));
   CK_ASSIGN(const auto cert, resolve_certificate(plan, inventory_));
   CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
-  std::optional<store::RolloutRecord> last;
-  {
-    CK_ASSIGN(auto tx, store_.read());
-    CK_ASSIGN(last, tx->last_rollout(plan_key(plan)));
-  }
+  CK_ASSIGN(const auto last, last_rollout(plan));
   if (!last)
     return fail(Code::FailedPrecondition, "no rollout of '" + plan.file.string() + "' to resume");
   if (last->state == "done" || last->state == "rolled-back") {
@@ -989,27 +1009,14 @@ Result<Report> Runner::finish(Run& run) {
     run.failure = forward.error().message;
     (void)run.set_state("failed", run.failure, true);
   }
-  const auto outcome = run.record.state;
-  if (auto after = run.hooks("after", outcome); !after) {
-    run.notes.push_back(after.error().message);
-    if (run.failure.empty())
-      run.failure = "the rollout is " + outcome + ", but " + after.error().message;
-  }
-  auto rep = finish_report(run.plan, run.record, run.steps);
-  rep.failure = run.failure;
-  rep.notes = run.notes;
-  return rep;
+  return run.close();
 }
 
 Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   CK_TRY(preflight(plan, ""));
   CK_ASSIGN(const auto cert, resolve_certificate(plan, inventory_));
   CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
-  std::optional<store::RolloutRecord> last;
-  {
-    CK_ASSIGN(auto tx, store_.read());
-    CK_ASSIGN(last, tx->last_rollout(plan_key(plan)));
-  }
+  CK_ASSIGN(const auto last, last_rollout(plan));
   if (!last)
     return fail(Code::FailedPrecondition,
                 "no rollout of '" + plan.file.string() + "' to roll back");
@@ -1078,10 +1085,7 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
     std::string output;
     Status done;
     if (t.deploy.kind == DeployKind::Files) {
-      auto text = run.opened(st);
-      auto states = text ? (text->empty() ? Result<std::vector<FileState>>(std::vector<FileState>{})
-                                          : decode_backup(*text))
-                         : fail(text.error());
+      auto states = run.backup_of(st);
       if (!states) {
         done = fail(states.error());
       } else {
@@ -1135,8 +1139,7 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   }
   if (result) {
     if (const auto pins = run.step(kPinsStep); pins && pins->state != "rolled-back") {
-      auto text = run.opened(*pins);
-      auto states = text ? decode_backup(*text) : fail(text.error());
+      auto states = run.backup_of(*pins);
       result = states ? restore(*states) : fail(states.error());
       if (result) {
         auto s = *pins;
@@ -1152,15 +1155,7 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
     run.failure = result.error().message;
     (void)run.set_state("rollback-failed", run.failure, true);
   }
-  if (auto after = run.hooks("after", run.record.state); !after) {
-    run.notes.push_back(after.error().message);
-    if (run.failure.empty())
-      run.failure = "the rollout is rolled back, but " + after.error().message;
-  }
-  auto rep = finish_report(plan, run.record, run.steps);
-  rep.failure = run.failure;
-  rep.notes = run.notes;
-  return rep;
+  return run.close();
 }
 
 }  // namespace ck::rollout

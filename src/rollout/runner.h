@@ -77,6 +77,7 @@ class Runner {
 
  private:
   struct Run;
+  [[nodiscard]] Result<std::optional<store::RolloutRecord>> last_rollout(const Plan& plan);
   /// Rolls `run` forward, records how it ended, runs the after hooks.
   [[nodiscard]] Result<Report> finish(Run& run);
   store::Store& store_;

@@ -136,17 +136,6 @@ namespace {
 constexpr std::array<const char*, 4> kOutFiles = {"cert.pem", "chain.pem", "fullchain.pem",
                                                   "key.pem"};
 
-Status sync_dir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(Code::Storage, "cannot open '" + dir.string() + "': " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0)
-    return fail(Code::Storage, "cannot sync '" + dir.string() + "': " + std::strerror(errno));
-  return {};
-}
-
 // Points `link` at `target` by renaming a fresh symlink over it: a reader
 // sees the old link or the new one.
 Status swap_symlink(const std::filesystem::path& link, const std::string& target) {
@@ -178,16 +167,22 @@ Status write_version(const std::filesystem::path& vdir, const std::array<std::st
     return fail(Code::Storage, "cannot create '" + vdir.string() + "': " + std::strerror(errno));
   for (std::size_t i = 0; i < kOutFiles.size(); ++i)
     CK_TRY(write_new_file(vdir / kOutFiles[i], texts[i], 0600));
-  return sync_dir(vdir);
+  sync_dir(vdir);
+  return {};
 }
 
 Status link_names(const std::filesystem::path& dir) {
+  bool changed = false;
   for (const char* name : kOutFiles) {
     const std::string target = std::string("current/") + name;
-    if (link_target(dir / name) != target)
+    if (link_target(dir / name) != target) {
       CK_TRY(swap_symlink(dir / name, target));
+      changed = true;
+    }
   }
-  return sync_dir(dir);
+  if (changed)
+    sync_dir(dir);
+  return {};
 }
 
 // A folder from the earlier layout (four plain files) becomes a version
@@ -232,7 +227,7 @@ Status write_out(const std::filesystem::path& dir, const Material& m) {
   if (previous != version) {
     CK_TRY(write_version(dir / version, {cert, chain, cert + chain, key}));
     CK_TRY(swap_symlink(current, version));
-    CK_TRY(sync_dir(dir));
+    sync_dir(dir);
   }
   CK_TRY(link_names(dir));
   if (previous == version)
