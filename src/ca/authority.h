@@ -141,6 +141,8 @@ struct Revoked {
   bool was_held = false;
   /// Older superseded certificates whose held revocations went out with it.
   std::vector<std::string> also_released_hex;
+  /// The current certificate was revoked: the user is disabled (`user enable`).
+  bool user_disabled = false;
 };
 
 struct Confirmed {
@@ -170,6 +172,7 @@ struct CertView {
 struct UserView {
   store::UserProfile profile;
   Seconds created_at{};
+  std::optional<Seconds> disabled_at;  // revoked: renewal refused until `user enable`
   std::optional<CertView> current;
   std::vector<CertView> certificates;
   std::vector<std::string> notes;  // what an operator should know or do
@@ -208,7 +211,14 @@ struct CrlBuilt {
   std::vector<std::string> dropped_hex;  // held revocations that expired unreleased
   std::vector<CrlAddition> added;        // new since the previous CRL
   std::vector<std::string> removed_hex;  // left the CRL: expired, listed once after notAfter
-  std::string publish_error;             // the CRL is built and written, publishing failed
+  std::vector<std::string> tickets;      // of the added entries, once each, for the publisher
+  /// --if-due found the last CRL unchanged but not published (its publish had
+  /// failed, or a crash came first): that CRL was handed to the publisher
+  /// again, no new number was used.
+  bool republished = false;
+  /// What publishing did; None when no publisher is configured.
+  store::PublishState publish = store::PublishState::None;
+  std::string publish_error;  // the CRL is built and written, publishing failed
   std::string der;
 };
 
@@ -227,9 +237,18 @@ struct CrlStatusView {
   std::optional<Seconds> this_update;
   std::optional<Seconds> next_update;
   std::int64_t last_entries = 0;
+  std::string file_path;  // where the last CRL was written
+  /// The last CRL's publish: unset when never attempted (a crash, or the file
+  /// was not written).
+  std::optional<store::PublishState> publish;
+  std::optional<Seconds> published_at;
+  std::string publish_error;
   std::int64_t released_since_last = 0;
   std::vector<HeldView> held;
   std::vector<std::string> warnings;  // e.g. the last CRL is past its nextUpdate
+  /// Why servers may not have a good CRL: none built, the last one not
+  /// published, past its nextUpdate or closer to it than the asked margin.
+  std::vector<std::string> stale;
 };
 
 class Authority {
@@ -248,6 +267,9 @@ class Authority {
   [[nodiscard]] Result<std::vector<Issued>> import_users(const ImportRequest& req);
   [[nodiscard]] Result<Revoked> revoke(const RevokeRequest& req);
   [[nodiscard]] Result<Confirmed> confirm(const std::string& user);
+  /// Re-admits a user whose current certificate was revoked, so `user renew`
+  /// may issue them a certificate again. Audited.
+  [[nodiscard]] Status enable_user(const std::string& user);
   /// Users seen using their current certificate are confirmed: their held
   /// revocations are released as of the sighting. One transaction.
   [[nodiscard]] Result<std::vector<Confirmed>> observe(const std::vector<Observation>& seen);
@@ -261,7 +283,8 @@ class Authority {
                                 const std::function<void(const CertView&)>& fn);
 
   [[nodiscard]] Result<CrlBuilt> build_crl(const CrlRequest& req);
-  [[nodiscard]] Result<CrlStatusView> crl_status();
+  /// `stale_before`: a CRL whose nextUpdate is closer than this is stale.
+  [[nodiscard]] Result<CrlStatusView> crl_status(std::chrono::seconds stale_before);
 
   /// Clock skew allowance: notBefore is backdated by this much.
   static constexpr std::chrono::seconds kBackdate{60};
@@ -292,6 +315,11 @@ class Authority {
   void hand_over_password(const Prepared& prep, Issued& issued);
   [[nodiscard]] Status mark_delivered(store::Tx& tx, const Prepared& prep, const Issued& issued,
                                       const std::string& serial, Seconds at);
+  /// Hands a written CRL to the publisher (when set) and records the outcome.
+  [[nodiscard]] Status publish_crl(const CrlRequest& req, CrlBuilt& built);
+  /// --if-due on an unchanged CRL that is not known to be published: the
+  /// same CRL again when its file is intact, else a new build.
+  [[nodiscard]] Result<CrlBuilt> republish_crl(const CrlRequest& req, const store::CrlRecord& last);
   [[nodiscard]] Status audit(store::Tx& tx, std::string action, std::string subject,
                              std::string detail, Seconds at);
 

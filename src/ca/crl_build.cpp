@@ -11,8 +11,10 @@
 #include "ca/reason.h"
 #include "ca/serial.h"
 #include "ca/serial_list.h"
+#include "core/duration.h"
 #include "core/fault.h"
 #include "core/file_io.h"
+#include "core/fingerprint.h"
 #include "core/pem.h"
 #include "core/time_format.h"
 
@@ -119,6 +121,19 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CK_ASSIGN(const auto dropped, tx->drop_expired_held(now));
   CK_ASSIGN(const auto last_number, tx->last_crl_number());
   CK_ASSIGN(const auto prev, tx->last_crl());
+  if (prev && now < prev->this_update) {
+    // Seen as "would un-revoke N certificates" before: with the clock behind,
+    // entries kept until one CRL after their notAfter look expired too soon.
+    // The cause is the clock, and a CRL dated before the one servers have
+    // would be refused by them anyway.
+    return fail(Code::FailedPrecondition,
+                "the clock is behind the last CRL: now is " + format_iso8601(now) + ", CRL #" +
+                    std::to_string(prev->number) + " was issued at " +
+                    format_iso8601(prev->this_update) + " (" +
+                    format_duration(
+                        std::chrono::duration_cast<std::chrono::seconds>(prev->this_update - now)) +
+                    " later); refusing to build an older CRL: fix the clock (NTP), then build");
+  }
   const CrlSpec spec{last_number + 1, now, now + ca.record.crl_validity};
   CrlEncoder encoder(prev ? static_cast<std::size_t>(prev->entries) : 0);
   std::string intended;  // the serials going into the CRL, packed as the store keeps them
@@ -158,7 +173,15 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   if (req.if_due && prev && diff.added.empty() && diff.removed.empty() &&
       prev->next_update - now > req.due_before) {
     // Nothing changed and the last CRL is good for a while: keep it (the
-    // transaction rolls back, no number is used).
+    // transaction rolls back, no number is used) -- once it is out. One whose
+    // publish failed, or was never recorded, is published again.
+    const bool out =
+        prev->publish == store::PublishState::Ok || prev->publish == store::PublishState::None;
+    if (!out) {
+      reader.join();
+      tx.reset();
+      return republish_crl(req, *prev);
+    }
     CrlBuilt kept;
     kept.built = false;
     kept.number = prev->number;
@@ -182,8 +205,16 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   std::vector<std::string> removed;
   for (const auto serial : diff.removed)
     removed.push_back(serial_hex(serial));
+  std::vector<std::string> tickets;
+  for (const auto& a : added) {
+    if (!a.ticket.empty() && std::find(tickets.begin(), tickets.end(), a.ticket) == tickets.end())
+      tickets.push_back(a.ticket);
+  }
   reader.join();
   CK_TRY(read_back);
+  // The file's bytes are known before the commit, so the record says which
+  // file holds this CRL: a later publish retry checks it is still intact.
+  const std::string bytes = req.der ? der : der_to_pem(der, "X509 CRL");
 
   store::CrlRecord record;
   record.number = spec.number;
@@ -192,6 +223,12 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   record.entries = static_cast<std::int64_t>(count);
   record.serials =
       std::is_sorted(serials.begin(), serials.end()) ? std::move(intended) : pack_serials(serials);
+  if (req.out) {
+    record.file_path = std::filesystem::absolute(*req.out).string();
+    CK_ASSIGN(record.file_sha256, sha256_hex(bytes));
+  }
+  for (const auto& t : tickets)
+    record.tickets += (record.tickets.empty() ? "" : " ") + t;
   CK_TRY(tx->insert_crl(record));
   CK_TRY(tx->mark_final_crl(spec.this_update, spec.number));
   CK_TRY(audit(*tx, "crl.build", "crl#" + std::to_string(spec.number),
@@ -211,8 +248,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     out.dropped_hex.push_back(serial_hex(s));
   out.added = std::move(added);
   out.removed_hex = std::move(removed);
+  out.tickets = std::move(tickets);
   if (req.out) {
-    const std::string bytes = req.der ? der : der_to_pem(der, "X509 CRL");
     if (auto st = write_file_atomic(*req.out, bytes, 0644); !st) {
       return fail(std::move(st).error().context(
           "CRL #" + std::to_string(spec.number) +
@@ -221,15 +258,67 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     out.path = req.out;
   }
   out.der = std::move(der);
-  if (req.publish && out.path) {
-    if (auto st = req.publish(out); !st) {
-      out.publish_error = st.error().message;
-    }
-  }
+  CK_FAULT_POINT("crl.before_publish");
+  CK_TRY(publish_crl(req, out));
   return out;
 }
 
-Result<CrlStatusView> Authority::crl_status() {
+Status Authority::publish_crl(const CrlRequest& req, CrlBuilt& built) {
+  built.publish = store::PublishState::None;
+  if (req.publish && built.path) {
+    if (auto st = req.publish(built); st) {
+      built.publish = store::PublishState::Ok;
+    } else {
+      built.publish = store::PublishState::Failed;
+      built.publish_error = st.error().message;
+    }
+  }
+  const Seconds at = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(tx->set_crl_publish(built.number, built.publish, at, built.publish_error));
+  if (built.publish != store::PublishState::None) {
+    CK_TRY(audit(
+        *tx, "crl.publish", "crl#" + std::to_string(built.number),
+        built.publish == store::PublishState::Ok ? "published" : "failed: " + built.publish_error,
+        at));
+  }
+  return tx->commit();
+}
+
+Result<CrlBuilt> Authority::republish_crl(const CrlRequest& req, const store::CrlRecord& last) {
+  // Only the very file recorded for that CRL is handed out again; a file
+  // that is gone or was changed since (or another --out) gets a new CRL.
+  bool intact = false;
+  if (req.out && !last.file_sha256.empty() &&
+      std::filesystem::absolute(*req.out).string() == last.file_path) {
+    if (auto bytes = read_file(*req.out); bytes) {
+      CK_ASSIGN(const auto sha, sha256_hex(*bytes));
+      intact = sha == last.file_sha256;
+    }
+  }
+  if (!intact) {
+    CrlRequest fresh = req;
+    fresh.if_due = false;
+    return build_crl(fresh);
+  }
+  CrlBuilt out;
+  out.built = false;
+  out.republished = true;
+  out.number = last.number;
+  out.this_update = last.this_update;
+  out.next_update = last.next_update;
+  out.entries = static_cast<std::size_t>(last.entries);
+  out.path = req.out;
+  for (std::size_t start = 0; start < last.tickets.size();) {
+    const auto end = std::min(last.tickets.find(' ', start), last.tickets.size());
+    out.tickets.push_back(last.tickets.substr(start, end - start));
+    start = end + 1;
+  }
+  CK_TRY(publish_crl(req, out));
+  return out;
+}
+
+Result<CrlStatusView> Authority::crl_status(std::chrono::seconds stale_before) {
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.read());
   CK_ASSIGN(const auto ca, tx->find_ca());
@@ -244,16 +333,40 @@ Result<CrlStatusView> Authority::crl_status() {
     out.this_update = last->this_update;
     out.next_update = last->next_update;
     out.last_entries = last->entries;
+    out.file_path = last->file_path;
+    out.publish = last->publish;
+    out.published_at = last->published_at;
+    out.publish_error = last->publish_error;
+    const std::string crl = "CRL #" + std::to_string(last->number);
     if (last->next_update <= now) {
       // A server with an expired CRL refuses every client, valid or not.
       out.warnings.push_back("the last CRL (#" + std::to_string(last->number) +
                              ") is past its nextUpdate (" + format_iso8601(last->next_update) +
                              "): servers checking it refuse every client; run `certkeeper crl "
                              "build`");
+      out.stale.push_back(crl + " is past its nextUpdate " + format_iso8601(last->next_update));
+    } else if (last->next_update - now < stale_before) {
+      out.stale.push_back(crl + "'s nextUpdate " + format_iso8601(last->next_update) +
+                          " is less than " + format_duration(stale_before) + " away");
     }
+    if (!last->publish) {
+      out.stale.push_back(crl +
+                          " was never published (the run stopped first); run `certkeeper "
+                          "crl build --if-due`");
+    } else if (*last->publish == store::PublishState::Failed) {
+      out.stale.push_back(crl + " is not published: " + last->publish_error +
+                          "; run `certkeeper crl build --if-due`");
+    }
+  } else {
+    out.stale.push_back("no CRL built yet; run `certkeeper crl build`");
   }
   CK_ASSIGN(out.released_since_last,
-            tx->count_released_since(last ? std::optional(last->this_update) : std::nullopt));
+            tx->count_released_since(last ? std::optional(last->release_seq) : std::nullopt));
+  if (last && out.released_since_last > 0) {
+    out.stale.push_back(std::to_string(out.released_since_last) + " revocation(s) released since " +
+                        "CRL #" + std::to_string(last->number) +
+                        " are in no CRL yet; run `certkeeper crl build`");
+  }
   CK_ASSIGN(const auto held, tx->revocations(store::RevocationState::Held));
   for (const auto& r : held) {
     HeldView h;

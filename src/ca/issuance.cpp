@@ -31,6 +31,15 @@ std::string redeliver_hint(const std::string& user) {
          "` to issue a new one (the undelivered certificate is then revoked at once)";
 }
 
+// A revoked user (they left, their key leaked) must not come back through a
+// routine renewal: re-admitting them is a decision of its own.
+std::string disabled_message(const std::string& user, Seconds since) {
+  return "user '" + user + "' was revoked at " + format_iso8601(since) +
+         " and is not renewed; if they are to have a certificate again, run `certkeeper user "
+         "enable " +
+         user + "` first";
+}
+
 }  // namespace
 
 Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile,
@@ -253,6 +262,9 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
       return fail(Code::NotFound, "unknown user '" + req.user + "'");
     }
     profile = user->profile;
+    if (user->disabled_at) {
+      return fail(Code::FailedPrecondition, disabled_message(req.user, *user->disabled_at));
+    }
     CK_ASSIGN(const auto current, rtx->current_cert(req.user));
     if (!req.ticket_given && current) {
       ticket = current->ticket;
@@ -269,8 +281,12 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
   }
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
-  // Read the current certificate again under the write lock: another
-  // operator may have renewed in between.
+  // Read the user and the current certificate again under the write lock:
+  // another operator may have renewed or revoked in between.
+  CK_ASSIGN(const auto locked_user, tx->find_user(req.user));
+  if (locked_user && locked_user->disabled_at) {
+    return fail(Code::FailedPrecondition, disabled_message(req.user, *locked_user->disabled_at));
+  }
   CK_ASSIGN(const auto current, tx->current_cert(req.user));
   CK_TRY(tx->update_user(profile));
   std::string serial;

@@ -58,6 +58,7 @@ Result<std::vector<UserView>> Authority::list_users() {
     UserView v;
     v.profile = u.profile;
     v.created_at = u.created_at;
+    v.disabled_at = u.disabled_at;
     CK_ASSIGN(const auto current, tx->current_cert(u.profile.name));
     if (current) {
       v.current = make_cert_view(*current, std::nullopt, now);
@@ -77,6 +78,11 @@ Result<UserView> Authority::show_user(const std::string& user) {
   UserView v;
   v.profile = found->profile;
   v.created_at = found->created_at;
+  v.disabled_at = found->disabled_at;
+  if (v.disabled_at) {
+    v.notes.push_back("revoked at " + format_iso8601(*v.disabled_at) +
+                      ": `user renew` is refused until `certkeeper user enable " + user + "`");
+  }
   CK_ASSIGN(const auto certs, tx->certs_of_user(user));
   for (const auto& c : certs) {
     CK_ASSIGN(const auto rev, tx->find_revocation(c.serial));

@@ -30,8 +30,9 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
                   "user '" + req.user + "' has no active certificate (name one with --serial)");
     }
   }
-  Revoked out{req.user, serial_hex(cert->serial), std::string(reason_name(req.reason)), now, false,
-              {}};
+  Revoked out{
+      req.user, serial_hex(cert->serial), std::string(reason_name(req.reason)), now, false, {},
+      false};
   CK_ASSIGN(const auto existing, tx->find_revocation(cert->serial));
   if (existing && existing->state == store::RevocationState::Released) {
     return fail(Code::AlreadyExists,
@@ -57,10 +58,13 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   if (cert->status == store::CertStatus::Active) {
     // Revoking the user's current certificate (the user left, the key leaked)
     // means none of their certificates may keep working: superseded ones
-    // still on hold go out in the same CRL.
+    // still on hold go out in the same CRL, and the user stays out until an
+    // operator runs `user enable`.
     CK_ASSIGN(const auto released, tx->release_held(req.user, now, store::ReleaseCause::Immediate));
     for (const auto& s : released)
       out.also_released_hex.push_back(serial_hex(s));
+    CK_TRY(tx->set_user_disabled(req.user, now));
+    out.user_disabled = true;
   }
   CK_TRY(audit(
       *tx, "user.revoke", req.user,
@@ -99,6 +103,22 @@ Result<Confirmed> Authority::confirm(const std::string& user) {
   CK_TRY(audit(*tx, "user.confirm", user, released.empty() ? "nothing held" : detail, now));
   CK_TRY(tx->commit());
   return out;
+}
+
+Status Authority::enable_user(const std::string& user) {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.write());
+  CK_ASSIGN(const auto found, tx->find_user(user));
+  if (!found) {
+    return fail(Code::NotFound, "unknown user '" + user + "'");
+  }
+  if (!found->disabled_at) {
+    return fail(Code::FailedPrecondition, "user '" + user + "' is not revoked: nothing to enable");
+  }
+  CK_TRY(tx->set_user_disabled(user, std::nullopt));
+  CK_TRY(audit(*tx, "user.enable", user,
+               "re-admitted (revoked at " + format_iso8601(*found->disabled_at) + ")", now));
+  return tx->commit();
 }
 
 Result<std::vector<Confirmed>> Authority::observe(const std::vector<Observation>& seen) {

@@ -20,9 +20,19 @@ int run(int argc, char** argv) {
   SystemClock clock;
   Runtime rt(clock);
   CLI::App app{
-      "certkeeper: TLS certificate renewal for operations teams.\n"
-      "Runs a private CA for people's client certificates (create, renew, revoke, PKCS#12,\n"
-      "CRL with held revocations) with its state in one SQLite database under a home folder.",
+      "certkeeper: TLS certificate renewal for operations teams. One program, its state in one\n"
+      "SQLite database under a home folder; every step that changes the world is checked by\n"
+      "observing it (a TLS handshake, a parsed CRL), not by trusting an exit code.\n"
+      "\n"
+      "  Client certificates (a private CA): ca, user, cert, expiring, crl, observe, notify.\n"
+      "    Create, renew, revoke; PKCS#12 with a password sent another way; a CRL in which each\n"
+      "    superseded certificate's revocation is held until its user applied the new one.\n"
+      "  Server certificates: acme (issue, renew), cert import, rollout (plan, apply in stages,\n"
+      "    status, resume, rollback), verify (which certificate each endpoint serves).\n"
+      "  Endpoints: probe (handshakes with thousands of TLS endpoints), fingerprint.\n"
+      "\n"
+      "A store is created by `ca init`, `ca import`, `acme issue` or `cert import`; every other\n"
+      "command on a home without one is an error.",
       "certkeeper"};
   app.set_version_flag("--version", std::string("certkeeper ") + CK_VERSION);
   app.require_subcommand(1);

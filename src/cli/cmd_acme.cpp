@@ -55,6 +55,7 @@ int run_issue(Runtime& rt, IssueFlags f) {
     return rt.error(st.error());
   const std::string name =
       f.name.empty() ? servercert::default_name(f.settings.domains.front()) : f.name;
+  rt.allow_store_creation();
   auto service = rt.acme_service(terminal_progress());
   if (!service)
     return rt.error(service.error());

@@ -30,6 +30,7 @@ int run_init(Runtime& rt, const InitOptions& o) {
   req.key_type = *kt;
   req.validity = *validity;
   req.crl_validity = *crl_validity;
+  rt.allow_store_creation();
   auto auth = rt.authority();
   if (!auth)
     return rt.error(auth.error());
@@ -103,6 +104,7 @@ int run_import(Runtime& rt, const ImportOptions& o) {
   if (!crl_validity)
     return rt.error(std::move(crl_validity).error().context("--crl-validity"));
   req.crl_validity = *crl_validity;
+  rt.allow_store_creation();
   auto auth = rt.authority();
   if (!auth)
     return rt.error(auth.error());

@@ -68,9 +68,11 @@ struct ImportFlags {
   std::string key;
   std::string chain;
   std::string name;
+  bool allow_older = false;
 };
 
 int run_import(Runtime& rt, const ImportFlags& f) {
+  rt.allow_store_creation();
   auto inventory = rt.inventory();
   if (!inventory)
     return rt.error(inventory.error());
@@ -87,9 +89,12 @@ int run_import(Runtime& rt, const ImportFlags& f) {
         Code::InvalidArgument, f.cert + ": the certificate names no domain; give --name", {}});
   }
   const std::string name = f.name.empty() ? servercert::default_name(domains.front()) : f.name;
-  auto rec = (*inventory)->save(name, "import", *material, "{}");
+  auto rec = (*inventory)
+                 ->save(name, "import", *material, "{}",
+                        f.allow_older ? servercert::SavePolicy::ImportAllowOlder
+                                      : servercert::SavePolicy::ImportNewer);
   if (!rec)
-    return rt.error(rec.error());
+    return rt.error(std::move(rec).error().context(f.cert));
   auto v = (*inventory)->view(*rec);
   if (!v)
     return rt.error(v.error());
@@ -135,6 +140,12 @@ void add_cert_commands(CLI::App& app, Runtime& rt) {
   import->add_option(
       "--name", flags->name,
       "Name in the store (default: the first DNS name; wildcard.DOMAIN for *.DOMAIN)");
+  import->add_flag("--allow-older", flags->allow_older,
+                   "Store it even when it expires before the newest stored version of the name");
+  import->footer(
+      "Each import adds a version of NAME. The newest version imported again is refused\n"
+      "(\"already stored\"), and so is a certificate that expires before the newest stored one\n"
+      "unless --allow-older: a rollout of NAME would otherwise roll an older certificate out.");
   on_run(import, rt, [flags](Runtime& r) { return run_import(r, *flags); });
 }
 

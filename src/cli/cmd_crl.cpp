@@ -58,9 +58,14 @@ int run_build(Runtime& rt, const BuildFlags& f) {
                      {"added", added_json(built->added)},
                      {"removed", built->removed_hex},
                      {"dropped", built->dropped_hex}};
+    j["republished"] = built->republished;
+    j["publish"] = store::to_string(built->publish);
     if (!built->publish_error.empty())
       j["publish_error"] = built->publish_error;
     rt.print_json(j);
+  } else if (built->republished) {
+    std::cout << "CRL #" << built->number << " is unchanged but was not published: published it "
+              << "again from " << built->path->string() << "\n";
   } else if (!built->built) {
     std::cout << "not due: CRL #" << built->number << " is unchanged and good until "
               << iso(built->next_update) << "\n";
@@ -86,17 +91,43 @@ int run_build(Runtime& rt, const BuildFlags& f) {
     return rt.error(Error{Code::Unavailable,
                           "CRL #" + std::to_string(built->number) + " is built and written to " +
                               (built->path ? built->path->string() : std::string("?")) +
-                              ", but publishing failed: " + built->publish_error,
+                              ", but publishing failed: " + built->publish_error +
+                              " (`certkeeper crl build --if-due` publishes it again)",
                           {}});
+  }
+  if (!rt.json() && built->publish == store::PublishState::Ok) {
+    std::cout << "published CRL #" << built->number << " ([crl] publish_command exited 0)\n";
   }
   return kExitOk;
 }
 
-int run_status(Runtime& rt) {
+struct StatusFlags {
+  bool fail_if_stale = false;
+  std::string before = "2d";
+};
+
+std::string publish_text(const ca::CrlStatusView& st) {
+  if (!st.publish)
+    return "not published (the run stopped before publishing)";
+  switch (*st.publish) {
+    case store::PublishState::Ok:
+      return "published at " + iso(*st.published_at);
+    case store::PublishState::Failed:
+      return "publish FAILED at " + iso(*st.published_at) + ": " + st.publish_error;
+    case store::PublishState::None:
+      return "no [crl] publish_command (written only)";
+  }
+  return "";
+}
+
+int run_status(Runtime& rt, const StatusFlags& f) {
+  auto before = parse_duration(f.before);
+  if (!before)
+    return rt.error(std::move(before).error().context("--before"));
   auto auth = rt.authority();
   if (!auth)
     return rt.error(auth.error());
-  auto st = (*auth)->crl_status();
+  auto st = (*auth)->crl_status(*before);
   if (!st)
     return rt.error(st.error());
   auto cfg = rt.config();
@@ -114,15 +145,24 @@ int run_status(Runtime& rt) {
   }
   for (const auto& w : st->warnings)
     rt.warn(w);
+  const int code = f.fail_if_stale && !st->stale.empty() ? kExitProblems : kExitOk;
   if (rt.json()) {
     nlohmann::json j;
-    j["last_crl"] = st->last_number ? nlohmann::json{{"number", *st->last_number},
-                                                     {"this_update", iso(*st->this_update)},
-                                                     {"next_update", iso(*st->next_update)},
-                                                     {"entries", st->last_entries}}
-                                    : nlohmann::json(nullptr);
+    j["last_crl"] = nullptr;
+    if (st->last_number) {
+      j["last_crl"] = {
+          {"number", *st->last_number},
+          {"this_update", iso(*st->this_update)},
+          {"next_update", iso(*st->next_update)},
+          {"entries", st->last_entries},
+          {"file", st->file_path},
+          {"publish", st->publish ? nlohmann::json(store::to_string(*st->publish)) : nullptr},
+          {"published_at", st->published_at ? nlohmann::json(iso(*st->published_at)) : nullptr},
+          {"publish_error", st->publish_error}};
+    }
     j["released_since_last"] = st->released_since_last;
     j["warnings"] = st->warnings;
+    j["stale"] = st->stale;
     j["held"] = nlohmann::json::array();
     for (const auto& h : st->held) {
       j["held"].push_back({{"user", h.user},
@@ -134,12 +174,13 @@ int run_status(Runtime& rt) {
                            {"release_when", h.release_when}});
     }
     rt.print_json(j);
-    return kExitOk;
+    return code;
   }
   if (st->last_number) {
     std::cout << "last CRL: #" << *st->last_number << ", " << st->last_entries
               << " entries, this update " << iso(*st->this_update) << ", next update "
-              << iso(*st->next_update) << "\n";
+              << iso(*st->next_update) << "\n"
+              << "  " << publish_text(*st) << "\n";
   } else {
     std::cout << "no CRL built yet (run `certkeeper crl build`)\n";
   }
@@ -157,7 +198,11 @@ int run_status(Runtime& rt) {
                 << "      released " << h.release_when << "\n";
     }
   }
-  return kExitOk;
+  if (f.fail_if_stale) {
+    for (const auto& why : st->stale)
+      std::cout << "stale: " << why << "\n";
+  }
+  return code;
 }
 
 }  // namespace
@@ -180,11 +225,24 @@ void add_crl_commands(CLI::App& app, Runtime& rt) {
       ->capture_default_str();
   build->footer(
       "Refuses to build a CRL that would drop a still-valid certificate that the previous CRL\n"
-      "revoked; the error names the serials.");
+      "revoked (the error names the serials), and refuses while the clock is behind the last\n"
+      "CRL. The [crl] publish_command runs after the file is written; its outcome is recorded:\n"
+      "a failed publish exits 1, and the next `crl build --if-due` publishes that CRL again\n"
+      "(the same number when nothing changed and its file is intact).");
   on_run(build, rt, [flags](Runtime& r) { return run_build(r, *flags); });
+  auto status_flags = std::make_shared<StatusFlags>();
   auto* status = crl->add_subcommand(
-      "status", "Last CRL, and every held revocation with user, serial, since, ticket, release");
-  on_run(status, rt, [](Runtime& r) { return run_status(r); });
+      "status",
+      "Last CRL and its publish, and every held revocation with user, serial, since, ticket");
+  status->add_flag("--fail-if-stale", status_flags->fail_if_stale,
+                   "Exit 3 when servers may lack a good CRL (for monitoring): none built, the last "
+                   "one not published, past or near its nextUpdate, or revocations not in it yet");
+  status
+      ->add_option("--before", status_flags->before,
+                   "With --fail-if-stale: stale when nextUpdate is closer than this")
+      ->check(duration_validator())
+      ->capture_default_str();
+  on_run(status, rt, [status_flags](Runtime& r) { return run_status(r, *status_flags); });
 }
 
 }  // namespace ck::cli

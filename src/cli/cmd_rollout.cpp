@@ -40,8 +40,12 @@ struct Loaded {
 
 Result<Loaded> load(Runtime& rt, const std::string& file) {
   CK_ASSIGN(auto plan, rollout::load_plan(file));
-  CK_ASSIGN(auto* inventory, rt.inventory());
-  CK_ASSIGN(auto cert, rollout::resolve_certificate(plan, *inventory));
+  // A plan that names certificate files needs no store (verify, rollout plan).
+  servercert::Inventory* inventory = nullptr;
+  if (!plan.certificate.name.empty()) {
+    CK_ASSIGN(inventory, rt.inventory());
+  }
+  CK_ASSIGN(auto cert, rollout::resolve_certificate(plan, inventory));
   return Loaded{std::move(plan), std::move(cert)};
 }
 

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "ca/reason.h"
@@ -75,13 +76,23 @@ Result<IssueContext> issue_context(Runtime& rt, const IssueFlags& f) {
   return IssueContext{auth, std::move(opts)};
 }
 
+// A password that was to go out by another channel and did not is not a
+// success: the bundle is written and the password is printed (it exists
+// nowhere else), and the command exits 1 so a script or a timer notices.
+int delivery_failed(Runtime& rt, const ca::Issued& v) {
+  return rt.error(Error{Code::Unavailable,
+                        v.delivery_warning + ": the bundle of '" + v.user + "' is written (" +
+                            (v.p12 ? v.p12->string() : v.crt.string()) +
+                            ") and its password is shown on stdout instead; hand it over by "
+                            "another channel than the bundle",
+                        {}});
+}
+
 int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
-  if (!v.delivery_warning.empty()) {
-    rt.warn(v.delivery_warning + "; the password is shown instead");
-  }
+  const int code = v.delivery_warning.empty() ? kExitOk : delivery_failed(rt, v);
   if (rt.json()) {
     rt.print_json(to_json(v, true));
-    return kExitOk;
+    return code;
   }
   std::cout << verb << " certificate " << v.serial_hex << " for " << v.user << " (valid until "
             << iso(v.not_after) << ")\n";
@@ -109,7 +120,15 @@ int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
         << "  password:    " << v.password->reveal()
         << "\n  (shown once and not stored: hand it over by another channel than the bundle)\n";
   }
-  return kExitOk;
+  return code;
+}
+
+std::string first_delivery_error(const std::vector<ca::Issued>& issued) {
+  for (const auto& i : issued) {
+    if (!i.delivery_warning.empty())
+      return i.user + ": " + i.delivery_warning;
+  }
+  return "";
 }
 
 struct CreateFlags {
@@ -155,12 +174,26 @@ int run_import(Runtime& rt, const ImportFlags& f) {
   auto issued = ctx->auth->import_users(req);
   if (!issued)
     return rt.error(issued.error());
+  const auto undelivered = std::count_if(issued->begin(), issued->end(), [](const ca::Issued& i) {
+    return !i.delivery_warning.empty();
+  });
+  const auto result = [&] {
+    if (undelivered == 0)
+      return kExitOk;
+    return rt.error(Error{Code::Unavailable,
+                          "password delivery failed for " + std::to_string(undelivered) + " of " +
+                              std::to_string(issued->size()) +
+                              " users (first: " + first_delivery_error(*issued) +
+                              "): their bundles are written and their passwords are shown on "
+                              "stdout instead; hand them over by another channel",
+                          {}});
+  };
   if (rt.json()) {
     auto arr = nlohmann::json::array();
     for (const auto& one : *issued)
       arr.push_back(to_json(one, true));
     rt.print_json(arr);
-    return kExitOk;
+    return result();
   }
   std::cout << "issued " << issued->size() << " certificates; bundles in "
             << req.issue.out_dir.string() << "\n"
@@ -172,7 +205,7 @@ int run_import(Runtime& rt, const ImportFlags& f) {
                                            : "")
               << "\n";
   }
-  return kExitOk;
+  return result();
 }
 
 struct RenewFlags {
@@ -224,12 +257,17 @@ int run_revoke(Runtime& rt, const RevokeFlags& f) {
                    {"reason", done->reason},
                    {"revoked_at", iso(done->at)},
                    {"was_held", done->was_held},
-                   {"also_released", done->also_released_hex}});
+                   {"also_released", done->also_released_hex},
+                   {"user_disabled", done->user_disabled}});
   } else {
     std::cout << "revoked certificate " << done->serial_hex << " of " << done->user << " ("
               << done->reason << "); it is in the next `certkeeper crl build`\n";
     for (const auto& s : done->also_released_hex) {
       std::cout << "also released the held revocation of superseded certificate " << s << "\n";
+    }
+    if (done->user_disabled) {
+      std::cout << done->user << " is disabled: `user renew` is refused until `certkeeper user "
+                << "enable " << done->user << "`\n";
     }
   }
   return kExitOk;
@@ -255,6 +293,21 @@ int run_confirm(Runtime& rt, const std::string& user) {
   return kExitOk;
 }
 
+int run_enable(Runtime& rt, const std::string& user) {
+  auto auth = rt.authority();
+  if (!auth)
+    return rt.error(auth.error());
+  if (auto st = (*auth)->enable_user(user); !st)
+    return rt.error(st.error());
+  if (rt.json()) {
+    rt.print_json({{"user", user}, {"enabled", true}});
+  } else {
+    std::cout << user << " enabled; `certkeeper user renew " << user
+              << "` may issue them a certificate again\n";
+  }
+  return kExitOk;
+}
+
 int run_list(Runtime& rt) {
   auto auth = rt.authority();
   if (!auth)
@@ -267,6 +320,7 @@ int run_list(Runtime& rt) {
     for (const auto& u : *users) {
       auto j = to_json(u.profile);
       j["current"] = u.current ? to_json(*u.current) : nlohmann::json(nullptr);
+      j["disabled_at"] = u.disabled_at ? nlohmann::json(iso(*u.disabled_at)) : nullptr;
       arr.push_back(std::move(j));
     }
     rt.print_json(arr);
@@ -274,7 +328,9 @@ int run_list(Runtime& rt) {
   }
   for (const auto& u : *users) {
     std::cout << u.profile.name << "\t" << u.profile.cn << " <" << u.profile.email << ">\t";
-    if (u.current) {
+    if (u.disabled_at) {
+      std::cout << "revoked at " << iso(*u.disabled_at) << " (disabled)";
+    } else if (u.current) {
       std::cout << u.current->serial_hex << " " << u.current->status << " until "
                 << iso(u.current->not_after);
     } else {
@@ -295,6 +351,7 @@ int run_show(Runtime& rt, const std::string& user) {
   if (rt.json()) {
     auto j = to_json(v->profile);
     j["created_at"] = iso(v->created_at);
+    j["disabled_at"] = v->disabled_at ? nlohmann::json(iso(*v->disabled_at)) : nullptr;
     j["current"] = v->current ? to_json(*v->current) : nlohmann::json(nullptr);
     j["certificates"] = nlohmann::json::array();
     for (const auto& c : v->certificates)
@@ -429,6 +486,16 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
       "confirm", "The user has installed their newest certificate: release held revocations");
   confirm->add_option("USER", *confirm_user, "User id")->required();
   on_run(confirm, rt, [confirm_user](Runtime& r) { return run_confirm(r, *confirm_user); });
+
+  auto enable_user = std::make_shared<std::string>();
+  auto* enable = user->add_subcommand(
+      "enable", "Re-admit a user whose current certificate was revoked, so renew works again");
+  enable->add_option("USER", *enable_user, "User id")->required();
+  enable->footer(
+      "Revoking a user's current certificate (user revoke) disables the user: `user renew`\n"
+      "is refused, so a user who left does not come back by a routine renewal. This command\n"
+      "lifts that (audited); then `user renew USER` issues a new certificate.");
+  on_run(enable, rt, [enable_user](Runtime& r) { return run_enable(r, *enable_user); });
 
   auto* list = user->add_subcommand("list", "List users and their current certificate");
   on_run(list, rt, [](Runtime& r) { return run_list(r); });

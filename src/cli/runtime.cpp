@@ -101,8 +101,10 @@ std::filesystem::path Runtime::home() const {
 
 Status Runtime::open() {
   const auto dir = home();
-  if (auto st = ensure_writable_dir(dir); !st) {
-    return fail(std::move(st).error().context("home"));
+  if (open_mode_ == store::OpenMode::Create) {
+    if (auto st = ensure_writable_dir(dir); !st) {
+      return fail(std::move(st).error().context("home"));
+    }
   }
   const std::filesystem::path config_path =
       global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
@@ -111,7 +113,19 @@ Status Runtime::open() {
                                          "CA passphrase file"));
   const std::string url =
       global.store_url.empty() ? "sqlite:" + (dir / "certkeeper.db").string() : global.store_url;
-  CK_ASSIGN(store_, store::open_store(url));
+  auto opened = store::open_store(url, open_mode_);
+  if (!opened && opened.error().code == Code::NotFound) {
+    const std::string where = global.store_url.empty() ? "in home '" + dir.string() + "'"
+                                                       : "at '" + global.store_url + "'";
+    return fail(Code::FailedPrecondition,
+                "no certkeeper store " + where +
+                    ": create one with `certkeeper ca init --name NAME` (or ca import, "
+                    "cert import, acme issue), or choose the home with --home or "
+                    "CERTKEEPER_HOME");
+  }
+  if (!opened)
+    return fail(std::move(opened).error());
+  store_ = std::move(*opened);
   authority_ = std::make_unique<ca::Authority>(*store_, clock_, random_,
                                                passphrase_ ? &*passphrase_ : nullptr, actor());
   inventory_ = std::make_unique<servercert::Inventory>(
@@ -193,12 +207,9 @@ Result<ca::CrlPublisher> Runtime::crl_publisher() {
                               const ca::CrlBuilt& built) -> Status {
     std::string tickets;
     std::string bug_lines;
-    std::set<std::string> seen;
-    for (const auto& a : built.added) {
-      if (a.ticket.empty() || !seen.insert(a.ticket).second)
-        continue;
-      tickets += (tickets.empty() ? "" : " ") + a.ticket;
-      bug_lines += (bug_lines.empty() ? "" : "\n") + std::string("Bug: ") + a.ticket;
+    for (const auto& t : built.tickets) {
+      tickets += (tickets.empty() ? "" : " ") + t;
+      bug_lines += (bug_lines.empty() ? "" : "\n") + std::string("Bug: ") + t;
     }
     const notify::Variables vars{{"crl_file", built.path ? built.path->string() : ""},
                                  {"crl_number", std::to_string(built.number)},

@@ -64,6 +64,11 @@ class Runtime {
   std::function<int()> action;
 
   [[nodiscard]] std::filesystem::path home() const;
+  /// Lets this command create the home folder and its store when they do not
+  /// exist yet: only commands that put the first thing in a store call it
+  /// (ca init, ca import, acme issue, cert import). Every other command on a
+  /// home without a store fails and creates nothing.
+  void allow_store_creation() { open_mode_ = store::OpenMode::Create; }
   [[nodiscard]] Result<ca::Authority*> authority();
   /// The store's server certificates (keys encrypted with the CA passphrase).
   [[nodiscard]] Result<servercert::Inventory*> inventory();
@@ -100,6 +105,7 @@ class Runtime {
   void write_out(const std::string& text) const;
   friend class JsonArrayWriter;
   const Clock& clock_;
+  store::OpenMode open_mode_ = store::OpenMode::Existing;
   SystemRandom random_;
   std::unique_ptr<store::Store> store_;
   std::optional<Secret> passphrase_;

@@ -40,6 +40,18 @@ std::string_view digest_name(DigestKind kind) {
   return "sha256";
 }
 
+Result<std::string> sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (::EVP_Digest(bytes.data(), bytes.size(), md, &len, ::EVP_sha256(), nullptr) != 1) {
+    return fail(ossl_error("compute SHA-256"));
+  }
+  std::string hex = to_hex(std::span<const std::uint8_t>(md, len));
+  for (char& c : hex)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return hex;
+}
+
 Result<std::string> fingerprint(const X509& cert, DigestKind kind, FingerprintFormat format) {
   // MD5 is only used to match what legacy monitors pin, never for security;
   // fetch it explicitly so a FIPS configuration fails loudly instead.

@@ -21,6 +21,9 @@ enum class FingerprintFormat {
 [[nodiscard]] Result<FingerprintFormat> parse_fingerprint_format(std::string_view name);
 [[nodiscard]] std::string_view digest_name(DigestKind kind);
 
+/// SHA-256 of any bytes (a written CRL file, say), lower-case hex.
+[[nodiscard]] Result<std::string> sha256_hex(std::string_view bytes);
+
 /// The digest of the certificate's DER encoding, rendered in `format`.
 [[nodiscard]] Result<std::string> fingerprint(const X509& cert, DigestKind kind,
                                               FingerprintFormat format);

@@ -32,11 +32,12 @@ std::string_view serving_name(Serving s) {
   return "failed";
 }
 
-Result<PlanCertificate> resolve_certificate(const Plan& plan, servercert::Inventory& inventory) {
+Result<PlanCertificate> resolve_certificate(const Plan& plan, servercert::Inventory* inventory) {
   PlanCertificate out;
   const auto& c = plan.certificate;
   if (!c.name.empty()) {
-    auto rec = inventory.find(c.name);
+    CK_ASSERT(inventory != nullptr);
+    auto rec = inventory->find(c.name);
     if (!rec) {
       return fail(Code::NotFound, "'" + plan.file.string() + "' line " + std::to_string(c.line) +
                                       ": " + rec.error().message);
@@ -47,7 +48,7 @@ Result<PlanCertificate> resolve_certificate(const Plan& plan, servercert::Invent
     CK_ASSIGN(out.md5, fingerprint(*cert, DigestKind::Md5, FingerprintFormat::Hex));
     out.describe = "stored '" + c.name + "' version " + std::to_string(rec->version);
     if (rec->version > 1) {
-      CK_ASSIGN(const auto previous, inventory.find_version(c.name, rec->version - 1));
+      CK_ASSIGN(const auto previous, inventory->find_version(c.name, rec->version - 1));
       out.previous_sha256 = previous.sha256;
     }
     return out;

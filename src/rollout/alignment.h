@@ -26,9 +26,10 @@ struct PlanCertificate {
 };
 
 /// Resolves [certificate]: the stored name's newest version (and the one
-/// before it), or cert_file (and previous_cert_file).
+/// before it), or cert_file (and previous_cert_file). `inventory` may be null
+/// only for a plan that names files.
 [[nodiscard]] Result<PlanCertificate> resolve_certificate(const Plan& plan,
-                                                          servercert::Inventory& inventory);
+                                                          servercert::Inventory* inventory);
 
 enum class Serving { New, Old, Other, Failed };
 [[nodiscard]] std::string_view serving_name(Serving s);

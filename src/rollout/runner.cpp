@@ -911,7 +911,7 @@ Result<Report> Runner::status(const Plan& plan) {
 
 Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
   CK_TRY(preflight(plan, options.stage));
-  CK_ASSIGN(const auto cert, resolve_certificate(plan, inventory_));
+  CK_ASSIGN(const auto cert, resolve_certificate(plan, &inventory_));
   Run run(*this, plan, options);
   run.cert = cert;
 
@@ -970,7 +970,7 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
 
 Result<Report> Runner::resume(const Plan& plan, const RunOptions& options) {
   CK_TRY(preflight(plan, options.stage));
-  CK_ASSIGN(const auto cert, resolve_certificate(plan, inventory_));
+  CK_ASSIGN(const auto cert, resolve_certificate(plan, &inventory_));
   CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
   CK_ASSIGN(const auto last, last_rollout(plan));
   if (!last)
@@ -1014,7 +1014,7 @@ Result<Report> Runner::finish(Run& run) {
 
 Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   CK_TRY(preflight(plan, ""));
-  CK_ASSIGN(const auto cert, resolve_certificate(plan, inventory_));
+  CK_ASSIGN(const auto cert, resolve_certificate(plan, &inventory_));
   CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
   CK_ASSIGN(const auto last, last_rollout(plan));
   if (!last)

@@ -44,7 +44,8 @@ std::string default_name(const std::string& first_domain) {
 }
 
 Result<store::ServerCertRecord> Inventory::save(const std::string& name, const std::string& source,
-                                                const Material& m, const std::string& settings) {
+                                                const Material& m, const std::string& settings,
+                                                SavePolicy policy) {
   const Seconds now = clock_.now_seconds();
   store::ServerCertRecord rec;
   rec.name = name;
@@ -62,6 +63,21 @@ Result<store::ServerCertRecord> Inventory::save(const std::string& name, const s
 
   CK_ASSIGN(auto tx, store_.write());
   CK_ASSIGN(const auto current, tx->find_server_cert(name, std::nullopt));
+  if (current && policy != SavePolicy::NewVersion) {
+    // Looked at under the write lock: two imports at once cannot both pass.
+    if (current->sha256 == rec.sha256) {
+      return fail(Code::AlreadyExists, "already stored as '" + name + "' version " +
+                                           std::to_string(current->version) + "; nothing changed");
+    }
+    if (policy == SavePolicy::ImportNewer && rec.not_after < current->not_after) {
+      return fail(Code::FailedPrecondition,
+                  "expires at " + format_iso8601(rec.not_after) + ", before the stored '" + name +
+                      "' version " + std::to_string(current->version) + " (" +
+                      format_iso8601(current->not_after) +
+                      "): refusing to replace it with an older certificate (--allow-older to "
+                      "store it anyway)");
+    }
+  }
   rec.version = current ? current->version + 1 : 1;
   CK_TRY(tx->insert_server_cert(rec));
   CK_TRY(tx->audit(store::AuditEntry{now, actor_, "servercert." + source, name,

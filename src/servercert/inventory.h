@@ -31,16 +31,27 @@ struct ServerCertView {
   bool key_encrypted = false;
 };
 
+/// How `Inventory::save` treats a certificate that is not newer than the
+/// newest stored version of its name.
+enum class SavePolicy {
+  NewVersion,        // ACME issue/renew: every issuance is a new version
+  ImportNewer,       // cert import: the newest again, or an older one, is refused
+  ImportAllowOlder,  // cert import --allow-older: an older one is stored (the newest again is not)
+};
+
 class Inventory {
  public:
   Inventory(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor)
       : store_(store), clock_(clock), passphrase_(passphrase), actor_(std::move(actor)) {}
 
   /// Stores `m` as the next version of `name` in one transaction, with an
-  /// audit entry. `settings` is what the next renewal reuses.
+  /// audit entry. `settings` is what the next renewal reuses. Under an import
+  /// policy, the newest version again fails with AlreadyExists and an older
+  /// certificate (earlier notAfter) with FailedPrecondition; both change nothing.
   [[nodiscard]] Result<store::ServerCertRecord> save(const std::string& name,
                                                      const std::string& source, const Material& m,
-                                                     const std::string& settings);
+                                                     const std::string& settings,
+                                                     SavePolicy policy = SavePolicy::NewVersion);
   /// The newest version, or a NotFound naming the certificate.
   [[nodiscard]] Result<store::ServerCertRecord> find(const std::string& name);
   /// One given version, or a NotFound naming it.

@@ -3,10 +3,10 @@
 
 namespace ck::store {
 
-Result<std::unique_ptr<Store>> open_store(std::string_view url) {
+Result<std::unique_ptr<Store>> open_store(std::string_view url, OpenMode mode) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (url.starts_with(kSqlite)) {
-    CK_ASSIGN(auto store, sqlite::SqliteStore::open(std::string(url.substr(kSqlite.size()))));
+    CK_ASSIGN(auto store, sqlite::SqliteStore::open(std::string(url.substr(kSqlite.size())), mode));
     return std::unique_ptr<Store>(std::move(store));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {

@@ -43,6 +43,10 @@ class Tx {
   [[nodiscard]] virtual Result<std::int64_t> insert_user(const UserProfile& profile,
                                                          Seconds created_at) = 0;
   [[nodiscard]] virtual Status update_user(const UserProfile& profile) = 0;
+  /// Disables the user as of `at` (their current certificate was revoked), or
+  /// enables them again (nullopt).
+  [[nodiscard]] virtual Status set_user_disabled(std::string_view name,
+                                                 std::optional<Seconds> at) = 0;
   [[nodiscard]] virtual Result<std::vector<UserRecord>> list_users() = 0;
 
   // Certificates
@@ -75,9 +79,12 @@ class Tx {
   /// Releases one revocation at once with the record's reason, time, cause and
   /// ticket (a held one revoked for cause).
   [[nodiscard]] virtual Status release_revocation(const RevocationRecord& rev) = 0;
-  /// Released revocations still due in a CRL and released at or after `since`
-  /// (all of them when there is no CRL yet): what the next CRL adds.
-  [[nodiscard]] virtual Result<std::int64_t> count_released_since(std::optional<Seconds> since) = 0;
+  /// Released revocations still due in a CRL and released after the CRL
+  /// built at release sequence `crl_release_seq` (all of them when there is
+  /// no CRL yet): what the next CRL adds. A sequence, not a time, so a
+  /// release in the same second as a build is told apart.
+  [[nodiscard]] virtual Result<std::int64_t> count_released_since(
+      std::optional<std::int64_t> crl_release_seq) = 0;
   /// Held revocations of certificates expired by `now` become Dropped.
   [[nodiscard]] virtual Result<std::vector<std::string>> drop_expired_held(Seconds now) = 0;
   /// Streams every Released revocation still due in a CRL.
@@ -91,7 +98,12 @@ class Tx {
   [[nodiscard]] virtual Result<std::optional<CrlRecord>> last_crl() = 0;
   /// The last CRL number handed out (also counts numbers taken over on import).
   [[nodiscard]] virtual Result<std::int64_t> last_crl_number() = 0;
+  /// Records a CRL (number, times, serials, intended file); its
+  /// release_seq is the store's current one, whatever `crl` says.
   [[nodiscard]] virtual Status insert_crl(const CrlRecord& crl) = 0;
+  /// Records the outcome of publishing CRL `number`.
+  [[nodiscard]] virtual Status set_crl_publish(std::int64_t number, PublishState state, Seconds at,
+                                               std::string_view error) = 0;
   /// Continues a numbering taken over from another CA: the next CRL gets a
   /// number above `last` (never lowers the counter).
   [[nodiscard]] virtual Status raise_crl_number(std::int64_t last) = 0;
@@ -149,8 +161,17 @@ class Store {
   [[nodiscard]] virtual std::string describe() const = 0;
 };
 
-/// Opens a store from a URL: `sqlite:PATH` (the database is created 0600 and
-/// migrated to the current schema). `postgresql://` is reserved for later.
-[[nodiscard]] Result<std::unique_ptr<Store>> open_store(std::string_view url);
+/// Whether opening may create the store. Only the commands that put the first
+/// thing in a store create one; every other command on a home without a store
+/// is an error, so a typo in --home is never an empty inventory (and exit 0).
+enum class OpenMode { Existing, Create };
+
+/// Opens a store from a URL: `sqlite:PATH` (with `Create`, a missing database
+/// is created 0600; either way it is migrated to the current schema).
+/// `postgresql://` is reserved for later. With `Existing`, a store that does
+/// not exist (no file, or a file without any certkeeper schema) fails with
+/// Code::NotFound and nothing is created.
+[[nodiscard]] Result<std::unique_ptr<Store>> open_store(std::string_view url,
+                                                        OpenMode mode = OpenMode::Create);
 
 }  // namespace ck::store

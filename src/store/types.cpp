@@ -54,4 +54,16 @@ const char* to_string(ReleaseCause c) {
   return "immediate";
 }
 
+const char* to_string(PublishState p) {
+  switch (p) {
+    case PublishState::Ok:
+      return "ok";
+    case PublishState::Failed:
+      return "failed";
+    case PublishState::None:
+      return "none";
+  }
+  return "failed";
+}
+
 }  // namespace ck::store

@@ -40,6 +40,9 @@ struct UserRecord {
   std::int64_t id = 0;
   UserProfile profile;
   Seconds created_at{};
+  /// Set when the user's current certificate was revoked: no renewal until
+  /// `user enable` clears it.
+  std::optional<Seconds> disabled_at;
 };
 
 enum class CertStatus {
@@ -102,6 +105,13 @@ struct CrlEntry {
   Seconds not_after{};
 };
 
+/// What became of handing a CRL to the configured publish command.
+enum class PublishState {
+  Ok,      // the command exited 0
+  Failed,  // the command failed: `crl build --if-due` runs it again
+  None,    // no publish command was configured
+};
+
 struct CrlRecord {
   std::int64_t number = 0;
   Seconds this_update{};
@@ -109,6 +119,16 @@ struct CrlRecord {
   std::string der;  // only in homes from before the serial list; new CRLs keep `serials`
   std::int64_t entries = 0;
   std::string serials;  // the CRL's serials, packed (ca/serial_list.h)
+  /// counters.release_seq when built: releases with a higher sequence are
+  /// not in this CRL.
+  std::int64_t release_seq = 0;
+  std::string file_path;    // where it was written ("" when only recorded)
+  std::string file_sha256;  // of the bytes written there, lower-case hex
+  std::string tickets;      // of the entries it added, space-separated, for the publisher
+  /// Unset until a publish was attempted (a crash, or the file not written).
+  std::optional<PublishState> publish;
+  std::optional<Seconds> published_at;
+  std::string publish_error;  // the command's one-line failure
 };
 
 /// One channel `notify` completed for a certificate (key: serial in hex) or
@@ -185,5 +205,6 @@ const char* to_string(CertStatus s);
 const char* to_string(Delivery d);
 const char* to_string(RevocationState s);
 const char* to_string(ReleaseCause c);
+const char* to_string(PublishState p);
 
 }  // namespace ck::store

@@ -134,7 +134,7 @@ TEST_F(AuthorityTest, CrlStatusShowsHeldWithUserTicketAndRelease) {
                                         true});
   ASSERT_TRUE(issued);
   EXPECT_EQ(issued->superseded_revocation, "held");
-  auto st = authority_->crl_status();
+  auto st = authority_->crl_status(std::chrono::hours(48));
   ASSERT_TRUE(st);
   ASSERT_EQ(st->held.size(), 1u);
   EXPECT_EQ(st->held[0].user, "bob");
@@ -207,13 +207,189 @@ TEST_F(AuthorityTest, EntriesStayUntilOneCrlAfterNotAfter) {
   EXPECT_TRUE(build().empty());                         // then dropped, and the self-check agrees
 }
 
-TEST_F(AuthorityTest, CrlNumberGrowsEvenWhenTheClockGoesBackwards) {
+// With the clock behind the last CRL, the cause is named (not "would
+// un-revoke"), nothing is recorded, and no number is used up.
+TEST_F(AuthorityTest, CrlBuildRefusesWhileTheClockIsBehindTheLastCrl) {
   init_ca();
+  const auto serial = create("lena", 10 * kDay);
+  ASSERT_TRUE(authority_->revoke({"lena", 1, std::nullopt, ""}));
   std::int64_t n1 = 0, n2 = 0;
+  clock_.advance(9 * kDay);
   build(&n1);
-  clock_.advance(-kDay);
-  build(&n2);
+  clock_.advance(-3 * kDay);
+  auto behind = authority_->build_crl({});
+  ASSERT_FALSE(behind);
+  EXPECT_EQ(behind.error().code, Code::FailedPrecondition);
+  EXPECT_NE(behind.error().message.find("clock is behind the last CRL"), std::string::npos)
+      << behind.error().message;
+  EXPECT_NE(behind.error().message.find("3d"), std::string::npos) << behind.error().message;
+  EXPECT_EQ(behind.error().message.find("un-revoke"), std::string::npos);
+  clock_.advance(4 * kDay);
+  EXPECT_EQ(build(&n2), (std::set<std::string>{serial}));
   EXPECT_EQ(n2, n1 + 1);
+}
+
+TEST_F(AuthorityTest, RevokedUserIsNotRenewedUntilEnabled) {
+  init_ca();
+  create("mona");
+  auto r =
+      authority_->revoke({"mona", static_cast<int>(Reason::AffiliationChanged), std::nullopt, ""});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->user_disabled);
+  auto renewed = authority_->renew_user({"mona", {}, issue(), false});
+  ASSERT_FALSE(renewed);
+  EXPECT_EQ(renewed.error().code, Code::FailedPrecondition);
+  EXPECT_NE(renewed.error().message.find("certkeeper user enable mona"), std::string::npos)
+      << renewed.error().message;
+  auto shown = authority_->show_user("mona");
+  ASSERT_TRUE(shown);
+  EXPECT_TRUE(shown->disabled_at);
+  ASSERT_TRUE(authority_->enable_user("mona"));
+  EXPECT_FALSE(authority_->enable_user("mona"));  // not revoked any more
+  EXPECT_FALSE(authority_->enable_user("nobody"));
+  EXPECT_FALSE(renew("mona").empty());
+  auto history = authority_->show_user("mona");
+  ASSERT_TRUE(history);
+  EXPECT_FALSE(history->disabled_at);
+  EXPECT_TRUE(std::any_of(history->history.begin(), history->history.end(),
+                          [](const store::AuditEntry& a) { return a.action == "user.enable"; }));
+}
+
+// Revoking an older, superseded certificate does not disable the user.
+TEST_F(AuthorityTest, RevokingASupersededCertificateKeepsTheUser) {
+  init_ca();
+  const auto old = create("nina");
+  renew("nina");
+  auto serial = parse_serial_hex(old);
+  ASSERT_TRUE(serial);
+  auto r = authority_->revoke({"nina", static_cast<int>(Reason::KeyCompromise), *serial, ""});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->user_disabled);
+  EXPECT_FALSE(renew("nina").empty());
+}
+
+// "Released since the last CRL" agrees with the build when both happen in the
+// same second (the fake clock never moves here).
+TEST_F(AuthorityTest, ReleaseAndBuildInOneSecondAgree) {
+  init_ca();
+  for (int i = 0; i < 20; ++i) {
+    const std::string user = "u" + std::to_string(i);
+    create(user);
+    renew(user);
+    ASSERT_TRUE(authority_->confirm(user));
+    auto before = authority_->crl_status(std::chrono::hours(48));
+    ASSERT_TRUE(before);
+    EXPECT_EQ(before->released_since_last, 1);
+    build();
+    auto after = authority_->crl_status(std::chrono::hours(48));
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->released_since_last, 0) << "round " << i;
+    CrlRequest due;
+    due.if_due = true;
+    auto kept = authority_->build_crl(due);
+    ASSERT_TRUE(kept);
+    EXPECT_FALSE(kept->built);
+  }
+}
+
+class CrlPublishTest : public AuthorityTest {
+ protected:
+  CrlRequest request(bool if_due) {
+    CrlRequest r;
+    r.out = dir_.path() / "ca.crl";
+    r.if_due = if_due;
+    r.publish = [this](const CrlBuilt& b) -> Status {
+      published_.push_back(b.number);
+      tickets_ = b.tickets;
+      if (publish_fails_)
+        return fail(Code::Unavailable, "'scp' exited with 1: connection refused");
+      return {};
+    };
+    return r;
+  }
+  bool publish_fails_ = false;
+  std::vector<std::int64_t> published_;
+  std::vector<std::string> tickets_;
+};
+
+TEST_F(CrlPublishTest, FailedPublishIsRetriedWithTheSameCrlUntilItSucceeds) {
+  init_ca();
+  create("otto");
+  ASSERT_TRUE(authority_->revoke({"otto", 1, std::nullopt, "T9"}));
+  publish_fails_ = true;
+  auto first = authority_->build_crl(request(false));
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->publish, store::PublishState::Failed);
+  EXPECT_NE(first->publish_error.find("connection refused"), std::string::npos);
+  auto st = authority_->crl_status(std::chrono::hours(48));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->publish, store::PublishState::Failed);
+  EXPECT_FALSE(st->stale.empty());
+
+  clock_.advance(std::chrono::hours(1));
+  auto retry = authority_->build_crl(request(true));  // still failing
+  ASSERT_TRUE(retry) << retry.error().message;
+  EXPECT_TRUE(retry->republished);
+  EXPECT_EQ(retry->number, first->number);
+  EXPECT_EQ(retry->publish, store::PublishState::Failed);
+
+  publish_fails_ = false;
+  auto ok = authority_->build_crl(request(true));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_TRUE(ok->republished);
+  EXPECT_EQ(ok->number, first->number);
+  EXPECT_EQ(ok->publish, store::PublishState::Ok);
+  EXPECT_EQ(tickets_, std::vector<std::string>{"T9"});
+  EXPECT_EQ(published_, (std::vector<std::int64_t>{first->number, first->number, first->number}));
+
+  auto kept = authority_->build_crl(request(true));
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(kept->built);
+  EXPECT_FALSE(kept->republished);
+  EXPECT_EQ(published_.size(), 3u);
+  st = authority_->crl_status(std::chrono::hours(48));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->publish, store::PublishState::Ok);
+  EXPECT_TRUE(st->stale.empty()) << st->stale.front();
+}
+
+// A retry hands out only the very file recorded for that CRL; a changed file
+// gets a new CRL.
+TEST_F(CrlPublishTest, ChangedFileIsRebuiltNotRepublished) {
+  init_ca();
+  publish_fails_ = true;
+  auto first = authority_->build_crl(request(false));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(write_file_atomic(dir_.path() / "ca.crl", "not the CRL", 0644));
+  publish_fails_ = false;
+  auto again = authority_->build_crl(request(true));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(again->republished);
+  EXPECT_TRUE(again->built);
+  EXPECT_EQ(again->number, first->number + 1);
+  EXPECT_EQ(again->publish, store::PublishState::Ok);
+}
+
+TEST_F(CrlPublishTest, StaleReasons) {
+  init_ca();
+  auto none = authority_->crl_status(std::chrono::hours(48));
+  ASSERT_TRUE(none);
+  ASSERT_EQ(none->stale.size(), 1u);
+  EXPECT_NE(none->stale[0].find("no CRL"), std::string::npos);
+  ASSERT_TRUE(authority_->build_crl(request(false)));
+  auto fresh = authority_->crl_status(std::chrono::hours(48));
+  ASSERT_TRUE(fresh);
+  EXPECT_TRUE(fresh->stale.empty());
+  clock_.advance(6 * kDay);  // CRLs are good for 7 days
+  auto near = authority_->crl_status(std::chrono::hours(48));
+  ASSERT_TRUE(near);
+  ASSERT_EQ(near->stale.size(), 1u);
+  EXPECT_NE(near->stale[0].find("less than 2d away"), std::string::npos) << near->stale[0];
+  clock_.advance(2 * kDay);
+  auto past = authority_->crl_status(std::chrono::hours(48));
+  ASSERT_TRUE(past);
+  ASSERT_EQ(past->stale.size(), 1u);
+  EXPECT_NE(past->stale[0].find("past its nextUpdate"), std::string::npos);
 }
 
 // One lost line in an `openssl ca` index.txt silently un-revokes; certkeeper
@@ -232,7 +408,7 @@ TEST_F(AuthorityTest, CrlThatWouldUnrevokeIsRefused) {
   ASSERT_FALSE(built);
   EXPECT_EQ(built.error().code, Code::FailedPrecondition);
   EXPECT_NE(built.error().message.find(serial), std::string::npos);
-  auto st = authority_->crl_status();
+  auto st = authority_->crl_status(std::chrono::hours(48));
   ASSERT_TRUE(st);
   EXPECT_EQ(st->last_number, before);  // nothing recorded
 }

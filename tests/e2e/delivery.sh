@@ -34,16 +34,29 @@ if grep -qF "$pw" "$base.args" "$base.env"; then fail "password in argv or envir
 if db_dump | grep -qF "$pw"; then fail "password stored"; fi
 pass "password delivered on stdin only"
 
-# The command fails: the password is shown once with a warning, exit 0.
+# The command fails: the bundle is written and the password is shown once
+# (it exists nowhere else), but the command exits 1 with one line saying so:
+# a timer or script must not count this as done.
 rc=0; SMS_EXIT=3 ck --json user create bob --cn Bob --email bob@example.org --phone 123 --out "$WORK/b" > "$WORK/bob.json" 2> "$WORK/err" || rc=$?
-assert_eq "$rc" 0 "issuance succeeds when delivery fails"
-grep -q "password delivery '.*sms-send' exited with 3; the password is shown instead" "$WORK/err" || fail "warning: $(cat "$WORK/err")"
+assert_eq "$rc" 1 "failed delivery: exit code"
+assert_eq "$(wc -l < "$WORK/err")" 1 "failed delivery: one stderr line"
+grep -q "^certkeeper: error: password delivery '.*sms-send' exited with 3: the bundle of 'bob' is written ($WORK/b/bob.p12) and its password is shown on stdout instead" "$WORK/err" || fail "message: $(cat "$WORK/err")"
 pw=$(json 'd["password"]' < "$WORK/bob.json")
 openssl pkcs12 -in "$WORK/b/bob.p12" -passin "pass:$pw" -noout 2>/dev/null || fail "shown password opens the bundle"
-pass "failed delivery shows the password with a warning"
+assert_eq "$(sqlite3 "$H/certkeeper.db" "select delivery from certificates c join users u on u.id=c.user_id where u.name='bob'")" delivered "the bundle is recorded as written"
+pass "failed delivery: exit 1, bundle written, password shown once"
+
+rc=0; SMS_EXIT=3 ck user renew bob --out "$WORK/b" > "$WORK/bob.txt" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "failed delivery on renew: exit code"
+pw=$(sed -n 's/^  password:    //p' "$WORK/bob.txt")
+[ -n "$pw" ] || fail "renew: password not shown: $(cat "$WORK/bob.txt")"
+openssl pkcs12 -in "$WORK/b/bob.p12" -passin "pass:$pw" -noout 2>/dev/null || fail "renew: shown password opens the bundle"
+grep -q "the bundle of 'bob' is written" "$WORK/err" || fail "renew message: $(cat "$WORK/err")"
+pass "failed delivery on renew: exit 1, password shown in text mode"
 
 # No phone number for a command that needs one.
-ck --json user create carol --cn Carol --email carol@example.org --out "$WORK/b" > "$WORK/carol.json" 2> "$WORK/err"
+rc=0; ck --json user create carol --cn Carol --email carol@example.org --out "$WORK/b" > "$WORK/carol.json" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "no phone number: exit code"
 grep -q "user 'carol' has no phone number" "$WORK/err" || fail "phone warning: $(cat "$WORK/err")"
 json 'd["password"]' < "$WORK/carol.json" >/dev/null || fail "password shown when it cannot be delivered"
 pass "missing phone number is reported, password shown"

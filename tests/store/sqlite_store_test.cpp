@@ -111,13 +111,60 @@ TEST_F(SqliteStoreTest, HeldRevocationsReleaseOrDrop) {
   EXPECT_TRUE(in_crl.empty());
 }
 
+CrlRecord crl_record(std::int64_t number, Seconds this_update) {
+  CrlRecord c;
+  c.number = number;
+  c.this_update = this_update;
+  c.next_update = this_update + std::chrono::hours(24);
+  c.serials = "\x01\x07";
+  return c;
+}
+
 TEST_F(SqliteStoreTest, CrlNumberOnlyGrows) {
   auto tx = store_->write();
-  ASSERT_TRUE((*tx)->insert_crl({5, at(1), at(2), "", 0, "\x01\x07"}));
-  auto again = (*tx)->insert_crl({5, at(1), at(2), "", 0, "\x01\x07"});
+  ASSERT_TRUE((*tx)->insert_crl(crl_record(5, at(1))));
+  auto again = (*tx)->insert_crl(crl_record(5, at(1)));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Code::FailedPrecondition);
   EXPECT_EQ(*(*tx)->last_crl_number(), 5);
+}
+
+TEST_F(SqliteStoreTest, CrlPublishOutcomeIsRecorded) {
+  auto tx = store_->write();
+  auto rec = crl_record(1, at(1));
+  rec.file_path = "/srv/ca.crl";
+  rec.file_sha256 = "ab";
+  rec.tickets = "T1 T2";
+  ASSERT_TRUE((*tx)->insert_crl(rec));
+  auto last = (*tx)->last_crl();
+  ASSERT_TRUE(last && *last);
+  EXPECT_FALSE((*last)->publish);  // not attempted yet
+  EXPECT_EQ((*last)->file_path, "/srv/ca.crl");
+  EXPECT_EQ((*last)->tickets, "T1 T2");
+  ASSERT_TRUE((*tx)->set_crl_publish(1, PublishState::Failed, at(2), "scp exited with 1"));
+  last = (*tx)->last_crl();
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->publish, PublishState::Failed);
+  EXPECT_EQ((*last)->published_at, at(2));
+  EXPECT_EQ((*last)->publish_error, "scp exited with 1");
+  EXPECT_FALSE((*tx)->set_crl_publish(9, PublishState::Ok, at(3), ""));
+}
+
+// A store that does not exist is not created by a command that only reads.
+TEST(OpenStoreTest, ExistingModeCreatesNothing) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "none.db";
+  auto missing = open_store("sqlite:" + path.string(), OpenMode::Existing);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Code::NotFound);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_TRUE(write_file_atomic(path, "", 0600));
+  auto blank = open_store("sqlite:" + path.string(), OpenMode::Existing);
+  ASSERT_FALSE(blank);
+  EXPECT_EQ(blank.error().code, Code::NotFound);
+  EXPECT_EQ(std::filesystem::file_size(path), 0u);
+  ASSERT_TRUE(open_store("sqlite:" + path.string(), OpenMode::Create));
+  EXPECT_TRUE(open_store("sqlite:" + path.string(), OpenMode::Existing));
 }
 
 TEST_F(SqliteStoreTest, RollbackOnDestructionChangesNothing) {

@@ -89,10 +89,13 @@ bool Statement::is_null(int col) const {
   return ::sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }
 
-Result<std::unique_ptr<Connection>> Connection::open(const std::string& path) {
+Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool create) {
   // Create the file ourselves so it is 0600 from the first byte; SQLite gives
   // its -wal and -shm files the same mode.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0 && errno == ENOENT && !create) {
+    return fail(Code::NotFound, "database '" + path + "' does not exist");
+  }
   if (fd < 0) {
     return fail(errno == EACCES ? Code::PermissionDenied : Code::Storage,
                 "cannot open database '" + path + "': " + std::strerror(errno));

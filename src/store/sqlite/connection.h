@@ -56,8 +56,10 @@ class Statement {
 
 class Connection {
  public:
-  /// Opens (creating if needed) the database file; a new file is made 0600.
-  [[nodiscard]] static Result<std::unique_ptr<Connection>> open(const std::string& path);
+  /// Opens the database file; with `create`, a missing one is made (0600),
+  /// without it a missing file fails with Code::NotFound.
+  [[nodiscard]] static Result<std::unique_ptr<Connection>> open(const std::string& path,
+                                                                bool create);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

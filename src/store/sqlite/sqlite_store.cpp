@@ -38,6 +38,17 @@ RevocationState parse_state(const std::string& s) {
   return RevocationState::Held;
 }
 
+// Strict: an unknown value is a damaged row, never quietly "published".
+Result<PublishState> parse_publish_state(const std::string& s) {
+  if (s == "ok")
+    return PublishState::Ok;
+  if (s == "failed")
+    return PublishState::Failed;
+  if (s == "none")
+    return PublishState::None;
+  return fail(Code::Storage, "unknown CRL publish state '" + s + "' in the store");
+}
+
 std::optional<ReleaseCause> parse_cause(const Statement& st, int col) {
   if (st.is_null(col))
     return std::nullopt;
@@ -166,6 +177,8 @@ UserRecord read_user(const Statement& st) {
   u.profile.country = st.text(8);
   u.profile.phone = st.text(9);
   u.created_at = to_time(st.int64(10));
+  if (!st.is_null(11))
+    u.disabled_at = to_time(st.int64(11));
   return u;
 }
 
@@ -222,7 +235,7 @@ class SqliteTx final : public Tx {
   Result<std::optional<UserRecord>> find_user(std::string_view name) override {
     CK_ASSIGN(auto st,
               conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
-                            "created_at FROM users WHERE name = ?"));
+                            "created_at, disabled_at FROM users WHERE name = ?"));
     st.bind(1, name);
     CK_ASSIGN(const bool row, st.step());
     if (!row)
@@ -260,10 +273,24 @@ class SqliteTx final : public Tx {
     return {};
   }
 
+  Status set_user_disabled(std::string_view name, std::optional<Seconds> at) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE users SET disabled_at = ? WHERE name = ?"));
+    if (at)
+      st.bind(1, secs(*at));
+    else
+      st.bind_null(1);
+    st.bind(2, name);
+    CK_TRY(st.run());
+    if (conn_.changes() != 1) {
+      return fail(Code::NotFound, "unknown user '" + std::string(name) + "'");
+    }
+    return {};
+  }
+
   Result<std::vector<UserRecord>> list_users() override {
     CK_ASSIGN(auto st,
               conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
-                            "created_at FROM users ORDER BY name"));
+                            "created_at, disabled_at FROM users ORDER BY name"));
     return collect(st, read_user);
   }
 
@@ -383,11 +410,15 @@ class SqliteTx final : public Tx {
   }
 
   Status insert_revocation(const RevocationRecord& r) override {
-    CK_ASSIGN(auto st,
-              conn_.prepare("INSERT INTO revocations (cert_id, serial, not_after, reason, state, "
-                            "requested_at, released_at, cause, ticket, replacement, final_crl) "
-                            "SELECT id, serial, not_after, ?, ?, ?, ?, ?, ?, ?, ? "
-                            "FROM certificates WHERE serial = ?"));
+    std::int64_t seq = 0;
+    if (r.state == RevocationState::Released) {
+      CK_ASSIGN(seq, release_seq());
+    }
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO revocations (cert_id, serial, not_after, reason, "
+                                     "state, requested_at, released_at, cause, ticket, "
+                                     "replacement, final_crl, release_seq) "
+                                     "SELECT id, serial, not_after, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                                     "FROM certificates WHERE serial = ?"));
     st.bind(1, std::int64_t{r.reason}).bind(2, to_string(r.state)).bind(3, secs(r.requested_at));
     if (r.released_at)
       st.bind(4, secs(*r.released_at));
@@ -398,7 +429,7 @@ class SqliteTx final : public Tx {
     else
       st.bind_null(5);
     st.bind(6, r.ticket).bind_blob_opt(7, r.replacement).bind_opt(8, r.final_crl);
-    st.bind_blob(9, r.serial);
+    st.bind(9, seq).bind_blob(10, r.serial);
     CK_TRY(st.run());
     if (conn_.changes() != 1) {
       return fail(Code::NotFound, "unknown certificate");
@@ -432,21 +463,23 @@ class SqliteTx final : public Tx {
 
   Result<std::vector<std::string>> release_held(std::string_view user, Seconds at,
                                                 ReleaseCause cause) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "UPDATE revocations SET state = 'released', released_at = ?, cause = ?"
-                           " WHERE state = 'held' AND cert_id IN (SELECT c.id FROM certificates c"
-                           " JOIN users u ON u.id = c.user_id WHERE u.name = ?) RETURNING serial"));
-    st.bind(1, secs(at)).bind(2, to_string(cause)).bind(3, user);
+    CK_ASSIGN(const auto seq, release_seq());
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE revocations SET state = 'released', released_at = ?,"
+                                     " cause = ?, release_seq = ? WHERE state = 'held' AND cert_id"
+                                     " IN (SELECT c.id FROM certificates c JOIN users u ON u.id ="
+                                     " c.user_id WHERE u.name = ?) RETURNING serial"));
+    st.bind(1, secs(at)).bind(2, to_string(cause)).bind(3, seq).bind(4, user);
     return collect(st, [](const Statement& s) { return s.blob(0); });
   }
 
   Status release_revocation(const RevocationRecord& r) override {
-    CK_ASSIGN(auto st, conn_.prepare(
-                           "UPDATE revocations SET state = 'released', reason = ?, released_at = ?,"
-                           " cause = ?, ticket = ?, final_crl = NULL WHERE serial = ?"));
+    CK_ASSIGN(const auto seq, release_seq());
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE revocations SET state = 'released', reason = ?,"
+                                     " released_at = ?, cause = ?, ticket = ?, final_crl = NULL,"
+                                     " release_seq = ? WHERE serial = ?"));
     st.bind(1, std::int64_t{r.reason}).bind(2, secs(r.released_at.value_or(r.requested_at)));
     st.bind(3, to_string(r.cause.value_or(ReleaseCause::Immediate))).bind(4, r.ticket);
-    st.bind_blob(5, r.serial);
+    st.bind(5, seq).bind_blob(6, r.serial);
     CK_TRY(st.run());
     if (conn_.changes() != 1) {
       return fail(Code::NotFound, "unknown revocation");
@@ -454,15 +487,11 @@ class SqliteTx final : public Tx {
     return {};
   }
 
-  Result<std::int64_t> count_released_since(std::optional<Seconds> since) override {
+  Result<std::int64_t> count_released_since(std::optional<std::int64_t> crl_release_seq) override {
     CK_ASSIGN(auto st, conn_.prepare("SELECT count(*) FROM revocations"
                                      " WHERE state = 'released' AND final_crl IS NULL"
-                                     " AND (?1 IS NULL OR released_at >= ?1)"));
-    if (since) {
-      st.bind(1, secs(*since));
-    } else {
-      st.bind_null(1);
-    }
+                                     " AND release_seq > ?"));
+    st.bind(1, crl_release_seq.value_or(-1));
     CK_TRY(st.step());
     return st.int64(0);
   }
@@ -502,10 +531,10 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::optional<CrlRecord>> last_crl() override {
-    CK_ASSIGN(
-        auto st,
-        conn_.prepare("SELECT number, this_update, next_update, der, entries, serials FROM crls"
-                      " ORDER BY number DESC LIMIT 1"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT number, this_update, next_update, der, entries, serials,"
+                            " release_seq, file_path, file_sha256, publish_state, published_at,"
+                            " publish_error, tickets FROM crls ORDER BY number DESC LIMIT 1"));
     CK_ASSIGN(const bool row, st.step());
     if (!row)
       return std::optional<CrlRecord>();
@@ -516,6 +545,16 @@ class SqliteTx final : public Tx {
     c.der = st.blob(3);
     c.entries = st.int64(4);
     c.serials = st.blob(5);
+    c.release_seq = st.int64(6);
+    c.file_path = st.text(7);
+    c.file_sha256 = st.text(8);
+    if (!st.is_null(9)) {
+      CK_ASSIGN(c.publish, parse_publish_state(st.text(9)));
+    }
+    if (!st.is_null(10))
+      c.published_at = to_time(st.int64(10));
+    c.publish_error = st.text(11);
+    c.tickets = st.text(12);
     return std::optional<CrlRecord>(std::move(c));
   }
 
@@ -541,12 +580,27 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto prune, conn_.prepare("UPDATE crls SET der = NULL, serials = NULL"
                                         " WHERE der IS NOT NULL OR serials IS NOT NULL"));
     CK_TRY(prune.run());
-    CK_ASSIGN(auto st,
-              conn_.prepare("INSERT INTO crls (number, this_update, next_update, entries, serials)"
-                            " VALUES (?, ?, ?, ?, ?)"));
+    CK_ASSIGN(
+        auto st,
+        conn_.prepare("INSERT INTO crls (number, this_update, next_update, entries, serials,"
+                      " file_path, file_sha256, tickets, release_seq) VALUES (?, ?, ?, ?,"
+                      " ?, ?, ?, ?, (SELECT value FROM counters WHERE name = 'release_seq'))"));
     st.bind(1, crl.number).bind(2, secs(crl.this_update)).bind(3, secs(crl.next_update));
     st.bind(4, crl.entries).bind_blob_no_copy(5, crl.serials);
+    st.bind(6, crl.file_path).bind(7, crl.file_sha256).bind(8, crl.tickets);
     return st.run();
+  }
+
+  Status set_crl_publish(std::int64_t number, PublishState state, Seconds at,
+                         std::string_view error) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE crls SET publish_state = ?, published_at = ?,"
+                                     " publish_error = ? WHERE number = ?"));
+    st.bind(1, to_string(state)).bind(2, secs(at)).bind(3, error).bind(4, number);
+    CK_TRY(st.run());
+    if (conn_.changes() != 1) {
+      return fail(Code::NotFound, "no CRL #" + std::to_string(number));
+    }
+    return {};
   }
 
   Status raise_crl_number(std::int64_t last) override {
@@ -727,8 +781,25 @@ class SqliteTx final : public Tx {
   }
 
  private:
+  // The release sequence of this transaction: the counter is raised once, at
+  // its first release, and every release in it shares the value (they are
+  // committed together, so no CRL can hold some of them and not others).
+  Result<std::int64_t> release_seq() {
+    if (release_seq_)
+      return *release_seq_;
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE counters SET value = value + 1"
+                                     " WHERE name = 'release_seq' RETURNING value"));
+    CK_ASSIGN(const bool row, st.step());
+    if (!row)
+      return fail(Code::Storage, "database has no release sequence counter");
+    release_seq_ = st.int64(0);
+    CK_TRY(st.step());  // runs the statement to its end
+    return *release_seq_;
+  }
+
   Connection& conn_;
   bool open_ = false;
+  std::optional<std::int64_t> release_seq_;
 };
 
 }  // namespace
@@ -737,11 +808,30 @@ int SqliteStore::schema_version() {
   return static_cast<int>(std::size(kMigrations));
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
-  CK_ASSIGN(auto conn, Connection::open(path));
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, OpenMode mode) {
+  CK_ASSIGN(auto conn, Connection::open(path, mode == OpenMode::Create));
   auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn)));
+  if (mode == OpenMode::Existing) {
+    // An empty file (left by an earlier version that created the database
+    // for any command) is no store either; looked at before migrate() so
+    // nothing is written to it.
+    CK_ASSIGN(const bool blank, store->is_blank());
+    if (blank)
+      return fail(Code::NotFound, "database '" + path + "' holds no certkeeper store");
+  }
   CK_TRY(store->migrate());
   return store;
+}
+
+Result<bool> SqliteStore::is_blank() {
+  CK_ASSIGN(auto version, conn_->prepare("PRAGMA user_version"));
+  CK_TRY(version.step());
+  const bool unversioned = version.int64(0) == 0;
+  CK_ASSIGN(auto tables, conn_->prepare("SELECT count(*) FROM sqlite_master"));
+  CK_TRY(tables.step());
+  const bool empty = tables.int64(0) == 0;
+  conn_->reset_all();
+  return unversioned && empty;
 }
 
 Status SqliteStore::migrate() {

@@ -12,7 +12,8 @@ namespace ck::store::sqlite {
 /// on and synchronous=FULL, migrated to the current schema when opened.
 class SqliteStore final : public Store {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                                 OpenMode mode);
 
   [[nodiscard]] Result<std::unique_ptr<Tx>> read() override;
   [[nodiscard]] Result<std::unique_ptr<Tx>> write() override;
@@ -24,6 +25,8 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
   [[nodiscard]] Status migrate();
+  /// True when the database holds no certkeeper schema yet (a new or empty file).
+  [[nodiscard]] Result<bool> is_blank();
   std::unique_ptr<Connection> conn_;
 };
 
