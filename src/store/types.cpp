@@ -66,4 +66,14 @@ const char* to_string(PublishState p) {
   return "failed";
 }
 
+const char* to_string(NotificationState s) {
+  switch (s) {
+    case NotificationState::Sent:
+      return "sent";
+    case NotificationState::Printed:
+      return "printed";
+  }
+  return "sent";
+}
+
 }  // namespace ck::store

@@ -131,6 +131,10 @@ struct CrlRecord {
   std::string publish_error;  // the command's one-line failure
 };
 
+/// How a notice left: delivered to its recipient, or only printed as a link
+/// (ticket link, mailto:) that reaches nobody until a person opens it.
+enum class NotificationState { Sent, Printed };
+
 /// One channel `notify` completed for a certificate (key: serial in hex) or
 /// for a day's ops digest (key: "YYYY-MM-DD").
 struct NotificationRecord {
@@ -139,6 +143,8 @@ struct NotificationRecord {
   std::string method;   // "smtp", "mailto", "conduit", "link", "webhook"
   Seconds at{};
   std::string reference;  // ticket id, Message-ID; never a secret
+  NotificationState state = NotificationState::Sent;
+  std::string link;  // Printed: the URL to open (empty for rows older than the state)
 };
 
 struct AuditEntry {
@@ -206,5 +212,6 @@ const char* to_string(Delivery d);
 const char* to_string(RevocationState s);
 const char* to_string(ReleaseCause c);
 const char* to_string(PublishState p);
+const char* to_string(NotificationState s);
 
 }  // namespace ck::store

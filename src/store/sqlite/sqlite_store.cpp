@@ -64,6 +64,17 @@ std::optional<ReleaseCause> parse_cause(const Statement& st, int col) {
   return ReleaseCause::Immediate;
 }
 
+constexpr const char* kNotificationSelect =
+    "SELECT key, channel, method, at, reference, state, link FROM notifications";
+
+NotificationRecord read_notification(const Statement& st) {
+  return NotificationRecord{
+      st.text(0), st.text(1),
+      st.text(2), to_time(st.int64(3)),
+      st.text(4), st.text(5) == "printed" ? NotificationState::Printed : NotificationState::Sent,
+      st.text(6)};
+}
+
 // Steps through every row, turning each into a T with `read`.
 template <class Read>
 auto collect(Statement& st, Read read) -> Result<std::vector<decltype(read(st))>> {
@@ -622,12 +633,40 @@ class SqliteTx final : public Tx {
     return st.step();
   }
 
+  Result<std::optional<NotificationRecord>> find_notification(std::string_view key,
+                                                              std::string_view channel) override {
+    static const std::string sql =
+        std::string(kNotificationSelect) + " WHERE key = ? AND channel = ?";
+    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    st.bind(1, key).bind(2, channel);
+    CK_ASSIGN(const bool found, st.step());
+    if (!found)
+      return std::optional<NotificationRecord>();
+    return std::optional<NotificationRecord>(read_notification(st));
+  }
+
   Status record_notification(const NotificationRecord& n) override {
-    CK_ASSIGN(auto st,
-              conn_.prepare("INSERT INTO notifications (key, channel, method, at, reference)"
-                            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO notifications (key, channel, method, at, "
+                                     "reference, state, link) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                                     " ON CONFLICT DO NOTHING"));
     st.bind(1, n.key).bind(2, n.channel).bind(3, n.method).bind(4, secs(n.at)).bind(5, n.reference);
+    st.bind(6, to_string(n.state)).bind(7, n.link);
     return st.run();
+  }
+
+  Result<std::vector<NotificationRecord>> printed_notifications() override {
+    static const std::string sql = std::string(kNotificationSelect) +
+                                   " INDEXED BY notifications_printed"
+                                   " WHERE state = 'printed' ORDER BY at, key, channel";
+    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    return collect(st, read_notification);
+  }
+
+  Result<std::int64_t> forget_notifications(std::string_view key) override {
+    CK_ASSIGN(auto st, conn_.prepare("DELETE FROM notifications WHERE key = ?"));
+    st.bind(1, key);
+    CK_TRY(st.run());
+    return conn_.changes();
   }
 
   Status insert_server_cert(const ServerCertRecord& r) override {
