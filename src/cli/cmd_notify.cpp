@@ -8,18 +8,20 @@ namespace {
 struct NotifyFlags {
   std::string within;
   bool dry_run = false;
+  std::string resend;
+  bool resend_given = false;  // `--resend ''` is an error, not "no resend"
 };
 
 nlohmann::json to_json(const notify::NotifyAction& a) {
-  nlohmann::json j = {{"channel", a.channel},
-                      {"method", a.method},
-                      {"outcome", a.outcome},
-                      {"recipient", a.recipient},
-                      {"summary", a.summary}};
+  nlohmann::json j = {{"channel", a.channel},         {"method", a.method},
+                      {"prints_only", a.prints_only}, {"outcome", a.outcome},
+                      {"recipient", a.recipient},     {"summary", a.summary}};
   if (!a.user.empty()) {
     j["user"] = a.user;
     j["serial"] = a.serial;
   }
+  if (a.outcome == "dry-run")
+    j["body"] = a.body;
   for (const auto& [key, value] :
        {std::pair{"reference", &a.reference}, {"link", &a.link}, {"error", &a.error}}) {
     if (!value->empty())
@@ -28,7 +30,21 @@ nlohmann::json to_json(const notify::NotifyAction& a) {
   return j;
 }
 
-// One line per action: what happened, on which channel, for whom.
+// Indents every line of `text` by `prefix`.
+std::string indented(const std::string& text, const std::string& prefix) {
+  std::string out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const auto nl = std::min(text.find('\n', at), text.size());
+    const auto line = text.substr(at, nl - at);
+    out += "\n" + (line.empty() ? std::string() : prefix + line);
+    at = nl + 1;
+  }
+  return out;
+}
+
+// What happened, on which channel, for whom; then the link to open, and for a
+// dry run the whole message.
 std::string line_of(const notify::NotifyAction& a) {
   std::string what = a.channel;
   if (!a.recipient.empty())
@@ -38,16 +54,71 @@ std::string line_of(const notify::NotifyAction& a) {
     what += " for " + a.user + ", serial " + a.serial;
   if (!a.reference.empty())
     what += ": " + a.reference;
-  if (a.outcome == "dry-run")
-    what += ": \"" + a.summary + "\"";
-  if (!a.link.empty())
-    what += "\n  " + a.link;
+  if (a.outcome == "dry-run" && a.prints_only)
+    what += ": would be printed, not sent";
   if (!a.error.empty())
-    what += ": " + a.error;
+    return what + ": " + a.error;
+  if (a.outcome == "dry-run") {
+    const bool ticket = a.channel == "ticket";
+    what += std::string("\n  ") + (ticket ? "title: " : "subject: ") + a.summary;
+    what += std::string("\n  ") + (ticket ? "description:" : "body:") + indented(a.body, "    ");
+    if (!a.link.empty())
+      what += "\n  link: " + a.link;
+  } else if (!a.link.empty()) {
+    what += "\n  " + a.link;
+  }
   return what;
 }
 
+// "ticket (printed), email (sent) of bob, serial 0A1B".
+std::string line_of(const notify::Resent& r) {
+  std::string channels;
+  for (const auto& [channel, state] : r.channels)
+    channels += (channels.empty() ? "" : ", ") + channel + " (" + state + ")";
+  return channels + " of " + r.user + ", serial " + r.serial;
+}
+
+nlohmann::json to_json(const notify::NotifyReport& report, const std::string& within,
+                       bool dry_run) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (const auto& a : report.actions)
+    actions.push_back(to_json(a));
+  nlohmann::json resent = nlohmann::json::array();
+  for (const auto& r : report.resent) {
+    nlohmann::json channels = nlohmann::json::array();
+    for (const auto& [channel, state] : r.channels)
+      channels.push_back({{"channel", channel}, {"state", state}});
+    resent.push_back({{"user", r.user}, {"serial", r.serial}, {"forgotten", channels}});
+  }
+  nlohmann::json pending = nlohmann::json::array();
+  for (const auto& p : report.pending) {
+    pending.push_back({{"user", p.user},
+                       {"serial", p.serial},
+                       {"channel", p.channel},
+                       {"method", p.method},
+                       {"link", p.link},
+                       {"printed_at", iso(p.printed_at)},
+                       {"not_after", iso(p.not_after)}});
+  }
+  return {{"within", within},
+          {"dry_run", dry_run},
+          {"expiring", report.expiring},
+          {"sent", report.sent},
+          {"printed", report.printed},
+          {"failed", report.failed},
+          {"already_done", report.already},
+          {"resend", resent},
+          {"pending_printed", pending},
+          {"warnings", report.warnings},
+          {"actions", actions}};
+}
+
 int run_notify(Runtime& rt, const NotifyFlags& f) {
+  if (f.resend_given && f.resend.empty()) {
+    return rt.error(Error{Code::InvalidArgument,
+                          "--resend needs a certificate serial (hex), a user name or all",
+                          {}});
+  }
   auto window = rt.window(f.within);
   if (!window)
     return rt.error(window.error());
@@ -57,8 +128,20 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
   auto cfg = rt.config();
   if (!cfg)
     return rt.error(cfg.error());
-  notify::NotifyRequest req{window->length, window->text, (*cfg)->notify.ops_email, f.dry_run};
-  auto report = (*setup)->notifier->run(req, [&](const notify::NotifyAction& a) {
+  notify::NotifyRequest req{window->length, window->text, (*cfg)->notify.ops_email, f.dry_run,
+                            f.resend};
+  const auto on_resend = [&](const notify::Resent& r) {
+    if (rt.json())
+      return;
+    if (r.channels.empty()) {
+      std::cout << "resend: nothing recorded yet for " << r.user << ", serial " << r.serial
+                << " (it goes out as usual)" << std::endl;
+    } else {
+      std::cout << (f.dry_run ? "dry-run resend: would forget " : "resend: forgot ") << line_of(r)
+                << std::endl;
+    }
+  };
+  const auto on_action = [&](const notify::NotifyAction& a) {
     if (rt.json())
       return;
     if (a.outcome == "failed") {
@@ -66,26 +149,29 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
     } else {
       std::cout << a.outcome << " " << line_of(a) << std::endl;
     }
-  });
+  };
+  auto report = (*setup)->notifier->run(req, on_action, on_resend);
   if (!report)
     return rt.error(report.error());
   if (rt.json()) {
-    nlohmann::json actions = nlohmann::json::array();
-    for (const auto& a : report->actions)
-      actions.push_back(to_json(a));
-    rt.print_json({{"within", window->text},
-                   {"dry_run", f.dry_run},
-                   {"expiring", report->expiring},
-                   {"sent", report->sent},
-                   {"failed", report->failed},
-                   {"already_done", report->already},
-                   {"actions", actions}});
-  } else {
-    std::cout << "notify: " << report->expiring << " certificate(s) expire within " << window->text
-              << "; " << report->sent << " sent, " << report->failed << " failed, "
-              << report->already << " already done"
-              << (f.dry_run ? " (dry run: nothing sent or recorded)" : "") << "\n";
+    rt.print_json(to_json(*report, window->text, f.dry_run));
+    return report->failed > 0 ? kExitError : kExitOk;
   }
+  if (f.resend == "all" && report->resent.empty()) {
+    std::cout << "resend: no certificate expiring within " << window->text
+              << " has a recorded notice\n";
+  }
+  for (const auto& w : report->warnings)
+    rt.warn(w);
+  std::cout << "notify: " << report->expiring << " certificate(s) expire within " << window->text
+            << "; " << report->sent << " sent, " << report->printed << " printed (not sent), "
+            << report->failed << " failed, " << report->already << " already done";
+  if (!report->pending.empty()) {
+    std::cout << "; " << report->pending.size()
+              << (f.dry_run ? " printed notice(s) for the digest to list"
+                            : " printed notice(s) not acted on");
+  }
+  std::cout << (f.dry_run ? " (dry run: nothing sent or recorded)" : "") << "\n";
   return report->failed > 0 ? kExitError : kExitOk;
 }
 
@@ -99,12 +185,24 @@ void add_notify_command(CLI::App& app, Runtime& rt) {
       "For each active certificate expiring within the window: a ticket ([notify] ticket:\n"
       "conduit, link, webhook) and an e-mail to its user ([notify] email: smtp, mailto), each\n"
       "recorded only after it succeeded; plus one digest a day to [notify] ops_email.\n"
-      "A failure is reported, the run goes on, exits 1, and the next run retries it.\n"
-      "Run it daily (contrib/systemd/certkeeper-notify.timer).");
+      "A link or mailto: link is only printed, not sent: it is recorded as printed, not\n"
+      "printed again, and listed with its link in every digest until the certificate is\n"
+      "renewed or expires. A failure is reported, the run goes on, exits 1, and the next\n"
+      "run retries it. Run it daily (contrib/systemd/certkeeper-notify.timer).");
   cmd->add_option("--within", flags->within, "Window from now (default: [notify] within, else 14d)")
       ->check(duration_validator());
-  cmd->add_flag("--dry-run", flags->dry_run, "Show what would be sent; send and record nothing");
-  on_run(cmd, rt, [flags](Runtime& r) { return run_notify(r, *flags); });
+  cmd->add_flag("--dry-run", flags->dry_run,
+                "Show each message that would go out (subject, body, link); send and record "
+                "nothing");
+  auto* resend =
+      cmd->add_option("--resend", flags->resend,
+                      "Forget what was sent or printed for CERT (serial, hex), USER, or all "
+                      "certificates in the window, and send it again in this run")
+          ->type_name("CERT|USER|all");
+  on_run(cmd, rt, [flags, resend](Runtime& r) {
+    flags->resend_given = resend->count() > 0;
+    return run_notify(r, *flags);
+  });
 }
 
 }  // namespace ck::cli

@@ -19,6 +19,7 @@ class LinkTickets final : public TicketChannel {
  public:
   explicit LinkTickets(std::string url) : url_(std::move(url)) {}
   const char* method() const override { return "link"; }
+  bool prints_only() const override { return true; }
   Result<Delivered> open(const Context& ctx) override {
     CK_ASSIGN(auto link, render_context(url_, ctx, "[ticket.link] url", Escape::Url));
     return Delivered{"", std::move(link)};
@@ -62,6 +63,7 @@ class ConduitTickets final : public TicketChannel {
         projects_(std::move(projects)),
         http_(std::move(http)) {}
   const char* method() const override { return "conduit"; }
+  bool prints_only() const override { return false; }
 
   Result<Delivered> open(const Context& ctx) override {
     // Conduit reads PHP-style nested form fields: transactions[0][type]=title.
@@ -128,6 +130,7 @@ class WebhookTickets final : public TicketChannel {
         id_field_(std::move(id_field)),
         http_(std::move(http)) {}
   const char* method() const override { return "webhook"; }
+  bool prints_only() const override { return false; }
 
   Result<Delivered> open(const Context& ctx) override {
     net::HttpRequest req;
@@ -171,6 +174,7 @@ class SmtpMail final : public MailChannel {
   SmtpMail(net::SmtpSettings smtp, std::string from, const Clock& clock, RandomSource& random)
       : smtp_(std::move(smtp)), from_(std::move(from)), clock_(clock), random_(random) {}
   const char* method() const override { return "smtp"; }
+  bool prints_only() const override { return false; }
 
   Result<Delivered> send(const Mail& mail) override {
     std::array<std::uint8_t, 12> id{};
@@ -193,6 +197,7 @@ class SmtpMail final : public MailChannel {
 class MailtoMail final : public MailChannel {
  public:
   const char* method() const override { return "mailto"; }
+  bool prints_only() const override { return true; }
   Result<Delivered> send(const Mail& mail) override { return Delivered{"", mailto_link(mail)}; }
 };
 

@@ -30,6 +30,10 @@ class TicketChannel {
  public:
   virtual ~TicketChannel() = default;
   [[nodiscard]] virtual const char* method() const = 0;
+  /// True when the channel only hands back a link for a person to open
+  /// (nothing reaches anyone by itself). Such a channel has no side effects,
+  /// so a dry run may call it to show the link.
+  [[nodiscard]] virtual bool prints_only() const = 0;
   /// Opens a ticket. `ctx` holds the certificate's variables plus the rendered
   /// `title` and `description`.
   [[nodiscard]] virtual Result<Delivered> open(const Context& ctx) = 0;
@@ -39,6 +43,8 @@ class MailChannel {
  public:
   virtual ~MailChannel() = default;
   [[nodiscard]] virtual const char* method() const = 0;
+  /// As TicketChannel::prints_only (a mailto: link instead of a mail).
+  [[nodiscard]] virtual bool prints_only() const = 0;
   [[nodiscard]] virtual Result<Delivered> send(const Mail& mail) = 0;
 };
 

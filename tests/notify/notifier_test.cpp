@@ -15,6 +15,7 @@ using namespace std::chrono_literals;
 class RecordingTickets final : public TicketChannel {
  public:
   const char* method() const override { return "conduit"; }
+  bool prints_only() const override { return false; }
   Result<Delivered> open(const Context& ctx) override {
     if (down)
       return fail(Code::Unavailable, "ticket system down");
@@ -28,6 +29,7 @@ class RecordingTickets final : public TicketChannel {
 class RecordingMail final : public MailChannel {
  public:
   const char* method() const override { return "smtp"; }
+  bool prints_only() const override { return false; }
   Result<Delivered> send(const Mail& mail) override {
     if (down)
       return fail(Code::Unavailable, "SMTP down");
@@ -77,12 +79,26 @@ class NotifierTest : public ::testing::Test {
     return c.serial;
   }
 
-  NotifyReport run(bool dry_run = false) {
-    Notifier n(*store_, clock_, templates_, &tickets_, &mail_, "tester@host");
-    NotifyRequest req{14 * 24h, "14d", "ops@example.org", dry_run};
-    auto r = n.run(req, [](const NotifyAction&) {});
+  NotifyReport run(bool dry_run = false, TicketChannel* tickets = nullptr,
+                   const std::string& resend = "") {
+    auto r = try_run(dry_run, tickets, resend);
     EXPECT_TRUE(r) << r.error().message;
     return r ? *r : NotifyReport{};
+  }
+
+  Result<NotifyReport> try_run(bool dry_run, TicketChannel* tickets, const std::string& resend) {
+    Notifier n(*store_, clock_, templates_, tickets != nullptr ? tickets : &tickets_, &mail_,
+               "tester@host");
+    NotifyRequest req{14 * 24h, "14d", "ops@example.org", dry_run, resend};
+    return n.run(req, [](const NotifyAction&) {});
+  }
+
+  std::optional<store::NotificationRecord> record_of(const std::string& serial,
+                                                     const std::string& channel) {
+    auto tx = store_->read();
+    auto r = (*tx)->find_notification(to_hex(serial), channel);
+    EXPECT_TRUE(r);
+    return r ? *r : std::nullopt;
   }
 
   std::string ticket_of(const std::string& serial) {
@@ -172,6 +188,96 @@ TEST_F(NotifierTest, NoDigestWhenNothingExpires) {
   const auto report = run();
   EXPECT_EQ(report.expiring, 0U);
   EXPECT_TRUE(mail_.sent.empty());
+}
+
+TEST_F(NotifierTest, APrintedLinkIsRecordedAsPrintedAndListedInEachDigestUntilRenewed) {
+  const auto alice = add_user("alice", 5 * 24h);
+  const auto bob = add_user("bob", 10 * 24h);
+  auto links = link_tickets("https://tickets.example.org/new?title={{title}}");
+  const auto first = run(false, links.get());
+  EXPECT_EQ(first.sent, 3U);  // two mails and the digest
+  EXPECT_EQ(first.printed, 2U);
+  const auto rec = record_of(alice, "ticket");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->state, store::NotificationState::Printed);
+  EXPECT_EQ(rec->link.rfind("https://tickets.example.org/new?title=Renew%20", 0), 0U) << rec->link;
+  EXPECT_EQ(record_of(alice, "email")->state, store::NotificationState::Sent);
+  ASSERT_EQ(first.pending.size(), 2U);
+  ASSERT_EQ(mail_.sent.size(), 3U);
+  const auto& digest = mail_.sent[2];
+  EXPECT_NE(digest.subject.find("2 notice(s) only printed"), std::string::npos) << digest.subject;
+  EXPECT_NE(digest.body.find(rec->link), std::string::npos) << digest.body;
+
+  // Not printed again; the next day's digest lists both again.
+  clock_.advance(24h);
+  const auto second = run(false, links.get());
+  EXPECT_EQ(second.printed, 0U);
+  EXPECT_EQ(second.pending.size(), 2U);
+  ASSERT_EQ(mail_.sent.size(), 4U);
+  EXPECT_NE(mail_.sent[3].body.find(rec->link), std::string::npos);
+
+  // Renewed: alice's notice no longer waits.
+  {
+    auto tx = store_->write();
+    ASSERT_TRUE((*tx)->set_cert_status(alice, store::CertStatus::Superseded, std::nullopt));
+    ASSERT_TRUE((*tx)->commit());
+  }
+  clock_.advance(24h);
+  const auto third = run(false, links.get());
+  ASSERT_EQ(third.pending.size(), 1U);
+  EXPECT_EQ(third.pending[0].serial, to_hex(bob));
+  ASSERT_EQ(mail_.sent.size(), 5U);
+  EXPECT_EQ(mail_.sent[4].body.find(to_hex(alice)), std::string::npos) << mail_.sent[4].body;
+
+  // Expired: bob's neither (and nothing is in the window any more).
+  clock_.advance(8 * 24h);
+  EXPECT_TRUE(run(false, links.get()).pending.empty());
+}
+
+TEST_F(NotifierTest, ResendForgetsTheRecordsAndSendsAgainInTheSameRun) {
+  const auto alice = add_user("alice", 5 * 24h);
+  add_user("bob", 6 * 24h);
+  run();
+  ASSERT_EQ(mail_.sent.size(), 3U);
+  const auto dry = run(true, nullptr, "alice");
+  ASSERT_EQ(dry.resent.size(), 1U);
+  EXPECT_EQ(dry.resent[0].channels.size(), 2U);
+  EXPECT_EQ(mail_.sent.size(), 3U) << "a dry run sends nothing";
+  EXPECT_TRUE(record_of(alice, "email")) << "a dry run forgets nothing";
+
+  const auto again = run(false, nullptr, to_hex(alice));
+  EXPECT_EQ(again.sent, 2U);  // alice's ticket and mail; the digest went out today
+  EXPECT_EQ(tickets_.titles.size(), 3U);
+  ASSERT_EQ(mail_.sent.size(), 4U);
+  EXPECT_EQ(mail_.sent[3].to, std::vector<std::string>{"alice@example.org"});
+  EXPECT_EQ(run(false, nullptr, "all").sent, 4U) << "both certificates in the window";
+}
+
+TEST_F(NotifierTest, ResendOfNothingFailsBeforeAnythingHappens) {
+  add_user("alice", 5 * 24h);
+  const auto carol = add_user("carol", 200 * 24h);
+  const std::vector<std::string> targets = {"nobody", "0A0B0C", to_hex(carol), "zz"};
+  for (const auto& target : targets) {
+    auto r = try_run(false, nullptr, target);
+    ASSERT_FALSE(r) << target;
+    EXPECT_NE(r.error().message.find(target), std::string::npos) << r.error().message;
+  }
+  EXPECT_TRUE(tickets_.titles.empty());
+  EXPECT_TRUE(mail_.sent.empty());
+}
+
+TEST_F(NotifierTest, ADryRunShowsBodiesAndThePrintedLinks) {
+  const auto alice = add_user("alice", 5 * 24h);
+  auto links = link_tickets("https://tickets.example.org/new?title={{title}}");
+  const auto report = run(true, links.get());
+  ASSERT_EQ(report.actions.size(), 3U);
+  const auto& ticket = report.actions[0];
+  EXPECT_TRUE(ticket.prints_only);
+  EXPECT_EQ(ticket.link.rfind("https://tickets.example.org/new?title=", 0), 0U);
+  EXPECT_NE(ticket.body.find("certkeeper user renew alice"), std::string::npos) << ticket.body;
+  EXPECT_NE(report.actions[1].body.find("Hello alice CN,"), std::string::npos);
+  EXPECT_NE(report.actions[2].body.find(ticket.link), std::string::npos) << report.actions[2].body;
+  EXPECT_FALSE(record_of(alice, "ticket")) << "a dry run records nothing";
 }
 
 }  // namespace
