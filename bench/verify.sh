@@ -26,7 +26,7 @@ trap 'kill $FLEET_PID 2>/dev/null || true; bench_cleanup' EXIT
 "$CERTKEEPER" --home "$work/home" cert import --cert server.pem --chain ca.pem --key server.key \
   --name fleet >/dev/null 2>&1 || die "cannot import the fleet certificate"
 {
-  printf '[certificate]\nname = "fleet"\n'
+  printf '[certificate]\nname = "fleet"\nca_file = "ca.pem"\n'
   per_stage=$(( (ENDPOINTS + 9) / 10 ))
   for ((p = BASE_PORT; p < BASE_PORT + ENDPOINTS; p++)); do
     i=$((p - BASE_PORT))

@@ -78,11 +78,13 @@ nlohmann::json endpoint_json(const rollout::EndpointState& e) {
                    {"target", e.target},
                    {"endpoint", e.probe.target.text},
                    {"serves", rollout::serving_name(e.serving)},
-                   {"aligned", e.serving == rollout::Serving::New}};
+                   {"aligned", e.aligned()}};
   if (e.probe.ok) {
     j["sha256"] = e.probe.sha256;
     j["not_after"] = iso(e.probe.not_after);
     j["days_left"] = e.probe.days_left;
+    j["chain"] = e.chain();
+    j["name"] = e.name();
   } else {
     j["error"] = e.probe.error;
   }
@@ -94,7 +96,19 @@ std::string serving_cell(const rollout::EndpointState& e, bool colour) {
   const char* green = colour ? "\033[32m" : "";
   const char* reset = colour ? "\033[0m" : "";
   const std::string name(rollout::serving_name(e.serving));
-  return (e.serving == rollout::Serving::New ? green : red) + name + reset;
+  return (e.aligned() ? green : red) + name + reset;
+}
+
+// "N of M endpoints aligned", and how many a client refuses although they
+// serve the plan's certificate (a missing intermediate, another name).
+std::string aligned_summary(const rollout::Alignment& al, const char* aligned_words) {
+  std::string out = std::to_string(al.aligned()) + " of " + std::to_string(al.endpoints.size()) +
+                    " endpoints " + aligned_words;
+  if (const auto refused = al.refused(); refused > 0) {
+    out += "; " + std::to_string(refused) + (refused == 1 ? " serves" : " serve") +
+           " the plan's certificate, but a client refuses it (chain or name)";
+  }
+  return out;
 }
 
 int run_verify(Runtime& rt, const VerifyFlags& f) {
@@ -117,17 +131,19 @@ int run_verify(Runtime& rt, const VerifyFlags& f) {
     const bool colour = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
     std::cout << "certificate: " << al->certificate.describe << ", sha256 "
               << al->certificate.sha256 << "\n";
-    std::printf("%-12s %-16s %-36s %-6s %-12s %s\n", "STAGE", "TARGET", "ENDPOINT", "SERVES",
-                "SHA256", "DAYS");
+    std::printf("%-12s %-16s %-36s %-6s %-12s %-5s %-9s %s\n", "STAGE", "TARGET", "ENDPOINT",
+                "SERVES", "SHA256", "DAYS", "NAME", "CHAIN / ERROR");
     for (const auto& e : al->endpoints) {
       const std::string cell = serving_cell(e, colour);
       const int pad = 6 + static_cast<int>(cell.size() - rollout::serving_name(e.serving).size());
-      std::printf("%-12s %-16s %-36s %-*s %-12s %s\n", e.stage.c_str(), e.target.c_str(),
+      const bool ok = e.probe.ok;
+      std::printf("%-12s %-16s %-36s %-*s %-12s %-5s %-9s %s\n", e.stage.c_str(), e.target.c_str(),
                   e.probe.target.text.c_str(), pad, cell.c_str(),
-                  e.probe.ok ? short_fp(e.probe.sha256).c_str() : "-",
-                  e.probe.ok ? std::to_string(e.probe.days_left).c_str() : e.probe.error.c_str());
+                  ok ? short_fp(e.probe.sha256).c_str() : "-",
+                  ok ? std::to_string(e.probe.days_left).c_str() : "-", ok ? e.name().c_str() : "-",
+                  ok ? e.chain().c_str() : e.probe.error.c_str());
     }
-    std::cout << aligned << " of " << total << " endpoints serve the plan's certificate\n";
+    std::cout << aligned_summary(*al, "aligned") << "\n";
   }
   std::fflush(stdout);
   return aligned == total ? kExitOk : kExitProblems;
@@ -222,9 +238,14 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
                 << "\n";
       for (std::size_t k = 0; k < t.endpoints.size(); ++k) {
         const auto& e = al->endpoints[i++];
+        const auto refusal = rollout::client_refusal(e.probe, e.verify_chain);
         std::cout << "        verify " << e.probe.target.text << " (now serves "
                   << rollout::serving_name(e.serving)
-                  << (e.probe.ok ? " " + short_fp(e.probe.sha256) : ": " + e.probe.error) << ")\n";
+                  << (e.probe.ok ? " " + short_fp(e.probe.sha256) : ": " + e.probe.error)
+                  << (e.serving == rollout::Serving::New && !refusal.empty()
+                          ? ", not aligned: " + refusal
+                          : "")
+                  << ")\n";
       }
     }
   }
@@ -246,8 +267,7 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
       std::cout << " " << c.string();
     std::cout << "\n";
   }
-  std::cout << al->aligned() << " of " << al->endpoints.size()
-            << " endpoints already serve the plan's certificate\n";
+  std::cout << aligned_summary(*al, "already aligned") << "\n";
   return kExitOk;
 }
 
@@ -380,7 +400,9 @@ void add_probe_flags(CLI::App* cmd, VerifyFlags& f) {
   cmd->add_option("--concurrency", f.concurrency, "Handshakes at once")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  cmd->add_option("--ca-file", f.ca_file, "Trust anchors for the verification column");
+  cmd->add_option("--ca-file", f.ca_file,
+                  "Trust anchors (PEM) the served chains must verify against, instead of the "
+                  "plan's [certificate] ca_file (else the system store)");
 }
 
 }  // namespace
@@ -391,7 +413,9 @@ void add_rollout_commands(CLI::App& app, Runtime& rt) {
   rollout->require_subcommand(1);
   auto pf = std::make_shared<VerifyFlags>();
   auto* plan = rollout->add_subcommand(
-      "plan", "Every step of a plan in order, and what each endpoint serves now (old, new, other)");
+      "plan",
+      "Every step of a plan in order, and what each endpoint serves now (old, new, other) and "
+      "whether it is aligned (a client accepts its chain and name)");
   add_probe_flags(plan, *pf);
   on_run(plan, rt, [pf](Runtime& r) { return run_plan(r, *pf); });
 
@@ -414,7 +438,8 @@ void add_rollout_commands(CLI::App& app, Runtime& rt) {
   };
   add_run("apply",
           "Deploy stage by stage, target by target, each verified by handshake until it serves "
-          "the new certificate; stop at the first failure (exit 1, resume or roll back)",
+          "the new certificate with a chain and name a client accepts; stop at the first "
+          "failure (exit 1, resume or roll back)",
           Action::Apply);
   add_run("status", "The plan's last rollout from the journal: each target's step and detail",
           Action::Status);
@@ -431,7 +456,8 @@ void add_rollout_commands(CLI::App& app, Runtime& rt) {
   auto* verify = app.add_subcommand(
       "verify",
       "Alignment report: the certificate every endpoint of a plan serves, whether it is the "
-      "plan's, days left; exit 3 if any endpoint is not aligned");
+      "plan's, whether a client accepts it (chain, name), days left; exit 3 if any endpoint is "
+      "not aligned");
   add_probe_flags(verify, *vf);
   verify->add_option("--stage", vf->stage, "Only this stage's endpoints");
   on_run(verify, rt, [vf](Runtime& r) { return run_verify(r, *vf); });

@@ -1,5 +1,7 @@
 #include "rollout/alignment.h"
 
+#include <algorithm>
+
 #include "core/fingerprint.h"
 #include "core/pem.h"
 #include "core/time_format.h"
@@ -61,11 +63,64 @@ Result<PlanCertificate> resolve_certificate(const Plan& plan, servercert::Invent
   return out;
 }
 
+std::string client_refusal(const probe::ProbeResult& r, bool verify_chain) {
+  if (!r.ok)
+    return "";
+  std::string out;
+  if (verify_chain && !r.verified)
+    out = "chain: " + r.verify_error;
+  // The probe checks the SNI name, or for an IP literal without SNI the IP
+  // address; a plan that names no name asks only for the chain.
+  if (!r.target.sni.empty() && !r.hostname_match)
+    out +=
+        (out.empty() ? "" : "; ") + std::string("name: the certificate is not for ") + r.target.sni;
+  return out;
+}
+
+std::string EndpointState::chain() const {
+  if (!probe.ok)
+    return "";
+  if (!verify_chain)
+    return "skipped";
+  return probe.verified ? "ok" : probe.verify_error;
+}
+
+std::string EndpointState::name() const {
+  if (!probe.ok)
+    return "";
+  if (probe.target.sni.empty())
+    return "unchecked";
+  return probe.hostname_match ? "ok" : "mismatch";
+}
+
+bool EndpointState::aligned() const {
+  return serving == Serving::New && client_refusal(probe, verify_chain).empty();
+}
+
 std::size_t Alignment::aligned() const {
-  std::size_t n = 0;
-  for (const auto& e : endpoints)
-    n += e.serving == Serving::New ? 1 : 0;
-  return n;
+  return static_cast<std::size_t>(
+      std::count_if(endpoints.begin(), endpoints.end(), [](const auto& e) { return e.aligned(); }));
+}
+
+std::size_t Alignment::refused() const {
+  return static_cast<std::size_t>(
+      std::count_if(endpoints.begin(), endpoints.end(),
+                    [](const auto& e) { return e.serving == Serving::New && !e.aligned(); }));
+}
+
+Result<std::unique_ptr<probe::Scanner>> plan_scanner(const Plan& plan, probe::ProbeOptions options,
+                                                     const Clock& clock) {
+  const auto& c = plan.certificate;
+  if (options.ca_file || !c.ca_file)
+    return probe::Scanner::create(options, clock);
+  options.ca_file = c.ca_file;
+  auto scanner = probe::Scanner::create(options, clock);
+  if (!scanner) {
+    return fail(scanner.error().code, "'" + plan.file.string() + "' line " +
+                                          std::to_string(c.ca_file_line) +
+                                          ": ca_file: " + scanner.error().message);
+  }
+  return scanner;
 }
 
 Result<Alignment> check_alignment(const Plan& plan, const PlanCertificate& cert,
@@ -79,12 +134,12 @@ Result<Alignment> check_alignment(const Plan& plan, const PlanCertificate& cert,
       continue;
     for (const auto& t : s.targets) {
       for (const auto& e : t.endpoints) {
-        out.endpoints.push_back(EndpointState{s.name, t.name, {}, Serving::Failed});
+        out.endpoints.push_back(EndpointState{s.name, t.name, {}, Serving::Failed, t.verify_chain});
         targets.push_back(e);
       }
     }
   }
-  CK_ASSIGN(auto scanner, probe::Scanner::create(options, clock));
+  CK_ASSIGN(auto scanner, plan_scanner(plan, options, clock));
   CK_TRY(scanner->run(targets, [&](std::size_t i, probe::ProbeResult&& r) {
     auto& e = out.endpoints[i];
     if (!r.ok)

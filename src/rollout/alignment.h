@@ -1,8 +1,13 @@
 #pragma once
 // Which certificate every endpoint of a plan serves, by real handshakes
 // through the probe engine: the plan's (new), the one it replaces (old),
-// another one, or none (the probe failed).
+// another one, or none (the probe failed); and whether a client accepts it.
+// An endpoint is aligned only when it serves the plan's certificate, the
+// chain it sends verifies against the plan's trust anchors, and the
+// certificate names the endpoint's SNI: the leaf alone is not enough, a
+// client without the intermediate refuses it.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,18 +39,44 @@ struct PlanCertificate {
 enum class Serving { New, Old, Other, Failed };
 [[nodiscard]] std::string_view serving_name(Serving s);
 
+/// Why a client would refuse what a probe received ("" when it accepts it):
+/// "chain: <OpenSSL's reason>" unless `verify_chain` is false, and/or "name:
+/// the certificate is not for <SNI>". An endpoint without SNI (an IP address)
+/// has no name to check. A failed probe is not judged here ("").
+[[nodiscard]] std::string client_refusal(const probe::ProbeResult& r, bool verify_chain);
+
 struct EndpointState {
   std::string stage;
   std::string target;
   probe::ProbeResult probe;
   Serving serving = Serving::Failed;
+  bool verify_chain = true;  // the target's verify_chain
+
+  /// "ok", "skipped" (verify_chain = false) or OpenSSL's reason; "" when the
+  /// probe failed.
+  [[nodiscard]] std::string chain() const;
+  /// "ok", "mismatch", or "unchecked" (no SNI); "" when the probe failed.
+  [[nodiscard]] std::string name() const;
+  /// Serves the plan's certificate, and a client accepts it.
+  [[nodiscard]] bool aligned() const;
 };
 
 struct Alignment {
   PlanCertificate certificate;
   std::vector<EndpointState> endpoints;  // in plan order
   [[nodiscard]] std::size_t aligned() const;
+  /// Endpoints serving the plan's certificate that a client refuses.
+  [[nodiscard]] std::size_t refused() const;
 };
+
+/// A scanner for a plan's endpoints. Trust anchors: `options.ca_file`
+/// (--ca-file) when set, else the plan's [certificate] ca_file, else the
+/// system store. A CA file that cannot be loaded is an error here, naming the
+/// plan line when the plan gave it: callers create one before changing
+/// anything.
+[[nodiscard]] Result<std::unique_ptr<probe::Scanner>> plan_scanner(const Plan& plan,
+                                                                   probe::ProbeOptions options,
+                                                                   const Clock& clock);
 
 /// Probes every endpoint of the plan (all at once, up to the options'
 /// concurrency) and classifies what each serves. `stage`, when given, limits

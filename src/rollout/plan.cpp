@@ -10,9 +10,9 @@ namespace {
 
 using std::filesystem::path;
 
-int line_of(const TomlSection& s) {
+int line_of(const TomlSection& s, const char* key = nullptr) {
   // where() is "'FILE' line N"; the number is what the structs keep.
-  const std::string w = s.where();
+  const std::string w = s.where(key);
   const auto pos = w.rfind(' ');
   return pos == std::string::npos ? 0 : std::atoi(w.c_str() + pos + 1);
 }
@@ -31,7 +31,7 @@ Result<std::vector<std::string>> argv(const TomlSection& s, const char* key, boo
 Result<CertificateSource> load_certificate(const TomlSection& root, const path& file) {
   CK_ASSIGN(const auto s, root.table("certificate", {"name", "cert_file", "key_file", "chain_file",
                                                      "previous_cert_file", "previous_key_file",
-                                                     "previous_chain_file"}));
+                                                     "previous_chain_file", "ca_file"}));
   if (!s.present()) {
     return fail(Code::InvalidArgument,
                 "'" + file.string() +
@@ -46,6 +46,8 @@ Result<CertificateSource> load_certificate(const TomlSection& root, const path& 
   CK_ASSIGN(c.previous_cert_file, s.path("previous_cert_file"));
   CK_ASSIGN(c.previous_key_file, s.path("previous_key_file"));
   CK_ASSIGN(c.previous_chain_file, s.path("previous_chain_file"));
+  CK_ASSIGN(c.ca_file, s.path("ca_file"));
+  c.ca_file_line = line_of(s, "ca_file");
   if (name)
     c.name = *name;
   if (c.name.empty() == !c.cert_file.has_value()) {
@@ -212,8 +214,8 @@ Result<Plan> load_plan(const path& file) {
       return fail(s.wrong("name", "\"" + stage.name + "\" is used by an earlier stage"));
     CK_ASSIGN(const auto parallel, s.positive_integer("parallel"));
     stage.parallel = static_cast<int>(std::min<std::int64_t>(parallel.value_or(1), 256));
-    CK_ASSIGN(const auto targets,
-              s.table_array("target", {"name", "endpoints", "verify_timeout", "deploy"}));
+    CK_ASSIGN(const auto targets, s.table_array("target", {"name", "endpoints", "verify_timeout",
+                                                           "verify_chain", "deploy"}));
     if (targets.empty()) {
       return fail(Code::InvalidArgument,
                   s.where() + ": stage \"" + stage.name + "\" has no [[stage.target]]");
@@ -242,6 +244,8 @@ Result<Plan> load_plan(const path& file) {
       CK_ASSIGN(const auto verify_timeout, t.duration("verify_timeout"));
       if (verify_timeout)
         target.verify_timeout = *verify_timeout;
+      CK_ASSIGN(const auto verify_chain, t.boolean("verify_chain"));
+      target.verify_chain = verify_chain.value_or(true);
       CK_ASSIGN(target.deploy, load_deploy(t));
       stage.targets.push_back(std::move(target));
     }

@@ -21,7 +21,11 @@ struct CertificateSource {
   std::string name;  // stored name; or:
   std::optional<std::filesystem::path> cert_file, key_file, chain_file;
   std::optional<std::filesystem::path> previous_cert_file, previous_key_file, previous_chain_file;
+  /// The trust anchors served chains must verify against (else --ca-file,
+  /// else the system store).
+  std::optional<std::filesystem::path> ca_file;
   int line = 0;
+  int ca_file_line = 0;
 };
 
 struct Hook {
@@ -58,6 +62,9 @@ struct Target {
   std::string name;
   std::vector<probe::Target> endpoints;
   std::chrono::seconds verify_timeout{30};
+  /// false: the chain an endpoint sends is not verified (a client in front of
+  /// it, such as a CDN, adds the intermediates); leaf and name still are.
+  bool verify_chain = true;
   Deploy deploy;
   int line = 0;
 };

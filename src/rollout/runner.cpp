@@ -92,13 +92,15 @@ Result<gid_t> group_id(const std::string& name) {
 }
 
 // Everything that can be checked before anything runs: the stage asked for,
-// every program, every owner and group.
-Status preflight(const Plan& plan, const std::string& stage) {
+// the trust anchors, every program, every owner and group.
+Status preflight(const Plan& plan, const std::string& stage,
+                 const probe::ProbeOptions& probe_options, const Clock& clock) {
   if (!stage.empty() && std::none_of(plan.stages.begin(), plan.stages.end(),
                                      [&](const Stage& s) { return s.name == stage; })) {
     return fail(Code::InvalidArgument,
                 "'" + plan.file.string() + "' has no stage \"" + stage + "\"");
   }
+  CK_TRY(plan_scanner(plan, probe_options, clock));
   for (const auto& h : plan.hooks)
     CK_TRY(check_program(plan, h.line, h.command, "hook"));
   for (const auto& s : plan.stages) {
@@ -232,6 +234,7 @@ struct Expect {
   std::string sha256;      // serve this...
   std::string not_sha256;  // ...or, when sha256 is empty, anything but this
   std::string what;        // "the new certificate"
+  bool trusted = false;    // and a client must accept it (chain, name)
 };
 
 }  // namespace
@@ -390,17 +393,23 @@ struct Runner::Run {
   Status verify(const Target& t, const Expect& expect) {
     const auto deadline = r.clock_.steady_now() + t.verify_timeout;
     auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(kFirstRetry);
-    CK_ASSIGN(auto scanner, probe::Scanner::create(opts.probe, r.clock_));
+    CK_ASSIGN(auto scanner, plan_scanner(plan, opts.probe, r.clock_));
     while (true) {
       std::vector<std::string> wrong(t.endpoints.size());
+      bool other_certificate = false;  // else only refused by a client
       CK_TRY(scanner->run(t.endpoints, [&](std::size_t i, probe::ProbeResult&& res) {
         const auto& ep = t.endpoints[i].text;
         if (!res.ok) {
           wrong[i] = ep + ": " + res.error;
+          other_certificate = true;
         } else if (!expect.sha256.empty() ? res.sha256 != expect.sha256
                                           : res.sha256 == expect.not_sha256) {
           wrong[i] =
               ep + " serves " + name_of(res.sha256) + " (sha256 " + short_fp(res.sha256) + "…)";
+          other_certificate = true;
+        } else if (const auto why = expect.trusted ? client_refusal(res, t.verify_chain) : "";
+                   !why.empty()) {
+          wrong[i] = ep + " serves " + expect.what + ", but a client refuses it: " + why;
         }
       }));
       std::erase_if(wrong, [](const std::string& w) { return w.empty(); });
@@ -412,8 +421,10 @@ struct Runner::Run {
         joined += (joined.empty() ? "" : "; ") + w;
       if (now >= deadline) {
         const auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.verify_timeout);
-        return fail(Code::DeadlineExceeded, "not serving " + expect.what + " after " +
-                                                std::to_string(secs.count()) + "s: " + joined);
+        return fail(
+            Code::DeadlineExceeded,
+            (other_certificate ? "not serving " + expect.what : std::string("not verified")) +
+                " after " + std::to_string(secs.count()) + "s: " + joined);
       }
       say("  " + t.name + ": waiting (" + joined + ")");
       std::this_thread::sleep_for(
@@ -423,7 +434,7 @@ struct Runner::Run {
     }
   }
 
-  Expect expect_new() const { return {cert.sha256, "", "the new certificate"}; }
+  Expect expect_new() const { return {cert.sha256, "", "the new certificate", true}; }
 
   std::string name_of(const std::string& sha256) const {
     if (sha256 == cert.sha256)
@@ -632,9 +643,12 @@ struct Runner::Run {
         }
         for (std::size_t k = 0; k < t.endpoints.size(); ++k, ++e) {
           const auto& ep = alignment.endpoints[e];
+          const auto refusal = client_refusal(ep.probe, ep.verify_chain);
           parts.push_back(ep.probe.target.text + " serves " +
                           std::string(serving_name(ep.serving)) +
-                          (ep.probe.ok ? "" : " (" + ep.probe.error + ")"));
+                          (!ep.probe.ok       ? " (" + ep.probe.error + ")"
+                           : !refusal.empty() ? " (a client refuses it: " + refusal + ")"
+                                              : ""));
         }
         for (const auto& p : parts)
           sr.detail += (sr.detail.empty() ? "" : "; ") + p;
@@ -910,7 +924,7 @@ Result<Report> Runner::status(const Plan& plan) {
 }
 
 Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
-  CK_TRY(preflight(plan, options.stage));
+  CK_TRY(preflight(plan, options.stage, options.probe, clock_));
   CK_ASSIGN(const auto cert, resolve_certificate(plan, &inventory_));
   Run run(*this, plan, options);
   run.cert = cert;
@@ -969,7 +983,7 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
 }
 
 Result<Report> Runner::resume(const Plan& plan, const RunOptions& options) {
-  CK_TRY(preflight(plan, options.stage));
+  CK_TRY(preflight(plan, options.stage, options.probe, clock_));
   CK_ASSIGN(const auto cert, resolve_certificate(plan, &inventory_));
   CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
   CK_ASSIGN(const auto last, last_rollout(plan));
@@ -1013,7 +1027,7 @@ Result<Report> Runner::finish(Run& run) {
 }
 
 Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
-  CK_TRY(preflight(plan, ""));
+  CK_TRY(preflight(plan, "", options.probe, clock_));
   CK_ASSIGN(const auto cert, resolve_certificate(plan, &inventory_));
   CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
   CK_ASSIGN(const auto last, last_rollout(plan));

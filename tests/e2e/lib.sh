@@ -79,6 +79,25 @@ nginx_temp_paths() {
   printf '  client_body_temp_path %s/tmp/client_body;\n  proxy_temp_path %s/tmp/proxy;\n' "$1" "$1"
   printf '  fastcgi_temp_path %s/tmp/fastcgi;\n  uwsgi_temp_path %s/tmp/uwsgi;\n  scgi_temp_path %s/tmp/scgi;\n' "$1" "$1" "$1"
 }
+# nginx_tls_conf DIR PORT CERT KEY: DIR/nginx.conf for one TLS server on
+# 127.0.0.1:PORT serving CERT (with whatever chain follows it in the file).
+nginx_tls_conf() {
+  { nginx_preamble "$1"; cat <<CONF
+events { worker_connections 64; }
+http {
+  access_log off;
+$(nginx_temp_paths "$1")
+  server {
+    listen 127.0.0.1:$2 ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate $3;
+    ssl_certificate_key $4;
+    location / { return 200 "ok\n"; }
+  }
+}
+CONF
+  } > "$1/nginx.conf"
+}
 # launch_nginx DIR CAFILE URL: starts nginx with DIR/nginx.conf, registers its
 # stop, and waits until URL answers over TLS; sets NGINX_PID. Returns 1 (nginx
 # stopped) when it does not come up, so the caller can retry on other ports.
@@ -93,4 +112,33 @@ launch_nginx() {
   done
   kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true
   return 1
+}
+
+# test_pki: a root ($WORK/root.pem, what a client trusts) and an intermediate
+# under it ($WORK/inter.pem, .key) that issues leaves: servers must send it.
+test_pki() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+    -subj "/CN=certkeeper e2e root" -keyout "$WORK/root.key" -out "$WORK/root.pem" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj "/CN=certkeeper e2e intermediate" -keyout "$WORK/inter.key" -out "$WORK/inter.csr" 2>/dev/null
+  openssl x509 -req -in "$WORK/inter.csr" -CA "$WORK/root.pem" -CAkey "$WORK/root.key" \
+    -CAserial "$WORK/pki.srl" -CAcreateserial -days 365 -out "$WORK/inter.pem" -extfile \
+    <(printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n') 2>/dev/null
+}
+# leaf NAME SAN: a P-256 server certificate from the intermediate, $WORK/NAME.pem
+# and .key, for SAN ("DNS:site.example.test,IP:127.0.0.1"); its CN is the first name.
+leaf() {
+  local cn="${2%%,*}"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=${cn#*:}" \
+    -keyout "$WORK/$1.key" -out "$WORK/$1.csr" 2>/dev/null
+  openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/inter.pem" -CAkey "$WORK/inter.key" \
+    -CAserial "$WORK/pki.srl" -days 90 -out "$WORK/$1.pem" -extfile \
+    <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$2") 2>/dev/null
+}
+# client_accepts PORT NAME: a client that trusts only the root and checks
+# NAME (openssl s_client -verify_return_error) completes the handshake; its
+# output is in $WORK/s_client.log.
+client_accepts() {
+  openssl s_client -connect "127.0.0.1:$1" -servername "$2" -verify_hostname "$2" \
+    -CAfile "$WORK/root.pem" -verify_return_error < /dev/null > "$WORK/s_client.log" 2>&1
 }

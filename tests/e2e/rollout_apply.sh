@@ -2,25 +2,23 @@
 # `rollout apply | status | resume | rollback` against a real fleet on
 # loopback: three nginx instances (own prefixes and ports) deployed by `files`
 # targets, and an openssl s_server canary on a non-HTTP port deployed by a
-# `command` target. What every endpoint serves is checked with an independent
-# `openssl s_client`; files are compared byte for byte.
+# `command` target. The certificates come from an intermediate under a test
+# root (the plan's ca_file) and every server sends the intermediate. What every
+# endpoint serves is checked with an independent `openssl s_client`; files are
+# compared byte for byte.
 . "$(dirname "$0")/lib.sh" "$1"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/install-deps.sh)"
 export CERTKEEPER_CA_PASSPHRASE="rollout test passphrase"
 
-mkcert() {  # mkcert NAME: a self-signed P-256 certificate for site.example.test and 127.0.0.1
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
-    -subj "/CN=site.example.test" -addext "subjectAltName=DNS:site.example.test,IP:127.0.0.1" \
-    -keyout "$WORK/$1.key" -out "$WORK/$1.pem" 2>/dev/null
-}
-mkcert old
-mkcert new
+test_pki
+leaf old "DNS:site.example.test,IP:127.0.0.1"
+leaf new "DNS:site.example.test,IP:127.0.0.1"
 sha_of() { openssl x509 -in "$1" -outform DER | openssl sha256 -r | cut -d' ' -f1; }
 md5_hex() { openssl x509 -in "$1" -noout -fingerprint -md5 | cut -d= -f2 | tr -d :; }
 OLD=$(sha_of "$WORK/old.pem"); NEW=$(sha_of "$WORK/new.pem")
 ck ca init --name "Test CA" > /dev/null 2>&1
-ck cert import --cert "$WORK/old.pem" --key "$WORK/old.key" --name site > /dev/null 2>&1
-ck cert import --cert "$WORK/new.pem" --key "$WORK/new.key" --name site > /dev/null 2>&1
+ck cert import --cert "$WORK/old.pem" --key "$WORK/old.key" --chain "$WORK/inter.pem" --name site > /dev/null 2>&1
+ck cert import --cert "$WORK/new.pem" --key "$WORK/new.key" --chain "$WORK/inter.pem" --name site > /dev/null 2>&1
 
 served() {  # the SHA-256 an endpoint serves, by openssl s_client ("none" when no handshake)
   local fp
@@ -39,19 +37,18 @@ wait_port() {
 # --- the fleet: the canary (s_server, port C) and nginx node1..3 (ports C+1..C+3)
 C=17420
 mkdir -p "$WORK/canary"
-cp "$WORK/old.pem" "$WORK/canary/fullchain.pem"; cp "$WORK/old.key" "$WORK/canary/key.pem"
-# deploy-canary FULLCHAIN KEY: what an operator's script would do: copy the files
+# deploy-canary FULLCHAIN KEY CHAIN: what an operator's script would do: copy the files
 # in place and restart the service. It also prints the key (a careless verbose
 # script): the journal must mask it.
 cat > "$WORK/deploy-canary" <<SH
 #!/bin/sh
 set -e
-cp "\$1" "$WORK/canary/fullchain.pem"; cp "\$2" "$WORK/canary/key.pem"
+cp "\$1" "$WORK/canary/fullchain.pem"; cp "\$2" "$WORK/canary/key.pem"; cp "\$3" "$WORK/canary/chain.pem"
 echo "deploying \$1"; cat "\$2"
 [ -s "$WORK/canary/pid" ] && kill \$(cat "$WORK/canary/pid") 2>/dev/null || true
 sleep 0.2
 openssl s_server -accept 127.0.0.1:$C -cert "$WORK/canary/fullchain.pem" \
-  -key "$WORK/canary/key.pem" -quiet < /dev/null > "$WORK/canary/log" 2>&1 &
+  -cert_chain "$WORK/canary/chain.pem" -key "$WORK/canary/key.pem" -quiet < /dev/null > "$WORK/canary/log" 2>&1 &
 echo \$! > "$WORK/canary/pid"
 SH
 cat > "$WORK/check-canary" <<SH
@@ -60,7 +57,7 @@ echo "checked \$1" >> "$WORK/check.log"
 openssl x509 -in "\$1" -noout
 SH
 chmod +x "$WORK/deploy-canary" "$WORK/check-canary"
-"$WORK/deploy-canary" "$WORK/old.pem" "$WORK/old.key" > /dev/null
+"$WORK/deploy-canary" "$WORK/old.pem" "$WORK/old.key" "$WORK/inter.pem" > /dev/null
 CLEANUP_CMDS+=('kill $(cat "$WORK/canary/pid") 2>/dev/null')
 wait_port $C
 
@@ -77,24 +74,10 @@ SH
 chmod +x "$WORK/reload"
 for n in 1 2 3; do
   N="$WORK/node$n"; mkdir -p "$N/logs" "$N/tmp" "$N/ssl"
-  cp "$WORK/old.pem" "$N/ssl/fullchain.pem"; cp "$WORK/old.key" "$N/ssl/key.pem"
+  cat "$WORK/old.pem" "$WORK/inter.pem" > "$N/ssl/fullchain.pem"; cp "$WORK/old.key" "$N/ssl/key.pem"
   chmod 600 "$N/ssl/key.pem"
-  { nginx_preamble "$N"; cat <<CONF
-events { worker_connections 64; }
-http {
-  access_log off;
-$(nginx_temp_paths "$N")
-  server {
-    listen 127.0.0.1:$((C + n)) ssl;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_certificate $N/ssl/fullchain.pem;
-    ssl_certificate_key $N/ssl/key.pem;
-    location / { return 200 "node$n\n"; }
-  }
-}
-CONF
-  } > "$N/nginx.conf"
-  launch_nginx "$N" "$WORK/old.pem" "https://127.0.0.1:$((C + n))/" || fail "nginx node$n did not start"
+  nginx_tls_conf "$N" $((C + n)) "$N/ssl/fullchain.pem" "$N/ssl/key.pem"
+  launch_nginx "$N" "$WORK/root.pem" "https://127.0.0.1:$((C + n))/" || fail "nginx node$n did not start"
 done
 on_fail() { for n in 1 2 3; do tail -3 "$WORK/node$n/logs/error.log"; done; cat "$WORK/canary/log"; }
 
@@ -107,6 +90,7 @@ cp "$WORK/new.key" "$WORK/secure/site.key"
 cat > "$WORK/plan.toml" <<TOML
 [certificate]
 name = "site"
+ca_file = "root.pem"
 
 [[hook]]
 when = "before"
@@ -131,7 +115,7 @@ endpoints = ["127.0.0.1:$C@site.example.test"]
 verify_timeout = "10s"
 [stage.target.deploy]
 kind = "command"
-command = ["$WORK/deploy-canary", "{{fullchain_file}}", "{{key_file}}"]
+command = ["$WORK/deploy-canary", "{{fullchain_file}}", "{{key_file}}", "{{chain_file}}"]
 check_command = ["$WORK/check-canary", "{{cert_file}}"]
 timeout = "20s"
 
@@ -216,7 +200,7 @@ assert_eq "$(served $C)" "$NEW" "canary after the failed apply"
 assert_eq "$(served $((C + 1)))" "$NEW" "node1 after the failed apply"
 assert_eq "$(served $((C + 2)))" "$OLD" "node2 (reload failed)"
 assert_eq "$(served $((C + 3)))" "$OLD" "node3 (never touched)"
-assert_eq "$(sha256sum < "$WORK/node3/ssl/fullchain.pem")" "$(sha256sum < "$WORK/old.pem")" "node3's file"
+assert_eq "$(sha256sum < "$WORK/node3/ssl/fullchain.pem")" "$(cat "$WORK/old.pem" "$WORK/inter.pem" | sha256sum)" "node3's file"
 grep -q "before $NEW" "$WORK/hooks.log" && grep -q "after failed" "$WORK/hooks.log" \
   || fail "hooks: $(cat "$WORK/hooks.log")"
 ck rollout status "$PLAN" | grep -q "node2 .*failed .*reload" || fail "status text: $(ck rollout status "$PLAN")"
@@ -331,7 +315,7 @@ pass "killed mid-reload: journal says deploying/running, apply refuses, rollback
 
 # --- a canary verified once, then changed behind certkeeper's back: probed, not redeployed
 ck rollout apply "$PLAN" --stage canary > /dev/null || fail "apply --stage canary"
-"$WORK/deploy-canary" "$WORK/old.pem" "$WORK/old.key" > /dev/null; wait_port $C
+"$WORK/deploy-canary" "$WORK/old.pem" "$WORK/old.key" "$WORK/inter.pem" > /dev/null; wait_port $C
 rc=0; ck rollout apply "$PLAN" 2> "$WORK/err" || rc=$?
 assert_eq "$rc" 1 "apply over a canary that no longer serves the new certificate"
 head -1 "$WORK/err" | grep -q "canary/canary (deployed earlier): not serving the new certificate" \
@@ -370,10 +354,8 @@ expect_error "rollback of a target the plan lost" 'no longer has; put it back' -
   ck rollout rollback "$WORK/parallel.toml"
 mv "$WORK/parallel.full" "$WORK/parallel.toml"
 ck rollout apply "$PLAN" --stage canary > /dev/null || fail "apply --stage canary before a renewal"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
-  -subj "/CN=site.example.test" -addext "subjectAltName=DNS:site.example.test,IP:127.0.0.1" \
-  -keyout "$WORK/newer.key" -out "$WORK/newer.pem" 2>/dev/null
-ck cert import --cert "$WORK/newer.pem" --key "$WORK/newer.key" --name site > /dev/null 2>&1
+leaf newer "DNS:site.example.test,IP:127.0.0.1"
+ck cert import --cert "$WORK/newer.pem" --key "$WORK/newer.key" --chain "$WORK/inter.pem" --name site > /dev/null 2>&1
 expect_error "resume after the certificate was renewed" "certificate changed since rollout" -- \
   ck rollout resume "$PLAN"
 expect_error "apply of a renewal over a half-done rollout" "is half done" -- ck rollout apply "$PLAN"

@@ -1,24 +1,23 @@
 #!/bin/bash
 # `verify PLAN` and `rollout plan PLAN` against real TLS servers (openssl
 # s_server) serving the plan's certificate, the one it replaces, another one,
-# or nothing; what each serves is cross-checked with `openssl s_client`.
-# Bad plans are refused naming the line, before anything runs.
+# or nothing, each with its intermediate (the plan's ca_file is the root);
+# what each serves is cross-checked with `openssl s_client`. Chains a client
+# refuses: rollout_chain.sh. Bad plans are refused naming the line, before
+# anything runs.
 . "$(dirname "$0")/lib.sh" "$1"
 
-mkcert() {  # mkcert NAME CN: a self-signed P-256 certificate NAME.pem + NAME.key
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 -subj "/CN=$2" \
-    -addext "subjectAltName=DNS:$2" -keyout "$WORK/$1.key" -out "$WORK/$1.pem" 2>/dev/null
-}
-mkcert old site.example.test
-mkcert new site.example.test
-mkcert other other.example.test
+test_pki
+leaf old DNS:site.example.test
+leaf new DNS:site.example.test
+leaf other DNS:other.example.test
 ck ca init --name "Test CA" > /dev/null 2>&1
-ck cert import --cert "$WORK/old.pem" --key "$WORK/old.key" --name site > /dev/null 2>&1
-ck cert import --cert "$WORK/new.pem" --key "$WORK/new.key" --name site > /dev/null 2>&1
+ck cert import --cert "$WORK/old.pem" --key "$WORK/old.key" --chain "$WORK/inter.pem" --name site > /dev/null 2>&1
+ck cert import --cert "$WORK/new.pem" --key "$WORK/new.key" --chain "$WORK/inter.pem" --name site > /dev/null 2>&1
 
-serve() {  # serve PORT NAME: openssl s_server with NAME's certificate on 127.0.0.1:PORT
-  openssl s_server -accept "127.0.0.1:$1" -cert "$WORK/$2.pem" -key "$WORK/$2.key" -www -quiet \
-    > "$WORK/s_server.$1.log" 2>&1 &
+serve() {  # serve PORT NAME: openssl s_server with NAME's certificate and chain on 127.0.0.1:PORT
+  openssl s_server -accept "127.0.0.1:$1" -cert "$WORK/$2.pem" -key "$WORK/$2.key" \
+    -cert_chain "$WORK/inter.pem" -www -quiet > "$WORK/s_server.$1.log" 2>&1 &
   CLEANUP_CMDS+=("stop_server $!")
 }
 P=17411
@@ -36,6 +35,7 @@ served_sha256() {  # the fingerprint an endpoint serves, by openssl s_client
 cat > "$WORK/plan.toml" <<TOML
 [certificate]
 name = "site"
+ca_file = "root.pem"
 
 [[hook]]
 when = "before"
@@ -90,7 +90,8 @@ pass "verify: new, old, other and unreachable endpoints told apart; exit 3"
 
 rc=0; ck verify "$WORK/plan.toml" --stage canary > "$WORK/verify.txt" || rc=$?
 assert_eq "$rc" 0 "verify --stage canary (aligned)"
-grep -q "1 of 1 endpoints serve the plan's certificate" "$WORK/verify.txt" || fail "verify text: $(cat "$WORK/verify.txt")"
+client_accepts $P site.example.test || fail "s_client refused the canary: $(cat "$WORK/s_client.log")"
+grep -q "^1 of 1 endpoints aligned$" "$WORK/verify.txt" || fail "verify text: $(cat "$WORK/verify.txt")"
 pass "verify --stage: only that stage; exit 0 when aligned"
 
 # --- rollout plan: every step in order with what each endpoint serves now

@@ -35,6 +35,9 @@ TEST(Plan, TheExampleLoads) {
   EXPECT_EQ(alb.deploy.kind, DeployKind::Command);
   EXPECT_EQ(alb.deploy.timeout, std::chrono::minutes(5));
   EXPECT_FALSE(alb.deploy.rollback_command.empty());
+  EXPECT_TRUE(alb.verify_chain);
+  EXPECT_FALSE(plan->stages[1].targets[1].verify_chain);  // the origin behind the CDN
+  EXPECT_FALSE(plan->certificate.ca_file);
   ASSERT_EQ(plan->pins.size(), 1u);
   EXPECT_EQ(plan->pins[0].algorithm, DigestKind::Md5);
   EXPECT_EQ(plan->pins[0].format, FingerprintFormat::HexUpper);
@@ -65,6 +68,29 @@ TEST(Plan, KeyModeIsApartFromTheCertificatesMode) {
       "mode = \"0664\"\n");
   ASSERT_TRUE(derived) << derived.error().message;
   EXPECT_EQ(derived->stages[0].targets[0].deploy.key_mode, 0600u);
+}
+
+// The trust anchors are a file beside the plan; a target may opt out of the
+// chain check, never by accident (a boolean, not a string).
+TEST(Plan, TrustAnchorsAndChainCheck) {
+  const std::string stage =
+      "[[stage]]\nname = \"a\"\n[[stage.target]]\nname = \"t\"\nendpoints = [\"h:1\"]\n";
+  const std::string deploy = "[stage.target.deploy]\nkind = \"command\"\ncommand = [\"x\"]\n";
+  const auto plan =
+      load_text("[certificate]\nname = \"x\"\nca_file = \"root.pem\"\n" + stage + deploy);
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->certificate.ca_file, std::filesystem::temp_directory_path() / "root.pem");
+  EXPECT_EQ(plan->certificate.ca_file_line, 3);
+  EXPECT_TRUE(plan->stages[0].targets[0].verify_chain);
+  const auto opted_out =
+      load_text("[certificate]\nname = \"x\"\n" + stage + "verify_chain = false\n" + deploy);
+  ASSERT_TRUE(opted_out) << opted_out.error().message;
+  EXPECT_FALSE(opted_out->stages[0].targets[0].verify_chain);
+  const auto word =
+      load_text("[certificate]\nname = \"x\"\n" + stage + "verify_chain = \"no\"\n" + deploy);
+  ASSERT_FALSE(word);
+  EXPECT_NE(word.error().message.find("line 8: 'stage.target.verify_chain'"), std::string::npos)
+      << word.error().message;
 }
 
 TEST(Plan, RefusesWhatCannotRun) {
