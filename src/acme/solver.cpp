@@ -176,6 +176,17 @@ class DnsHookSolver final : public Solver {
   std::vector<Record> records_;
 };
 
+// cpp-httplib's default on Linux is SO_REUSEPORT alone. That does not let a
+// port be bound while connections its previous server closed first (nginx
+// stopped for a standalone renewal, an earlier ACME client) sit in TIME_WAIT,
+// about a minute; SO_REUSEADDR does, as every server sets it. SO_REUSEPORT
+// stays off: it would let this responder and another listener share the port,
+// and the CA's requests reaching the other one would find no token.
+void bind_like_a_server(socket_t sock) {
+  const int yes = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
 }  // namespace
 
 struct HttpResponder::Server {
@@ -205,6 +216,7 @@ Result<std::shared_ptr<HttpResponder>> HttpResponder::start(const std::string& a
                 }
                 res.set_content(it->second, "application/octet-stream");
               });
+  s->http.set_socket_options(bind_like_a_server);
   // Port 0 picks a free port (tests); port() tells which.
   const int bound = port == 0 ? s->http.bind_to_any_port(address)
                               : (s->http.bind_to_port(address, port) ? port : -1);

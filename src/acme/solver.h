@@ -34,10 +34,10 @@ class Solver {
 /// Serves /.well-known/acme-challenge/TOKEN on a port of its own. One
 /// responder can serve several orders at once (renewals in parallel).
 ///
-/// cpp-httplib binds with SO_REUSEPORT (which also lets a run rebind a port
-/// whose last connections are still in TIME_WAIT), so two certkeeper
-/// processes could both listen on one port and each miss the other's tokens;
-/// a lock file per port makes a second process wait for the first instead.
+/// It binds with SO_REUSEADDR only (a port whose previous server's connections
+/// are still in TIME_WAIT can be bound; a port another socket listens on
+/// cannot), and a lock file per port makes a second certkeeper process wait
+/// for the first instead of failing on the port in use.
 class HttpResponder {
  public:
   /// Binds `address`:`port` and starts serving; a port in use is an error naming it.
