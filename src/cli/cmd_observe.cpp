@@ -31,9 +31,10 @@ struct Tally {
   std::vector<ca::Confirmed> confirmed;
 };
 
-// Reads lines into observations and hands them to the CA in one go.
-Status take(Runtime& rt, ca::Authority& auth, const observe::LogFormat& format,
-            const std::vector<std::string>& lines, Tally& tally) {
+// Matches lines against the format: what was seen (each serial once; a busy
+// log repeats a serial on every request and the first sighting counts).
+std::vector<ca::Observation> read_lines(const Clock& clock, const observe::LogFormat& format,
+                                        const std::vector<std::string>& lines, Tally& tally) {
   std::vector<ca::Observation> seen;
   std::unordered_set<std::string> distinct;
   for (const auto& line : lines) {
@@ -51,12 +52,16 @@ Status take(Runtime& rt, ca::Authority& auth, const observe::LogFormat& format,
       continue;
     }
     ++tally.with_certificate;
-    // A busy log repeats a serial on every request; the first sighting is
-    // the one that counts, so look each serial up once per batch.
     if (distinct.insert(*serial).second) {
-      seen.push_back({*serial, m.sighting->when.value_or(rt.clock().now_seconds())});
+      seen.push_back({*serial, m.sighting->when.value_or(clock.now_seconds())});
     }
   }
+  return seen;
+}
+
+// Hands what was seen to the CA in one go.
+Status confirm(Runtime& rt, ca::Authority& auth, const std::vector<ca::Observation>& seen,
+               Tally& tally) {
   CK_ASSIGN(auto confirmed, auth.observe(seen));
   for (auto& c : confirmed) {
     if (!rt.json()) {
@@ -69,6 +74,22 @@ Status take(Runtime& rt, ca::Authority& auth, const observe::LogFormat& format,
     tally.confirmed.push_back(std::move(c));
   }
   return {};
+}
+
+// Lines were read and not one is in the format: the log is written in
+// another one (nginx's default `combined`), and "0 users confirmed" would
+// read as "nobody has renewed yet".
+Error not_in_format(const ObserveFlags& f, std::size_t lines) {
+  const std::string which = f.log_format.empty()
+                                ? "certkeeper's log format; paste into nginx's http block"
+                                : "the --log-format given; pass the log_format of the access_log "
+                                  "that writes it, or paste into nginx's http block";
+  return Error{Code::InvalidArgument,
+               f.access_log + ": " + std::to_string(lines) + " line(s) read, none in " + which +
+                   " and log with it (access_log " + f.access_log +
+                   " certkeeper;): log_format certkeeper '" +
+                   std::string(observe::kDefaultLogFormat) + "';",
+               {}};
 }
 
 int run_observe(Runtime& rt, const ObserveFlags& f) {
@@ -94,7 +115,13 @@ int run_observe(Runtime& rt, const ObserveFlags& f) {
       if (auto last = follower.take_partial(); !last.empty())
         lines->push_back(std::move(last));
     }
-    if (auto st = take(rt, **auth, *format, *lines, tally); !st)
+    const bool first_lines = tally.lines == 0;
+    const auto seen = read_lines(rt.clock(), *format, *lines, tally);
+    // Judged on the first lines read (with --follow, the first batch that
+    // has any); later lines out of the format are counted and skipped.
+    if (first_lines && tally.lines > 0 && tally.junk == tally.lines)
+      return rt.error(not_in_format(f, tally.lines));
+    if (auto st = confirm(rt, **auth, seen, tally); !st)
       return rt.error(st.error());
     if (!f.follow || g_stop)
       break;
@@ -143,7 +170,10 @@ void add_observe_command(CLI::App& app, Runtime& rt) {
   cmd->footer(
       std::string("Default format (paste into nginx's http block, then use it in access_log):\n"
                   "  log_format certkeeper '") +
-      std::string(observe::kDefaultLogFormat) + "';");
+      std::string(observe::kDefaultLogFormat) +
+      "';\n"
+      "Lines not in the format (each known variable with its shape: a time, a serial, a "
+      "status...)\nare counted and skipped; when lines were read and none is, observe exits 1.");
   on_run(cmd, rt, [flags](Runtime& r) { return run_observe(r, *flags); });
 }
 

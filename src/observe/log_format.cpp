@@ -1,7 +1,11 @@
 #include "observe/log_format.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <utility>
 
 #include "core/time_format.h"
 
@@ -12,43 +16,126 @@ bool name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
+// Whether `value` is laid out as `pattern`: '9' a digit, 'a' a letter, 's' a
+// sign, anything else itself. nginx writes its times with fixed widths.
+bool laid_out_as(std::string_view value, std::string_view pattern) {
+  if (value.size() != pattern.size())
+    return false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    const bool ok = pattern[i] == '9'   ? std::isdigit(c) != 0
+                    : pattern[i] == 'a' ? std::isalpha(c) != 0
+                    : pattern[i] == 's' ? (c == '+' || c == '-')
+                                        : c == static_cast<unsigned char>(pattern[i]);
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+// A UTC offset "+01:00" or "+0100" (sign first) in seconds east.
+long utc_offset(std::string_view s) {
+  const auto digit = [&](std::size_t i) { return s[i] - '0'; };
+  const std::size_t m = s.size() == 6 ? 4 : 3;
+  const long hh = digit(1) * 10 + digit(2);
+  const long mm = digit(m) * 10 + digit(m + 1);
+  return (hh * 3600 + mm * 60) * (s[0] == '-' ? -1 : 1);
+}
+
 // $time_local: "23/Nov/2026:08:00:00 +0000"
 std::optional<Seconds> parse_time_local(std::string_view s) {
-  std::tm tm{};
-  const std::string text(s);
-  const char* end = ::strptime(text.c_str(), "%d/%b/%Y:%H:%M:%S", &tm);
-  if (end == nullptr)
+  if (!laid_out_as(s, "99/aaa/9999:99:99:99 s9999"))
     return std::nullopt;
-  long offset = 0;
-  while (*end == ' ')
-    ++end;
-  if ((end[0] == '+' || end[0] == '-') && std::isdigit(static_cast<unsigned char>(end[1])) &&
-      std::isdigit(static_cast<unsigned char>(end[4]))) {
-    const int hh = (end[1] - '0') * 10 + (end[2] - '0');
-    const int mm = (end[3] - '0') * 10 + (end[4] - '0');
-    offset = (hh * 3600L + mm * 60L) * (end[0] == '-' ? -1 : 1);
-  }
-  return Seconds(std::chrono::seconds(::timegm(&tm) - offset));
+  std::tm tm{};
+  const std::string text(s.substr(0, 20));
+  const char* end = ::strptime(text.c_str(), "%d/%b/%Y:%H:%M:%S", &tm);
+  if (end == nullptr || *end != '\0')
+    return std::nullopt;
+  return Seconds(std::chrono::seconds(::timegm(&tm) - utc_offset(s.substr(21))));
 }
 
 // $time_iso8601: "2026-11-23T08:00:00+00:00"
 std::optional<Seconds> parse_time_iso(std::string_view s) {
-  if (s.size() < 19)
+  if (!laid_out_as(s, "9999-99-99T99:99:99s99:99"))
     return std::nullopt;
-  std::string base(s.substr(0, 19));
-  auto t = parse_iso8601(base + "Z");
+  auto t = parse_iso8601(std::string(s.substr(0, 19)) + "Z");
   if (!t)
     return std::nullopt;
-  long offset = 0;
-  if (s.size() >= 25 && (s[19] == '+' || s[19] == '-')) {
-    const int hh = (s[20] - '0') * 10 + (s[21] - '0');
-    const int mm = (s[23] - '0') * 10 + (s[24] - '0');
-    offset = (hh * 3600L + mm * 60L) * (s[19] == '-' ? -1 : 1);
-  }
-  return *t - std::chrono::seconds(offset);
+  return *t - std::chrono::seconds(utc_offset(s.substr(19)));
+}
+
+bool digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+bool hex_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+  });
 }
 
 }  // namespace
+
+LogFormat::Shape LogFormat::shape_of(std::string_view variable) {
+  static constexpr std::pair<std::string_view, Shape> kKnown[] = {
+      {"time_iso8601", Shape::TimeIso8601},
+      {"time_local", Shape::TimeLocal},
+      {"ssl_client_serial", Shape::Serial},
+      {"ssl_client_verify", Shape::Verify},
+      {"status", Shape::Status},
+      {"body_bytes_sent", Shape::Count},
+      {"bytes_sent", Shape::Count},
+      {"request_length", Shape::Count},
+      {"connection", Shape::Count},
+      {"connection_requests", Shape::Count},
+      {"pid", Shape::Count},
+      {"request_time", Shape::Seconds},
+      {"msec", Shape::Seconds},
+      {"remote_addr", Shape::Address},
+  };
+  for (const auto& [name, shape] : kKnown) {
+    if (name == variable)
+      return shape;
+  }
+  return Shape::Any;
+}
+
+bool LogFormat::has_shape(Shape shape, std::string_view value) {
+  switch (shape) {
+    case Shape::Any:
+      return true;
+    case Shape::TimeIso8601:
+      return parse_time_iso(value).has_value();
+    case Shape::TimeLocal:
+      return parse_time_local(value).has_value();
+    case Shape::Serial:
+      // Up to 20 octets (RFC 5280 4.1.2.2); nginx writes '-' for no certificate.
+      return value == "-" || (value.size() <= 40 && hex_digits(value));
+    case Shape::Verify:
+      return value == "SUCCESS" || value == "NONE" || value == "-" ||
+             (value.starts_with("FAILED:") && value.size() > 7);
+    case Shape::Status:
+      return value.size() == 3 && digits(value);
+    case Shape::Count:
+      return digits(value);
+    case Shape::Seconds: {
+      const auto dot = value.find('.');
+      return dot != std::string_view::npos && digits(value.substr(0, dot)) &&
+             digits(value.substr(dot + 1));
+    }
+    case Shape::Address: {
+      if (value == "unix:")
+        return true;
+      const std::string text(value);
+      unsigned char buf[16];
+      return ::inet_pton(AF_INET, text.c_str(), buf) == 1 ||
+             ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+    }
+  }
+  return false;
+}
 
 Result<LogFormat> LogFormat::compile(std::string_view format) {
   LogFormat out;
@@ -87,7 +174,7 @@ Result<LogFormat> LogFormat::compile(std::string_view format) {
                                              name +
                                              " have nothing between them to tell them apart");
     }
-    out.segments_.push_back({true, name});
+    out.segments_.push_back({true, name, shape_of(name)});
     has_serial = has_serial || name == "ssl_client_serial";
     i = braced ? end + 1 : end;
   }
@@ -101,50 +188,71 @@ Result<LogFormat> LogFormat::compile(std::string_view format) {
   return out;
 }
 
+bool LogFormat::fits(std::string_view line, std::size_t k, std::size_t pos,
+                     std::vector<std::string_view>& values, std::vector<bool>& dead) const {
+  if (k == segments_.size())
+    return pos == line.size();
+  const std::size_t key = k * (line.size() + 1) + pos;
+  if (dead[key])
+    return false;
+  const auto& seg = segments_[k];
+  bool ok = false;
+  if (!seg.variable) {
+    ok = line.compare(pos, seg.text.size(), seg.text) == 0 &&
+         fits(line, k + 1, pos + seg.text.size(), values, dead);
+  } else if (k + 1 == segments_.size()) {
+    values[k] = line.substr(pos);
+    ok = has_shape(seg.shape, values[k]);
+  } else {
+    // A variable runs to an occurrence of the next literal: the first one
+    // where its value has its shape and the rest of the line fits ("FAILED:
+    // certificate revoked" holds the space that ends $ssl_client_verify).
+    const auto& next = segments_[k + 1].text;
+    for (auto end = line.find(next, pos); !ok && end != std::string_view::npos;
+         end = line.find(next, end + 1)) {
+      values[k] = line.substr(pos, end - pos);
+      ok = has_shape(seg.shape, values[k]) && fits(line, k + 1, end, values, dead);
+    }
+  }
+  // Whether (k, pos) fits does not depend on how the line got there, so a
+  // failure is remembered and the search stays polynomial.
+  if (!ok)
+    dead[key] = true;
+  return ok;
+}
+
 LogFormat::Match LogFormat::match(std::string_view line) const {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
     line.remove_suffix(1);
+  std::vector<std::string_view> values(segments_.size());
+  std::vector<bool> dead(segments_.size() * (line.size() + 1), false);
+  if (!fits(line, 0, 0, values, dead))
+    return Match{};
   Sighting s;
   std::optional<std::string_view> verify;
-  std::size_t pos = 0;
   for (std::size_t k = 0; k < segments_.size(); ++k) {
-    const auto& seg = segments_[k];
-    if (!seg.variable) {
-      if (line.compare(pos, seg.text.size(), seg.text) != 0)
-        return Match{};
-      pos += seg.text.size();
-      continue;
+    switch (segments_[k].shape) {
+      case Shape::Serial:
+        s.serial_hex = std::string(values[k]);
+        break;
+      case Shape::Verify:
+        verify = values[k];
+        break;
+      case Shape::TimeIso8601:
+        s.when = parse_time_iso(values[k]);
+        break;
+      case Shape::TimeLocal:
+        s.when = parse_time_local(values[k]);
+        break;
+      default:
+        break;
     }
-    // A variable runs to the next literal (or the end of the line).
-    std::size_t end = line.size();
-    if (k + 1 < segments_.size()) {
-      end = line.find(segments_[k + 1].text, pos);
-      if (end == std::string_view::npos)
-        return Match{};
-    }
-    const auto value = line.substr(pos, end - pos);
-    if (seg.text == "ssl_client_serial") {
-      s.serial_hex = std::string(value);
-    } else if (seg.text == "ssl_client_verify") {
-      verify = value;
-    } else if (seg.text == "time_iso8601") {
-      s.when = parse_time_iso(value);
-    } else if (seg.text == "time_local") {
-      s.when = parse_time_local(value);
-    }
-    pos = end;
   }
-  if (pos != line.size())
-    return Match{};
-  if (s.serial_hex.empty() || s.serial_hex == "-")
+  if (s.serial_hex == "-")
     return Match{true, std::nullopt};
   // A certificate nginx refused (revoked, expired) is not one the user applied.
   if (verify && *verify != "SUCCESS")
     return Match{true, std::nullopt};
-  for (const char c : s.serial_hex) {
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return Match{};
-  }
   return Match{true, std::move(s)};
 }
 

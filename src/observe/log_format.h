@@ -1,7 +1,11 @@
 #pragma once
 // Reading lines of an nginx access log laid out by a `log_format` string: the
 // site's own format is compiled into literal and variable segments, and each
-// line is matched against it to pick out $ssl_client_serial and the time.
+// line is matched against it to pick out $ssl_client_serial and the time. A
+// line is in the format only when each variable nginx writes in a known way
+// has that shape (a time, a serial, a status), so a log written in another
+// format (nginx's default `combined`) is told apart instead of read as lines
+// without a certificate.
 
 #include <optional>
 #include <string>
@@ -30,7 +34,7 @@ class LogFormat {
   [[nodiscard]] static Result<LogFormat> compile(std::string_view format);
 
   struct Match {
-    bool matched = false;              // false: a junk line, not in this format
+    bool matched = false;              // false: not in this format (junk, or another format)
     std::optional<Sighting> sighting;  // a verified client certificate was used
   };
   /// Reads one line: whether it has the format, and the client certificate
@@ -38,10 +42,31 @@ class LogFormat {
   [[nodiscard]] Match match(std::string_view line) const;
 
  private:
+  // What a variable's value looks like when nginx writes it.
+  enum class Shape {
+    Any,          // a variable certkeeper does not know: anything
+    TimeIso8601,  // 2026-11-23T08:00:00+00:00
+    TimeLocal,    // 23/Nov/2026:08:00:00 +0000
+    Serial,       // hex, or '-' without a client certificate
+    Verify,       // SUCCESS, FAILED:reason, NONE, or '-' on a connection without TLS
+    Status,       // three digits
+    Count,        // digits ($body_bytes_sent, $request_length, ...)
+    Seconds,      // digits with milliseconds ($request_time, $msec)
+    Address,      // an IPv4 or IPv6 address, or "unix:" ($remote_addr)
+  };
+  [[nodiscard]] static Shape shape_of(std::string_view variable);
+  [[nodiscard]] static bool has_shape(Shape shape, std::string_view value);
+
   struct Segment {
     bool variable = false;
     std::string text;  // literal text, or the variable name without '$'
+    Shape shape = Shape::Any;
   };
+  /// Whether segments_[k...] match line[pos...]; values[k] gets each
+  /// variable's value. dead marks (k, pos) already known not to match.
+  bool fits(std::string_view line, std::size_t k, std::size_t pos,
+            std::vector<std::string_view>& values, std::vector<bool>& dead) const;
+
   std::vector<Segment> segments_;
 };
 

@@ -98,6 +98,20 @@ $(nginx_temp_paths "$1")
 CONF
   } > "$1/nginx.conf"
 }
+# start_nginx_on_a_port DIR CAFILE SCHEME HTTP_FN: starts nginx with the
+# `http` block's own lines from `HTTP_FN PORT` on a random port (another one
+# if it is taken), and waits for SCHEME://127.0.0.1:PORT/; sets PORT, NGINX_PID.
+start_nginx_on_a_port() {
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8; do
+    PORT=$(( 20000 + RANDOM % 12000 ))
+    { nginx_preamble "$1"; echo "events { worker_connections 64; }"; echo "http {"
+      nginx_temp_paths "$1"; "$4" "$PORT"; echo "}"; } > "$1/nginx.conf"
+    launch_nginx "$1" "$2" "$3://127.0.0.1:$PORT/" && return 0
+  done
+  cat "$1/logs/error.log" "$1/logs/stdout.log" >&2
+  fail "nginx did not start"
+}
 # launch_nginx DIR CAFILE URL: starts nginx with DIR/nginx.conf, registers its
 # stop, and waits until URL answers over TLS; sets NGINX_PID. Returns 1 (nginx
 # stopped) when it does not come up, so the caller can retry on other ports.

@@ -25,18 +25,12 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=lo
 openssl x509 -req -in "$N/server.csr" -CA "$N/sca.pem" -CAkey "$N/sca.key" -CAcreateserial -days 2 \
   -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") -out "$N/server.pem" 2>/dev/null
 
-start_nginx() {
-  local attempt
-  for attempt in 1 2 3 4 5 6 7 8; do
-    PORT=$(( 20000 + RANDOM % 12000 ))
-    { nginx_preamble "$N"; cat <<CONF
-events { worker_connections 64; }
-http {
+nginx_http() {
+  cat <<CONF
   log_format certkeeper '\$time_iso8601 \$ssl_client_serial \$ssl_client_verify \$remote_addr "\$request" \$status';
   access_log $N/logs/access.log certkeeper;
-$(nginx_temp_paths "$N")
   server {
-    listen 127.0.0.1:$PORT ssl;
+    listen 127.0.0.1:$1 ssl;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $N/server.pem;
     ssl_certificate_key $N/server.key;
@@ -45,18 +39,12 @@ $(nginx_temp_paths "$N")
     ssl_verify_client on;
     location / { return 200 "hello \$ssl_client_s_dn\n"; }
   }
-}
 CONF
-    } > "$N/nginx.conf"
-    launch_nginx "$N" "$N/sca.pem" "https://127.0.0.1:$PORT/" && return 0
-  done
-  cat "$N/logs/error.log" "$N/logs/stdout.log" >&2
-  fail "nginx did not start"
 }
 on_fail() { echo "--- nginx error.log"; tail -20 "$N/logs/error.log"; echo "--- stdout"; cat "$N/logs/stdout.log"; }
 status_with() { curl -s -o /dev/null -w '%{http_code}' --cacert "$N/sca.pem" --cert "$1" "https://127.0.0.1:$PORT/"; }
 
-start_nginx
+start_nginx_on_a_port "$N" "$N/sca.pem" https nginx_http
 assert_eq "$(status_with "$WORK/alice-old.pem")" 200 "valid client certificate"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$N/sca.pem" "https://127.0.0.1:$PORT/")" 400 "no client certificate"
 assert_eq "$(status_with "$WORK/bob-old.pem")" 400 "revoked client certificate"

@@ -42,6 +42,99 @@ TEST(LogFormat, SiteFormatWithTimeLocalAndQuotes) {
   EXPECT_FALSE(f->match("garbage").matched);
 }
 
+// A line is in the format only when each variable nginx writes in a known way
+// has that shape; variables certkeeper does not know take anything.
+TEST(LogFormat, EachVariableHasItsShape) {
+  struct Case {
+    std::string variable;
+    std::vector<std::string> fits;
+    std::vector<std::string> does_not;
+  };
+  const std::vector<Case> cases = {
+      {"time_iso8601",
+       {"2026-11-23T08:00:00+00:00", "2026-11-23T09:00:00-05:30"},
+       {"127.0.0.1", "2026-11-23T08:00:00", "2026-11-23 08:00:00+00:00",
+        "23/Nov/2026:08:00:00 +0000", "2026-13-23T08:00:00+00:00", "-"}},
+      {"time_local",
+       {"23/Nov/2026:08:00:00 +0000", "01/Dec/2026:21:26:02 -0700"},
+       {"2026-11-23T08:00:00+00:00", "23/Foo/2026:08:00:00 +0000", "23/Nov/2026:08:00:00",
+        "23/Nov/2026:08:00:00 +00:00", "-"}},
+      {"ssl_client_serial",
+       {"7E51CF", "0a1b", "-", std::string(40, 'F')},
+       {"", "7E51CG", "127.0.0.1", std::string(41, 'F'), "--", "0x7E"}},
+      {"ssl_client_verify",
+       {"SUCCESS", "NONE", "-", "FAILED:certificate revoked"},
+       {"FAILED:", "success", "OK", "127.0.0.1", ""}},
+      {"status", {"200", "499", "000"}, {"20", "2000", "-", "OK", ""}},
+      {"body_bytes_sent", {"0", "612"}, {"-", "", "6k", "1.5"}},
+      {"request_length", {"78"}, {"-"}},
+      {"request_time", {"0.000", "12.345"}, {"0", ".5", "1.", "-", "1.2.3"}},
+      {"msec", {"1795420800.123"}, {"1795420800"}},
+      {"remote_addr",
+       {"127.0.0.1", "::1", "2001:db8::1", "unix:"},
+       {"-", "localhost", "[23/Nov/2026:08:00:00", "revoked 127.0.0.1", "300.0.0.1"}},
+      {"http_user_agent", {"", "curl/7.88.1", "-", "Mozilla/5.0 (X11) x] y"}, {}},
+  };
+  for (const auto& c : cases) {
+    // The serial itself, or a format with a serial that is absent ('-').
+    const bool serial = c.variable == "ssl_client_serial";
+    auto f = LogFormat::compile(serial ? "[$ssl_client_serial]"
+                                       : "[$" + c.variable + "] $ssl_client_serial");
+    ASSERT_TRUE(f) << c.variable;
+    for (const auto& v : c.fits) {
+      EXPECT_TRUE(f->match("[" + v + "]" + (serial ? "" : " -")).matched)
+          << "$" << c.variable << " = '" << v << "' should fit";
+    }
+    for (const auto& v : c.does_not) {
+      EXPECT_FALSE(f->match("[" + v + "]" + (serial ? "" : " -")).matched)
+          << "$" << c.variable << " = '" << v << "' should not fit";
+    }
+  }
+}
+
+// nginx's default `combined` log read with certkeeper's format: every line
+// used to "match" as a line without a certificate, so a wrong log confirmed
+// nobody without a word.
+TEST(LogFormat, CombinedLinesAreNotInTheDefaultFormat) {
+  auto f = LogFormat::compile(kDefaultLogFormat);
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(
+      f->match("127.0.0.1 - - [23/Nov/2026:08:00:00 +0000] \"GET / HTTP/1.1\" 200 612 \"-\" "
+               "\"curl/7.88.1\"")
+          .matched);
+  EXPECT_FALSE(f->match("127.0.0.1 - alice [23/Nov/2026:08:00:00 +0000] \"GET /a b HTTP/1.1\" "
+                        "404 0 \"https://example.org/ x\" \"Mozilla/5.0 (X11)\"")
+                   .matched);
+}
+
+// A value holding the literal that follows it ($ssl_client_verify's reason
+// has spaces) is still read: the next occurrence is tried.
+TEST(LogFormat, ValueHoldingTheNextLiteral) {
+  auto f = LogFormat::compile(kDefaultLogFormat);
+  ASSERT_TRUE(f);
+  auto refused = f->match(
+      "2026-11-23T09:00:00+01:00 7E51CF FAILED:certificate revoked 127.0.0.1 \"GET / HTTP/1.1\" "
+      "400");
+  EXPECT_TRUE(refused.matched);
+  EXPECT_FALSE(refused.sighting);
+  auto none = f->match("2026-11-23T09:00:00+01:00 - NONE ::1 \"GET / HTTP/1.1\" 400");
+  EXPECT_TRUE(none.matched);
+  EXPECT_FALSE(none.sighting);
+}
+
+// Many variables of any shape over a long line of spaces: the search must
+// stay polynomial (a failed (segment, position) is not tried again).
+TEST(LogFormat, LongLineOfManyCandidatesEnds) {
+  auto f = LogFormat::compile("$a $b $c $d $e $f $g $h $ssl_client_serial $status");
+  ASSERT_TRUE(f);
+  std::string line;
+  for (int i = 0; i < 2000; ++i)
+    line += "x ";
+  line += "ZZ";
+  EXPECT_FALSE(f->match(line).matched);
+  EXPECT_TRUE(f->match(line + " 7E 200").matched);
+}
+
 TEST(LogFormat, FormatsThatCannotWork) {
   EXPECT_FALSE(LogFormat::compile("$remote_addr $status"));       // no serial
   EXPECT_FALSE(LogFormat::compile("$ssl_client_serial$status"));  // nothing between
