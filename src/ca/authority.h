@@ -284,7 +284,10 @@ class Authority {
 
   [[nodiscard]] Result<CrlBuilt> build_crl(const CrlRequest& req);
   /// `stale_before`: a CRL whose nextUpdate is closer than this is stale.
-  [[nodiscard]] Result<CrlStatusView> crl_status(std::chrono::seconds stale_before);
+  /// `publisher_configured`: a CRL built without a publish command is not
+  /// out once one is configured.
+  [[nodiscard]] Result<CrlStatusView> crl_status(std::chrono::seconds stale_before,
+                                                 bool publisher_configured);
 
   /// Clock skew allowance: notBefore is backdated by this much.
   static constexpr std::chrono::seconds kBackdate{60};

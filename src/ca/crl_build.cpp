@@ -10,16 +10,20 @@
 #include "ca/detail/authority_state.h"
 #include "ca/reason.h"
 #include "ca/serial.h"
-#include "ca/serial_list.h"
 #include "core/duration.h"
 #include "core/fault.h"
 #include "core/file_io.h"
 #include "core/fingerprint.h"
 #include "core/pem.h"
 #include "core/time_format.h"
+#include "store/serial_list.h"
 
 namespace ck::ca {
 namespace {
+
+using store::append_serial;
+using store::pack_serials;
+using store::unpack_serials;
 
 struct SerialDiff {
   std::vector<std::string_view> added;
@@ -130,7 +134,7 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
                 "the clock is behind the last CRL: now is " + format_iso8601(now) + ", CRL #" +
                     std::to_string(prev->number) + " was issued at " +
                     format_iso8601(prev->this_update) + " (" +
-                    format_duration(
+                    format_duration_rough(
                         std::chrono::duration_cast<std::chrono::seconds>(prev->this_update - now)) +
                     " later); refusing to build an older CRL: fix the clock (NTP), then build");
   }
@@ -175,8 +179,10 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     // Nothing changed and the last CRL is good for a while: keep it (the
     // transaction rolls back, no number is used) -- once it is out. One whose
     // publish failed, or was never recorded, is published again.
-    const bool out =
-        prev->publish == store::PublishState::Ok || prev->publish == store::PublishState::None;
+    // "None" (built without a publish command) is out only while there is
+    // still no command: one configured since has never seen this CRL.
+    const bool out = prev->publish == store::PublishState::Ok ||
+                     (prev->publish == store::PublishState::None && !req.publish);
     if (!out) {
       reader.join();
       tx.reset();
@@ -318,7 +324,8 @@ Result<CrlBuilt> Authority::republish_crl(const CrlRequest& req, const store::Cr
   return out;
 }
 
-Result<CrlStatusView> Authority::crl_status(std::chrono::seconds stale_before) {
+Result<CrlStatusView> Authority::crl_status(std::chrono::seconds stale_before,
+                                            bool publisher_configured) {
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.read());
   CK_ASSIGN(const auto ca, tx->find_ca());
@@ -349,13 +356,16 @@ Result<CrlStatusView> Authority::crl_status(std::chrono::seconds stale_before) {
       out.stale.push_back(crl + "'s nextUpdate " + format_iso8601(last->next_update) +
                           " is less than " + format_duration(stale_before) + " away");
     }
+    const std::string retry = "; run `certkeeper crl build --if-due`";
     if (!last->publish) {
-      out.stale.push_back(crl +
-                          " was never published (the run stopped first); run `certkeeper "
-                          "crl build --if-due`");
+      out.stale.push_back(crl + " is not known to be published (" +
+                          (last->file_sha256.empty() ? "built by an earlier certkeeper"
+                                                     : "the run stopped before publishing") +
+                          ")" + retry);
     } else if (*last->publish == store::PublishState::Failed) {
-      out.stale.push_back(crl + " is not published: " + last->publish_error +
-                          "; run `certkeeper crl build --if-due`");
+      out.stale.push_back(crl + " is not published: " + last->publish_error + retry);
+    } else if (*last->publish == store::PublishState::None && publisher_configured) {
+      out.stale.push_back(crl + " was built when no [crl] publish_command was set" + retry);
     }
   } else {
     out.stale.push_back("no CRL built yet; run `certkeeper crl build`");

@@ -82,12 +82,16 @@ int run(int argc, char** argv) {
     std::cerr << app.help();
     return kExitUsage;
   }
+  int code = kExitError;
   try {
-    return rt.action();
+    code = rt.action();
   } catch (const std::exception& e) {
     // Only third-party code throws; report it like any other error.
-    return rt.error(Error{Code::Internal, e.what(), {}});
+    code = rt.error(Error{Code::Internal, e.what(), {}});
   }
+  if (code == kExitError)
+    rt.discard_failed_creation();
+  return code;
 }
 
 }  // namespace ck::cli

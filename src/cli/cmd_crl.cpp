@@ -64,8 +64,7 @@ int run_build(Runtime& rt, const BuildFlags& f) {
       j["publish_error"] = built->publish_error;
     rt.print_json(j);
   } else if (built->republished) {
-    std::cout << "CRL #" << built->number << " is unchanged but was not published: published it "
-              << "again from " << built->path->string() << "\n";
+    // Said by one line below once it worked; by the error line if it did not.
   } else if (!built->built) {
     std::cout << "not due: CRL #" << built->number << " is unchanged and good until "
               << iso(built->next_update) << "\n";
@@ -96,7 +95,11 @@ int run_build(Runtime& rt, const BuildFlags& f) {
                           {}});
   }
   if (!rt.json() && built->publish == store::PublishState::Ok) {
-    std::cout << "published CRL #" << built->number << " ([crl] publish_command exited 0)\n";
+    std::cout << "published CRL #" << built->number
+              << (built->republished
+                      ? " again (unchanged; its earlier publish had not gone through)"
+                      : "")
+              << " ([crl] publish_command exited 0)\n";
   }
   return kExitOk;
 }
@@ -108,14 +111,14 @@ struct StatusFlags {
 
 std::string publish_text(const ca::CrlStatusView& st) {
   if (!st.publish)
-    return "not published (the run stopped before publishing)";
+    return "not known to be published (the run stopped first, or an earlier certkeeper built it)";
   switch (*st.publish) {
     case store::PublishState::Ok:
       return "published at " + iso(*st.published_at);
     case store::PublishState::Failed:
       return "publish FAILED at " + iso(*st.published_at) + ": " + st.publish_error;
     case store::PublishState::None:
-      return "no [crl] publish_command (written only)";
+      return "built without a [crl] publish_command (written only)";
   }
   return "";
 }
@@ -127,12 +130,12 @@ int run_status(Runtime& rt, const StatusFlags& f) {
   auto auth = rt.authority();
   if (!auth)
     return rt.error(auth.error());
-  auto st = (*auth)->crl_status(*before);
-  if (!st)
-    return rt.error(st.error());
   auto cfg = rt.config();
   if (!cfg)
     return rt.error(cfg.error());
+  auto st = (*auth)->crl_status(*before, !(*cfg)->crl_publish_command.empty());
+  if (!st)
+    return rt.error(st.error());
   if ((*cfg)->crl_max_size) {
     const auto file = (*cfg)->crl_out ? *(*cfg)->crl_out : rt.home() / "ca.crl";
     std::error_code ec;

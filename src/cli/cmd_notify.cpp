@@ -113,6 +113,14 @@ nlohmann::json to_json(const notify::NotifyReport& report, const std::string& wi
           {"actions", actions}};
 }
 
+// A failed channel is an error; notices that reached nobody (only printed,
+// and no mailed digest lists them) are a problem a timer must not hide.
+int exit_code(const notify::NotifyReport& report) {
+  if (report.failed > 0)
+    return kExitError;
+  return report.nobody_written ? kExitProblems : kExitOk;
+}
+
 int run_notify(Runtime& rt, const NotifyFlags& f) {
   if (f.resend_given && f.resend.empty()) {
     return rt.error(Error{Code::InvalidArgument,
@@ -155,7 +163,7 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
     return rt.error(report.error());
   if (rt.json()) {
     rt.print_json(to_json(*report, window->text, f.dry_run));
-    return report->failed > 0 ? kExitError : kExitOk;
+    return exit_code(*report);
   }
   if (f.resend == "all" && report->resent.empty()) {
     std::cout << "resend: no certificate expiring within " << window->text
@@ -172,7 +180,7 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
                             : " printed notice(s) not acted on");
   }
   std::cout << (f.dry_run ? " (dry run: nothing sent or recorded)" : "") << "\n";
-  return report->failed > 0 ? kExitError : kExitOk;
+  return exit_code(*report);
 }
 
 }  // namespace
@@ -188,7 +196,8 @@ void add_notify_command(CLI::App& app, Runtime& rt) {
       "A link or mailto: link is only printed, not sent: it is recorded as printed, not\n"
       "printed again, and listed with its link in every digest until the certificate is\n"
       "renewed or expires. A failure is reported, the run goes on, exits 1, and the next\n"
-      "run retries it. Run it daily (contrib/systemd/certkeeper-notify.timer).");
+      "run retries it. Printed notices that no mailed digest lists reach nobody: exit 3.\n"
+      "Run it daily (contrib/systemd/certkeeper-notify.timer).");
   cmd->add_option("--within", flags->within, "Window from now (default: [notify] within, else 14d)")
       ->check(duration_validator());
   cmd->add_flag("--dry-run", flags->dry_run,

@@ -99,27 +99,37 @@ std::filesystem::path Runtime::home() const {
   return std::filesystem::path(base) / ".local" / "share" / "certkeeper";
 }
 
+std::string Runtime::store_url() const {
+  return global.store_url.empty() ? "sqlite:" + (home() / "certkeeper.db").string()
+                                  : global.store_url;
+}
+
 Status Runtime::open() {
   const auto dir = home();
-  if (open_mode_ == store::OpenMode::Create) {
-    if (auto st = ensure_writable_dir(dir); !st) {
-      return fail(std::move(st).error().context("home"));
-    }
-  }
+  // The configuration first: a bad --config must not leave a new home behind.
   const std::filesystem::path config_path =
       global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
   CK_ASSIGN(config_, load_config(config_path, !global.config.empty()));
   CK_ASSIGN(passphrase_, optional_secret("CERTKEEPER_CA_PASSPHRASE", config_.ca_passphrase_file,
                                          "CA passphrase file"));
-  const std::string url =
-      global.store_url.empty() ? "sqlite:" + (dir / "certkeeper.db").string() : global.store_url;
+  const std::string url = store_url();
+  if (open_mode_ == store::OpenMode::Create) {
+    std::error_code ec;
+    created_home_ = !std::filesystem::exists(dir, ec);
+    if (auto st = ensure_writable_dir(dir); !st) {
+      return fail(std::move(st).error().context("home"));
+    }
+    if (url.starts_with("sqlite:")) {
+      created_db_ = !std::filesystem::exists(url.substr(std::string_view("sqlite:").size()), ec);
+    }
+  }
   auto opened = store::open_store(url, open_mode_);
   if (!opened && opened.error().code == Code::NotFound) {
     const std::string where = global.store_url.empty() ? "in home '" + dir.string() + "'"
                                                        : "at '" + global.store_url + "'";
     return fail(Code::FailedPrecondition,
-                "no certkeeper store " + where +
-                    ": create one with `certkeeper ca init --name NAME` (or ca import, "
+                "no certkeeper store " + where + " (" + opened.error().message +
+                    "): create one with `certkeeper ca init --name NAME` (or ca import, "
                     "cert import, acme issue), or choose the home with --home or "
                     "CERTKEEPER_HOME");
   }
@@ -131,6 +141,25 @@ Status Runtime::open() {
   inventory_ = std::make_unique<servercert::Inventory>(
       *store_, clock_, passphrase_ ? &*passphrase_ : nullptr, actor());
   return {};
+}
+
+void Runtime::discard_failed_creation() {
+  if (!created_db_ && !created_home_)
+    return;
+  authority_.reset();
+  inventory_.reset();
+  store_.reset();
+  std::error_code ec;
+  const std::string url = store_url();
+  // Only a store that still holds nothing: what a failed first command made
+  // would otherwise read as an empty inventory.
+  if (created_db_ && !store::open_store(url, store::OpenMode::Existing)) {
+    const std::string path = url.substr(std::string_view("sqlite:").size());
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      std::filesystem::remove(path + suffix, ec);
+  }
+  if (created_home_)
+    std::filesystem::remove(home(), ec);  // only when empty
 }
 
 Result<servercert::Inventory*> Runtime::inventory() {

@@ -69,6 +69,9 @@ class Runtime {
   /// (ca init, ca import, acme issue, cert import). Every other command on a
   /// home without a store fails and creates nothing.
   void allow_store_creation() { open_mode_ = store::OpenMode::Create; }
+  /// After a command failed: removes the store (and the home folder) this run
+  /// created, when it still holds nothing. Bad input changes nothing.
+  void discard_failed_creation();
   [[nodiscard]] Result<ca::Authority*> authority();
   /// The store's server certificates (keys encrypted with the CA passphrase).
   [[nodiscard]] Result<servercert::Inventory*> inventory();
@@ -102,10 +105,13 @@ class Runtime {
 
  private:
   [[nodiscard]] Status open();
+  [[nodiscard]] std::string store_url() const;
   void write_out(const std::string& text) const;
   friend class JsonArrayWriter;
   const Clock& clock_;
   store::OpenMode open_mode_ = store::OpenMode::Existing;
+  bool created_home_ = false;  // this run made the home folder
+  bool created_db_ = false;    // ... and the SQLite file
   SystemRandom random_;
   std::unique_ptr<store::Store> store_;
   std::optional<Secret> passphrase_;

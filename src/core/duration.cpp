@@ -56,4 +56,19 @@ std::string format_duration(std::chrono::seconds d) {
   return std::to_string(s) + "s";
 }
 
+std::string format_duration_rough(std::chrono::seconds d) {
+  const long long s = d.count();
+  const long long magnitude = s < 0 ? -s : s;
+  const auto rounded = [&](long long unit, const char* suffix) {
+    return "about " + std::to_string((s + (s < 0 ? -unit : unit) / 2) / unit) + suffix;
+  };
+  if (magnitude >= 86400)
+    return rounded(86400, "d");
+  if (magnitude >= 3600)
+    return rounded(3600, "h");
+  if (magnitude >= 60)
+    return rounded(60, "m");
+  return std::to_string(s) + "s";
+}
+
 }  // namespace ck

@@ -452,6 +452,7 @@ void Notifier::warn_unsent(const NotifyRequest& req, NotifyReport& report) const
                          : "and no ops digest lists them ([notify] ops_email with email = "
                            "\"smtp\" would)";
   report.warnings.push_back(w + ": nobody has been written to");
+  report.nobody_written = true;
 }
 
 Result<bool> Notifier::already_done(const std::string& key, const std::string& channel) {

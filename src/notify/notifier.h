@@ -83,6 +83,9 @@ struct NotifyReport {
   std::vector<Resent> resent;
   std::vector<PrintedNotice> pending;  // printed, not acted on (this run's included)
   std::vector<std::string> warnings;
+  /// Printed notices wait and no mailed digest lists them: nobody has been
+  /// written to (the CLI exits 3, so an unread timer shows it).
+  bool nobody_written = false;
 };
 
 class Notifier {

@@ -17,8 +17,10 @@
 #include <openssl/x509v3.h>
 
 #include "core/cert_info.h"
+#include "core/file_io.h"
 #include "core/fingerprint.h"
 #include "core/ossl.h"
+#include "core/pem.h"
 #include "core/time_format.h"
 #include "probe/address.h"
 #include "probe/resolver.h"
@@ -633,6 +635,42 @@ struct Scanner::Impl {
   }
 };
 
+namespace {
+
+// Trust anchors are the CA file's self-signed certificates only. An
+// intermediate trusted here would let a server that omits it verify, while
+// every client that trusts only the root refuses that server: the chain must
+// come from the server.
+Status load_trust_anchors(SSL_CTX* ctx, const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0)
+    return fail(Code::NotFound, "cannot read CA file '" + path + "': " + std::strerror(errno));
+  CK_ASSIGN(const auto text, read_file(path));
+  auto certs = parse_cert_chain(text, path);
+  if (!certs || certs->empty()) {
+    return fail(Code::InvalidArgument, "CA file '" + path + "' holds no usable certificate" +
+                                           (certs ? "" : " (" + certs.error().message + ")"));
+  }
+  X509_STORE* store = ::SSL_CTX_get_cert_store(ctx);
+  std::size_t roots = 0;
+  for (const auto& c : *certs) {
+    if ((::X509_get_extension_flags(c.get()) & EXFLAG_SS) == 0)
+      continue;
+    if (::X509_STORE_add_cert(store, c.get()) != 1) {
+      ::ERR_clear_error();
+      return fail(Code::InvalidArgument, "CA file '" + path + "': cannot add a certificate");
+    }
+    ++roots;
+  }
+  if (roots == 0) {
+    return fail(Code::InvalidArgument,
+                "CA file '" + path + "' holds no root (self-signed) certificate: clients trust " +
+                    "roots, and the intermediates must come from the server, so name the root");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, const Clock& clock) {
   auto impl = std::make_unique<Impl>(options, clock);
   impl->ctx.reset(::SSL_CTX_new(::TLS_client_method()));
@@ -655,16 +693,7 @@ Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, co
   ::SSL_CTX_set_read_ahead(ctx, 1);
   ::SSL_CTX_set_max_cert_list(ctx, static_cast<long>(kMaxHandshakeMessage));
   if (options.ca_file) {
-    const auto path = options.ca_file->string();
-    if (::access(path.c_str(), R_OK) != 0)
-      return fail(Code::NotFound, "cannot read CA file '" + path + "': " + std::strerror(errno));
-    ::ERR_clear_error();
-    if (::SSL_CTX_load_verify_file(ctx, path.c_str()) != 1) {
-      const char* why = ::ERR_reason_error_string(::ERR_peek_last_error());
-      ::ERR_clear_error();
-      return fail(Code::InvalidArgument, "CA file '" + path + "' holds no usable certificate (" +
-                                             (why ? why : "unreadable") + ")");
-    }
+    CK_TRY(load_trust_anchors(ctx, options.ca_file->string()));
   } else if (::SSL_CTX_set_default_verify_paths(ctx) != 1) {
     ::ERR_clear_error();
     return fail(Code::NotFound, "cannot load the system trust store");

@@ -65,7 +65,9 @@ Result<store::ServerCertRecord> Inventory::save(const std::string& name, const s
   CK_ASSIGN(const auto current, tx->find_server_cert(name, std::nullopt));
   if (current && policy != SavePolicy::NewVersion) {
     // Looked at under the write lock: two imports at once cannot both pass.
-    if (current->sha256 == rec.sha256) {
+    // The same leaf with another chain is a new version: importing it again
+    // with the intermediate it lacked is how a broken chain gets fixed.
+    if (current->sha256 == rec.sha256 && current->chain_pem == rec.chain_pem) {
       return fail(Code::AlreadyExists, "already stored as '" + name + "' version " +
                                            std::to_string(current->version) + "; nothing changed");
     }

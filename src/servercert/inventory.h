@@ -46,8 +46,9 @@ class Inventory {
 
   /// Stores `m` as the next version of `name` in one transaction, with an
   /// audit entry. `settings` is what the next renewal reuses. Under an import
-  /// policy, the newest version again fails with AlreadyExists and an older
-  /// certificate (earlier notAfter) with FailedPrecondition; both change nothing.
+  /// policy, the newest version again (same leaf, same chain) fails with
+  /// AlreadyExists and an older certificate (earlier notAfter) with
+  /// FailedPrecondition; both change nothing.
   [[nodiscard]] Result<store::ServerCertRecord> save(const std::string& name,
                                                      const std::string& source, const Material& m,
                                                      const std::string& settings,

@@ -118,7 +118,7 @@ struct CrlRecord {
   Seconds next_update{};
   std::string der;  // only in homes from before the serial list; new CRLs keep `serials`
   std::int64_t entries = 0;
-  std::string serials;  // the CRL's serials, packed (ca/serial_list.h)
+  std::string serials;  // the CRL's serials, packed (store/serial_list.h)
   /// counters.release_seq when built: releases with a higher sequence are
   /// not in this CRL.
   std::int64_t release_seq = 0;

@@ -37,5 +37,12 @@ TEST(Duration, FormatsTheShortestExactForm) {
   EXPECT_EQ(format_duration(std::chrono::seconds(90)), "90s");
 }
 
+TEST(Duration, RoughFormIsTheLargestUnitRounded) {
+  EXPECT_EQ(format_duration_rough(std::chrono::seconds(4 * 86400 - 1)), "about 4d");
+  EXPECT_EQ(format_duration_rough(std::chrono::seconds(3 * 3600 + 1700)), "about 3h");
+  EXPECT_EQ(format_duration_rough(std::chrono::seconds(3543)), "about 59m");
+  EXPECT_EQ(format_duration_rough(std::chrono::seconds(42)), "42s");
+}
+
 }  // namespace
 }  // namespace ck

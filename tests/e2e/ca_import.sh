@@ -88,7 +88,6 @@ pass "renew, revoke, expiring and crl build work on imported certificates"
 
 # Inputs that cannot be adopted: one line naming the input, exit 1, nothing imported.
 H="$WORK/home-bad"
-ck ca show >/dev/null 2>&1 || true   # creates the empty store the dumps compare
 expect_error "key of another certificate" "$O/erin.key" -- ck ca import --cert "$O/ca.pem" --key "$O/erin.key"
 expect_error "not a CA certificate" "$O/erin.pem" -- ck ca import --cert "$O/erin.pem" --key "$O/erin.key"
 printf 'zz\n' > "$WORK/bad-crlnumber"
@@ -99,5 +98,6 @@ for f in "$O"/newcerts/*.pem; do cp "$f" "$WORK/swapped/"; done
 first=$(ls "$WORK/swapped" | head -1); second=$(ls "$WORK/swapped" | sed -n 2p)
 cp "$WORK/swapped/$second" "$WORK/swapped/$first"
 expect_error "certificate file with another serial" "$WORK/swapped/$first" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$O/index.txt" --certs-dir "$WORK/swapped"
+[ ! -e "$WORK/home-bad" ] || fail "a failed ca import left $(find "$WORK/home-bad")"
 H="$WORK/home"
 expect_error "a CA exists already" "exists already" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key"

@@ -41,3 +41,21 @@ assert_eq "$(versions)" 2 "--allow-older stores the older certificate as a new v
 expect_error "the newest again, even with --allow-older" "already stored as 'www.example.test' version 2" -- \
   ck cert import --cert "$WORK/short.pem" --key "$WORK/short.key" --chain "$WORK/root.pem" --allow-older
 pass "cert import refuses the newest again and an older one without --allow-older"
+
+# The same leaf with the chain it lacked is a new version (how a broken chain
+# gets fixed), and then refused again like any newest version.
+ck cert import --cert "$WORK/long.pem" --key "$WORK/long.key" --name fixme > /dev/null 2>&1 \
+  || fail "import without the chain"
+ck cert import --cert "$WORK/long.pem" --key "$WORK/long.key" --chain "$WORK/root.pem" --name fixme \
+  > "$WORK/out" 2>&1 || fail "the same leaf with its chain: $(cat "$WORK/out")"
+grep -q "imported 'fixme' (version 2, chain of 1)" "$WORK/out" || fail "chain fix: $(cat "$WORK/out")"
+expect_error "the same leaf and chain again" "already stored as 'fixme' version 2" -- \
+  ck cert import --cert "$WORK/long.pem" --key "$WORK/long.key" --chain "$WORK/root.pem" --name fixme
+pass "the same leaf with another chain is a new version"
+
+# Bad input on a new home creates nothing (no store, no home).
+rc=0; "$CK_BIN" --home "$WORK/fresh" cert import --cert "$WORK/missing.pem" --key "$WORK/long.key" \
+  2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "missing file on a new home: exit code"
+[ ! -e "$WORK/fresh" ] || fail "a failed import left $(find "$WORK/fresh")"
+pass "a failed first import leaves no home and no store"

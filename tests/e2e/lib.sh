@@ -18,7 +18,8 @@ pass() { echo "ok: $*"; }
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 # A logical dump of the store, to prove a failed command changed nothing.
-db_dump() { sqlite3 "$H/certkeeper.db" .dump; }
+# A home without a store dumps as "(no store)" (sqlite3 must not create one).
+db_dump() { if [ -e "$H/certkeeper.db" ]; then sqlite3 "$H/certkeeper.db" .dump; else echo "(no store)"; fi; }
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 crl_number() { printf "%d" "$(openssl crl -in "$1" -noout -crlnumber | cut -d= -f2)"; }
 # Verifies a certificate against the CA and a CRL; prints OK or the error.

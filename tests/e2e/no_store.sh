@@ -22,19 +22,15 @@ expect_no_store() {
   pass "$name"
 }
 typo() { "$CK_BIN" --home "$T" "$@"; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=x.test \
+  -addext subjectAltName=DNS:x.test -keyout "$WORK/x.key" -out "$WORK/x.pem" 2> /dev/null
 
-cat > "$WORK/plan-stored.toml" <<'P'
-[certificate]
-name = "wildcard"
-[[stage]]
-name = "all"
-[[stage.target]]
-name = "a"
-endpoints = ["127.0.0.1:1"]
-[stage.target.deploy]
-kind = "command"
-command = ["true"]
-P
+# plan CERTIFICATE_LINE: a one-target plan (a dead endpoint, a no-op deploy).
+plan() {
+  printf '[certificate]\n%s\n[[stage]]\nname = "all"\n[[stage.target]]\nname = "a"\n' "$1"
+  printf 'endpoints = ["127.0.0.1:1"]\n[stage.target.deploy]\nkind = "command"\ncommand = ["true"]\n'
+}
+plan 'name = "wildcard"' > "$WORK/plan-stored.toml"
 
 expect_no_store "expiring --fail-if-any" -- typo expiring --fail-if-any
 expect_no_store "expiring --json" -- typo --json expiring
@@ -93,25 +89,37 @@ grep -qF "no certkeeper store in home '$T'" "$WORK/err" \
 rm -rf "$T"
 pass "empty database file: refused, left as it was"
 
+# A database with the schema but neither a CA nor a server certificate (left
+# by an earlier version's read command) is no store either.
+"$CK_BIN" --home "$WORK/schema-only" cert import --cert "$WORK/x.pem" --key "$WORK/x.key" > /dev/null 2>&1 \
+  || fail "cert import for the schema-only home"
+sqlite3 "$WORK/schema-only/certkeeper.db" "DELETE FROM server_certs; DELETE FROM audit"
+rc=0
+"$CK_BIN" --home "$WORK/schema-only" expiring --fail-if-any > /dev/null 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "schema-only database: exit code"
+grep -qF "holds no CA and no server certificate" "$WORK/err" || fail "schema-only: $(cat "$WORK/err")"
+pass "a database that holds nothing is no store"
+
+# A creating command that fails leaves nothing behind: no store, no home.
+for args in "ca init --name ''" "ca import --cert $WORK/missing.pem --key $WORK/missing.key" \
+            "cert import --cert $WORK/missing.pem --key $WORK/x.key"; do
+  rc=0
+  eval "\"\$CK_BIN\" --home \"\$T\" $args" > /dev/null 2>&1 || rc=$?
+  assert_eq "$rc" 1 "failed '$args': exit code"
+  [ ! -e "$T" ] || fail "failed '$args' left $(find "$T")"
+done
+rc=0
+"$CK_BIN" --home "$T" --config "$WORK/missing.toml" ca init --name X > /dev/null 2>&1 || rc=$?
+assert_eq "$rc" 1 "missing --config: exit code"
+[ ! -e "$T" ] || fail "missing --config left $(find "$T")"
+pass "failed ca init, ca import, cert import and a missing --config create nothing"
+
 # Commands that need no store work without one and create nothing.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=x.test \
-  -addext subjectAltName=DNS:x.test -keyout "$WORK/x.key" -out "$WORK/x.pem" 2> /dev/null
 typo fingerprint "$WORK/x.pem" > /dev/null || fail "fingerprint without a store"
 rc=0
 typo probe 127.0.0.1:1 --timeout 1s > /dev/null 2>&1 || rc=$?
 assert_eq "$rc" 3 "probe of a closed port without a store: exit code"
-cat > "$WORK/plan-files.toml" <<P
-[certificate]
-cert_file = "$WORK/x.pem"
-[[stage]]
-name = "all"
-[[stage.target]]
-name = "a"
-endpoints = ["127.0.0.1:1"]
-[stage.target.deploy]
-kind = "command"
-command = ["true"]
-P
+plan "cert_file = \"$WORK/x.pem\"" > "$WORK/plan-files.toml"
 typo rollout plan "$WORK/plan-files.toml" > /dev/null || fail "rollout plan of files without a store"
 rc=0
 typo verify "$WORK/plan-files.toml" --timeout 1s > /dev/null 2>&1 || rc=$?

@@ -87,7 +87,8 @@ ops_email = "ops@example.org"
 [ticket.link]
 url = "https://phab.example.org/maniphest/task/edit/form/1/?title={{title}}&description={{description}}&projects=certs"
 TOML
-ck --json notify > "$WORK/links.json"
+rc=0; ck --json notify > "$WORK/links.json" || rc=$?
+assert_eq "$rc" 3 "link and mailto only: printed, and the digest is printed too"
 /usr/bin/python3 - "$WORK/links.json" <<'PY' || fail "link/mailto"
 import json, sys, urllib.parse
 d = json.load(open(sys.argv[1]))
@@ -126,10 +127,10 @@ expect_error "missing template folder" "template folder '$WORK/no-such-folder' d
 printf 'api-token\n' > "$WORK/open.token"; chmod 644 "$WORK/open.token"
 printf '[notify]\nticket = "conduit"\n[ticket.conduit]\nurl = "http://127.0.0.1:1/x"\ntoken_file = "%s"\n' "$WORK/open.token" > "$H/certkeeper.toml"
 expect_error "token file readable by others" "'$WORK/open.token' can be read by others" -- ck notify
-# A home without a CA yet (the database exists, nothing in it).
+# A home without a store: nothing to notify about, and nothing created.
 H="$WORK/home5"; mkdir -p "$H"
-ck expiring >/dev/null 2>&1 || true
-expect_error "notify without a CA" "no CA in this home yet" -- ck notify
+expect_error "notify without a store" "no certkeeper store in home '$H'" -- ck notify
+[ ! -e "$H/certkeeper.db" ] || fail "notify created a store"
 
 # A server that accepts and never answers: each channel fails after [notify]
 # timeout, the run reports both and exits 1, nothing is recorded.

@@ -96,6 +96,16 @@ verify_json "$WORK/ca.toml" --ca-file "$WORK/other-root.pem"
 assert_eq "$RC,$(ep chain)" "3,unable to get local issuer certificate" "--ca-file over the plan's ca_file"
 pass "trust anchors: the plan's ca_file, --ca-file in its place, else the system store"
 
+# An intermediate in the CA file is no trust anchor: a client that trusts the
+# root refuses a server that leaves the intermediate out, and so does verify.
+cat "$WORK/inter.pem" "$WORK/root.pem" > "$WORK/inter-and-root.pem"
+plan "127.0.0.1:$P@site.example.test" "" 'ca_file = "inter-and-root.pem"' > "$WORK/both.toml"
+verify_json "$WORK/both.toml"
+assert_eq "$RC,$(ep chain)" "3,unable to get local issuer certificate" "an intermediate in ca_file"
+expect_error "a ca_file of intermediates only" "holds no root (self-signed) certificate" -- \
+  ck verify "$WORK/ca.toml" --ca-file "$WORK/inter.pem"
+pass "only the CA file's roots are trust anchors"
+
 # --- rollout plan: "now serves" says the same
 { plan "127.0.0.1:$P@site.example.test" "" 'ca_file = "root.pem"'
   printf '[[stage.target]]\nname = "u"\nendpoints = ["127.0.0.1:%s@site.example.test"]\n' $((P + 1))

@@ -163,7 +163,24 @@ TEST(OpenStoreTest, ExistingModeCreatesNothing) {
   ASSERT_FALSE(blank);
   EXPECT_EQ(blank.error().code, Code::NotFound);
   EXPECT_EQ(std::filesystem::file_size(path), 0u);
-  ASSERT_TRUE(open_store("sqlite:" + path.string(), OpenMode::Create));
+  // Created, but with neither a CA nor a server certificate: still no store
+  // for a command that reads one.
+  auto created = open_store("sqlite:" + path.string(), OpenMode::Create);
+  ASSERT_TRUE(created);
+  auto empty = open_store("sqlite:" + path.string(), OpenMode::Existing);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, Code::NotFound);
+  {
+    auto tx = (*created)->write();
+    ASSERT_TRUE(tx);
+    CaRecord ca;
+    ca.name = "CA";
+    ca.key_type = "ec-p256";
+    ca.cert_der = "x";
+    ca.key_pem = "k";
+    ASSERT_TRUE((*tx)->insert_ca(ca));
+    ASSERT_TRUE((*tx)->commit());
+  }
   EXPECT_TRUE(open_store("sqlite:" + path.string(), OpenMode::Existing));
 }
 

@@ -1,8 +1,10 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include "migrations.inc"
+#include "store/serial_list.h"
 
 namespace ck::store::sqlite {
 namespace {
@@ -843,6 +845,9 @@ class SqliteTx final : public Tx {
 
 }  // namespace
 
+// The schema that brought counters.release_seq (0008_publish_...sql).
+constexpr std::int64_t kReleaseSeqSchema = 8;
+
 int SqliteStore::schema_version() {
   return static_cast<int>(std::size(kMigrations));
 }
@@ -856,21 +861,54 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     // nothing is written to it.
     CK_ASSIGN(const bool blank, store->is_blank());
     if (blank)
-      return fail(Code::NotFound, "database '" + path + "' holds no certkeeper store");
+      return fail(Code::NotFound, "'" + path + "' holds no CA and no server certificate");
   }
   CK_TRY(store->migrate());
   return store;
 }
 
 Result<bool> SqliteStore::is_blank() {
-  CK_ASSIGN(auto version, conn_->prepare("PRAGMA user_version"));
-  CK_TRY(version.step());
-  const bool unversioned = version.int64(0) == 0;
-  CK_ASSIGN(auto tables, conn_->prepare("SELECT count(*) FROM sqlite_master"));
-  CK_TRY(tables.step());
-  const bool empty = tables.int64(0) == 0;
+  // Neither a CA nor a server certificate: nothing a reading command could
+  // report on. Such a file is left by an earlier version's read command, or by
+  // a first command that failed after creating it. Read without writing, in
+  // any schema version (server_certs came with schema 6).
+  CK_ASSIGN(auto tables, conn_->prepare("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                        " AND name IN ('ca', 'server_certs')"));
+  CK_ASSIGN(const auto names, collect(tables, [](const Statement& st) { return st.text(0); }));
+  bool holds = false;
+  for (const auto& name : names) {
+    CK_ASSIGN(auto any,
+              conn_->prepare(name == "ca" ? "SELECT EXISTS (SELECT 1 FROM ca)"
+                                          : "SELECT EXISTS (SELECT 1 FROM server_certs)"));
+    CK_TRY(any.step());
+    holds = holds || any.int64(0) != 0;
+  }
   conn_->reset_all();
-  return unversioned && empty;
+  return !holds;
+}
+
+Status SqliteStore::settle_migrated_release_seq() {
+  // Migration 0008 counts a row released at or after the last CRL's
+  // thisUpdate as "released since"; one released in the same second as that
+  // build may be in it. The CRL's serial list says which are.
+  CK_ASSIGN(auto last, conn_->prepare("SELECT serials FROM crls WHERE serials IS NOT NULL"
+                                      " ORDER BY number DESC LIMIT 1"));
+  CK_ASSIGN(const bool row, last.step());
+  if (!row)
+    return {};
+  const std::string packed = last.blob(0);
+  CK_ASSIGN(const auto listed, unpack_serials(packed));
+  CK_ASSIGN(auto marked, conn_->prepare("SELECT serial FROM revocations WHERE release_seq = 1"));
+  CK_ASSIGN(const auto candidates, collect(marked, [](const Statement& st) { return st.blob(0); }));
+  for (const auto& serial : candidates) {
+    if (!std::binary_search(listed.begin(), listed.end(), std::string_view(serial)))
+      continue;
+    CK_ASSIGN(auto in_crl,
+              conn_->prepare("UPDATE revocations SET release_seq = 0 WHERE serial = ?"));
+    in_crl.bind_blob(1, serial);
+    CK_TRY(in_crl.run());
+  }
+  return {};
 }
 
 Status SqliteStore::migrate() {
@@ -931,6 +969,10 @@ Status SqliteStore::migrate() {
     auto st = conn_->exec(kMigrations[v].text);
     if (!st)
       return rollback(std::move(st).error().context("migrate to schema " + std::to_string(v + 1)));
+    if (v + 1 == kReleaseSeqSchema && current > 0) {
+      if (auto settled = settle_migrated_release_seq(); !settled)
+        return rollback(std::move(settled).error().context("migrate to schema 8"));
+    }
   }
   const std::string set = "PRAGMA user_version = " + std::to_string(schema_version());
   auto st = conn_->exec(set.c_str());

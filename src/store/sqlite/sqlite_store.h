@@ -25,8 +25,12 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
   [[nodiscard]] Status migrate();
-  /// True when the database holds no certkeeper schema yet (a new or empty file).
+  /// True when the database holds neither a CA nor a server certificate (a
+  /// new or empty file, or one nothing was ever stored in).
   [[nodiscard]] Result<bool> is_blank();
+  /// After migrating an existing store to schema 8: releases that the last
+  /// CRL lists get a sequence before it.
+  [[nodiscard]] Status settle_migrated_release_seq();
   std::unique_ptr<Connection> conn_;
 };
 

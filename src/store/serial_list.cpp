@@ -1,8 +1,8 @@
-#include "ca/serial_list.h"
+#include "store/serial_list.h"
 
 #include <algorithm>
 
-namespace ck::ca {
+namespace ck::store {
 
 void append_serial(std::string& packed, std::string_view serial) {
   CK_ASSERT(!serial.empty() && serial.size() <= 255);
@@ -40,4 +40,4 @@ Result<std::vector<std::string_view>> unpack_serials(std::string_view packed) {
   return out;
 }
 
-}  // namespace ck::ca
+}  // namespace ck::store

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace ck::ca {
+namespace ck::store {
 
 /// Appends one serial in the packed form.
 void append_serial(std::string& packed, std::string_view serial);
@@ -17,4 +17,4 @@ void append_serial(std::string& packed, std::string_view serial);
 /// Views into `packed`, in order; malformed input is a Storage error.
 [[nodiscard]] Result<std::vector<std::string_view>> unpack_serials(std::string_view packed);
 
-}  // namespace ck::ca
+}  // namespace ck::store

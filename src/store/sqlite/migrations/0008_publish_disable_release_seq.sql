@@ -16,7 +16,9 @@ UPDATE users SET disabled_at = (
 --    release and a build in the same second are told apart. Every release
 --    takes the next value of counters.release_seq; a CRL records the value it
 --    was built at. Rows from before: released at or after the last CRL's
---    thisUpdate count as new (what the time rule said), the others do not.
+--    thisUpdate count as new, the others do not; then the migration code
+--    (sqlite_store.cpp, settle_migrated_release_seq) takes back those the
+--    last CRL lists, released in the second it was built.
 ALTER TABLE revocations ADD COLUMN release_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE crls ADD COLUMN release_seq INTEGER NOT NULL DEFAULT 0;
 INSERT INTO counters (name, value) VALUES ('release_seq', 1);
@@ -39,5 +41,6 @@ ALTER TABLE crls ADD COLUMN publish_error TEXT NOT NULL DEFAULT '';
 ALTER TABLE crls ADD COLUMN file_path TEXT NOT NULL DEFAULT '';
 ALTER TABLE crls ADD COLUMN file_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE crls ADD COLUMN tickets TEXT NOT NULL DEFAULT '';
--- Earlier CRLs' outcome is unknown: not retried after the upgrade.
-UPDATE crls SET publish_state = 'none';
+-- Earlier CRLs' publish outcome is unknown (NULL): the first `crl build
+-- --if-due` after the upgrade builds and publishes a CRL whose outcome is
+-- recorded, and `crl status --fail-if-stale` says so until then.

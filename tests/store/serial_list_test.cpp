@@ -1,8 +1,8 @@
-#include "ca/serial_list.h"
+#include "store/serial_list.h"
 
 #include <gtest/gtest.h>
 
-namespace ck::ca {
+namespace ck::store {
 namespace {
 
 TEST(SerialList, PacksSortedAndUnpacksTheSame) {
@@ -23,4 +23,4 @@ TEST(SerialList, CorruptListIsAStorageError) {
 }
 
 }  // namespace
-}  // namespace ck::ca
+}  // namespace ck::store
