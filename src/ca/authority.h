@@ -318,11 +318,17 @@ class Authority {
   void hand_over_password(const Prepared& prep, Issued& issued);
   [[nodiscard]] Status mark_delivered(store::Tx& tx, const Prepared& prep, const Issued& issued,
                                       const std::string& serial, Seconds at);
-  /// Hands a written CRL to the publisher (when set) and records the outcome.
+  /// Hands a written CRL to the configured publisher and records the outcome.
   [[nodiscard]] Status publish_crl(const CrlRequest& req, CrlBuilt& built);
-  /// --if-due on an unchanged CRL that is not known to be published: the
-  /// same CRL again when its file is intact, else a new build.
-  [[nodiscard]] Result<CrlBuilt> republish_crl(const CrlRequest& req, const store::CrlRecord& last);
+  /// --if-due on an unchanged CRL that is good for a while: kept when its
+  /// file is intact and it is out, handed to the publisher again when it is
+  /// not out, built anew when its file is gone or changed.
+  [[nodiscard]] Result<CrlBuilt> keep_or_republish(const CrlRequest& req,
+                                                   const store::CrlRecord& last);
+  /// Whether `out` still holds exactly the bytes recorded for `last` (true
+  /// when nothing was written to a file).
+  [[nodiscard]] Result<bool> crl_file_intact(const std::optional<std::filesystem::path>& out,
+                                             const store::CrlRecord& last) const;
   [[nodiscard]] Status audit(store::Tx& tx, std::string action, std::string subject,
                              std::string detail, Seconds at);
 

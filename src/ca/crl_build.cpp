@@ -177,24 +177,11 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   if (req.if_due && prev && diff.added.empty() && diff.removed.empty() &&
       prev->next_update - now > req.due_before) {
     // Nothing changed and the last CRL is good for a while: keep it (the
-    // transaction rolls back, no number is used) -- once it is out. One whose
-    // publish failed, or was never recorded, is published again.
-    // "None" (built without a publish command) is out only while there is
-    // still no command: one configured since has never seen this CRL.
-    const bool out = prev->publish == store::PublishState::Ok ||
-                     (prev->publish == store::PublishState::None && !req.publish);
-    if (!out) {
-      reader.join();
-      tx.reset();
-      return republish_crl(req, *prev);
-    }
-    CrlBuilt kept;
-    kept.built = false;
-    kept.number = prev->number;
-    kept.this_update = prev->this_update;
-    kept.next_update = prev->next_update;
-    kept.entries = static_cast<std::size_t>(prev->entries);
-    return kept;
+    // transaction rolls back, no number is used) -- if it is still where it
+    // was written and it is out.
+    reader.join();
+    tx.reset();
+    return keep_or_republish(req, *prev);
   }
   CK_TRY(check_nothing_unrevoked(*tx, diff.removed, spec.this_update));
   std::vector<CrlAddition> added;
@@ -233,6 +220,12 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     record.file_path = std::filesystem::absolute(*req.out).string();
     CK_ASSIGN(record.file_sha256, sha256_hex(bytes));
   }
+  if (!req.publish) {
+    // Nothing to hand it to: written is all "out" means, and `--if-due`
+    // checks the file still holds it.
+    record.publish = store::PublishState::None;
+    record.published_at = now;
+  }
   for (const auto& t : tickets)
     record.tickets += (record.tickets.empty() ? "" : " ") + t;
   CK_TRY(tx->insert_crl(record));
@@ -265,63 +258,82 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   }
   out.der = std::move(der);
   CK_FAULT_POINT("crl.before_publish");
-  CK_TRY(publish_crl(req, out));
+  if (req.publish)
+    CK_TRY(publish_crl(req, out));
   return out;
 }
 
 Status Authority::publish_crl(const CrlRequest& req, CrlBuilt& built) {
-  built.publish = store::PublishState::None;
-  if (req.publish && built.path) {
-    if (auto st = req.publish(built); st) {
-      built.publish = store::PublishState::Ok;
-    } else {
-      built.publish = store::PublishState::Failed;
-      built.publish_error = st.error().message;
-    }
+  CK_ASSERT(req.publish);
+  if (auto st = req.publish(built); st) {
+    built.publish = store::PublishState::Ok;
+  } else {
+    built.publish = store::PublishState::Failed;
+    built.publish_error = st.error().message;
   }
   const Seconds at = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
   CK_TRY(tx->set_crl_publish(built.number, built.publish, at, built.publish_error));
-  if (built.publish != store::PublishState::None) {
-    CK_TRY(audit(
-        *tx, "crl.publish", "crl#" + std::to_string(built.number),
-        built.publish == store::PublishState::Ok ? "published" : "failed: " + built.publish_error,
-        at));
-  }
+  CK_TRY(audit(
+      *tx, "crl.publish", "crl#" + std::to_string(built.number),
+      built.publish == store::PublishState::Ok ? "published" : "failed: " + built.publish_error,
+      at));
   return tx->commit();
 }
 
-Result<CrlBuilt> Authority::republish_crl(const CrlRequest& req, const store::CrlRecord& last) {
-  // Only the very file recorded for that CRL is handed out again; a file
-  // that is gone or was changed since (or another --out) gets a new CRL.
-  bool intact = false;
-  if (req.out && !last.file_sha256.empty() &&
-      std::filesystem::absolute(*req.out).string() == last.file_path) {
-    if (auto bytes = read_file(*req.out); bytes) {
-      CK_ASSIGN(const auto sha, sha256_hex(*bytes));
-      intact = sha == last.file_sha256;
-    }
-  }
+Result<bool> Authority::crl_file_intact(const std::optional<std::filesystem::path>& out,
+                                        const store::CrlRecord& last) const {
+  if (!out)
+    return true;  // nothing was written anywhere to look at
+  if (last.file_sha256.empty() || std::filesystem::absolute(*out).string() != last.file_path)
+    return false;
+  auto bytes = read_file(*out);
+  if (!bytes)
+    return false;
+  CK_ASSIGN(const auto sha, sha256_hex(*bytes));
+  return sha == last.file_sha256;
+}
+
+Result<CrlBuilt> Authority::keep_or_republish(const CrlRequest& req, const store::CrlRecord& last) {
+  // The file must still hold exactly that CRL (a deleted or changed file, or
+  // another --out, gets a new one); then it is kept if it is out, else handed
+  // to the publisher again. "None" (built without a publish command) is out
+  // only while there is still no command: one configured since never saw it.
+  CK_ASSIGN(const bool intact, crl_file_intact(req.out, last));
   if (!intact) {
     CrlRequest fresh = req;
     fresh.if_due = false;
     return build_crl(fresh);
   }
-  CrlBuilt out;
-  out.built = false;
-  out.republished = true;
-  out.number = last.number;
-  out.this_update = last.this_update;
-  out.next_update = last.next_update;
-  out.entries = static_cast<std::size_t>(last.entries);
-  out.path = req.out;
+  CrlBuilt kept;
+  kept.built = false;
+  kept.number = last.number;
+  kept.this_update = last.this_update;
+  kept.next_update = last.next_update;
+  kept.entries = static_cast<std::size_t>(last.entries);
+  kept.path = req.out;
+  const bool out = last.publish == store::PublishState::Ok ||
+                   (last.publish == store::PublishState::None && !req.publish);
+  if (out) {
+    kept.publish = *last.publish;
+    return kept;
+  }
+  if (!req.publish) {
+    // Not attempted (a crash) and no command now: the intact file is all
+    // there is to it.
+    CK_ASSIGN(auto tx, store_.write());
+    CK_TRY(tx->set_crl_publish(last.number, store::PublishState::None, clock_.now_seconds(), ""));
+    CK_TRY(tx->commit());
+    return kept;
+  }
+  kept.republished = true;
   for (std::size_t start = 0; start < last.tickets.size();) {
     const auto end = std::min(last.tickets.find(' ', start), last.tickets.size());
-    out.tickets.push_back(last.tickets.substr(start, end - start));
+    kept.tickets.push_back(last.tickets.substr(start, end - start));
     start = end + 1;
   }
-  CK_TRY(publish_crl(req, out));
-  return out;
+  CK_TRY(publish_crl(req, kept));
+  return kept;
 }
 
 Result<CrlStatusView> Authority::crl_status(std::chrono::seconds stale_before,
@@ -357,6 +369,12 @@ Result<CrlStatusView> Authority::crl_status(std::chrono::seconds stale_before,
                           " is less than " + format_duration(stale_before) + " away");
     }
     const std::string retry = "; run `certkeeper crl build --if-due`";
+    if (!last->file_path.empty()) {
+      CK_ASSIGN(const bool intact, crl_file_intact(std::filesystem::path(last->file_path), *last));
+      if (!intact)
+        out.stale.push_back(crl + "'s file " + last->file_path +
+                            " is missing or no longer holds it" + retry);
+    }
     if (!last->publish) {
       out.stale.push_back(crl + " is not known to be published (" +
                           (last->file_sha256.empty() ? "built by an earlier certkeeper"

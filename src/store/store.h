@@ -98,8 +98,9 @@ class Tx {
   [[nodiscard]] virtual Result<std::optional<CrlRecord>> last_crl() = 0;
   /// The last CRL number handed out (also counts numbers taken over on import).
   [[nodiscard]] virtual Result<std::int64_t> last_crl_number() = 0;
-  /// Records a CRL (number, times, serials, intended file); its
-  /// release_seq is the store's current one, whatever `crl` says.
+  /// Records a CRL (number, times, serials, intended file, publish state when
+  /// already known); its release_seq is the store's current one, whatever
+  /// `crl` says.
   [[nodiscard]] virtual Status insert_crl(const CrlRecord& crl) = 0;
   /// Records the outcome of publishing CRL `number`.
   [[nodiscard]] virtual Status set_crl_publish(std::int64_t number, PublishState state, Seconds at,

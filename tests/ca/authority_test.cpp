@@ -371,6 +371,31 @@ TEST_F(CrlPublishTest, ChangedFileIsRebuiltNotRepublished) {
   EXPECT_EQ(again->publish, store::PublishState::Ok);
 }
 
+// Without a publish command, written is out, as long as the file still holds
+// the CRL: a deleted file is stale, and --if-due writes a new CRL.
+TEST_F(CrlPublishTest, DeletedFileIsStaleAndRebuiltByIfDue) {
+  init_ca();
+  CrlRequest written;
+  written.out = dir_.path() / "ca.crl";
+  auto first = authority_->build_crl(written);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->publish, store::PublishState::None);
+  written.if_due = true;
+  auto kept = authority_->build_crl(written);
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(kept->built);
+  std::filesystem::remove(dir_.path() / "ca.crl");
+  auto st = authority_->crl_status(std::chrono::hours(48), false);
+  ASSERT_TRUE(st);
+  ASSERT_EQ(st->stale.size(), 1u);
+  EXPECT_NE(st->stale[0].find("is missing or no longer holds it"), std::string::npos);
+  auto again = authority_->build_crl(written);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->built);
+  EXPECT_EQ(again->number, first->number + 1);
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "ca.crl"));
+}
+
 TEST_F(CrlPublishTest, StaleReasons) {
   init_ca();
   auto none = authority_->crl_status(std::chrono::hours(48), false);

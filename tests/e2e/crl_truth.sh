@@ -113,6 +113,17 @@ grep -q "^published CRL #1 again" "$WORK/out" || fail "published once configured
 cmp -s "$H2/ca.crl" "$WORK/server/ca.crl" || fail "the server got the CRL built before the command"
 pass "a CRL built before a publish command was configured is published by --if-due"
 
+# The CRL file is gone (a cleanup, a wrong rsync): stale, and --if-due writes a
+# new one instead of saying "not due".
+rm "$H2/ca.crl"
+rc=0; "$CK_BIN" --home "$H2" crl status --fail-if-stale > "$WORK/status" || rc=$?
+assert_eq "$rc" 3 "the CRL file is gone"
+grep -q "ca.crl is missing or no longer holds it" "$WORK/status" || fail "status: $(cat "$WORK/status")"
+"$CK_BIN" --home "$H2" --json crl build --if-due > "$WORK/out.json"
+assert_eq "$(json 'd["built"], d["number"]' < "$WORK/out.json")" "(True, 2)" "--if-due rebuilds a missing file"
+assert_eq "$(crl_number "$H2/ca.crl")" 2 "the file holds the new CRL"
+pass "a missing CRL file is stale and rebuilt by --if-due"
+
 # --- 4. "released since the last CRL" agrees with crl build ---------------
 # The clock is frozen: every release and every build happen in one second.
 frozen() { at "$(date -u -d '+1 hour' '+%Y-%m-%d %H:%M:%S')" "$CK_BIN" --home "$H" "$@"; }

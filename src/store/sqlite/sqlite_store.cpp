@@ -593,14 +593,22 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto prune, conn_.prepare("UPDATE crls SET der = NULL, serials = NULL"
                                         " WHERE der IS NOT NULL OR serials IS NOT NULL"));
     CK_TRY(prune.run());
-    CK_ASSIGN(
-        auto st,
-        conn_.prepare("INSERT INTO crls (number, this_update, next_update, entries, serials,"
-                      " file_path, file_sha256, tickets, release_seq) VALUES (?, ?, ?, ?,"
-                      " ?, ?, ?, ?, (SELECT value FROM counters WHERE name = 'release_seq'))"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO crls (number, this_update, next_update, entries, serials,"
+                            " file_path, file_sha256, tickets, publish_state, published_at,"
+                            " release_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                            " (SELECT value FROM counters WHERE name = 'release_seq'))"));
     st.bind(1, crl.number).bind(2, secs(crl.this_update)).bind(3, secs(crl.next_update));
     st.bind(4, crl.entries).bind_blob_no_copy(5, crl.serials);
     st.bind(6, crl.file_path).bind(7, crl.file_sha256).bind(8, crl.tickets);
+    if (crl.publish)
+      st.bind(9, to_string(*crl.publish));
+    else
+      st.bind_null(9);
+    if (crl.published_at)
+      st.bind(10, secs(*crl.published_at));
+    else
+      st.bind_null(10);
     return st.run();
   }
 
