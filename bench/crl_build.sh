@@ -14,14 +14,15 @@ for n in "${SIZES[@]}"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "sizes must be positive integers, got '$n'"
 done
 
-# certkeeper side: a home with a CA and user u0 (id 1), then N revoked
-# certificates and their released revocations inserted in one transaction.
-populate_certkeeper() {
-  local h=$1 n=$2 now=$3
-  local year=$((365 * 86400))
-  sqlite3 "$h/certkeeper.db" >/dev/null <<SQL
+# revoke_sql N NOW SEQ: SQL adding N revoked certificates of user u0 (id 1,
+# random 16-byte serials, notAfter in a year) and their released revocations
+# (reason keyCompromise, release sequence SEQ), in one transaction.
+revoke_sql() {
+  local n=$1 now=$2 seq=$3 year=$((365 * 86400))
+  cat <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN;
+CREATE TEMP TABLE last_id AS SELECT coalesce(max(id), 0) AS id FROM certificates;
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n),
   rnd(b) AS MATERIALIZED (SELECT randomblob(16) FROM seq)
 INSERT INTO certificates (serial, user_id, key_type, not_before, not_after, issued_at, der,
@@ -29,16 +30,34 @@ INSERT INTO certificates (serial, user_id, key_type, not_before, not_after, issu
 SELECT CASE WHEN substr(b, 1, 1) = X'00' THEN X'01' || substr(b, 2) ELSE b END,
        1, 'ec-p256', $now, $now + $year, $now, X'00', 'revoked', 'delivered'
   FROM rnd;
-INSERT INTO revocations (cert_id, serial, not_after, reason, state, requested_at, released_at,
-                         cause)
-SELECT id, serial, not_after, 1, 'released', $now, $now, 'immediate'
-  FROM certificates WHERE status = 'revoked';
+INSERT INTO revocations (cert_id, serial, not_after, user_id, reason, state, requested_at,
+                         released_at, cause, release_seq)
+SELECT id, serial, not_after, user_id, 1, 'released', $now, $now, 'immediate', $seq
+  FROM certificates WHERE id > (SELECT id FROM last_id);
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL
+}
+
+# certkeeper side: a home with a CA and user u0 (id 1), then N revoked
+# certificates and their released revocations inserted in one transaction.
+populate_certkeeper() {
+  local h=$1 n=$2 now=$3
+  revoke_sql "$n" "$now" 0 | sqlite3 "$h/certkeeper.db" >/dev/null
   local got
   got=$(sqlite3 "$h/certkeeper.db" "SELECT count(*) FROM revocations WHERE state = 'released'")
   [[ $got == "$n" ]] || die "populated $got revocations instead of $n"
+}
+
+# A tenth of the final CRL new since the last one (a mass revocation on top of
+# a large CRL): N/9 more, released with the next release sequence, as `user
+# revoke` would. Prints the number of entries the next CRL holds.
+add_tenth() {
+  local h=$1 n=$2 now=$3 extra=$(($2 / 9)) seq
+  seq=$(sqlite3 "$h/certkeeper.db" \
+    "UPDATE counters SET value = value + 1 WHERE name = 'release_seq' RETURNING value")
+  revoke_sql "$extra" "$now" "$seq" | sqlite3 "$h/certkeeper.db" >/dev/null
+  echo $((n + extra))
 }
 
 # peer side: the same serials as index.txt 'R' lines (with the reason, so both
@@ -91,6 +110,8 @@ for n in "${SIZES[@]}"; do
   }
   build_once ck1 ca.crl
   build_once ck2 ca2.crl
+  total3=$(add_tenth "$h" "$n" "$now")
+  build_once ck3 ca3.crl
 
   # peer
   M_LOG=$work/openssl.log measure openssl ca -config "$d/ca.cnf" -gencrl -out "$d/peer.crl"
@@ -102,20 +123,23 @@ for n in "${SIZES[@]}"; do
   fi
 
   show() { if [[ $1 == 0 ]]; then echo "$2"; else echo "FAILED($1)"; fi; }
-  r1=n/a r2=n/a
+  r1=n/a r2=n/a r3=n/a
   if [[ $ck1_rc == 0 && $os_rc == 0 ]]; then r1=$(ratio "$os_s" "$ck1_s"); fi
   if [[ $ck2_rc == 0 && $os_rc == 0 ]]; then r2=$(ratio "$os_s" "$ck2_s"); fi
-  ROWS+=("$(printf '| %9s | %12s | %14s | %22s | %24s | %9s | %11s | %24s | %26s |' \
-    "$n" "$(show "$ck1_rc" "$ck1_s")" "$(kib_to_mib "$ck1_kib")" \
-    "$(show "$ck2_rc" "$ck2_s")" "$(kib_to_mib "$ck2_kib")" \
-    "$(show "$os_rc" "$os_s")" "$(kib_to_mib "$os_kib")" "$r1" "$r2")")
-  for pair in "certkeeper 1st:$ck1_n" "certkeeper 2nd:$ck2_n" "openssl:$os_n"; do
-    who=${pair%%:*} got=${pair#*:}
-    if [[ $got == "$n" ]]; then
-      CHECKS+=("N=$n: $who CRL has $got 'Serial Number' lines (expected $n): ok")
+  if [[ $ck3_rc == 0 && $os_rc == 0 ]]; then r3=$(ratio "$os_s" "$ck3_s"); fi
+  ROWS+=("$(printf '| %9s | %19s | %16s | %21s | %15s | %9s | %11s | %15s | %13s | %12s |' \
+    "$n" "$(show "$ck1_rc" "$ck1_s") ($(kib_to_mib "$ck1_kib"))" \
+    "$(show "$ck2_rc" "$ck2_s") ($(kib_to_mib "$ck2_kib"))" \
+    "$(show "$ck3_rc" "$ck3_s") ($(kib_to_mib "$ck3_kib"))" "$total3" \
+    "$(show "$os_rc" "$os_s")" "$(kib_to_mib "$os_kib")" "$r1" "$r2" "$r3")")
+  for pair in "certkeeper 1st:$ck1_n:$n" "certkeeper 2nd:$ck2_n:$n" "certkeeper 10 % new:$ck3_n:$total3" \
+              "openssl:$os_n:$n"; do
+    IFS=: read -r who got want <<<"$pair"
+    if [[ $got == "$want" ]]; then
+      CHECKS+=("N=$n: $who CRL has $got 'Serial Number' lines (expected $want): ok")
     else
-      CHECKS+=("N=$n: $who CRL has $got 'Serial Number' lines (expected $n): MISMATCH")
-      PROBLEMS+=("N=$n: $who CRL has $got entries instead of $n")
+      CHECKS+=("N=$n: $who CRL has $got 'Serial Number' lines (expected $want): MISMATCH")
+      PROBLEMS+=("N=$n: $who CRL has $got entries instead of $want")
     fi
   done
 
@@ -126,8 +150,12 @@ for n in "${SIZES[@]}"; do
     1000000) lim_s=2 lim_mib=512 ;;
   esac
   if [[ -n $lim_s ]]; then
-    for b in 1st 2nd; do
-      if [[ $b == 1st ]]; then s=$ck1_s kib=$ck1_kib rc=$ck1_rc; else s=$ck2_s kib=$ck2_kib rc=$ck2_rc; fi
+    for b in 1st 2nd "10 % new"; do
+      case $b in
+        1st) s=$ck1_s kib=$ck1_kib rc=$ck1_rc ;;
+        2nd) s=$ck2_s kib=$ck2_kib rc=$ck2_rc ;;
+        *) s=$ck3_s kib=$ck3_kib rc=$ck3_rc ;;
+      esac
       mib=$(kib_to_mib "$kib")
       if [[ $rc != 0 ]]; then
         TARGETS+=("N=$n, $b build: FAILED (exit $rc)")
@@ -145,8 +173,10 @@ done
 echo "CRL build: certkeeper crl build --der vs openssl ca -gencrl (one run each, same machine, same serials)"
 machine_line
 echo
-echo '|   entries | certkeeper s | certkeeper MiB | certkeeper 2nd build s | certkeeper 2nd build MiB | openssl s | openssl MiB | speed ratio (openssl/ck) | ratio 2nd (openssl/ck 2nd) |'
-echo '|----------:|-------------:|---------------:|-----------------------:|-------------------------:|----------:|------------:|-------------------------:|---------------------------:|'
+echo "1st: every entry new (no previous CRL); 2nd: nothing new (self-check against the 1st);"
+echo "10 % new: N/9 more revocations released after the 2nd, so a tenth of the CRL is new."
+echo '|   entries | 1st build s (MiB) | 2nd build s (MiB) | 10 % new build s (MiB) | 10 % new entries | openssl s | openssl MiB | ratio 1st (o/ck) | ratio 2nd | ratio 10 % |'
+echo '|----------:|------------------:|------------------:|-----------------------:|-----------------:|----------:|------------:|-----------------:|----------:|-----------:|'
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo
 echo "Entry counts (openssl crl -noout -text | grep -c 'Serial Number'):"

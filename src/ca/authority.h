@@ -191,6 +191,10 @@ struct CrlRequest {
   bool if_due = false;
   std::chrono::seconds due_before = std::chrono::hours(48);
   CrlPublisher publish;  // run after the CRL is written, when set
+  /// How many of the new entries `CrlBuilt::added` lists (a person reads
+  /// the first few of a mass revocation; `--json` wants them all). The count
+  /// and the tickets always cover every entry.
+  std::size_t list_added = static_cast<std::size_t>(-1);
 };
 
 /// A certificate that enters the CRL with this build.
@@ -209,7 +213,8 @@ struct CrlBuilt {
   std::size_t entries = 0;
   std::optional<std::filesystem::path> path;
   std::vector<std::string> dropped_hex;  // held revocations that expired unreleased
-  std::vector<CrlAddition> added;        // new since the previous CRL
+  std::vector<CrlAddition> added;        // new since the previous CRL (the first list_added)
+  std::size_t added_count = 0;           // all of them
   std::vector<std::string> removed_hex;  // left the CRL: expired, listed once after notAfter
   std::vector<std::string> tickets;      // of the added entries, once each, for the publisher
   /// --if-due found the last CRL unchanged but not published (its publish had

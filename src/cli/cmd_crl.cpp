@@ -14,13 +14,38 @@ struct BuildFlags {
   std::string before = "2d";
 };
 
-nlohmann::json added_json(const std::vector<ca::CrlAddition>& added) {
-  auto arr = nlohmann::json::array();
+// The build's --json object with every new entry: the entries are streamed
+// one compact element per line (a mass revocation lists 100,000), the rest
+// is a small object printed first.
+void print_build_json(Runtime& rt, nlohmann::json head, const std::vector<ca::CrlAddition>& added) {
+  std::string text = head.dump(2);
+  text.pop_back();  // the closing brace; "added" follows as the last member
+  while (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  std::cout << text << ",\n  \"added\": ";
+  JsonArrayWriter writer(rt);
   for (const auto& a : added) {
-    arr.push_back(
+    writer.add(
         {{"serial", a.serial_hex}, {"user", a.user}, {"reason", a.reason}, {"ticket", a.ticket}});
   }
-  return arr;
+  writer.finish();
+  std::cout << "}\n";
+}
+
+// Lines 0..kShown-1 of a listing, then how many more there are.
+constexpr std::size_t kShown = 20;
+template <class Line>
+void print_some(std::size_t count, std::string_view what, Line line) {
+  std::string text;
+  for (std::size_t i = 0; i < count && i < kShown; ++i) {
+    text += line(i);
+    text += '\n';
+  }
+  if (count > kShown) {
+    text += "  ... and " + std::to_string(count - kShown) + " more " + std::string(what) +
+            " (`--json` lists them all)\n";
+  }
+  std::cout << text;
 }
 
 int run_build(Runtime& rt, const BuildFlags& f) {
@@ -44,6 +69,8 @@ int run_build(Runtime& rt, const BuildFlags& f) {
   if (!publish)
     return rt.error(publish.error());
   req.publish = std::move(*publish);
+  if (!rt.json())
+    req.list_added = kShown;
   auto built = (*auth)->build_crl(req);
   if (!built)
     return rt.error(built.error());
@@ -55,14 +82,13 @@ int run_build(Runtime& rt, const BuildFlags& f) {
                      {"entries", built->entries},
                      {"path", built->path ? built->path->string() : ""},
                      {"format", f.der ? "der" : "pem"},
-                     {"added", added_json(built->added)},
                      {"removed", built->removed_hex},
                      {"dropped", built->dropped_hex}};
     j["republished"] = built->republished;
     j["publish"] = store::to_string(built->publish);
     if (!built->publish_error.empty())
       j["publish_error"] = built->publish_error;
-    rt.print_json(j);
+    print_build_json(rt, std::move(j), built->added);
   } else if (built->republished) {
     // Said by one line below once it worked; by the error line if it did not.
   } else if (!built->built) {
@@ -74,17 +100,21 @@ int run_build(Runtime& rt, const BuildFlags& f) {
               << iso(built->next_update) << "\n";
     if (built->path)
       std::cout << "  written to " << built->path->string() << "\n";
-    for (const auto& a : built->added) {
-      std::cout << "  new: " << a.serial_hex << " " << a.user << " (" << a.reason << ")"
-                << (a.ticket.empty() ? "" : " " + a.ticket) << "\n";
-    }
-    for (const auto& r : built->removed_hex) {
-      std::cout << "  removed: " << r << " (expired and listed once after its notAfter)\n";
-    }
-    for (const auto& d : built->dropped_hex) {
-      std::cout << "  dropped held revocation of " << d
-                << " (expired before the user confirmed: never needs an entry)\n";
-    }
+    // A person reads these lines: a mass revocation is summarised after the
+    // first ones, `--json` lists every entry.
+    print_some(built->added_count, "new entries", [&](std::size_t i) {
+      const auto& a = built->added[i];
+      return "  new: " + a.serial_hex + " " + a.user + " (" + a.reason + ")" +
+             (a.ticket.empty() ? "" : " " + a.ticket);
+    });
+    print_some(built->removed_hex.size(), "removed entries", [&](std::size_t i) {
+      return "  removed: " + built->removed_hex[i] +
+             " (expired and listed once after its notAfter)";
+    });
+    print_some(built->dropped_hex.size(), "dropped held revocations", [&](std::size_t i) {
+      return "  dropped held revocation of " + built->dropped_hex[i] +
+             " (expired before the user confirmed: never needs an entry)";
+    });
   }
   if (!built->publish_error.empty()) {
     return rt.error(Error{Code::Unavailable,

@@ -87,6 +87,12 @@ class Tx {
       std::optional<std::int64_t> crl_release_seq) = 0;
   /// Held revocations of certificates expired by `now` become Dropped.
   [[nodiscard]] virtual Result<std::vector<std::string>> drop_expired_held(Seconds now) = 0;
+  /// Streams the revocations released after the CRL built at release
+  /// sequence `crl_release_seq` (every one still due when there is no CRL),
+  /// with user, reason and ticket: what the next CRL adds, in one query.
+  [[nodiscard]] virtual Status for_each_released_since(
+      std::optional<std::int64_t> crl_release_seq,
+      const std::function<void(const ReleasedEntry&)>& fn) = 0;
   /// Streams every Released revocation still due in a CRL.
   [[nodiscard]] virtual Status for_each_crl_entry(
       const std::function<void(const CrlEntry&)>& fn) = 0;

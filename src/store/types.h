@@ -112,6 +112,14 @@ enum class PublishState {
   None,    // no publish command was configured
 };
 
+/// A revocation as the CRL build lists what it adds (`crl build --json`).
+struct ReleasedEntry {
+  std::string serial;
+  std::string user;
+  int reason = 0;
+  std::string ticket;
+};
+
 struct CrlRecord {
   std::int64_t number = 0;
   Seconds this_update{};

@@ -293,6 +293,57 @@ TEST_F(AuthorityTest, ReleaseAndBuildInOneSecondAgree) {
   }
 }
 
+// A mass revocation: every new entry is listed (in serial order, with user,
+// reason and ticket) by one query, or only the first few with the count and
+// every ticket when a person reads the listing.
+TEST_F(AuthorityTest, CrlListsTheFirstFewNewEntriesWithAllTickets) {
+  init_ca();
+  for (int i = 0; i < 30; ++i)
+    create("m" + std::to_string(i));
+  for (int i = 0; i < 18; ++i)
+    ASSERT_TRUE(authority_->revoke({"m" + std::to_string(i), 1, std::nullopt, "T1"}));
+  build();
+  for (int i = 18; i < 30; ++i) {
+    ASSERT_TRUE(authority_->revoke(
+        {"m" + std::to_string(i), 0, std::nullopt, i % 2 == 0 ? "" : "U" + std::to_string(i % 4)}));
+  }
+  CrlRequest few;
+  few.list_added = 5;
+  auto built = authority_->build_crl(few);
+  ASSERT_TRUE(built) << built.error().message;
+  EXPECT_EQ(built->entries, 30u);
+  EXPECT_EQ(built->added_count, 12u);
+  ASSERT_EQ(built->added.size(), 5u);
+  for (const auto& a : built->added) {
+    EXPECT_EQ(a.reason, "unspecified");
+    EXPECT_GE(std::stoi(a.user.substr(1)), 18);
+  }
+  EXPECT_EQ(std::set<std::string>(built->tickets.begin(), built->tickets.end()),
+            (std::set<std::string>{"U1", "U3"}));
+}
+
+TEST_F(AuthorityTest, FirstCrlListsEveryEntryInSerialOrder) {
+  init_ca();
+  for (int i = 0; i < 30; ++i) {
+    const std::string user = "n" + std::to_string(i);
+    create(user);
+    ASSERT_TRUE(authority_->revoke({user, static_cast<int>(Reason::KeyCompromise), std::nullopt,
+                                    "T" + std::to_string(i % 7)}));
+  }
+  auto all = authority_->build_crl({});
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->added_count, 30u);
+  ASSERT_EQ(all->added.size(), 30u);
+  auto parsed = parse_crl_der(all->der, nullptr);
+  ASSERT_TRUE(parsed);
+  for (std::size_t i = 0; i < parsed->entries.size(); ++i) {
+    EXPECT_EQ(all->added[i].serial_hex, serial_hex(parsed->entries[i].serial)) << i;
+    EXPECT_EQ(all->added[i].reason, "keyCompromise");
+    EXPECT_EQ(all->added[i].user.substr(0, 1), "n");
+  }
+  EXPECT_EQ(all->tickets.size(), 7u);
+}
+
 class CrlPublishTest : public AuthorityTest {
  protected:
   CrlRequest request(bool if_due) {

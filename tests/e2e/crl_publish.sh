@@ -64,3 +64,23 @@ FAKETIME=+8d LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
   "$CK_BIN" --home "$H" crl status > /dev/null 2> "$WORK/err"
 grep -q "is past its nextUpdate" "$WORK/err" || fail "expiry warning: $(cat "$WORK/err")"
 pass "crl status warnings"
+
+# A mass revocation: the text lists the first 20 new entries and says how many
+# more; --json lists every one.
+rm -f "$H/certkeeper.toml"
+for i in $(seq 1 23); do
+  ck user create "m$i" --cn "m$i" --email "m$i@example.org" --out "$WORK/b" --password-file "$WORK/m$i.pw" > /dev/null
+  ck user revoke "m$i" --ticket "T$((i % 3))" > /dev/null
+done
+ck crl build --out "$WORK/mass.crl" > "$WORK/mass.out"
+assert_eq "$(grep -c '^  new: ' "$WORK/mass.out")" 20 "text: the first 20 new entries"
+grep -q "^  \.\.\. and 3 more new entries (\`--json\` lists them all)$" "$WORK/mass.out" || fail "summary: $(cat "$WORK/mass.out")"
+for i in $(seq 24 26); do
+  ck user create "m$i" --cn "m$i" --email "m$i@example.org" --out "$WORK/b" --password-file "$WORK/m$i.pw" > /dev/null
+  ck user revoke "m$i" > /dev/null
+done
+ck --json crl build --out "$WORK/mass2.crl" > "$WORK/mass.json"
+assert_eq "$(json 'len(d["added"])' < "$WORK/mass.json")" 3 "--json lists every new entry"
+assert_eq "$(json 'sorted(a["user"] for a in d["added"])' < "$WORK/mass.json")" "['m24', 'm25', 'm26']" "the new users"
+assert_eq "$(json 'd["entries"]' < "$WORK/mass.json")" "$(openssl crl -in "$WORK/mass2.crl" -noout -text | grep -c 'Serial Number')" "entries as openssl counts them"
+pass "a mass revocation is summarised in text and listed in full in --json"

@@ -26,9 +26,10 @@ sqlite3 "$H/certkeeper.db" <<'SQL'
 DROP INDEX notifications_printed;
 ALTER TABLE notifications DROP COLUMN state;
 ALTER TABLE notifications DROP COLUMN link;
-DROP INDEX revocations_release_seq;
+DROP INDEX revocations_new;
 ALTER TABLE users DROP COLUMN disabled_at;
 ALTER TABLE revocations DROP COLUMN release_seq;
+ALTER TABLE revocations DROP COLUMN user_id;
 ALTER TABLE crls DROP COLUMN release_seq;
 ALTER TABLE crls DROP COLUMN publish_state;
 ALTER TABLE crls DROP COLUMN published_at;

@@ -427,11 +427,12 @@ class SqliteTx final : public Tx {
     if (r.state == RevocationState::Released) {
       CK_ASSIGN(seq, release_seq());
     }
-    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO revocations (cert_id, serial, not_after, reason, "
-                                     "state, requested_at, released_at, cause, ticket, "
-                                     "replacement, final_crl, release_seq) "
-                                     "SELECT id, serial, not_after, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-                                     "FROM certificates WHERE serial = ?"));
+    CK_ASSIGN(auto st,
+              conn_.prepare("INSERT INTO revocations (cert_id, serial, not_after, user_id, "
+                            "reason, state, requested_at, released_at, cause, ticket, "
+                            "replacement, final_crl, release_seq) "
+                            "SELECT id, serial, not_after, user_id, ?, ?, ?, ?, ?, ?, ?, "
+                            "?, ? FROM certificates WHERE serial = ?"));
     st.bind(1, std::int64_t{r.reason}).bind(2, to_string(r.state)).bind(3, secs(r.requested_at));
     if (r.released_at)
       st.bind(4, secs(*r.released_at));
@@ -530,6 +531,30 @@ class SqliteTx final : public Tx {
       e.revoked_at = to_time(st.int64(1));
       e.reason = static_cast<int>(st.int64(2));
       e.not_after = to_time(st.int64(3));
+      fn(e);
+    }
+    return {};
+  }
+
+  Status for_each_released_since(std::optional<std::int64_t> crl_release_seq,
+                                 const std::function<void(const ReleasedEntry&)>& fn) override {
+    // One range over the covering index revocations_new; the users table is
+    // small and stays in the page cache.
+    CK_ASSIGN(auto st, conn_.prepare("SELECT r.serial, u.name, r.reason, r.ticket"
+                                     " FROM revocations r INDEXED BY revocations_new"
+                                     " JOIN users u ON u.id = r.user_id"
+                                     " WHERE r.state = 'released' AND r.final_crl IS NULL"
+                                     " AND r.release_seq > ?"));
+    st.bind(1, crl_release_seq.value_or(-1));
+    ReleasedEntry e;
+    for (;;) {
+      CK_ASSIGN(const bool row, st.step());
+      if (!row)
+        break;
+      e.serial.assign(st.blob_view(0));
+      e.user.assign(st.text_view(1));
+      e.reason = static_cast<int>(st.int64(2));
+      e.ticket.assign(st.text_view(3));
       fn(e);
     }
     return {};
