@@ -72,3 +72,10 @@ awk -v c="$ck_rate" -v x="$ceiling" -v l="$loop_rate" 'BEGIN {
   printf "certkeeper / ceiling:    %.0f%%   (target >= 50%%)\n", 100 * c / x;
   printf "certkeeper / shell loop: %.0fx    (target >= 100x)\n", c / l }'
 echo "with bundles: PKCS#12 (PBKDF2, AES, re-check) takes $share of the time"
+# Rows for bench/all.sh (tab-separated, appended to $BENCH_SUMMARY when set).
+if [[ -n ${BENCH_SUMMARY:-} ]]; then
+  awk -v c="$ck_rate" -v x="$ceiling" -v l="$loop_rate" -v n="$N" -v name="${BENCH_NAME:-bulk_issuance}" 'BEGIN {
+    v1 = (100 * c / x >= 50) ? "met" : "MISSED"; v2 = (c / l >= 100) ? "met" : "MISSED";
+    printf "%s\tbulk issuance, %d certificates, bundles off\t%s certs/s\topenssl speed ceiling %s/s\t%.0f%% of it\t>= 50%%\t%s\n", name, n, c, x, 100 * c / x, v1;
+    printf "%s\tbulk issuance, %d certificates, bundles off\t%s certs/s\tshell loop req+ca %s/s\t%.0fx\t>= 100x\t%s\n", name, n, c, l, c / l, v2 }' >> "$BENCH_SUMMARY"
+fi

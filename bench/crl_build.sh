@@ -162,6 +162,10 @@ for n in "${SIZES[@]}"; do
         continue
       fi
       line="N=$n, $b build: ${s} s (target <= $lim_s s: $(verdict "$s" "$lim_s"))"
+      case $b in 1st) rr=$r1 ;; 2nd) rr=$r2 ;; *) rr=$r3 ;; esac
+      summary "CRL build, $n entries, $b" "$s s, $mib MiB" "openssl ca -gencrl $os_s s" "${rr}x" \
+        "<= $lim_s s${lim_mib:+, <= $lim_mib MiB}" \
+        "$(if le "$s" "$lim_s" && { [[ -z $lim_mib ]] || le "$mib" "$lim_mib"; }; then echo met; else echo MISSED; fi)"
       if [[ -n $lim_mib ]]; then
         line+=", $mib MiB (target <= $lim_mib MiB: $(verdict "$mib" "$lim_mib"))"
       fi

@@ -148,5 +148,5 @@ printf '| %12s | %5s | %20s | %22s | %14s | %13s | %15s | %7s | %14s |\n' \
 echo
 echo "certkeeper: certkeeper --home H expiring --within ${WINDOW_DAYS}d --json >/dev/null"
 echo "peer:       awk -v cut=$cut -f expiring.awk index.txt >/dev/null   ($(readlink -f "$(command -v awk)" | xargs basename); program: \$1 == \"V\" && \$2 <= cut { print \$4, \$6, \$2 })"
-print_target 50 "$ck_med"
+print_target 50 "$ck_med" "expiring --json, $N certificates" "awk over index.txt $peer_med ms" "${r}x"
 print_problems

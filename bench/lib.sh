@@ -102,6 +102,14 @@ minmax_ms() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "
 # le A B: exit status 0 when A <= B (numbers).
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 
+# summary FIGURE CERTKEEPER PEER RATIO TARGET VERDICT: one row of bench/all.sh's
+# table (tab-separated, after $BENCH_NAME), appended to $BENCH_SUMMARY when it
+# is set; a no-op when a script runs on its own.
+summary() {
+  [[ -n ${BENCH_SUMMARY:-} ]] || return 0
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${BENCH_NAME:-$(basename "$0" .sh)}" "$@" >>"$BENCH_SUMMARY"
+}
+
 # verdict VALUE LIMIT: "met" or "MISSED".
 verdict() { if le "$1" "$2"; then echo met; else echo MISSED; fi; }
 
@@ -190,12 +198,15 @@ certkeeper_home() {
 # yymmdd EPOCH : the UTCTime form index.txt uses (YYMMDDHHMMSSZ).
 yymmdd() { date -u -d "@$1" +%y%m%d%H%M%SZ; }
 
-# print_target LIMIT_MS MEDIAN: the closing target line of a timing table.
+# print_target LIMIT_MS MEDIAN [FIGURE PEER RATIO]: the closing target line of a
+# timing table, and its summary row.
 print_target() {
   if [[ $2 == FAILED ]]; then
     echo "Target: certkeeper <= $1 ms: FAILED (no timing)"
+    summary "${3:-}" "FAILED" "${4:-}" "${5:-n/a}" "<= $1 ms" "FAILED"
   else
     echo "Target: certkeeper <= $1 ms: $2 ms ($(verdict "$2" "$1"))"
+    summary "${3:-}" "$2 ms" "${4:-}" "${5:-n/a}" "<= $1 ms" "$(verdict "$2" "$1")"
   fi
 }
 

@@ -112,6 +112,17 @@ bb_cpu = bb["watched_cpu_s"]["blackbox"] / n * 1e6
 busy = (ck["cpu_s"] + ck["watched_cpu_s"]["nginx"]) / (ck["wall_s"] * 2) * 100
 per_conn = (m1000["maxrss_kib"] - m1["maxrss_kib"]) / 1000
 def verdict(ok): return "met" if ok else "MISSED"
+import os
+def summary(figure, ck_text, peer, ratio, target, ok):
+    path = os.environ.get("BENCH_SUMMARY")
+    if path:
+        with open(path, "a") as f:
+            f.write("\t".join([os.environ.get("BENCH_NAME", "probe"), figure, ck_text, peer, ratio, target, verdict(ok)]) + "\n")
+summary(f"probe, {n} handshakes, chain verified", f"{ck_rate:.0f}/s", f"blackbox_exporter {bb_rate:.0f}/s",
+        f"{ck_rate / bb_rate:.2f}x", ">= 2x", ck_rate >= 2 * bb_rate)
+summary("probe CPU per handshake", f"{ck_cpu:.0f} us", f"blackbox_exporter {bb_cpu:.0f} us",
+        f"{bb_cpu / ck_cpu:.1f}x less", "<= 200 us", ck_cpu <= 200)
+summary("probe memory per connection", f"{per_conn:.1f} KiB", "", "", "<= 64 KiB", per_conn <= 64)
 print(f"throughput: certkeeper / blackbox_exporter = {ck_rate / bb_rate:.2f}x (target >= 2x: {verdict(ck_rate >= 2 * bb_rate)}); "
       f"certkeeper / openssl s_client = {ck_rate / os_rate:.1f}x (target >= 40x: {verdict(ck_rate >= 40 * os_rate)})")
 print(f"CPU per handshake: certkeeper {ck_cpu:.0f} us (target <= 200: {verdict(ck_cpu <= 200)}), "

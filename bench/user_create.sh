@@ -108,5 +108,5 @@ echo "peer:       openssl rand -base64 18 >pw; openssl req -new -newkey ec -pkey
 echo "            openssl ca -batch -config ca.cnf -notext ... (SAN email, clientAuth); openssl pkcs12 -export"
 echo "            -keypbe AES-256-CBC -certpbe AES-256-CBC -macalg sha256 -iter 2048"
 echo "bundles:    certkeeper $ck_p12 | openssl $peer_p12"
-print_target 30 "$ck_med"
+print_target 30 "$ck_med" "one user create (median of $RUNS)" "openssl req+ca+pkcs12 $peer_med ms" "${r}x"
 print_problems

@@ -58,3 +58,5 @@ printf '%-40s %12s %16s\n' "certkeeper verify ($ENDPOINTS endpoints)" "$v" "$(mi
 r=$(ratio "$v" "$p")
 echo "verify / probe: ${r}x"
 echo "Target: verify <= 2x probe: ${r}x ($(le "$r" 2 && echo met || echo MISSED))"
+summary "verify PLAN, $ENDPOINTS endpoints" "$v ms" "probe $p ms" "${r}x (lower is better)" "<= 2x probe" \
+  "$(le "$r" 2 && echo met || echo MISSED)"
