@@ -272,8 +272,7 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     record.publish = store::PublishState::None;
     record.published_at = now;
   }
-  for (const auto& t : tickets)
-    record.tickets += (record.tickets.empty() ? "" : " ") + t;
+  record.tickets = tickets;
   CK_TRY(tx->insert_crl(record));
   CK_TRY(tx->mark_final_crl(spec.this_update, spec.number));
   CK_TRY(audit(*tx, "crl.build", "crl#" + std::to_string(spec.number),
@@ -374,11 +373,7 @@ Result<CrlBuilt> Authority::keep_or_republish(const CrlRequest& req, const store
     return kept;
   }
   kept.republished = true;
-  for (std::size_t start = 0; start < last.tickets.size();) {
-    const auto end = std::min(last.tickets.find(' ', start), last.tickets.size());
-    kept.tickets.push_back(last.tickets.substr(start, end - start));
-    start = end + 1;
-  }
+  kept.tickets = last.tickets;
   CK_TRY(publish_crl(req, kept));
   return kept;
 }

@@ -119,9 +119,8 @@ Status Runtime::open() {
     if (auto st = ensure_writable_dir(dir); !st) {
       return fail(std::move(st).error().context("home"));
     }
-    if (url.starts_with("sqlite:")) {
-      created_db_ = !std::filesystem::exists(url.substr(std::string_view("sqlite:").size()), ec);
-    }
+    if (const auto file = store::local_file(url))
+      created_db_ = !std::filesystem::exists(*file, ec);
   }
   auto opened = store::open_store(url, open_mode_);
   if (!opened && opened.error().code == Code::NotFound) {
@@ -153,10 +152,10 @@ void Runtime::discard_failed_creation() {
   const std::string url = store_url();
   // Only a store that still holds nothing: what a failed first command made
   // would otherwise read as an empty inventory.
-  if (created_db_ && !store::open_store(url, store::OpenMode::Existing)) {
-    const std::string path = url.substr(std::string_view("sqlite:").size());
+  const auto file = store::local_file(url);
+  if (created_db_ && file && !store::open_store(url, store::OpenMode::Existing)) {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-      std::filesystem::remove(path + suffix, ec);
+      std::filesystem::remove(file->string() + suffix, ec);
   }
   if (created_home_)
     std::filesystem::remove(home(), ec);  // only when empty

@@ -40,33 +40,11 @@ std::string_view digest_name(DigestKind kind) {
   return "sha256";
 }
 
-Result<std::string> sha256_hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (::EVP_Digest(bytes.data(), bytes.size(), md, &len, ::EVP_sha256(), nullptr) != 1) {
-    return fail(ossl_error("compute SHA-256"));
-  }
-  std::string hex = to_hex(std::span<const std::uint8_t>(md, len));
-  for (char& c : hex)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return hex;
-}
+namespace {
 
-Result<std::string> fingerprint(const X509& cert, DigestKind kind, FingerprintFormat format) {
-  // MD5 is only used to match what legacy monitors pin, never for security;
-  // fetch it explicitly so a FIPS configuration fails loudly instead.
-  EVP_MD* md = ::EVP_MD_fetch(nullptr, std::string(digest_name(kind)).c_str(), nullptr);
-  if (md == nullptr) {
-    return fail(ossl_error("digest " + std::string(digest_name(kind)) + " is not available"));
-  }
-  unsigned char buf[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  const int ok = ::X509_digest(&cert, md, buf, &len);
-  ::EVP_MD_free(md);
-  if (ok != 1) {
-    return fail(ossl_error("compute certificate fingerprint"));
-  }
-  const std::string hex = to_hex(std::span<const std::uint8_t>(buf, len));
+// A digest as operators read it: "ab12..", "AB12.." or "AB:12:..".
+std::string format_digest(const unsigned char* md, unsigned int len, FingerprintFormat format) {
+  const std::string hex = to_hex(std::span<const std::uint8_t>(md, len));
   switch (format) {
     case FingerprintFormat::HexUpper:
       return hex;
@@ -89,6 +67,34 @@ Result<std::string> fingerprint(const X509& cert, DigestKind kind, FingerprintFo
     }
   }
   return hex;
+}
+
+}  // namespace
+
+Result<std::string> sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (::EVP_Digest(bytes.data(), bytes.size(), md, &len, ::EVP_sha256(), nullptr) != 1) {
+    return fail(ossl_error("compute SHA-256"));
+  }
+  return format_digest(md, len, FingerprintFormat::Hex);
+}
+
+Result<std::string> fingerprint(const X509& cert, DigestKind kind, FingerprintFormat format) {
+  // MD5 is only used to match what legacy monitors pin, never for security;
+  // fetch it explicitly so a FIPS configuration fails loudly instead.
+  EVP_MD* md = ::EVP_MD_fetch(nullptr, std::string(digest_name(kind)).c_str(), nullptr);
+  if (md == nullptr) {
+    return fail(ossl_error("digest " + std::string(digest_name(kind)) + " is not available"));
+  }
+  unsigned char buf[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const int ok = ::X509_digest(&cert, md, buf, &len);
+  ::EVP_MD_free(md);
+  if (ok != 1) {
+    return fail(ossl_error("compute certificate fingerprint"));
+  }
+  return format_digest(buf, len, format);
 }
 
 }  // namespace ck

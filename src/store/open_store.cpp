@@ -3,10 +3,19 @@
 
 namespace ck::store {
 
+namespace {
+constexpr std::string_view kSqlite = "sqlite:";
+}  // namespace
+
+std::optional<std::filesystem::path> local_file(std::string_view url) {
+  if (!url.starts_with(kSqlite))
+    return std::nullopt;
+  return std::filesystem::path(url.substr(kSqlite.size()));
+}
+
 Result<std::unique_ptr<Store>> open_store(std::string_view url, OpenMode mode) {
-  constexpr std::string_view kSqlite = "sqlite:";
-  if (url.starts_with(kSqlite)) {
-    CK_ASSIGN(auto store, sqlite::SqliteStore::open(std::string(url.substr(kSqlite.size())), mode));
+  if (const auto file = local_file(url)) {
+    CK_ASSIGN(auto store, sqlite::SqliteStore::open(file->string(), mode));
     return std::unique_ptr<Store>(std::move(store));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {

@@ -7,6 +7,7 @@
 // processes on one home serialise: one waits, neither loses an update.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -187,5 +188,9 @@ enum class OpenMode { Existing, Create };
 /// Code::NotFound and nothing is created.
 [[nodiscard]] Result<std::unique_ptr<Store>> open_store(std::string_view url,
                                                         OpenMode mode = OpenMode::Create);
+
+/// The local file a store URL keeps its data in (`sqlite:PATH`), or nullopt
+/// for a server (`postgresql://`) or an unknown scheme.
+[[nodiscard]] std::optional<std::filesystem::path> local_file(std::string_view url);
 
 }  // namespace ck::store

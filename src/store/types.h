@@ -130,9 +130,9 @@ struct CrlRecord {
   /// counters.release_seq when built: releases with a higher sequence are
   /// not in this CRL.
   std::int64_t release_seq = 0;
-  std::string file_path;    // where it was written ("" when only recorded)
-  std::string file_sha256;  // of the bytes written there, lower-case hex
-  std::string tickets;      // of the entries it added, space-separated, for the publisher
+  std::string file_path;             // where it was written ("" when only recorded)
+  std::string file_sha256;           // of the bytes written there, lower-case hex
+  std::vector<std::string> tickets;  // of the entries it added, once each, for the publisher
   /// Unset until a publish was attempted (a crash, or the file not written).
   std::optional<PublishState> publish;
   std::optional<Seconds> published_at;

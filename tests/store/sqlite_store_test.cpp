@@ -134,13 +134,13 @@ TEST_F(SqliteStoreTest, CrlPublishOutcomeIsRecorded) {
   auto rec = crl_record(1, at(1));
   rec.file_path = "/srv/ca.crl";
   rec.file_sha256 = "ab";
-  rec.tickets = "T1 T2";
+  rec.tickets = {"T1", "T2"};
   ASSERT_TRUE((*tx)->insert_crl(rec));
   auto last = (*tx)->last_crl();
   ASSERT_TRUE(last && *last);
   EXPECT_FALSE((*last)->publish);  // not attempted yet
   EXPECT_EQ((*last)->file_path, "/srv/ca.crl");
-  EXPECT_EQ((*last)->tickets, "T1 T2");
+  EXPECT_EQ((*last)->tickets, (std::vector<std::string>{"T1", "T2"}));
   ASSERT_TRUE((*tx)->set_crl_publish(1, PublishState::Failed, at(2), "scp exited with 1"));
   last = (*tx)->last_crl();
   ASSERT_TRUE(last && *last);

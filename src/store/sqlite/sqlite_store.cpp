@@ -40,6 +40,25 @@ RevocationState parse_state(const std::string& s) {
   return RevocationState::Held;
 }
 
+// crls.tickets holds a CRL's tickets space-separated (ticket ids have no spaces).
+std::string join_tickets(const std::vector<std::string>& tickets) {
+  std::string out;
+  for (const auto& t : tickets)
+    out += (out.empty() ? "" : " ") + t;
+  return out;
+}
+
+std::vector<std::string> split_tickets(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start < text.size();) {
+    const auto end = std::min(text.find(' ', start), text.size());
+    if (end > start)
+      out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 // Strict: an unknown value is a damaged row, never quietly "published".
 Result<PublishState> parse_publish_state(const std::string& s) {
   if (s == "ok")
@@ -592,7 +611,7 @@ class SqliteTx final : public Tx {
     if (!st.is_null(10))
       c.published_at = to_time(st.int64(10));
     c.publish_error = st.text(11);
-    c.tickets = st.text(12);
+    c.tickets = split_tickets(st.text_view(12));
     return std::optional<CrlRecord>(std::move(c));
   }
 
@@ -625,7 +644,7 @@ class SqliteTx final : public Tx {
                             " (SELECT value FROM counters WHERE name = 'release_seq'))"));
     st.bind(1, crl.number).bind(2, secs(crl.this_update)).bind(3, secs(crl.next_update));
     st.bind(4, crl.entries).bind_blob_no_copy(5, crl.serials);
-    st.bind(6, crl.file_path).bind(7, crl.file_sha256).bind(8, crl.tickets);
+    st.bind(6, crl.file_path).bind(7, crl.file_sha256).bind(8, join_tickets(crl.tickets));
     if (crl.publish)
       st.bind(9, to_string(*crl.publish));
     else
@@ -889,9 +908,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   CK_ASSIGN(auto conn, Connection::open(path, mode == OpenMode::Create));
   auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn)));
   if (mode == OpenMode::Existing) {
-    // An empty file (left by an earlier version that created the database
-    // for any command) is no store either; looked at before migrate() so
-    // nothing is written to it.
+    // A file holding neither a CA nor a server certificate is no store
+    // either (see is_blank); looked at before migrate() so nothing is
+    // written to it.
     CK_ASSIGN(const bool blank, store->is_blank());
     if (blank)
       return fail(Code::NotFound, "'" + path + "' holds no CA and no server certificate");
