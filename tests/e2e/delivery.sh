@@ -43,6 +43,8 @@ assert_eq "$(wc -l < "$WORK/err")" 1 "failed delivery: one stderr line"
 grep -q "^certkeeper: error: password delivery '.*sms-send' exited with 3: the bundle of 'bob' is written ($WORK/b/bob.p12) and its password is shown on stdout instead" "$WORK/err" || fail "message: $(cat "$WORK/err")"
 pw=$(json 'd["password"]' < "$WORK/bob.json")
 openssl pkcs12 -in "$WORK/b/bob.p12" -passin "pass:$pw" -noout 2>/dev/null || fail "shown password opens the bundle"
+if grep -qF "$pw" "$WORK/err"; then fail "the password is in the error line"; fi
+if db_dump | grep -qF "$pw"; then fail "the undelivered password is stored"; fi
 assert_eq "$(sqlite3 "$H/certkeeper.db" "select delivery from certificates c join users u on u.id=c.user_id where u.name='bob'")" delivered "the bundle is recorded as written"
 pass "failed delivery: exit 1, bundle written, password shown once"
 
