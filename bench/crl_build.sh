@@ -27,7 +27,7 @@ WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n)
   rnd(b) AS MATERIALIZED (SELECT randomblob(16) FROM seq)
 INSERT INTO certificates (serial, user_id, key_type, not_before, not_after, issued_at, der,
                           status, delivery)
-SELECT CASE WHEN substr(b, 1, 1) = X'00' THEN X'01' || substr(b, 2) ELSE b END,
+SELECT CASE WHEN substr(b, 1, 1) = X'00' THEN CAST(X'01' || substr(b, 2) AS BLOB) ELSE b END,
        1, 'ec-p256', $now, $now + $year, $now, X'00', 'revoked', 'delivered'
   FROM rnd;
 INSERT INTO revocations (cert_id, serial, not_after, user_id, reason, state, requested_at,

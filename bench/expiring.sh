@@ -42,7 +42,7 @@ WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $N)
   rnd(i, b) AS MATERIALIZED (SELECT i, randomblob(16) FROM seq)
 INSERT INTO certificates (serial, user_id, key_type, not_before, not_after, issued_at, der,
                           status, delivery)
-SELECT CASE WHEN substr(b, 1, 1) = X'00' THEN X'01' || substr(b, 2) ELSE b END,
+SELECT CASE WHEN substr(b, 1, 1) = X'00' THEN CAST(X'01' || substr(b, 2) AS BLOB) ELSE b END,
        1 + i % $USERS, 'ec-p256', $now, $now + 1 + (i - 1) * $span / $N, $now, zeroblob($DER_BYTES),
        'active', 'delivered'
   FROM rnd;

@@ -192,11 +192,9 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   }
   const CrlSpec spec{last_number + 1, now, now + ca.record.crl_validity};
   // Buffers sized up front: growing a 50 MB DER by doubling copies it and
-  // faults in its pages twice. The first CRL has no previous size to go by.
-  std::int64_t expected = prev ? prev->entries : 0;
-  if (!prev) {
-    CK_ASSIGN(expected, tx->count_released_since(std::nullopt));
-  }
+  // faults in its pages twice. Neither the last CRL's size (a mass
+  // revocation since) nor a count (a scan of its own) is the right size.
+  CK_ASSIGN(const std::int64_t expected, tx->revocations_upper_bound());
   CrlEncoder encoder(static_cast<std::size_t>(expected));
   std::string intended;  // the serials going into the CRL, packed as the store keeps them
   intended.reserve(static_cast<std::size_t>(expected) * 17);
@@ -253,7 +251,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CK_TRY(read_back);
   // The file's bytes are known before the commit, so the record says which
   // file holds this CRL: a later publish retry checks it is still intact.
-  const std::string bytes = req.der ? der : der_to_pem(der, "X509 CRL");
+  const std::string pem = req.der ? std::string() : der_to_pem(der, "X509 CRL");
+  const std::string_view bytes = req.der ? std::string_view(der) : std::string_view(pem);
 
   store::CrlRecord record;
   record.number = spec.number;

@@ -56,8 +56,21 @@ Status for_each_extension(std::string_view extensions, Fn fn) {
 
 }  // namespace
 
+namespace {
+// The entries are the bulk of a CRL (50 MB at a million). They are written
+// once, into the buffer that is returned: the tbsCertList head goes into room
+// left in front of them and the signature after them, so the bytes are never
+// copied into a second buffer (each copy of a fresh 50 MB buffer costs as
+// much as encoding it, mostly in page faults). An issuer name too long for
+// the room moves the entries once.
+constexpr std::size_t kHeadroom = 1024;
+constexpr std::size_t kTailroom = 1024;  // CRL extensions, algorithm, signature
+constexpr std::size_t kMaxHeader = 10;   // tag, 0x80|n, n <= 8 length bytes
+}  // namespace
+
 CrlEncoder::CrlEncoder(std::size_t expected_entries) {
-  entries_.reserve(expected_entries * 52);
+  entries_.reserve(kHeadroom + expected_entries * 52 + kTailroom);
+  entries_.assign(kHeadroom, '\0');
 }
 
 void CrlEncoder::add(std::string_view serial, Seconds revoked_at, int reason) {
@@ -145,47 +158,52 @@ Result<std::string> CrlEncoder::finish(const X509& issuer, EVP_PKEY& key, const 
   der::put_time(head, spec.this_update);
   der::put_time(head, spec.next_update);
 
+  std::string& buf = entries_;
+  const std::size_t entries_len = buf.size() - kHeadroom;
   std::string revoked_header;
   if (count_ > 0) {
     // RFC 5280 §5.1.2.6: when there are no revoked certificates, the list is absent.
-    der::put_header(revoked_header, der::kSequence, entries_.size());
+    der::put_header(revoked_header, der::kSequence, entries_len);
   }
-  const std::size_t tbs_len =
-      head.size() + revoked_header.size() + (count_ > 0 ? entries_.size() : 0) + crl_exts.size();
-  std::string tbs;
-  tbs.reserve(der::header_size(tbs_len) + tbs_len);
-  der::put_header(tbs, der::kSequence, tbs_len);
-  tbs += head;
-  tbs += revoked_header;
-  if (count_ > 0) {
-    tbs += entries_;
+  const std::size_t tbs_len = head.size() + revoked_header.size() + entries_len + crl_exts.size();
+  std::string prefix;
+  der::put_header(prefix, der::kSequence, tbs_len);
+  prefix += head;
+  prefix += revoked_header;
+  std::size_t room = kHeadroom;
+  if (prefix.size() + kMaxHeader > room) {
+    buf.insert(0, prefix.size() + kMaxHeader - room, '\0');
+    room = prefix.size() + kMaxHeader;
   }
-  std::string().swap(entries_);
-  tbs += crl_exts;
+  const std::size_t tbs_start = room - prefix.size();
+  buf.replace(tbs_start, prefix.size(), prefix);
+  buf += crl_exts;
+  const std::size_t tbs_size = buf.size() - tbs_start;
+  CK_ASSERT(tbs_size == der::header_size(tbs_len) + tbs_len);
 
   std::size_t sig_len = 0;
-  const auto* tbs_bytes = reinterpret_cast<const unsigned char*>(tbs.data());
-  if (::EVP_DigestSign(md_ctx.get(), nullptr, &sig_len, tbs_bytes, tbs.size()) != 1) {
+  const auto* tbs_bytes = reinterpret_cast<const unsigned char*>(buf.data() + tbs_start);
+  if (::EVP_DigestSign(md_ctx.get(), nullptr, &sig_len, tbs_bytes, tbs_size) != 1) {
     return fail(ossl_error("sign CRL"));
   }
   std::string sig(sig_len + 1, '\0');  // leading 0: no unused bits in the BIT STRING
   if (::EVP_DigestSign(md_ctx.get(), reinterpret_cast<unsigned char*>(sig.data() + 1), &sig_len,
-                       tbs_bytes, tbs.size()) != 1) {
+                       tbs_bytes, tbs_size) != 1) {
     return fail(ossl_error("sign CRL"));
   }
   sig.resize(sig_len + 1);
 
   std::string sig_tlv;
   der::put_tlv(sig_tlv, der::kBitString, sig);
-  const std::size_t total = tbs.size() + alg_id.size() + sig_tlv.size();
-  std::string out;
-  out.reserve(der::header_size(total) + total);
-  der::put_header(out, der::kSequence, total);
-  out += tbs;
-  std::string().swap(tbs);
-  out += alg_id;
-  out += sig_tlv;
-  return out;
+  const std::size_t total = tbs_size + alg_id.size() + sig_tlv.size();
+  std::string outer;
+  der::put_header(outer, der::kSequence, total);
+  const std::size_t start = tbs_start - outer.size();
+  buf.replace(start, outer.size(), outer);
+  buf += alg_id;
+  buf += sig_tlv;
+  buf.erase(0, start);  // within pages already touched: no new faults
+  return std::move(buf);
 }
 
 Result<ParsedCrl> parse_crl_der(std::string_view bytes, EVP_PKEY* issuer_key) {

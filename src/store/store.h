@@ -86,6 +86,10 @@ class Tx {
   /// release in the same second as a build is told apart.
   [[nodiscard]] virtual Result<std::int64_t> count_released_since(
       std::optional<std::int64_t> crl_release_seq) = 0;
+  /// At least the number of revocations in the store, found without
+  /// counting them: sizes a CRL's buffers (room reserved and never written
+  /// costs address space, not memory).
+  [[nodiscard]] virtual Result<std::int64_t> revocations_upper_bound() = 0;
   /// Held revocations of certificates expired by `now` become Dropped.
   [[nodiscard]] virtual Result<std::vector<std::string>> drop_expired_held(Seconds now) = 0;
   /// Streams the revocations released after the CRL built at release

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <unordered_map>
 
 #include "migrations.inc"
 #include "store/serial_list.h"
@@ -529,6 +530,14 @@ class SqliteTx final : public Tx {
     return st.int64(0);
   }
 
+  Result<std::int64_t> revocations_upper_bound() override {
+    // cert_id is the rowid: the largest is one seek, and no table holds more
+    // revocations than certificates were ever issued.
+    CK_ASSIGN(auto st, conn_.prepare("SELECT coalesce(max(cert_id), 0) FROM revocations"));
+    CK_TRY(st.step());
+    return st.int64(0);
+  }
+
   Result<std::vector<std::string>> drop_expired_held(Seconds now) override {
     CK_ASSIGN(auto st, conn_.prepare("UPDATE revocations SET state = 'dropped'"
                                      " WHERE state = 'held' AND not_after <= ? RETURNING serial"));
@@ -557,21 +566,36 @@ class SqliteTx final : public Tx {
 
   Status for_each_released_since(std::optional<std::int64_t> crl_release_seq,
                                  const std::function<void(const ReleasedEntry&)>& fn) override {
-    // One range over the covering index revocations_new; the users table is
-    // small and stays in the page cache.
-    CK_ASSIGN(auto st, conn_.prepare("SELECT r.serial, u.name, r.reason, r.ticket"
+    // One range over the covering index revocations_new. Names come from a
+    // map filled once per user: a join seeks the users table for every row
+    // (a tenth of the time of a million-entry first CRL).
+    CK_ASSIGN(auto st, conn_.prepare("SELECT r.serial, r.user_id, r.reason, r.ticket"
                                      " FROM revocations r INDEXED BY revocations_new"
-                                     " JOIN users u ON u.id = r.user_id"
                                      " WHERE r.state = 'released' AND r.final_crl IS NULL"
                                      " AND r.release_seq > ?"));
     st.bind(1, crl_release_seq.value_or(-1));
+    std::unordered_map<std::int64_t, std::string> names;
     ReleasedEntry e;
     for (;;) {
       CK_ASSIGN(const bool row, st.step());
       if (!row)
         break;
+      // Rows without a user id (from before it was kept) are left to the
+      // caller's lookup by serial, as a join would leave them out.
+      if (st.is_null(1))
+        continue;
+      const std::int64_t user_id = st.int64(1);
+      auto name = names.find(user_id);
+      if (name == names.end()) {
+        CK_ASSIGN(auto name_of, conn_.prepare("SELECT name FROM users WHERE id = ?"));
+        name_of.bind(1, user_id);
+        CK_ASSIGN(const bool found, name_of.step());
+        if (!found)
+          continue;
+        name = names.emplace(user_id, name_of.text(0)).first;
+      }
       e.serial.assign(st.blob_view(0));
-      e.user.assign(st.text_view(1));
+      e.user.assign(name->second);
       e.reason = static_cast<int>(st.int64(2));
       e.ticket.assign(st.text_view(3));
       fn(e);
