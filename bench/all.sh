@@ -77,11 +77,12 @@ table() {
   echo "|---|---|---|---|---|---|---|"
   awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' \
     "$BENCH_SUMMARY"
-  local met missed
+  local met missed reported
   met=$(awk -F'\t' '$7 == "met"' "$BENCH_SUMMARY" | wc -l)
-  missed=$(awk -F'\t' '$7 != "met"' "$BENCH_SUMMARY" | wc -l)
+  missed=$(awk -F'\t' '$7 != "met" && $7 != "reported"' "$BENCH_SUMMARY" | wc -l)
+  reported=$(awk -F'\t' '$7 == "reported"' "$BENCH_SUMMARY" | wc -l)
   echo
-  echo "$met met, $missed missed or failed."
+  echo "$met met, $missed missed or failed, $reported reported without a target."
 }
 table | tee "$LOGS/table.md"
 

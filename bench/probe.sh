@@ -117,17 +117,22 @@ def summary(figure, ck_text, peer, ratio, target, ok):
     path = os.environ.get("BENCH_SUMMARY")
     if path:
         with open(path, "a") as f:
-            f.write("\t".join([os.environ.get("BENCH_NAME", "probe"), figure, ck_text, peer, ratio, target, verdict(ok)]) + "\n")
+            f.write("\t".join([os.environ.get("BENCH_NAME", "probe"), figure, ck_text, peer, ratio, target,
+                               ok if isinstance(ok, str) else verdict(ok)]) + "\n")
 summary(f"probe, {n} handshakes, chain verified", f"{ck_rate:.0f}/s", f"blackbox_exporter {bb_rate:.0f}/s",
         f"{ck_rate / bb_rate:.2f}x", ">= 2x", ck_rate >= 2 * bb_rate)
+# The "<= 200 us on one thread" target was withdrawn (issue 19: OpenSSL 3.0
+# stays; its floor here is ~700 us). Its replacement -- within 1.25x of a bare
+# OpenSSL client, prober pinned to its own core -- needs that client in
+# bench/ first, so the figure is reported without a verdict until then.
 summary("probe CPU per handshake", f"{ck_cpu:.0f} us", f"blackbox_exporter {bb_cpu:.0f} us",
-        f"{bb_cpu / ck_cpu:.1f}x less", "<= 200 us", ck_cpu <= 200)
+        f"{bb_cpu / ck_cpu:.1f}x less", "report (<= 200 us withdrawn)", "reported")
 summary("probe memory per connection", f"{per_conn:.1f} KiB", "", "", "<= 64 KiB", per_conn <= 64)
 print(f"throughput: certkeeper / blackbox_exporter = {ck_rate / bb_rate:.2f}x (target >= 2x: {verdict(ck_rate >= 2 * bb_rate)}); "
       f"certkeeper / openssl s_client = {ck_rate / os_rate:.1f}x (target >= 40x: {verdict(ck_rate >= 40 * os_rate)})")
-print(f"CPU per handshake: certkeeper {ck_cpu:.0f} us (target <= 200: {verdict(ck_cpu <= 200)}), "
-      f"blackbox_exporter {bb_cpu:.0f} us, ratio {bb_cpu / ck_cpu:.1f}x (target >= 4x: {verdict(bb_cpu >= 4 * ck_cpu)})")
-print(f"both cores busy during the certkeeper scan: {busy:.0f} % (target >= 90 %: {verdict(busy >= 90)})")
+print(f"CPU per handshake: certkeeper {ck_cpu:.0f} us, blackbox_exporter {bb_cpu:.0f} us, "
+      f"ratio {bb_cpu / ck_cpu:.1f}x (the old <= 200 us and >= 4x targets are withdrawn, issue 19)")
+print(f"both cores busy during the certkeeper scan: {busy:.0f} % (reported; one loop per core is issue 19)")
 print(f"memory: peak RSS {m1['maxrss_kib'] / 1024:.1f} MiB at --concurrency 1, {m1000['maxrss_kib'] / 1024:.1f} MiB at 1000: "
       f"{per_conn:.1f} KiB per connection in flight (target <= 64: {verdict(per_conn <= 64)})")
 PY
