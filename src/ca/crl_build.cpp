@@ -172,8 +172,10 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
       return fail(std::move(st).error().context("--out"));
     }
   }
-  const Seconds now = clock_.now_seconds();
+  // "Now" is read once the write lock is held: a build that waited for
+  // another would otherwise date its CRL before the one just committed.
   CK_ASSIGN(auto tx, store_.write());
+  const Seconds now = clock_.now_seconds();
   CK_ASSIGN(const auto dropped, tx->drop_expired_held(now));
   CK_ASSIGN(const auto last_number, tx->last_crl_number());
   CK_ASSIGN(const auto prev, tx->last_crl());
