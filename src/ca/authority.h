@@ -117,13 +117,26 @@ struct Issued {
 
 /// Many users at once (`user import FILE.csv`): every row is validated before
 /// anything changes; certificates are committed in batches, each batch durable
-/// before its bundles are written.
+/// before its bundles are written. Each batch's bundles are handed over (the
+/// passwords to `handed_over`, a password sink or files) before they are
+/// marked delivered and before the next batch starts, so a run that stops
+/// part-way has lost no password: what it issued and did not hand over stays
+/// undelivered, and `user show` names it with the command to reissue.
 struct ImportRequest {
   std::vector<store::UserProfile> profiles;
+  /// Where each profile came from ("'users.csv' line 7"), for errors; may be empty.
+  std::vector<std::string> origins;
   IssueOptions issue;
+  /// When set, each user's password goes to a new 0600 file USER.pw in this
+  /// folder (instead of issue.password_file, which names one file).
+  std::optional<std::filesystem::path> password_dir;
   bool write_bundles = true;  // false: record only (benchmarks of the issuance path)
   std::size_t batch = 256;
   std::function<void(std::size_t done, std::size_t total)> progress;
+  /// Called with each batch's users whose bundles are written, as soon as
+  /// they are, and before they are recorded as delivered: the caller shows
+  /// the passwords (and flushes its output) here. They are also returned.
+  std::function<void(const std::vector<Issued>& batch)> handed_over;
 };
 
 struct RevokeRequest {
@@ -256,6 +269,8 @@ struct CrlStatusView {
   std::vector<std::string> stale;
 };
 
+class UserLease;
+
 class Authority {
  public:
   /// `ca_passphrase` may be null (an unencrypted CA key); `actor` names who
@@ -312,9 +327,10 @@ class Authority {
   [[nodiscard]] Result<X509Ptr> sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& prep,
                                             const store::UserProfile& profile, Seconds now,
                                             const std::string& ticket, std::string& serial_out);
+  /// Writes the bundle and marks it delivered while `lease` still holds.
   [[nodiscard]] Result<Issued> deliver(Prepared& prep, X509& cert, X509& ca_cert,
                                        const std::string& user, const std::string& serial,
-                                       const std::string& ticket);
+                                       const std::string& ticket, const UserLease& lease);
   /// Writes the bundle and certificate files (no store change).
   [[nodiscard]] Result<Issued> write_bundle(Prepared& prep, X509& cert, X509& ca_cert,
                                             const std::string& user, const std::string& serial,

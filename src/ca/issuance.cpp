@@ -17,6 +17,7 @@
 #include "ca/profile.h"
 #include "ca/reason.h"
 #include "ca/serial.h"
+#include "ca/user_lease.h"
 #include "core/fault.h"
 #include "core/file_io.h"
 #include "core/time_format.h"
@@ -56,6 +57,14 @@ Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile
   }
   prep.p12_path = opts.out_dir / (profile.name + ".p12");
   prep.crt_path = opts.out_dir / (profile.name + ".crt");
+  // A folder in the way would fail only after the certificate is recorded.
+  for (const auto* path : {&prep.p12_path, &prep.crt_path}) {
+    struct stat sb {};
+    if (::lstat(path->c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+      return fail(Code::InvalidArgument,
+                  "'" + path->string() + "' is a folder; the bundle cannot be written there");
+    }
+  }
   if (opts.password_file) {
     struct stat sb {};
     if (::lstat(opts.password_file->c_str(), &sb) == 0) {
@@ -212,9 +221,10 @@ Status Authority::mark_delivered(store::Tx& tx, const Prepared& prep, const Issu
 
 Result<Issued> Authority::deliver(Prepared& prep, X509& cert, X509& ca_cert,
                                   const std::string& user, const std::string& serial,
-                                  const std::string& ticket) {
+                                  const std::string& ticket, const UserLease& lease) {
   CK_ASSIGN(auto issued, write_bundle(prep, cert, ca_cert, user, serial, ticket));
   CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(lease.hold(*tx));
   CK_TRY(mark_delivered(*tx, prep, issued, serial, clock_.now_seconds()));
   CK_TRY(tx->commit());
   hand_over_password(prep, issued);
@@ -232,6 +242,7 @@ Result<Issued> Authority::create_user(const CreateRequest& req) {
     }
   }
   CK_ASSIGN(auto prep, prepare(req.profile, req.issue));
+  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {req.profile.name}, actor_));
   UnlockedCa ca;
   {
     CK_ASSIGN(auto rtx, store_.read());
@@ -239,6 +250,7 @@ Result<Issued> Authority::create_user(const CreateRequest& req) {
   }
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(lease.hold(*tx));
   CK_TRY(tx->insert_user(req.profile, now));
   std::string serial;
   CK_ASSIGN(auto cert, sign_unique(*tx, ca, prep, req.profile, now, req.issue.ticket, serial));
@@ -249,10 +261,13 @@ Result<Issued> Authority::create_user(const CreateRequest& req) {
   CK_FAULT_POINT("create.before_commit");
   CK_TRY(tx->commit());
   CK_FAULT_POINT("create.after_commit");
-  return deliver(prep, *cert, *ca.cert, req.profile.name, serial, req.issue.ticket);
+  return deliver(prep, *cert, *ca.cert, req.profile.name, serial, req.issue.ticket, lease);
 }
 
 Result<Issued> Authority::renew_user(const RenewRequest& req) {
+  // Taken before the user is read: everything below, up to the delivered
+  // bundle, is one change that no other run may interleave with.
+  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {req.user}, actor_));
   store::UserProfile profile;
   std::string ticket = req.issue.ticket;
   {
@@ -281,8 +296,9 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
   }
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
-  // Read the user and the current certificate again under the write lock:
-  // another operator may have renewed or revoked in between.
+  CK_TRY(lease.hold(*tx));
+  // Read the user and the current certificate again under the write lock
+  // (the lease keeps other certkeeper runs out; this keeps the check honest).
   CK_ASSIGN(const auto locked_user, tx->find_user(req.user));
   if (locked_user && locked_user->disabled_at) {
     return fail(Code::FailedPrecondition, disabled_message(req.user, *locked_user->disabled_at));
@@ -325,7 +341,7 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
   CK_FAULT_POINT("renew.before_commit");
   CK_TRY(tx->commit());
   CK_FAULT_POINT("renew.after_commit");
-  CK_ASSIGN(auto issued, deliver(prep, *cert, *ca.cert, req.user, serial, ticket));
+  CK_ASSIGN(auto issued, deliver(prep, *cert, *ca.cert, req.user, serial, ticket, lease));
   issued.superseded_hex = superseded_hex;
   issued.superseded_revocation = revocation;
   return issued;

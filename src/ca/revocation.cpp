@@ -4,14 +4,17 @@
 #include "ca/detail/authority_state.h"
 #include "ca/reason.h"
 #include "ca/serial.h"
+#include "ca/user_lease.h"
 #include "core/fault.h"
 #include "core/time_format.h"
 
 namespace ck::ca {
 
 Result<Revoked> Authority::revoke(const RevokeRequest& req) {
+  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {req.user}, actor_));
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(lease.hold(*tx));
   CK_ASSIGN(const auto user, tx->find_user(req.user));
   if (!user) {
     return fail(Code::NotFound, "unknown user '" + req.user + "'");
@@ -80,8 +83,10 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
 }
 
 Result<Confirmed> Authority::confirm(const std::string& user) {
+  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {user}, actor_));
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(lease.hold(*tx));
   CK_ASSIGN(const auto found, tx->find_user(user));
   if (!found) {
     return fail(Code::NotFound, "unknown user '" + user + "'");
@@ -106,8 +111,10 @@ Result<Confirmed> Authority::confirm(const std::string& user) {
 }
 
 Status Authority::enable_user(const std::string& user) {
+  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {user}, actor_));
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(lease.hold(*tx));
   CK_ASSIGN(const auto found, tx->find_user(user));
   if (!found) {
     return fail(Code::NotFound, "unknown user '" + user + "'");

@@ -155,6 +155,16 @@ struct NotificationRecord {
   std::string link;  // Printed: the URL to open (empty for rows older than the state)
 };
 
+/// A per-user lease: one process at a time changes a user (see ca/user_lease.h).
+struct UserLeaseRecord {
+  std::string user;    // user name (the lease may precede the user's row)
+  std::string holder;  // "pid@host"
+  std::string actor;   // "alice@ops1"
+  std::string token;   // random, identifies this holding
+  Seconds acquired_at{};
+  Seconds expires_at{};
+};
+
 struct AuditEntry {
   Seconds at{};
   std::string actor;    // "user@host"

@@ -78,6 +78,35 @@ TEST_F(SqliteStoreTest, DuplicateUserIsAlreadyExists) {
   EXPECT_EQ(r.error().code, Code::AlreadyExists);
 }
 
+TEST_F(SqliteStoreTest, UserLeaseIsTakenOnceAndChangedOnlyWithItsToken) {
+  auto tx = store_->write();
+  ASSERT_TRUE(tx);
+  UserLeaseRecord mine{"alice", "1@h", "op@h", "t1", at(10), at(100)};
+  auto taken = (*tx)->insert_user_lease(mine);
+  ASSERT_TRUE(taken && *taken);
+  UserLeaseRecord other{"alice", "2@h", "op@h", "t2", at(20), at(200)};
+  auto again = (*tx)->insert_user_lease(other);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);  // held: nothing changed
+  auto wrong = (*tx)->replace_user_lease(other, "not-the-token");
+  ASSERT_TRUE(wrong);
+  EXPECT_FALSE(*wrong);
+  auto found = (*tx)->find_user_lease("alice");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->holder, "1@h");
+  EXPECT_EQ((*found)->expires_at, at(100));
+  auto over = (*tx)->replace_user_lease(other, "t1");
+  ASSERT_TRUE(over && *over);
+  ASSERT_TRUE((*tx)->delete_user_lease("alice", "t1"));  // not t1's any more
+  found = (*tx)->find_user_lease("alice");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->token, "t2");
+  ASSERT_TRUE((*tx)->delete_user_lease("alice", "t2"));
+  found = (*tx)->find_user_lease("alice");
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(*found);
+}
+
 TEST_F(SqliteStoreTest, HeldRevocationsReleaseOrDrop) {
   add_user_with_cert("alice", "\x0a", 5000);
   add_user_with_cert("bob", "\x0b", 3000);

@@ -109,6 +109,15 @@ auto collect(Statement& st, Read read) -> Result<std::vector<decltype(read(st))>
   }
 }
 
+// The row `st` finds, turned into a T with `read`, or nullopt.
+template <class Read>
+auto find_one(Statement& st, Read read) -> Result<std::optional<decltype(read(st))>> {
+  CK_ASSIGN(const bool row, st.step());
+  if (!row)
+    return std::optional<decltype(read(st))>();
+  return std::optional<decltype(read(st))>(read(st));
+}
+
 constexpr const char* kCertColumns =
     "c.id, c.serial, u.name, c.key_type, c.not_before, c.not_after, c.issued_at, c.der, "
     "c.status, c.superseded_by, c.delivery, c.ticket";
@@ -879,6 +888,42 @@ class SqliteTx final : public Tx {
       return RolloutStepRecord{s.int64(0),          s.text(1), s.text(2), s.text(3),
                                to_time(s.int64(4)), s.text(5), s.blob(6), s.int64(7) != 0};
     });
+  }
+
+  Result<std::optional<UserLeaseRecord>> find_user_lease(std::string_view user) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT user_name, holder, actor, token, acquired_at, "
+                                     "expires_at FROM user_leases WHERE user_name = ?"));
+    st.bind(1, user);
+    return find_one(st, [](const Statement& s) {
+      return UserLeaseRecord{s.text(0), s.text(1),           s.text(2),
+                             s.text(3), to_time(s.int64(4)), to_time(s.int64(5))};
+    });
+  }
+
+  Result<bool> insert_user_lease(const UserLeaseRecord& l) override {
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO user_leases (user_name, holder, actor, token, "
+                                     "acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)"
+                                     " ON CONFLICT (user_name) DO NOTHING"));
+    st.bind(1, l.user).bind(2, l.holder).bind(3, l.actor).bind(4, l.token);
+    st.bind(5, secs(l.acquired_at)).bind(6, secs(l.expires_at));
+    CK_TRY(st.run());
+    return conn_.changes() == 1;
+  }
+
+  Result<bool> replace_user_lease(const UserLeaseRecord& l, std::string_view token) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE user_leases SET holder = ?, actor = ?, token = ?, "
+                                     "acquired_at = ?, expires_at = ? WHERE user_name = ? AND "
+                                     "token = ?"));
+    st.bind(1, l.holder).bind(2, l.actor).bind(3, l.token).bind(4, secs(l.acquired_at));
+    st.bind(5, secs(l.expires_at)).bind(6, l.user).bind(7, token);
+    CK_TRY(st.run());
+    return conn_.changes() == 1;
+  }
+
+  Status delete_user_lease(std::string_view user, std::string_view token) override {
+    CK_ASSIGN(auto st, conn_.prepare("DELETE FROM user_leases WHERE user_name = ? AND token = ?"));
+    st.bind(1, user).bind(2, token);
+    return st.run();
   }
 
   Status audit(const AuditEntry& e) override {
