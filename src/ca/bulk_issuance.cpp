@@ -1,8 +1,15 @@
-// `user import`: many users in batches. Keys are made and certificates signed
-// on every core (no store access in that phase); then each batch is one write
-// transaction (users, certificates, audit rows) committed before any of its
-// bundles is written; one more transaction marks the batch delivered. A crash
-// between the two leaves certificates that `user show` reports as undelivered.
+// `user import`: many users in batches. Every row is checked before anything
+// is issued (the profile, the subject as it will be encoded, the paths its
+// files go to), and a bad row is named. Keys are made and certificates signed
+// on every core (no store access in that phase); then the batch's users are
+// leased and the batch is one write transaction (users, certificates, audit
+// rows) committed before any of its bundles is written. The bundles are then
+// written and handed over (the passwords to the caller, who prints them at
+// once, or to the password sink or files), and only then marked delivered in
+// one more transaction; then the next batch starts. Wherever a run stops (an
+// error, a crash, kill -9), every earlier batch is handed over, and what the
+// current one issued and did not hand over is recorded as undelivered, which
+// `user show` reports with the command to reissue.
 
 #include <algorithm>
 #include <thread>
@@ -10,7 +17,9 @@
 #include "ca/authority.h"
 #include "ca/detail/authority_state.h"
 #include "ca/serial.h"
+#include "ca/user_lease.h"
 #include "core/fault.h"
+#include "core/file_io.h"
 
 namespace ck::ca {
 namespace {
@@ -21,25 +30,80 @@ unsigned worker_count(std::size_t jobs) {
       std::min<std::size_t>({cores, 8, std::max<std::size_t>(1, jobs / 16)}));
 }
 
+std::string origin(const ImportRequest& req, std::size_t row) {
+  if (row < req.origins.size() && !req.origins[row].empty()) {
+    return req.origins[row];
+  }
+  return "row " + std::to_string(row + 1) + " (user '" + req.profiles[row].name + "')";
+}
+
+IssueOptions row_options(const ImportRequest& req, const store::UserProfile& profile) {
+  IssueOptions opts = req.issue;
+  if (req.password_dir) {
+    opts.password_file = *req.password_dir / (profile.name + ".pw");
+  }
+  return opts;
+}
+
+/// What a run that stopped part-way leaves, in its one error line.
+struct Stop {
+  const ImportRequest& req;
+  std::size_t handed_over = 0;           // users of finished batches
+  std::vector<std::string> undelivered;  // recorded, not recorded as handed over
+
+  Error operator()(Error cause, std::size_t next_row) const {
+    std::string msg = std::move(cause.message) + "; import stopped: ";
+    msg += std::to_string(handed_over) + " user(s) before it imported and handed over";
+    if (!undelivered.empty()) {
+      msg += ", " + std::to_string(undelivered.size()) + " recorded but not delivered (";
+      for (std::size_t i = 0; i < undelivered.size() && i < 5; ++i)
+        msg += (i == 0 ? "" : ", ") + undelivered[i];
+      msg += undelivered.size() > 5 ? ", ...; " : "; ";
+      msg += "`certkeeper user show USER` lists them, `certkeeper user renew USER` reissues)";
+    }
+    if (next_row < req.profiles.size()) {
+      msg += "; not imported: " + origin(req, next_row) + " and every row after it";
+    }
+    return Error{cause.code, std::move(msg), std::move(cause.detail)};
+  }
+};
+
 }  // namespace
 
 Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
   if (req.profiles.empty()) {
     return fail(Code::InvalidArgument, "no users to import");
   }
+  if (req.issue.csr) {
+    return fail(Code::InvalidArgument, "user import makes every user's key; --csr is not allowed");
+  }
+  if (req.password_dir) {
+    CK_TRY(ensure_writable_dir(*req.password_dir).map_error([](Error e) {
+      return std::move(e).context("--password-file");
+    }));
+  }
+  // Every row first: nothing is issued unless all of them can be.
+  auto refused = [&](Error e, std::size_t row) {
+    e.message = origin(req, row) + ": " + e.message + "; nothing was imported";
+    return fail(std::move(e));
+  };
   {
     CK_ASSIGN(auto rtx, store_.read());
-    for (const auto& p : req.profiles) {
-      CK_ASSIGN(const auto existing, rtx->find_user(p.name));
+    for (std::size_t i = 0; i < req.profiles.size(); ++i) {
+      CK_ASSIGN(const auto existing, rtx->find_user(req.profiles[i].name));
       if (existing) {
-        return fail(Code::AlreadyExists, "user '" + p.name +
-                                             "' exists already; nothing was imported (remove the "
-                                             "row, or renew that user instead)");
+        return refused(Error{Code::AlreadyExists,
+                             "user '" + req.profiles[i].name +
+                                 "' exists already (remove the row, or renew that user instead)",
+                             {}},
+                       i);
       }
     }
   }
-  if (req.issue.csr) {
-    return fail(Code::InvalidArgument, "user import makes every user's key; --csr is not allowed");
+  for (std::size_t i = 0; i < req.profiles.size(); ++i) {
+    auto checked = prepare(req.profiles[i], row_options(req, req.profiles[i]), /*make_key=*/false);
+    if (!checked)
+      return refused(std::move(checked).error(), i);
   }
   UnlockedCa ca;
   {
@@ -49,15 +113,20 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
   const std::size_t batch = std::max<std::size_t>(1, req.batch);
   std::vector<Issued> issued;
   issued.reserve(req.profiles.size());
+  Stop stop{req, 0, {}};
   for (std::size_t start = 0; start < req.profiles.size(); start += batch) {
     const std::size_t end = std::min(req.profiles.size(), start + batch);
     const std::size_t count = end - start;
-    // Checks first: nothing in the store changes if one fails.
+    auto stopped = [&](Error e, std::size_t next_row) {
+      return fail(stop(std::move(e), next_row));
+    };
     std::vector<Prepared> preps;
     preps.reserve(count);
     for (std::size_t i = start; i < end; ++i) {
-      CK_ASSIGN(auto prep, prepare(req.profiles[i], req.issue, /*make_key=*/false));
-      preps.push_back(std::move(prep));
+      auto prep = prepare(req.profiles[i], row_options(req, req.profiles[i]), /*make_key=*/false);
+      if (!prep)
+        return stopped(std::move(prep).error().context(origin(req, i)), start);
+      preps.push_back(std::move(*prep));
     }
     const Seconds now = clock_.now_seconds();
 
@@ -87,16 +156,29 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     work(0);
     for (auto& t : threads)
       t.join();
+    for (std::size_t k = 0; k < count; ++k) {
+      if (!signed_certs[k])
+        return stopped(std::move(signed_certs[k]).error().context(origin(req, start + k)), start);
+    }
+
+    std::vector<std::string> names;
+    names.reserve(count);
+    for (std::size_t k = 0; k < count; ++k)
+      names.push_back(req.profiles[start + k].name);
+    auto lease = UserLease::acquire(store_, clock_, std::move(names), actor_);
+    if (!lease)
+      return stopped(std::move(lease).error(), start);
 
     std::vector<X509Ptr> certs(count);
     std::vector<std::string> serials(count);
-    {
+    auto record = [&]() -> Status {
       CK_ASSIGN(auto tx, store_.write());
+      CK_TRY(lease->hold(*tx));
       for (std::size_t k = 0; k < count; ++k) {
         const auto& profile = req.profiles[start + k];
-        if (!signed_certs[k])
-          return fail(std::move(signed_certs[k]).error());
-        CK_TRY(tx->insert_user(profile, now));
+        CK_TRY(tx->insert_user(profile, now).map_error([&](Error e) {
+          return std::move(e).context(origin(req, start + k));
+        }));
         CK_ASSIGN(const bool inserted, tx->insert_cert(signed_certs[k]->record));
         if (inserted) {
           serials[k] = signed_certs[k]->record.serial;
@@ -109,33 +191,67 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
                      "serial " + serial_hex(serials[k]) + " (import)", now));
       }
       CK_FAULT_POINT("import.before_commit");
-      CK_TRY(tx->commit());
-    }
-    if (req.write_bundles) {
-      std::vector<Issued> batch_issued;
-      for (std::size_t k = 0; k < count; ++k) {
-        CK_ASSIGN(auto one,
-                  write_bundle(preps[k], *certs[k], *ca.cert, req.profiles[start + k].name,
-                               serials[k], req.issue.ticket));
-        batch_issued.push_back(std::move(one));
-      }
-      CK_ASSIGN(auto tx, store_.write());
-      for (std::size_t k = 0; k < count; ++k) {
-        CK_TRY(mark_delivered(*tx, preps[k], batch_issued[k], serials[k], now));
-      }
-      CK_TRY(tx->commit());
-      for (std::size_t k = 0; k < count; ++k) {
-        hand_over_password(preps[k], batch_issued[k]);
-        issued.push_back(std::move(batch_issued[k]));
-      }
-    } else {
+      return tx->commit();
+    };
+    if (auto st = record(); !st)
+      return stopped(std::move(st).error(), start);
+    CK_FAULT_POINT("import.after_commit");
+
+    if (!req.write_bundles) {
       for (std::size_t k = 0; k < count; ++k) {
         Issued one;
         one.user = req.profiles[start + k].name;
         one.serial_hex = serial_hex(serials[k]);
         issued.push_back(std::move(one));
       }
+      stop.handed_over = issued.size();
+      if (req.progress)
+        req.progress(end, req.profiles.size());
+      continue;
     }
+
+    // Every bundle of the batch is tried: one that cannot be written leaves
+    // its certificate undelivered, the others are handed over all the same.
+    std::vector<Issued> batch_issued;
+    std::vector<std::size_t> batch_rows;
+    std::optional<Error> first_error;
+    for (std::size_t k = 0; k < count; ++k) {
+      auto one = write_bundle(preps[k], *certs[k], *ca.cert, req.profiles[start + k].name,
+                              serials[k], req.issue.ticket);
+      if (!one) {
+        if (!first_error)
+          first_error = std::move(one).error().context(origin(req, start + k));
+        stop.undelivered.push_back(req.profiles[start + k].name);
+        continue;
+      }
+      hand_over_password(preps[k], *one);
+      batch_issued.push_back(std::move(*one));
+      batch_rows.push_back(k);
+    }
+    if (req.handed_over && !batch_issued.empty())
+      req.handed_over(batch_issued);
+    CK_FAULT_POINT("import.before_mark");
+    auto mark = [&]() -> Status {
+      CK_ASSIGN(auto tx, store_.write());
+      CK_TRY(lease->hold(*tx));
+      for (std::size_t i = 0; i < batch_issued.size(); ++i) {
+        const std::size_t k = batch_rows[i];
+        CK_TRY(mark_delivered(*tx, preps[k], batch_issued[i], serials[k], now));
+      }
+      return tx->commit();
+    };
+    if (auto st = mark(); !st) {
+      for (const auto& one : batch_issued)
+        stop.undelivered.push_back(one.user);
+      return stopped(std::move(st).error(), end);
+    }
+    lease->release();
+    for (auto& one : batch_issued)
+      issued.push_back(std::move(one));
+    stop.handed_over = issued.size();
+    CK_FAULT_POINT("import.after_batch");
+    if (first_error)
+      return stopped(std::move(*first_error), end);
     if (req.progress)
       req.progress(end, req.profiles.size());
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
+#include <string>
 
 namespace ck::ca {
 namespace {
@@ -43,6 +45,63 @@ bool valid_email(std::string_view email) {
   });
 }
 
+// The number of characters of well-formed UTF-8 (RFC 3629: shortest form,
+// no surrogates, nothing above U+10FFFF), or nullopt.
+std::optional<std::size_t> utf8_length(std::string_view s) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size(); ++chars) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    char32_t cp = 0;
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+      cp = b0 & 0x1Fu;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      cp = b0 & 0x0Fu;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      cp = b0 & 0x07u;
+    } else {
+      return std::nullopt;
+    }
+    if (i + len > s.size())
+      return std::nullopt;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0u) != 0x80u)
+        return std::nullopt;
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return std::nullopt;
+    }
+    i += len;
+  }
+  return chars;
+}
+
+// A value that is not text, shown so the message stays one readable line.
+std::string escaped(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7F) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 0xFu];
+    }
+  }
+  return out;
+}
+
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; });
@@ -58,17 +117,18 @@ Error invalid(std::string_view field, std::string_view value, std::string_view w
 struct Field {
   std::string_view name;
   std::string UserProfile::*member;
+  std::size_t max_chars;  // the subject's upper bounds, RFC 5280 Appendix A
 };
 
 constexpr std::array<Field, 8> kFields{{
-    {"cn", &UserProfile::cn},
-    {"email", &UserProfile::email},
-    {"org", &UserProfile::org},
-    {"ou", &UserProfile::ou},
-    {"locality", &UserProfile::locality},
-    {"state", &UserProfile::state},
-    {"country", &UserProfile::country},
-    {"phone", &UserProfile::phone},
+    {"cn", &UserProfile::cn, 64},               // ub-common-name
+    {"email", &UserProfile::email, 128},        // subjectAltName; kept as before
+    {"org", &UserProfile::org, 64},             // ub-organization-name
+    {"ou", &UserProfile::ou, 64},               // ub-organizational-unit-name
+    {"locality", &UserProfile::locality, 128},  // ub-locality-name
+    {"state", &UserProfile::state, 128},        // ub-state-name
+    {"country", &UserProfile::country, 2},      // ub-country-name-alpha-length
+    {"phone", &UserProfile::phone, 128},        // not in the certificate
 }};
 
 }  // namespace
@@ -79,11 +139,16 @@ Status validate_profile(const UserProfile& p) {
         invalid("user name", p.name,
                 "use 1-64 letters, digits, '.', '_', '-' or '@', not starting with '-' or '.'"));
   }
+  // Text first: every later check and message assumes it.
+  for (const auto& f : kFields) {
+    const std::string& value = p.*f.member;
+    if (!utf8_length(value)) {
+      return fail(Code::InvalidArgument,
+                  "invalid " + std::string(f.name) + " '" + escaped(value) + "': not valid UTF-8");
+    }
+  }
   if (p.cn.empty()) {
     return fail(invalid("cn", p.cn, "the common name must not be empty"));
-  }
-  if (p.cn.size() > 64) {
-    return fail(invalid("cn", p.cn, "longer than 64 characters (RFC 5280 ub-common-name)"));
   }
   if (!valid_email(p.email)) {
     return fail(invalid("email", p.email, "not an e-mail address"));
@@ -104,10 +169,20 @@ Status validate_profile(const UserProfile& p) {
     if (has_control(value)) {
       return fail(invalid(f.name, value, "contains control characters"));
     }
-    if (value.size() > 128) {
-      return fail(invalid(f.name, value, "longer than 128 characters"));
+    if (*utf8_length(value) > f.max_chars) {
+      return fail(invalid(f.name, value,
+                          "longer than " + std::to_string(f.max_chars) + " characters" +
+                              (f.max_chars < 128 ? " (RFC 5280's upper bound)" : "")));
     }
   }
+  // The subjectAltName is an IA5String (RFC 5280 §4.2.1.6): ASCII only.
+  if (std::any_of(p.email.begin(), p.email.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    return fail(invalid("email", p.email, "use ASCII only (it is an IA5String)"));
+  }
+  // Last, the subject exactly as the certificate will carry it, so nothing
+  // the encoder refuses is found only while issuing.
+  CK_TRY(subject_name(p));
   return {};
 }
 

@@ -92,7 +92,8 @@ Result<UserView> Authority::show_user(const std::string& user) {
       if (c.delivery == store::Delivery::Pending) {
         v.notes.push_back("certificate " + view.serial_hex + " was issued at " +
                           format_iso8601(c.issued_at) +
-                          " but its bundle was never delivered (the run was interrupted); run "
+                          " but was never recorded as handed over (the run that issued it stopped "
+                          "first, so its bundle or password may have reached nobody); run "
                           "`certkeeper user renew " +
                           user +
                           "` to issue a new one (the undelivered certificate is then revoked at "

@@ -57,7 +57,8 @@ std::string trim(std::string s) {
 }  // namespace
 
 Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
-                                                       std::string_view source) {
+                                                       std::string_view source,
+                                                       std::vector<std::size_t>* lines) {
   const std::string src(source);
   auto at_line = [&](std::size_t line, const std::string& msg) {
     return fail(Code::InvalidArgument, "'" + src + "' line " + std::to_string(line) + ": " + msg);
@@ -112,6 +113,8 @@ Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
       return at_line(record_line, "user '" + p.name + "' appears twice in the file");
     }
     out.push_back(std::move(p));
+    if (lines != nullptr)
+      lines->push_back(record_line);
   }
   return out;
 }

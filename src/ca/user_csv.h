@@ -11,7 +11,10 @@
 
 namespace ck::ca {
 
-[[nodiscard]] Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
-                                                                     std::string_view source);
+/// Every field of every row is checked (validate_profile: UTF-8, lengths, the
+/// subject as it will be encoded); the first bad row fails naming its line.
+/// `lines`, when given, receives the line each profile starts on.
+[[nodiscard]] Result<std::vector<store::UserProfile>> parse_user_csv(
+    std::string_view text, std::string_view source, std::vector<std::size_t>* lines = nullptr);
 
 }  // namespace ck::ca

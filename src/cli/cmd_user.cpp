@@ -123,14 +123,6 @@ int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
   return code;
 }
 
-std::string first_delivery_error(const std::vector<ca::Issued>& issued) {
-  for (const auto& i : issued) {
-    if (!i.delivery_warning.empty())
-      return i.user + ": " + i.delivery_warning;
-  }
-  return "";
-}
-
 struct CreateFlags {
   store::UserProfile profile;
   IssueFlags issue;
@@ -149,13 +141,25 @@ int run_create(Runtime& rt, const CreateFlags& f) {
 struct ImportFlags {
   std::string file;
   IssueFlags issue;
+  std::size_t batch = 256;
 };
+
+// One user of a handed-over batch, as a text line.
+void print_imported(const ca::Issued& one) {
+  std::cout << "  " << one.user << "\t" << one.serial_hex << "\t"
+            << (one.password             ? one.password->reveal()
+                : one.password_delivered ? "(sent by the [delivery] command)"
+                : one.password_file      ? "(in " + one.password_file->string() + ")"
+                                         : "")
+            << "\n";
+}
 
 int run_import(Runtime& rt, const ImportFlags& f) {
   auto text = read_file(f.file);
   if (!text)
     return rt.error(text.error());
-  auto profiles = ca::parse_user_csv(*text, f.file);
+  std::vector<std::size_t> lines;
+  auto profiles = ca::parse_user_csv(*text, f.file, &lines);
   if (!profiles)
     return rt.error(profiles.error());
   auto ctx = issue_context(rt, f.issue);
@@ -163,7 +167,13 @@ int run_import(Runtime& rt, const ImportFlags& f) {
     return rt.error(ctx.error());
   ca::ImportRequest req;
   req.profiles = std::move(*profiles);
+  for (const auto line : lines)
+    req.origins.push_back("'" + f.file + "' line " + std::to_string(line));
   req.issue = std::move(ctx->opts);
+  // --password-file names a folder here: one USER.pw per user.
+  req.password_dir = std::move(req.issue.password_file);
+  req.issue.password_file.reset();
+  req.batch = f.batch;
   if (::isatty(STDERR_FILENO)) {
     req.progress = [](std::size_t done, std::size_t total) {
       std::cerr << "\rissued " << done << "/" << total << std::flush;
@@ -171,41 +181,54 @@ int run_import(Runtime& rt, const ImportFlags& f) {
         std::cerr << "\n";
     };
   }
+  // Each batch's passwords go out (flushed) as soon as its bundles are
+  // written, before the batch is recorded as delivered: a run that stops
+  // later, even by kill -9, has shown every password it handed out.
+  std::optional<JsonArrayWriter> json_out;
+  if (rt.json())
+    json_out.emplace(rt);
+  std::size_t shown = 0;
+  std::size_t undelivered = 0;
+  std::string first_undelivered;
+  req.handed_over = [&](const std::vector<ca::Issued>& batch) {
+    for (const auto& one : batch) {
+      if (!one.delivery_warning.empty() && undelivered++ == 0)
+        first_undelivered = one.user + ": " + one.delivery_warning;
+    }
+    if (json_out) {
+      for (const auto& one : batch)
+        json_out->add(to_json(one, true));
+      json_out->flush();
+      return;
+    }
+    if (shown == 0) {
+      std::cout << (req.password_dir
+                        ? "passwords in " + req.password_dir->string() + " (one file per user):\n"
+                        : std::string("passwords (shown once, not stored; hand each over by "
+                                      "another channel):\n"));
+    }
+    for (const auto& one : batch)
+      print_imported(one);
+    shown += batch.size();
+    std::cout << std::flush;
+  };
   auto issued = ctx->auth->import_users(req);
+  if (json_out)
+    json_out->finish();
   if (!issued)
     return rt.error(issued.error());
-  const auto undelivered = std::count_if(issued->begin(), issued->end(), [](const ca::Issued& i) {
-    return !i.delivery_warning.empty();
-  });
-  const auto result = [&] {
-    if (undelivered == 0)
-      return kExitOk;
-    return rt.error(Error{Code::Unavailable,
-                          "password delivery failed for " + std::to_string(undelivered) + " of " +
-                              std::to_string(issued->size()) +
-                              " users (first: " + first_delivery_error(*issued) +
-                              "): their bundles are written and their passwords are shown on "
-                              "stdout instead; hand them over by another channel",
-                          {}});
-  };
-  if (rt.json()) {
-    auto arr = nlohmann::json::array();
-    for (const auto& one : *issued)
-      arr.push_back(to_json(one, true));
-    rt.print_json(arr);
-    return result();
+  if (!rt.json()) {
+    std::cout << "imported " << issued->size() << " users; bundles in "
+              << req.issue.out_dir.string() << "\n";
   }
-  std::cout << "issued " << issued->size() << " certificates; bundles in "
-            << req.issue.out_dir.string() << "\n"
-            << "passwords (shown once, not stored; hand each over by another channel):\n";
-  for (const auto& one : *issued) {
-    std::cout << "  " << one.user << "\t" << one.serial_hex << "\t"
-              << (one.password             ? one.password->reveal()
-                  : one.password_delivered ? "(sent by the [delivery] command)"
-                                           : "")
-              << "\n";
-  }
-  return result();
+  if (undelivered == 0)
+    return kExitOk;
+  return rt.error(Error{Code::Unavailable,
+                        "password delivery failed for " + std::to_string(undelivered) + " of " +
+                            std::to_string(issued->size()) + " users (first: " + first_undelivered +
+                            "): their bundles are written and their passwords are shown on "
+                            "stdout instead; hand them over by another channel",
+                        {}});
 }
 
 struct RenewFlags {
@@ -445,10 +468,23 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
       ->capture_default_str();
   import->add_option("--key-type", import_flags->issue.key_type, "User key type")
       ->capture_default_str();
+  import
+      ->add_option("--password-file", import_flags->issue.password_file,
+                   "Folder for the passwords: one new 0600 file USER.pw per user, instead of "
+                   "printing them")
+      ->type_name("DIR");
+  import->add_option("--batch", import_flags->batch, "Users per batch (one transaction each)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
   import->footer(
-      "Every row is checked first (a bad row is named with its line number and nothing is\n"
-      "imported). Certificates are recorded in batches before their bundles are written. The\n"
-      "passwords are printed once (\"password\" per user in --json).");
+      "Every field of every row is checked first (UTF-8, lengths, the subject as it will be\n"
+      "encoded, the files it goes to): a bad row is named with its line number and nothing is\n"
+      "imported. Then batch by batch: the certificates are recorded, the bundles written, the\n"
+      "passwords printed at once (\"password\" per user in --json) or written to the\n"
+      "--password-file folder, and only then recorded as delivered. If the run stops part-way\n"
+      "(an error, a crash, kill -9), every password handed out is already shown, and whatever\n"
+      "was issued and not handed over is listed by `user show USER` with the command to\n"
+      "reissue it; the error names the first row not imported.");
   on_run(import, rt, [import_flags](Runtime& r) { return run_import(r, *import_flags); });
 
   auto renew_flags = std::make_shared<RenewFlags>();
@@ -461,6 +497,12 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
                    "everything else is copied from the current certificate")
       ->type_name("FIELD=VALUE");
   add_issue_flags(renew, renew_flags->issue);
+  renew->footer(
+      "One run at a time changes a user (create, renew, revoke, confirm, enable, import rows):\n"
+      "each takes the user's lease in the store first. A second run on the same user fails at\n"
+      "once, naming the run that holds it, and changes nothing; a lease left by a run that died\n"
+      "is taken over when it expires (15 minutes after its last step), or at once when that\n"
+      "run was a process on this host that is gone.");
   on_run(renew, rt, [renew_flags, renew](Runtime& r) {
     return run_renew(r, *renew_flags, renew->count("--ticket") > 0);
   });

@@ -355,6 +355,12 @@ void JsonArrayWriter::flush_if_full() {
   }
 }
 
+void JsonArrayWriter::flush() {
+  rt_.write_out(buffer_);
+  buffer_.clear();
+  std::cout.flush();
+}
+
 void JsonArrayWriter::finish() {
   buffer_ += empty_ ? "]\n" : "\n]\n";
   rt_.write_out(buffer_);

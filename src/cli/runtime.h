@@ -129,6 +129,9 @@ class JsonArrayWriter {
   /// Adds an element its caller already wrote as compact JSON into `element`;
   /// `element` is emptied for reuse.
   void add_raw(std::string& element);
+  /// Writes what is buffered and flushes stdout: the elements so far are out
+  /// even if the process dies next.
+  void flush();
   void finish();
 
  private:

@@ -11,6 +11,7 @@
 #include "ca/crl_codec.h"
 #include "ca/reason.h"
 #include "ca/serial.h"
+#include "ca/user_lease.h"
 #include "core/file_io.h"
 #include "core/pem.h"
 #include "fakes/fake_clock.h"
@@ -630,6 +631,104 @@ TEST_F(AuthorityTest, ImportCommitsInBatchesAndRefusesExistingUsers) {
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("taken"), std::string::npos);
   EXPECT_FALSE(authority_->show_user("fresh"));  // nothing imported
+}
+
+TEST_F(AuthorityTest, ChangesWaitForTheUsersLeaseAndTakeOverAnExpiredOne) {
+  init_ca();
+  const std::string first = create("alice");
+  {
+    // Another run holds alice (this process's pid counts as alive).
+    auto other = UserLease::acquire(*store_, clock_, {"alice"}, "other@host");
+    ASSERT_TRUE(other) << other.error().message;
+    auto renewed = authority_->renew_user({"alice", {}, issue(), false});
+    ASSERT_FALSE(renewed);
+    EXPECT_EQ(renewed.error().code, Code::Unavailable);
+    EXPECT_NE(renewed.error().message.find("user 'alice' is being changed by another certkeeper"),
+              std::string::npos)
+        << renewed.error().message;
+    EXPECT_NE(renewed.error().message.find("run by other@host"), std::string::npos);
+    EXPECT_FALSE(authority_->revoke({"alice", 1, std::nullopt, ""}));
+    EXPECT_FALSE(authority_->confirm("alice"));
+    auto view = authority_->show_user("alice");
+    ASSERT_TRUE(view && view->current);
+    EXPECT_EQ(view->current->serial_hex, first);  // nothing changed
+
+    // Expired: taken over (audited); the stale holder's release is a no-op.
+    clock_.advance(kUserLeaseTtl);
+    EXPECT_NE(renew("alice"), "");
+    auto after = authority_->show_user("alice");
+    ASSERT_TRUE(after);
+    EXPECT_TRUE(std::any_of(after->history.begin(), after->history.end(),
+                            [](const auto& h) { return h.action == "user.lease"; }));
+  }
+  EXPECT_NE(renew("alice"), "");  // nothing left behind
+}
+
+TEST_F(AuthorityTest, ImportHandsOverEachBatchBeforeTheNextAndNamesWhereItStopped) {
+  init_ca();
+  ImportRequest req;
+  req.issue = issue();
+  req.batch = 2;
+  for (const char* u : {"i1", "i2", "i3", "i4"}) {
+    req.profiles.push_back({u, u, std::string(u) + "@example.org", "", "", "", "", "", ""});
+    req.origins.push_back(std::string("'u.csv' line ") + u);
+  }
+  struct Seen {
+    std::string user;
+    std::string password;
+    std::filesystem::path p12;
+    std::filesystem::path crt;
+  };
+  std::vector<Seen> seen;
+  req.handed_over = [&](const std::vector<Issued>& batch) {
+    // Handed over before being recorded as delivered.
+    for (const auto& one : batch) {
+      auto view = authority_->show_user(one.user);
+      ASSERT_TRUE(view && view->current);
+      EXPECT_EQ(view->current->status, "pending");
+      ASSERT_TRUE(one.password && one.p12);
+      seen.push_back({one.user, one.password->reveal(), *one.p12, one.crt});
+    }
+    // Something in the way of the next batch, found before it is issued.
+    std::filesystem::create_directories(req.issue.out_dir / "i3.p12");
+  };
+  auto issued = authority_->import_users(req);
+  ASSERT_FALSE(issued);
+  const auto& msg = issued.error().message;
+  EXPECT_NE(msg.find("'u.csv' line i3: '"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("2 user(s) before it imported and handed over"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not imported: 'u.csv' line i3 and every row after it"), std::string::npos)
+      << msg;
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& one : seen) {
+    auto der = read_file(one.p12);
+    auto cert = load_cert(one.crt);
+    ASSERT_TRUE(der && cert);
+    EXPECT_TRUE(check_pkcs12(*der, Secret(one.password), **cert));
+    auto view = authority_->show_user(one.user);
+    ASSERT_TRUE(view && view->current);
+    EXPECT_EQ(view->current->status, "active");
+  }
+  EXPECT_FALSE(authority_->show_user("i3"));
+  EXPECT_FALSE(authority_->show_user("i4"));
+}
+
+TEST_F(AuthorityTest, ImportChecksEveryRowBeforeIssuingAny) {
+  init_ca();
+  ImportRequest req;
+  req.issue = issue();
+  req.batch = 1;
+  for (int i = 1; i <= 10; ++i) {
+    const std::string u = "r" + std::to_string(i);
+    // Row 7's CN is not UTF-8; the encoder would only refuse it in batch 7.
+    req.profiles.push_back(
+        {u, i == 7 ? std::string("Bad \xc3\x28") : u, u + "@example.org", "", "", "", "", "", ""});
+  }
+  auto issued = authority_->import_users(req);
+  ASSERT_FALSE(issued);
+  EXPECT_NE(issued.error().message.find("row 7 (user 'r7'): invalid cn"), std::string::npos)
+      << issued.error().message;
+  EXPECT_FALSE(authority_->show_user("r1"));
 }
 
 }  // namespace

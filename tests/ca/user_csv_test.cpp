@@ -23,7 +23,7 @@ TEST(UserCsv, ParsesQuotedFieldsInAnyColumnOrder) {
 TEST(UserCsv, ErrorsNameTheFileAndLine) {
   struct Case {
     const char* name;
-    const char* text;
+    std::string text;
     const char* want;
   };
   const Case cases[] = {
@@ -34,6 +34,13 @@ TEST(UserCsv, ErrorsNameTheFileAndLine) {
       {"duplicate", "user,cn,email\na,A,a@example.org\na,A,a@example.org\n",
        "line 3: user 'a' appears twice"},
       {"unterminated", "user,cn,email\na,\"A,a@example.org\n", "line 2: unterminated"},
+      {"not UTF-8", "user,cn,email\na,A,a@example.org\nb,B\xff,b@example.org\n",
+       "line 3: invalid cn 'B\\xff': not valid UTF-8"},
+      {"overlong UTF-8", "user,cn,email\na,\xc0\xaf,a@example.org\n", "line 2: invalid cn"},
+      {"org beyond RFC 5280",
+       "user,cn,email,org\na,A,a@example.org,\"" + std::string(65, 'O') + "\"\n",
+       "line 2: invalid org"},
+      {"non-ASCII email", "user,cn,email\na,A,\xc3\xa4@example.org\n", "line 2: invalid email"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
