@@ -273,8 +273,8 @@ void add_probe_command(CLI::App& app, Runtime& rt) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--timeout", flags->timeout,
-                  "Per target, covering name lookup, connect, STARTTLS and handshake "
-                  "(5s, 500ms)")
+                  "Per target, covering name lookup, connect, STARTTLS and handshake, "
+                  "whatever the server sends (5s, 500ms)")
       ->capture_default_str();
   cmd->add_option("--ca-file", flags->ca_file,
                   "Verify chains against these CA certificates (PEM) instead of the system store");

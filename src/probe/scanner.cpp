@@ -23,6 +23,7 @@
 #include "core/pem.h"
 #include "core/time_format.h"
 #include "probe/address.h"
+#include "probe/read_budget.h"
 #include "probe/resolver.h"
 #include "probe/starttls.h"
 
@@ -139,7 +140,8 @@ struct Conn {
   std::string address_text;
   std::string connect_error;
   std::optional<StartTlsDialog> dialog;
-  std::string unsent;  // STARTTLS command not yet written
+  std::string unsent;   // STARTTLS command not yet written
+  bool unread = false;  // on Impl::unread: stopped at the per-event read budget
   Steady::time_point started;
 };
 
@@ -211,6 +213,10 @@ struct Scanner::Impl {
   // Every target gets the same timeout and targets start in order, so
   // deadlines come due in the order they were pushed: a FIFO is a timer queue.
   std::deque<Deadline> deadlines;
+  // Handshakes that stopped at their per-event read budget with bytes maybe
+  // still waiting (slot, generation): edge-triggered epoll will not report
+  // those bytes again, so the loop drives these itself, after its deadlines.
+  std::vector<std::pair<std::size_t, std::uint32_t>> unread;
   std::unordered_map<std::string, HostLookup> hosts;
   std::size_t next_target = 0;
   std::size_t in_flight = 0;
@@ -238,6 +244,7 @@ struct Scanner::Impl {
     c.connect_error.clear();
     c.dialog.reset();
     c.unsent.clear();
+    c.unread = false;
     c.started = Steady::now();
     deadlines.push_back({c.started + options.timeout, slot, c.generation});
 
@@ -428,10 +435,13 @@ struct Scanner::Impl {
     const Target& t = targets[c.index];
     c.phase = Phase::Handshake;
     c.ssl.reset(::SSL_new(ctx.get()));
-    if (!c.ssl || ::SSL_set_fd(c.ssl.get(), c.fd) != 1) {
+    BioPtr bio = read_budget_bio(BioPtr(::BIO_new_socket(c.fd, BIO_NOCLOSE)));
+    if (!c.ssl || !bio) {
       fail(slot, "cannot set up a TLS session (out of memory?)");
       return;
     }
+    BIO* io = bio.release();
+    ::SSL_set_bio(c.ssl.get(), io, io);  // one BIO both ways; the SSL owns it
     ::SSL_set_connect_state(c.ssl.get());
     if (!t.sni.empty())
       ::SSL_ctrl(c.ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -442,6 +452,8 @@ struct Scanner::Impl {
 
   void drive_handshake(std::size_t slot) {
     Conn& c = conns[slot];
+    BIO* budget = ::SSL_get_rbio(c.ssl.get());
+    begin_read_event(budget);
     ::ERR_clear_error();
     errno = 0;
     const int rc = ::SSL_do_handshake(c.ssl.get());
@@ -451,8 +463,23 @@ struct Scanner::Impl {
     }
     const int saved_errno = errno;
     const int err = ::SSL_get_error(c.ssl.get(), rc);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      switch (read_budget_stop(budget)) {
+        case BudgetStop::Handshake:
+          fail(slot, "the server sent " + std::to_string(kReadPerHandshake / 1024) +
+                         " KiB without completing the handshake (a handshake takes a few KiB)");
+          break;
+        case BudgetStop::Event:
+          if (!c.unread)
+            unread.emplace_back(slot, c.generation);
+          c.unread = true;
+          break;
+        case BudgetStop::None:
+          break;
+      }
+      ::ERR_clear_error();
       return;
+    }
     fail(slot, handshake_error_text(err, saved_errno));
     ::ERR_clear_error();
   }
@@ -559,7 +586,24 @@ struct Scanner::Impl {
     }
   }
 
+  // Drives the handshakes stopped at their per-event read budget, once the
+  // deadlines were checked; those stopped again wait for the next turn.
+  void drive_unread() {
+    auto due = std::move(unread);
+    unread.clear();
+    for (const auto& [slot, generation] : due) {
+      Conn& c = conns[slot];
+      if (!c.active || c.generation != generation)
+        continue;  // ended (or timed out) since
+      c.unread = false;
+      if (c.phase == Phase::Handshake)
+        drive_handshake(slot);
+    }
+  }
+
   int wait_ms(Steady::time_point now) const {
+    if (!unread.empty())
+      return 0;  // bytes are waiting: poll, do not sleep
     std::chrono::milliseconds wait{1000};
     if (!deadlines.empty()) {
       wait = std::chrono::ceil<std::chrono::milliseconds>(deadlines.front().at - now);
@@ -589,6 +633,7 @@ struct Scanner::Impl {
     in_flight = 0;
     loop_error = {};
     deadlines.clear();
+    unread.clear();
     hosts.clear();
     conns.clear();
     conns.resize(std::min(concurrency, std::max<std::size_t>(list.size(), 1)));
@@ -625,6 +670,7 @@ struct Scanner::Impl {
       if (resolver && resolver->busy())
         resolver->on_timer();
       expire(Steady::now());
+      drive_unread();
     }
     for (std::size_t slot = 0; slot < conns.size(); ++slot)
       close_socket(conns[slot]);

@@ -8,6 +8,17 @@
 #   reset    reads the ClientHello and resets the connection
 #   trickle  sends a TLS record header one byte a second, forever
 #   bigchain completes a real handshake whose certificate chain is BIGCHAIN (megabytes)
+#   flood_*  reads the ClientHello, then sends one record over and over as fast
+#            as the client reads, until it goes away:
+#            flood_hello_request  handshake records holding a HelloRequest
+#                                 (OpenSSL skips those in a loop while it waits
+#                                 for the ServerHello)
+#            flood_empty          empty handshake records
+#            flood_alert          warning alerts (user_canceled)
+#            flood_ccs            change_cipher_spec records
+#            flood_appdata        application_data records
+#            flood_unknown        records of an unknown content type (0x42)
+#   drip_hello_request  one HelloRequest record every 10 ms, forever
 #   dns      (UDP) answers every DNS query with NXDOMAIN
 import os, socket, ssl, struct, sys, threading, time
 
@@ -68,6 +79,41 @@ def trickle(conn):
     conn.close()
 
 
+FLOODS = {
+    "flood_hello_request": b"\x16\x03\x03\x00\x04\x00\x00\x00\x00",
+    "flood_empty": b"\x16\x03\x03\x00\x00",
+    "flood_alert": b"\x15\x03\x03\x00\x02\x01\x5a",
+    "flood_ccs": b"\x14\x03\x03\x00\x01\x01",
+    "flood_appdata": b"\x17\x03\x03\x00\x10" + b"\x00" * 16,
+    "flood_unknown": b"\x42\x03\x03\x00\x04" + b"\x00" * 4,
+}
+
+
+def flood(record):
+    chunk = record * (65536 // len(record))
+
+    def handler(conn):
+        try:
+            conn.recv(4096)
+            while True:
+                conn.sendall(chunk)
+        except OSError:
+            pass
+        conn.close()
+    return handler
+
+
+def drip_hello_request(conn):
+    try:
+        conn.recv(4096)
+        while True:
+            conn.sendall(FLOODS["flood_hello_request"])
+            time.sleep(0.01)
+    except OSError:
+        pass
+    conn.close()
+
+
 big_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 big_ctx.load_cert_chain(bigchain, key)
 
@@ -82,7 +128,8 @@ def big(conn):
 
 ports = []
 for mode, handler in (("silent", silent), ("garbage", garbage), ("close", close), ("reset", reset),
-                      ("trickle", trickle), ("bigchain", big)):
+                      ("trickle", trickle), ("bigchain", big), ("drip_hello_request", drip_hello_request)) + \
+        tuple((mode, flood(record)) for mode, record in FLOODS.items()):
     s = listener()
     serve(s, handler)
     ports.append(f"{mode} {s.getsockname()[1]}")

@@ -149,6 +149,33 @@ rss_kib=$(cat "$WORK/rss")
 [ "$rss_kib" -lt 65536 ] || fail "peak RSS $rss_kib KiB with a 5 MB chain on offer"
 pass "hostile servers: $(tr '\n' ' ' < "$WORK/hostile/ports"); peak RSS ${rss_kib} KiB"
 
+# 5b. Record floods: peers that answer the ClientHello with an endless stream
+# of records of one content type (HelloRequest handshake records, which
+# OpenSSL skips in a loop, and every other type), and one that drips
+# HelloRequests. Each ends with its own error within the timeout + 1 s; a good
+# target in the same scan is unaffected.
+floods=(flood_hello_request flood_empty flood_alert flood_ccs flood_appdata flood_unknown drip_hello_request)
+targets=(); for m in "${floods[@]}"; do targets+=("127.0.0.1:$(port_of $m)@$m.test"); done
+rc=0; started_ns=$(date +%s%N)
+# `timeout`: a scanner that stalls fails this test instead of hanging it.
+timeout 20 "$CK_BIN" --home "$H" probe --json --timeout 2s --ca-file "$N/ca.pem" "${targets[@]}" \
+  "localhost:$P1" > "$WORK/out" || rc=$?
+took_ms=$(( ($(date +%s%N) - started_ns) / 1000000 ))
+[ "$took_ms" -le 3000 ] || fail "a scan with record floods took $took_ms ms with --timeout 2s (exit $rc)"
+assert_eq "$rc" 3 "flooded targets make exit 3"
+assert_eq "$(wc -l < "$WORK/out")" 8 "every target reported"
+for m in "${floods[@]}"; do
+  [[ "$(err "$m")" == "handshake: "* ]] || fail "$m: $(err "$m")"
+done
+[[ "$(err flood_hello_request)" == "handshake: the server sent 256 KiB without completing the handshake"* ]] ||
+  fail "flood_hello_request: $(err flood_hello_request)"
+[[ "$(err drip_hello_request)" =~ ^handshake:\ timed\ out\ after\ 2s\ in\ the\ TLS\ handshake\ \([0-9]+\ bytes\ received\)$ ]] ||
+  fail "drip_hello_request: $(err drip_hello_request)"
+assert_eq "$(jq_py "by['localhost:$P1']['ok'], by['localhost:$P1']['verified'], by['localhost:$P1']['elapsed_ms'] < 1000" < "$WORK/out")" \
+  "(True, True, True)" "the good target in a flooded scan, quickly"
+for m in "${floods[@]}"; do echo "  $m -> $(err "$m")"; done
+pass "record floods end within the timeout + 1 s ($took_ms ms); the good target unaffected"
+
 # 6. Name resolution: /etc/hosts first, then the DNS server given; NXDOMAIN
 # and an unreachable DNS server are resolve-phase errors.
 rc=0; ck probe --json --timeout 3s --dns-server "127.0.0.1:$(port_of dns)" --ca-file "$N/ca.pem" \

@@ -94,6 +94,35 @@ client_accepts $P site.example.test || fail "s_client refused the canary: $(cat 
 grep -q "^1 of 1 endpoints aligned$" "$WORK/verify.txt" || fail "verify text: $(cat "$WORK/verify.txt")"
 pass "verify --stage: only that stage; exit 0 when aligned"
 
+# --- a hostile endpoint costs only itself: one flooding HelloRequest records
+# (which OpenSSL skips in a loop) ends within the timeout + 1 s, the good
+# endpoint in the same plan is still aligned.
+start_server HOSTILE "$WORK/hostile" -- /usr/bin/python3 "$(dirname "$0")/hostile_server.py" "$WORK/hostile" \
+  "$WORK/new.pem" "$WORK/new.key" "$WORK/new.pem"
+flood_port=$(awk '$1 == "flood_hello_request" { print $2 }' "$WORK/hostile/ports")
+cat > "$WORK/flood.toml" <<TOML
+[certificate]
+name = "site"
+ca_file = "root.pem"
+[[stage]]
+name = "a"
+[[stage.target]]
+name = "t"
+endpoints = ["127.0.0.1:$flood_port@site.example.test", "127.0.0.1:$P@site.example.test"]
+[stage.target.deploy]
+kind = "command"
+command = ["x"]
+TOML
+rc=0; started_ns=$(date +%s%N)
+# `timeout`: a scanner that stalls fails this test instead of hanging it.
+timeout 20 "$CK_BIN" --home "$H" verify "$WORK/flood.toml" --timeout 2s --json > "$WORK/verify.json" || rc=$?
+took_ms=$(( ($(date +%s%N) - started_ns) / 1000000 ))
+[ "$took_ms" -le 3000 ] || fail "verify with a flooding endpoint took $took_ms ms with --timeout 2s (exit $rc)"
+assert_eq "$rc" 3 "verify exit code with a flooding endpoint"
+assert_eq "$(json '",".join(e["serves"] for e in d["endpoints"]), d["aligned"]' < "$WORK/verify.json")" \
+  "('failed,new', 1)" "the flooding endpoint failed, the good one aligned"
+pass "verify: a HelloRequest flood ends within the timeout + 1 s ($took_ms ms)"
+
 # --- rollout plan: every step in order with what each endpoint serves now
 ck rollout plan "$WORK/plan.toml" --timeout 2s > "$WORK/plan.txt"
 grep -q "^1. hook before: true maintenance start" "$WORK/plan.txt" || fail "plan: hook: $(cat "$WORK/plan.txt")"
