@@ -10,6 +10,7 @@
 #include "ca/cert_builder.h"
 #include "ca/detail/authority_state.h"
 #include "ca/openssl_index.h"
+#include "ca/profile.h"
 #include "ca/reason.h"
 #include "ca/serial.h"
 #include "core/file_io.h"
@@ -29,19 +30,24 @@ std::string attribute(const IndexEntry& e, const char* name) {
   return it == e.attributes.end() ? std::string() : it->second;
 }
 
-// A user name operators can type: what the chosen attribute says, without
-// control characters or slashes.
+// A user name operators can type: what the chosen attribute says, under the
+// rules `user create` applies (no spaces, "..", or a "\/" that split the
+// subject), else the line is named and nothing is imported.
 Result<std::string> user_name(const IndexEntry& e, UserFrom from, const std::string& source) {
   const char* attr = from == UserFrom::Cn ? "CN" : from == UserFrom::Email ? "emailAddress" : "UID";
   std::string name = attribute(e, attr);
   if (from == UserFrom::Email && name.empty())
     name = attribute(e, "email");
-  if (name.empty() || name.size() > 64 || std::any_of(name.begin(), name.end(), [](char c) {
-        return c == '/' || static_cast<unsigned char>(c) < 0x20;
-      })) {
-    return fail(Code::InvalidArgument, "'" + source + "' line " + std::to_string(e.line) +
-                                           ": no usable " + attr + " to name the user in '" +
-                                           e.subject + "' (choose another --user-from)");
+  const std::string where = "'" + source + "' line " + std::to_string(e.line) + ": ";
+  if (name.empty()) {
+    return fail(Code::InvalidArgument, where + "no " + attr + " to name the user in '" + e.subject +
+                                           "' (choose another --user-from)");
+  }
+  if (!validate_user_name(name)) {
+    return fail(Code::InvalidArgument, where + attr + " '" + name + "' of '" + e.subject +
+                                           "' cannot be a user name (" +
+                                           std::string(kUserNameRule) +
+                                           "); choose another --user-from or correct the line");
   }
   return name;
 }
@@ -78,7 +84,7 @@ Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
   }));
   std::vector<Adopted> adopted;
   if (req.index) {
-    CK_ASSIGN(const auto text, read_file(*req.index));
+    CK_ASSIGN(const auto text, read_file(*req.index, kIndexInput));
     CK_ASSIGN(auto entries, parse_openssl_index(text, req.index->string()));
     for (auto& e : entries) {
       Adopted a;

@@ -133,12 +133,15 @@ constexpr std::array<Field, 8> kFields{{
 
 }  // namespace
 
-Status validate_profile(const UserProfile& p) {
-  if (!valid_user_name(p.name)) {
-    return fail(
-        invalid("user name", p.name,
-                "use 1-64 letters, digits, '.', '_', '-' or '@', not starting with '-' or '.'"));
+Status validate_user_name(std::string_view name) {
+  if (!valid_user_name(name)) {
+    return fail(invalid("user name", name, kUserNameRule));
   }
+  return {};
+}
+
+Status validate_profile(const UserProfile& p) {
+  CK_TRY(validate_user_name(p.name));
   // Text first: every later check and message assumes it.
   for (const auto& f : kFields) {
     const std::string& value = p.*f.member;

@@ -12,6 +12,13 @@ namespace ck::ca {
 
 using store::UserProfile;
 
+/// What a user name may be: a name operators can type, and a file name.
+inline constexpr std::string_view kUserNameRule =
+    "use 1-64 letters, digits, '.', '_', '-' or '@', not starting with '-' or '.'";
+
+/// The rule above; the error names the offending value.
+[[nodiscard]] Status validate_user_name(std::string_view name);
+
 /// Checks every field; the error names the field and the offending value.
 [[nodiscard]] Status validate_profile(const UserProfile& profile);
 

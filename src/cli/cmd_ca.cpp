@@ -184,7 +184,8 @@ void add_ca_commands(CLI::App& app, Runtime& rt) {
       ->type_name("DIR");
   import
       ->add_option("--user-from", import_opts->user_from,
-                   "Subject attribute that names each user: cn, email or uid")
+                   "Subject attribute that names each user: cn, email or uid (a value that "
+                   "cannot be a user name stops the import, naming its line)")
       ->check(CLI::IsMember({"cn", "email", "uid"}))
       ->capture_default_str();
   import

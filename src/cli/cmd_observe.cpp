@@ -159,8 +159,9 @@ void add_observe_command(CLI::App& app, Runtime& rt) {
       "observe", "Confirm users seen using their newest certificate in an nginx access log");
   cmd->add_option("--access-log", flags->access_log, "The access log to read")->required();
   cmd->add_option("--log-format", flags->log_format,
-                  "The site's nginx log_format string (with $ssl_client_serial; $time_local or "
-                  "$time_iso8601 and $ssl_client_verify are used when present)")
+                  "The site's nginx log_format string: with $ssl_client_serial and "
+                  "$ssl_client_verify, each variable the client writes ($remote_user, $request, "
+                  "$http_*...) alone in double quotes; $time_local or $time_iso8601 give the time")
       ->type_name("FORMAT");
   cmd->add_flag("--follow", flags->follow,
                 "Keep reading as the log grows, across rotation and truncation (until SIGTERM)");

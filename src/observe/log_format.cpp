@@ -76,6 +76,54 @@ bool hex_digits(std::string_view s) {
   });
 }
 
+// Variables a client writes (its request, headers, cookies, arguments, basic
+// auth user, SNI, the names in a certificate nginx may not have verified) or
+// that are made from them. nginx escapes '"' in logged values (as \x22), so
+// between quotes such a value cannot end early; unquoted, a space in it would
+// shift the fields after it and could make up a serial and a SUCCESS.
+bool client_controlled(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "remote_user",
+      "request",
+      "request_uri",
+      "uri",
+      "document_uri",
+      "args",
+      "query_string",
+      "request_body",
+      "request_filename",
+      "host",
+      "content_type",
+      "content_length",
+      "ssl_server_name",
+      "ssl_client_s_dn",
+      "ssl_client_i_dn",
+      "ssl_client_s_dn_legacy",
+      "ssl_client_i_dn_legacy",
+      "ssl_client_cert",
+      "ssl_client_raw_cert",
+      "ssl_client_escaped_cert",
+      "proxy_add_x_forwarded_for",
+      "fastcgi_script_name",
+      "fastcgi_path_info",
+      "upstream_cache_key",
+  };
+  static constexpr std::string_view kPrefixes[] = {
+      "http_",
+      "cookie_",
+      "arg_",
+      "sent_http_",
+      "sent_trailer_",
+      "upstream_http_",
+      "upstream_trailer_",
+      "upstream_cookie_",
+      "jwt_",
+  };
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames) ||
+         std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
+                     [&](std::string_view p) { return name.starts_with(p); });
+}
+
 }  // namespace
 
 LogFormat::Shape LogFormat::shape_of(std::string_view variable) {
@@ -106,6 +154,8 @@ bool LogFormat::has_shape(Shape shape, std::string_view value) {
   switch (shape) {
     case Shape::Any:
       return true;
+    case Shape::Quoted:
+      return value.find('"') == std::string_view::npos;
     case Shape::TimeIso8601:
       return parse_time_iso(value).has_value();
     case Shape::TimeLocal:
@@ -141,6 +191,7 @@ Result<LogFormat> LogFormat::compile(std::string_view format) {
   LogFormat out;
   std::string literal;
   bool has_serial = false;
+  bool has_verify = false;
   for (std::size_t i = 0; i < format.size();) {
     if (format[i] != '$') {
       literal += format[i++];
@@ -176,6 +227,7 @@ Result<LogFormat> LogFormat::compile(std::string_view format) {
     }
     out.segments_.push_back({true, name, shape_of(name)});
     has_serial = has_serial || name == "ssl_client_serial";
+    has_verify = has_verify || name == "ssl_client_verify";
     i = braced ? end + 1 : end;
   }
   if (!literal.empty())
@@ -185,7 +237,34 @@ Result<LogFormat> LogFormat::compile(std::string_view format) {
         Code::InvalidArgument,
         "--log-format: the format has no $ssl_client_serial, so no certificate can be seen");
   }
+  if (!has_verify) {
+    // nginx logs the serial of a certificate it refused too (revoked,
+    // expired, issued by someone else with the same serial).
+    return fail(Code::InvalidArgument,
+                "--log-format: the format has no $ssl_client_verify, so a certificate nginx "
+                "refused would count as used; add $ssl_client_verify to the log_format");
+  }
+  CK_TRY(out.check_client_fields());
   return out;
+}
+
+Status LogFormat::check_client_fields() {
+  for (std::size_t k = 0; k < segments_.size(); ++k) {
+    auto& seg = segments_[k];
+    if (!seg.variable || !client_controlled(seg.text))
+      continue;
+    const bool open = k > 0 && segments_[k - 1].text.ends_with('"');
+    const bool close = k + 1 < segments_.size() && segments_[k + 1].text.starts_with('"');
+    if (!open || !close) {
+      return fail(Code::InvalidArgument,
+                  "--log-format: $" + seg.text +
+                      " is written by the client and is not alone between double quotes, so a "
+                      "space in it could shift the fields after it; write \"$" +
+                      seg.text + "\" in the log_format");
+    }
+    seg.shape = Shape::Quoted;
+  }
+  return {};
 }
 
 bool LogFormat::fits(std::string_view line, std::size_t k, std::size_t pos,

@@ -30,7 +30,9 @@ struct Sighting {
 
 class LogFormat {
  public:
-  /// Compiles a log_format string; it must contain $ssl_client_serial.
+  /// Compiles a log_format string. It must contain $ssl_client_serial and
+  /// $ssl_client_verify, and each variable a client writes ($remote_user,
+  /// $request, $http_*...) must stand alone between double quotes.
   [[nodiscard]] static Result<LogFormat> compile(std::string_view format);
 
   struct Match {
@@ -45,6 +47,7 @@ class LogFormat {
   // What a variable's value looks like when nginx writes it.
   enum class Shape {
     Any,          // a variable certkeeper does not know: anything
+    Quoted,       // a value the client writes, between quotes: anything but '"'
     TimeIso8601,  // 2026-11-23T08:00:00+00:00
     TimeLocal,    // 23/Nov/2026:08:00:00 +0000
     Serial,       // hex, or '-' without a client certificate
@@ -55,6 +58,8 @@ class LogFormat {
     Address,      // an IPv4 or IPv6 address, or "unix:" ($remote_addr)
   };
   [[nodiscard]] static Shape shape_of(std::string_view variable);
+  /// Refuses a client-written variable outside quotes; marks the quoted ones.
+  [[nodiscard]] Status check_client_fields();
   [[nodiscard]] static bool has_shape(Shape shape, std::string_view value);
 
   struct Segment {

@@ -41,7 +41,7 @@ grep -qF "$PASTE" "$WORK/err" || fail "gives the log_format line: $(cat "$WORK/e
 expect_error "observe --json: a combined log" "$PASTE" -- ck --json observe --access-log "$LOG"
 [ ! -s "$WORK/out" ] || fail "--json printed a result: $(cat "$WORK/out")"
 expect_error "observe --log-format: a combined log" "the --log-format given" -- \
-  ck observe --access-log "$LOG" --log-format '$remote_addr $ssl_client_serial [$time_local] "$request" $status'
+  ck observe --access-log "$LOG" --log-format '$remote_addr $ssl_client_serial $ssl_client_verify [$time_local] "$request" $status'
 grep -qF "$PASTE" "$WORK/err" || fail "gives the log_format line: $(cat "$WORK/err")"
 expect_error "observe --follow: a combined log" "$LOG" -- \
   timeout 20 "$CK_BIN" --home "$H" observe --access-log "$LOG" --follow --interval 1s

@@ -21,22 +21,22 @@ TEST(LogFormat, DefaultFormatReadsSerialAndTime) {
 
 TEST(LogFormat, SiteFormatWithTimeLocalAndQuotes) {
   auto f = LogFormat::compile(
-      "$remote_addr - $remote_user [$time_local] \"$request\" $status serial=${ssl_client_serial} "
-      "verify=$ssl_client_verify");
+      "$remote_addr - \"$remote_user\" [$time_local] \"$request\" $status "
+      "serial=${ssl_client_serial} verify=$ssl_client_verify");
   ASSERT_TRUE(f) << f.error().message;
   auto ok = f->match(
-      "10.0.0.1 - - [23/Nov/2026:09:00:00 +0000] \"GET /a b HTTP/1.1\" 200 serial=0A1B "
+      "10.0.0.1 - \"-\" [23/Nov/2026:09:00:00 +0000] \"GET /a b HTTP/1.1\" 200 serial=0A1B "
       "verify=SUCCESS");
   ASSERT_TRUE(ok.sighting);
   EXPECT_EQ(ok.sighting->serial_hex, "0A1B");
   EXPECT_EQ(ok.sighting->when->time_since_epoch().count(), 1795424400);
   auto refused = f->match(
-      "10.0.0.1 - - [23/Nov/2026:09:00:00 +0000] \"GET / HTTP/1.1\" 400 serial=0A1B "
+      "10.0.0.1 - \"-\" [23/Nov/2026:09:00:00 +0000] \"GET / HTTP/1.1\" 400 serial=0A1B "
       "verify=FAILED:certificate revoked");
   EXPECT_TRUE(refused.matched);
   EXPECT_FALSE(refused.sighting);
   auto none = f->match(
-      "10.0.0.1 - - [23/Nov/2026:09:00:00 +0000] \"GET / HTTP/1.1\" 400 serial=- verify=NONE");
+      "10.0.0.1 - \"-\" [23/Nov/2026:09:00:00 +0000] \"GET / HTTP/1.1\" 400 serial=- verify=NONE");
   EXPECT_TRUE(none.matched);
   EXPECT_FALSE(none.sighting);
   EXPECT_FALSE(f->match("garbage").matched);
@@ -73,23 +73,68 @@ TEST(LogFormat, EachVariableHasItsShape) {
       {"remote_addr",
        {"127.0.0.1", "::1", "2001:db8::1", "unix:"},
        {"-", "localhost", "[23/Nov/2026:08:00:00", "revoked 127.0.0.1", "300.0.0.1"}},
-      {"http_user_agent", {"", "curl/7.88.1", "-", "Mozilla/5.0 (X11) x] y"}, {}},
+      {"upstream_addr", {"", "10.0.0.2:80", "-", "x] y"}, {}},
   };
   for (const auto& c : cases) {
     // The serial itself, or a format with a serial that is absent ('-').
     const bool serial = c.variable == "ssl_client_serial";
-    auto f = LogFormat::compile(serial ? "[$ssl_client_serial]"
-                                       : "[$" + c.variable + "] $ssl_client_serial");
+    const bool verify = c.variable == "ssl_client_verify";
+    auto f = LogFormat::compile(serial   ? "[$ssl_client_serial] $ssl_client_verify"
+                                : verify ? "[$ssl_client_verify] $ssl_client_serial"
+                                         : "[$" + c.variable +
+                                               "] $ssl_client_serial $ssl_client_verify");
     ASSERT_TRUE(f) << c.variable;
+    const std::string rest = serial ? " NONE" : verify ? " -" : " - NONE";
     for (const auto& v : c.fits) {
-      EXPECT_TRUE(f->match("[" + v + "]" + (serial ? "" : " -")).matched)
+      EXPECT_TRUE(f->match("[" + v + "]" + rest).matched)
           << "$" << c.variable << " = '" << v << "' should fit";
     }
     for (const auto& v : c.does_not) {
-      EXPECT_FALSE(f->match("[" + v + "]" + (serial ? "" : " -")).matched)
+      EXPECT_FALSE(f->match("[" + v + "]" + rest).matched)
           << "$" << c.variable << " = '" << v << "' should not fit";
     }
   }
+}
+
+// A value the client writes takes anything between its quotes but a quote
+// (nginx writes one as \x22).
+TEST(LogFormat, QuotedClientValue) {
+  auto f = LogFormat::compile("\"$http_user_agent\" $ssl_client_serial $ssl_client_verify");
+  ASSERT_TRUE(f) << f.error().message;
+  for (const std::string v : {"", "curl/7.88.1", "-", "Mozilla/5.0 (X11) x] y", "a\\x22b"}) {
+    EXPECT_TRUE(f->match("\"" + v + "\" - NONE").matched) << v;
+  }
+  EXPECT_FALSE(f->match("\"a\"b\" - NONE").matched);
+}
+
+// A client-written variable outside quotes could carry spaces and make up
+// the fields after it: a client without a certificate (serial '-', NONE)
+// naming alice's serial and SUCCESS in its basic-auth user name.
+TEST(LogFormat, ClientWrittenFieldsMustBeQuoted) {
+  for (const auto* variable :
+       {"remote_user", "request", "request_uri", "http_user_agent", "http_x_forwarded_for",
+        "cookie_session", "arg_q", "uri", "ssl_client_s_dn", "ssl_server_name", "host"}) {
+    const std::string v = std::string("$") + variable;
+    for (const auto& format :
+         {"$time_iso8601 " + v + " $ssl_client_serial $ssl_client_verify $request_time",
+          "$ssl_client_serial $ssl_client_verify [" + v + "]",
+          "$ssl_client_serial $ssl_client_verify \"" + v + " $status\"",
+          "$ssl_client_serial $ssl_client_verify \"" + v}) {
+      auto f = LogFormat::compile(format);
+      ASSERT_FALSE(f) << format;
+      EXPECT_NE(f.error().message.find(v + " is written by the client"), std::string::npos)
+          << f.error().message;
+    }
+  }
+  auto quoted = LogFormat::compile(
+      "$time_iso8601 \"$remote_user\" $ssl_client_serial $ssl_client_verify \"$request_uri\"");
+  ASSERT_TRUE(quoted) << quoted.error().message;
+  const auto m = quoted->match("2026-11-23T09:00:00+01:00 \"x 7E51CF SUCCESS\" - NONE \"/path\"");
+  EXPECT_TRUE(m.matched);
+  EXPECT_FALSE(m.sighting);
+  const auto ok = quoted->match("2026-11-23T09:00:00+01:00 \"-\" 7E51CF SUCCESS \"/a \\x22b\"");
+  ASSERT_TRUE(ok.sighting);
+  EXPECT_EQ(ok.sighting->serial_hex, "7E51CF");
 }
 
 // nginx's default `combined` log read with certkeeper's format: every line
@@ -125,20 +170,26 @@ TEST(LogFormat, ValueHoldingTheNextLiteral) {
 // Many variables of any shape over a long line of spaces: the search must
 // stay polynomial (a failed (segment, position) is not tried again).
 TEST(LogFormat, LongLineOfManyCandidatesEnds) {
-  auto f = LogFormat::compile("$a $b $c $d $e $f $g $h $ssl_client_serial $status");
+  auto f =
+      LogFormat::compile("$a $b $c $d $e $f $g $h $ssl_client_serial $ssl_client_verify $status");
   ASSERT_TRUE(f);
   std::string line;
   for (int i = 0; i < 2000; ++i)
     line += "x ";
   line += "ZZ";
   EXPECT_FALSE(f->match(line).matched);
-  EXPECT_TRUE(f->match(line + " 7E 200").matched);
+  EXPECT_TRUE(f->match(line + " 7E SUCCESS 200").matched);
 }
 
 TEST(LogFormat, FormatsThatCannotWork) {
-  EXPECT_FALSE(LogFormat::compile("$remote_addr $status"));       // no serial
-  EXPECT_FALSE(LogFormat::compile("$ssl_client_serial$status"));  // nothing between
-  EXPECT_FALSE(LogFormat::compile("${ssl_client_serial"));        // unclosed
+  EXPECT_FALSE(LogFormat::compile("$remote_addr $status"));  // no serial
+  EXPECT_FALSE(
+      LogFormat::compile("$ssl_client_serial$status $ssl_client_verify"));  // nothing between
+  EXPECT_FALSE(LogFormat::compile("${ssl_client_serial"));                  // unclosed
+  // No $ssl_client_verify: nginx logs the serial of a certificate it refused.
+  auto unverified = LogFormat::compile("$remote_addr $ssl_client_serial $status");
+  ASSERT_FALSE(unverified);
+  EXPECT_NE(unverified.error().message.find("no $ssl_client_verify"), std::string::npos);
 }
 
 TEST(LogFollower, ReadsAppendsAcrossRotationAndTruncation) {
