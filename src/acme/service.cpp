@@ -112,7 +112,7 @@ Status validate(IssueSettings& s) {
                 "unknown --challenge '" + s.challenge + "' (use http-01 or dns-01)");
   }
   if (!s.ca_bundle.empty()) {
-    CK_TRY(read_file(s.ca_bundle));  // a missing bundle fails before any request
+    CK_TRY(read_file(s.ca_bundle, kPemInput));  // a missing bundle fails before any request
   }
   return {};
 }

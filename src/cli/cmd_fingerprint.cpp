@@ -1,7 +1,7 @@
 #include <iostream>
-#include <iterator>
 
 #include "cli/commands.h"
+#include "core/file_io.h"
 #include "core/fingerprint.h"
 #include "core/pem.h"
 
@@ -21,10 +21,10 @@ int run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
   auto format = parse_fingerprint_format(f.format);
   if (!format)
     return rt.error(format.error());
-  Result<X509Ptr> cert = [&] {
+  Result<X509Ptr> cert = [&]() -> Result<X509Ptr> {
     if (f.file != "-")
       return load_cert(f.file);
-    const std::string data{std::istreambuf_iterator<char>(std::cin), {}};
+    CK_ASSIGN(const auto data, read_stdin(kPemInput));
     return parse_cert(data, "standard input");
   }();
   if (!cert)
@@ -45,7 +45,8 @@ int run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
 void add_fingerprint_command(CLI::App& app, Runtime& rt) {
   auto flags = std::make_shared<FingerprintFlags>();
   auto* cmd = app.add_subcommand("fingerprint", "A certificate's fingerprint, as monitors pin it");
-  cmd->add_option("FILE", flags->file, "Certificate, PEM or DER; - reads standard input")
+  cmd->add_option("FILE", flags->file,
+                  "Certificate, PEM or DER (at most 16 MiB); - reads standard input")
       ->required();
   auto* md5 = cmd->add_flag("--md5", flags->md5, "MD5 (what monit's certmd5 pins)");
   auto* sha1 = cmd->add_flag("--sha1", flags->sha1, "SHA-1");

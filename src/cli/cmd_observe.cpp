@@ -27,16 +27,22 @@ struct ObserveFlags {
 struct Tally {
   std::size_t lines = 0;
   std::size_t junk = 0;
+  std::size_t too_long = 0;
   std::size_t with_certificate = 0;
   std::vector<ca::Confirmed> confirmed;
 };
 
-// Matches lines against the format: what was seen (each serial once; a busy
-// log repeats a serial on every request and the first sighting counts).
+// The lines of one batch read from the log: a bound on memory whatever the
+// size of the log (each line is at most observe::kMaxLogLine).
+constexpr std::size_t kBatchBytes = 1024 * 1024;
+
+// Matches lines against the format: what was seen (each serial once per
+// round in `distinct`; a busy log repeats a serial on every request and the
+// first sighting counts).
 std::vector<ca::Observation> read_lines(const Clock& clock, const observe::LogFormat& format,
-                                        const std::vector<std::string>& lines, Tally& tally) {
+                                        const std::vector<std::string>& lines,
+                                        std::unordered_set<std::string>& distinct, Tally& tally) {
   std::vector<ca::Observation> seen;
-  std::unordered_set<std::string> distinct;
   for (const auto& line : lines) {
     ++tally.lines;
     const auto m = format.match(line);
@@ -108,21 +114,33 @@ int run_observe(Runtime& rt, const ObserveFlags& f) {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
   for (;;) {
-    auto lines = follower.poll();
-    if (!lines)
-      return rt.error(lines.error());
-    if (!f.follow) {
-      if (auto last = follower.take_partial(); !last.empty())
-        lines->push_back(std::move(last));
-    }
-    const bool first_lines = tally.lines == 0;
-    const auto seen = read_lines(rt.clock(), *format, *lines, tally);
-    // Judged on the first lines read (with --follow, the first batch that
-    // has any); later lines out of the format are counted and skipped.
-    if (first_lines && tally.lines > 0 && tally.junk == tally.lines)
-      return rt.error(not_in_format(f, tally.lines));
-    if (auto st = confirm(rt, **auth, seen, tally); !st)
-      return rt.error(st.error());
+    // One round: everything written since the last, in bounded batches, each
+    // confirmed as it is read.
+    const std::size_t lines_before = tally.lines;
+    std::unordered_set<std::string> distinct;
+    do {
+      auto lines = follower.poll(kBatchBytes);
+      if (!lines)
+        return rt.error(lines.error());
+      if (!f.follow && !follower.behind()) {
+        if (auto last = follower.take_partial(); !last.empty())
+          lines->push_back(std::move(last));
+      }
+      const auto seen = read_lines(rt.clock(), *format, *lines, distinct, tally);
+      if (auto st = confirm(rt, **auth, seen, tally); !st)
+        return rt.error(st.error());
+    } while (follower.behind() && !g_stop);
+    // Lines too long to read are lines read, out of the format.
+    tally.lines += follower.too_long() - tally.too_long;
+    tally.junk += follower.too_long() - tally.too_long;
+    tally.too_long = follower.too_long();
+    // Judged on the first round that read lines (with --follow, the first
+    // that has any); later lines out of the format are counted and skipped.
+    // A line out of the format confirms nothing, so judging after the round
+    // has confirmed what it could changes nothing in the store.
+    const std::size_t read = tally.lines - lines_before;
+    if (lines_before == 0 && read > 0 && tally.junk == read)
+      return rt.error(not_in_format(f, read));
     if (!f.follow || g_stop)
       break;
     // Sleep in short steps so a stop signal ends the loop promptly.
@@ -140,12 +158,14 @@ int run_observe(Runtime& rt, const ObserveFlags& f) {
     }
     rt.print_json({{"lines", tally.lines},
                    {"junk", tally.junk},
+                   {"too_long", tally.too_long},
                    {"with_certificate", tally.with_certificate},
                    {"confirmed", confirmed}});
   } else {
     std::cout << tally.lines << " lines read, " << tally.with_certificate
               << " with a verified client certificate, " << tally.junk
-              << " not in the log format (skipped); " << tally.confirmed.size()
+              << " not in the log format (skipped; " << tally.too_long << " of them longer than "
+              << observe::kMaxLogLine / 1024 << " KiB); " << tally.confirmed.size()
               << " user(s) confirmed\n";
   }
   return kExitOk;
@@ -174,7 +194,8 @@ void add_observe_command(CLI::App& app, Runtime& rt) {
       std::string(observe::kDefaultLogFormat) +
       "';\n"
       "Lines not in the format (each known variable with its shape: a time, a serial, a "
-      "status...)\nare counted and skipped; when lines were read and none is, observe exits 1.");
+      "status...)\nare counted and skipped; when lines were read and none is, observe exits 1.\n"
+      "The log is streamed; a line longer than 64 KiB is skipped and counted.");
   on_run(cmd, rt, [flags](Runtime& r) { return run_observe(r, *flags); });
 }
 

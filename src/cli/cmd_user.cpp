@@ -155,7 +155,7 @@ void print_imported(const ca::Issued& one) {
 }
 
 int run_import(Runtime& rt, const ImportFlags& f) {
-  auto text = read_file(f.file);
+  auto text = read_file(f.file, kCsvInput);
   if (!text)
     return rt.error(text.error());
   std::vector<std::size_t> lines;

@@ -104,7 +104,7 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     }
     return cfg;
   }
-  CK_ASSIGN(const auto text, read_file(path));
+  CK_ASSIGN(const auto text, read_file(path, kTomlInput));
   CK_ASSIGN(const auto root, parse_toml_file(path, text));
   CK_TRY(check_toml_keys(path, root, "", {"ca", "delivery", "crl", "notify", "smtp", "ticket"}));
 

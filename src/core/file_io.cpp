@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -80,12 +81,26 @@ void sync_dir(const std::filesystem::path& dir) {
   }
 }
 
-Result<std::string> read_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return fail(io_error("read", path, errno));
-  }
+namespace {
+
+Error too_large(std::string_view source, InputLimit limit) {
+  return Error{Code::InvalidArgument,
+               std::string(source) + ": larger than " + std::to_string(limit.bytes / kMiB) +
+                   " MiB, the most certkeeper reads from " + std::string(limit.what),
+               {}};
+}
+
+// Reads `fd` to its end, or fails once more than `limit.bytes` came: the
+// check is on what was read, so a FIFO or /dev/zero stops there too.
+Result<std::string> read_fd_capped(int fd, std::string_view source, InputLimit limit,
+                                   const std::filesystem::path& path) {
   std::string out;
+  struct stat sb {};
+  if (::fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    if (static_cast<std::uintmax_t>(sb.st_size) > limit.bytes)
+      return fail(too_large(source, limit));
+    out.reserve(static_cast<std::size_t>(sb.st_size));
+  }
   char buf[65536];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
@@ -93,17 +108,32 @@ Result<std::string> read_file(const std::filesystem::path& path) {
       if (errno == EINTR) {
         continue;
       }
-      const int err = errno;
-      ::close(fd);
-      return fail(io_error("read", path, err));
+      return fail(io_error("read", path, errno));
     }
     if (n == 0) {
-      break;
+      return out;
+    }
+    if (out.size() + static_cast<std::size_t>(n) > limit.bytes) {
+      return fail(too_large(source, limit));
     }
     out.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, InputLimit limit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return fail(io_error("read", path, errno));
+  }
+  auto out = read_fd_capped(fd, "'" + path.string() + "'", limit, path);
   ::close(fd);
   return out;
+}
+
+Result<std::string> read_stdin(InputLimit limit) {
+  return read_fd_capped(STDIN_FILENO, "standard input", limit, "standard input");
 }
 
 Status write_new_file(const std::filesystem::path& path, std::string_view data, unsigned mode) {

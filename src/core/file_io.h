@@ -3,6 +3,7 @@
 // with their final mode (O_EXCL, never through a looser one, whatever the
 // umask) and replacing a file is atomic (write new, fsync, rename).
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -12,8 +13,28 @@
 
 namespace ck {
 
-/// Reads a whole file; the error names the path and the reason.
-[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path);
+/// The most certkeeper reads of one kind of input, well above real use: a
+/// file past it (a 3 GB log passed by mistake, /dev/zero, a FIFO that never
+/// ends) is refused with one error naming the file and the limit, instead of
+/// being read until memory runs out. docs/limits.md lists them.
+struct InputLimit {
+  std::size_t bytes;
+  std::string_view what;  // "a certificate, key or PEM bundle", for the error
+};
+inline constexpr std::size_t kMiB = std::size_t{1} << 20;
+inline constexpr InputLimit kPemInput{16 * kMiB, "a certificate, key, CSR or PEM bundle"};
+inline constexpr InputLimit kTomlInput{16 * kMiB, "a TOML file (configuration or plan)"};
+inline constexpr InputLimit kCsvInput{256 * kMiB, "a CSV file"};
+inline constexpr InputLimit kIndexInput{256 * kMiB, "an index.txt"};
+inline constexpr InputLimit kAnyInput{256 * kMiB, "a file"};
+
+/// Reads a whole file of at most `limit.bytes`; the error names the path and
+/// the reason (or the limit). Never reads more than the limit plus one buffer.
+[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path,
+                                            InputLimit limit = kAnyInput);
+
+/// Reads standard input to its end, at most `limit.bytes`.
+[[nodiscard]] Result<std::string> read_stdin(InputLimit limit);
 
 /// Writes `data` to `path` atomically with the given mode: a temporary file in
 /// the same folder is created O_EXCL with `mode`, written, fsync'ed, renamed

@@ -94,7 +94,7 @@ Result<X509Ptr> parse_cert(std::string_view data, std::string_view source) {
 }
 
 Result<X509Ptr> load_cert(const std::filesystem::path& path) {
-  CK_ASSIGN(const auto data, read_file(path));
+  CK_ASSIGN(const auto data, read_file(path, kPemInput));
   return parse_cert(data, path.string());
 }
 
@@ -106,7 +106,7 @@ Result<X509ReqPtr> parse_csr(std::string_view data, std::string_view source) {
 }
 
 Result<X509ReqPtr> load_csr(const std::filesystem::path& path) {
-  CK_ASSIGN(const auto data, read_file(path));
+  CK_ASSIGN(const auto data, read_file(path, kPemInput));
   return parse_csr(data, path.string());
 }
 
@@ -146,7 +146,7 @@ Result<EvpPkeyPtr> parse_private_key(std::string_view data, std::string_view sou
 }
 
 Result<EvpPkeyPtr> load_private_key(const std::filesystem::path& path, const Secret* passphrase) {
-  CK_ASSIGN(const auto data, read_file(path));
+  CK_ASSIGN(const auto data, read_file(path, kPemInput));
   return parse_private_key(data, path.string(), passphrase);
 }
 

@@ -690,7 +690,7 @@ namespace {
 Status load_trust_anchors(SSL_CTX* ctx, const std::string& path) {
   if (::access(path.c_str(), R_OK) != 0)
     return fail(Code::NotFound, "cannot read CA file '" + path + "': " + std::strerror(errno));
-  CK_ASSIGN(const auto text, read_file(path));
+  CK_ASSIGN(const auto text, read_file(path, kPemInput));
   auto certs = parse_cert_chain(text, path);
   if (!certs || certs->empty()) {
     return fail(Code::InvalidArgument, "CA file '" + path + "' holds no usable certificate" +

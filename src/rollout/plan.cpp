@@ -149,7 +149,7 @@ Result<probe::Target> parse_endpoint(std::string_view text) {
 }
 
 Result<Plan> load_plan(const path& file) {
-  CK_ASSIGN(const auto text, read_file(file));
+  CK_ASSIGN(const auto text, read_file(file, kTomlInput));
   CK_ASSIGN(const auto doc, parse_toml_file(file, text));
   CK_TRY(check_toml_keys(file, doc, "", {"certificate", "hook", "pin", "cleanup", "stage"}));
   const TomlSection root(file, &doc, "");

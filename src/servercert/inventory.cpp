@@ -277,7 +277,7 @@ Result<Material> read_import(const std::filesystem::path& cert, const std::files
                              const std::optional<std::filesystem::path>& chain,
                              const Secret* key_passphrase) {
   Material m;
-  CK_ASSIGN(const auto cert_text, read_file(cert));
+  CK_ASSIGN(const auto cert_text, read_file(cert, kPemInput));
   if (cert_text.find("-----BEGIN") == std::string::npos) {
     CK_ASSIGN(m.cert, parse_cert(cert_text, cert.string()));  // DER
   } else {
@@ -289,7 +289,7 @@ Result<Material> read_import(const std::filesystem::path& cert, const std::files
       m.chain.push_back(std::move(certs[i]));
   }
   if (chain) {
-    CK_ASSIGN(const auto chain_text, read_file(*chain));
+    CK_ASSIGN(const auto chain_text, read_file(*chain, kPemInput));
     CK_ASSIGN(auto certs, parse_cert_chain(chain_text, chain->string()));
     if (certs.empty())
       return fail(Code::InvalidArgument, chain->string() + ": no PEM certificate");

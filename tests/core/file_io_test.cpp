@@ -68,6 +68,26 @@ TEST(FileIo, ErrorsNameThePath) {
   EXPECT_NE(d.error().message.find("not a folder"), std::string::npos);
 }
 
+// A limit holds for a regular file (seen by its size), and for /dev/zero or
+// a FIFO (counted while reading): one error naming the input and the limit.
+TEST(FileIo, ReadStopsAtItsLimit) {
+  testing::TempDir dir;
+  const auto p = dir.path() / "big.pem";
+  ASSERT_TRUE(write_new_file(p, std::string(100, 'x'), 0644));
+  constexpr InputLimit k100{100, "a test input"};
+  constexpr InputLimit k99{99, "a test input"};
+  EXPECT_EQ(read_file(p, k100)->size(), 100U);
+  auto big = read_file(p, k99);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, Code::InvalidArgument);
+  EXPECT_NE(big.error().message.find("big.pem"), std::string::npos);
+  EXPECT_NE(big.error().message.find("a test input"), std::string::npos);
+  auto zero = read_file("/dev/zero", InputLimit{kMiB, "a test input"});
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message,
+            "'/dev/zero': larger than 1 MiB, the most certkeeper reads from a test input");
+}
+
 TEST(FileIo, WipeOverwritesThenRemoves) {
   testing::TempDir dir;
   const auto key = dir.path() / "key.pem";

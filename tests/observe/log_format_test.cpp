@@ -209,5 +209,36 @@ TEST(LogFollower, ReadsAppendsAcrossRotationAndTruncation) {
   EXPECT_TRUE(f.poll()->empty());
 }
 
+// A budget ends a poll after the line that reaches it; the next poll goes on
+// from there. A line longer than kMaxLogLine is skipped and counted, and the
+// follower's memory does not grow with it.
+TEST(LogFollower, BoundedBatchesAndOverlongLines) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "access.log";
+  {
+    std::ofstream out(path);
+    out << "one\ntwo\n"
+        << std::string(kMaxLogLine + 1, 'x') << "\nthree\n"
+        << std::string(3 * kMaxLogLine, 'y') << "\nfour\n"
+        << std::string(kMaxLogLine, 'z') << "\n"
+        << std::string(2 * kMaxLogLine, 'w');
+  }
+  LogFollower f(path);
+  EXPECT_EQ(*f.poll(4), (std::vector<std::string>{"one"}));
+  EXPECT_TRUE(f.behind());
+  EXPECT_EQ(*f.poll(4), (std::vector<std::string>{"two"}));
+  EXPECT_EQ(*f.poll(4), (std::vector<std::string>{"three"}));
+  EXPECT_EQ(f.too_long(), 1U);
+  EXPECT_EQ(*f.poll(4), (std::vector<std::string>{"four"}));
+  EXPECT_EQ(f.too_long(), 2U);
+  const auto last = *f.poll(4);
+  ASSERT_EQ(last.size(), 1U);
+  EXPECT_EQ(last[0], std::string(kMaxLogLine, 'z'));  // exactly the limit is read
+  EXPECT_TRUE(f.poll(4)->empty());
+  EXPECT_FALSE(f.behind());
+  EXPECT_EQ(f.take_partial(), "");
+  EXPECT_EQ(f.too_long(), 3U);
+}
+
 }  // namespace
 }  // namespace ck::observe
