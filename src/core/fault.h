@@ -3,6 +3,10 @@
 // kills the process with SIGKILL when CERTKEEPER_FAULT=name is set, so a test
 // can show that the next run finishes or rolls back what was interrupted. In
 // release builds it compiles to nothing.
+//
+// CERTKEEPER_FAULT_PAUSE=name:GATE instead stops the process at that point
+// until the file GATE exists (it creates GATE.waiting on arrival), so a test
+// can run a second command in between and order two writers as it wants.
 
 namespace ck {
 void fault_point(const char* name);
