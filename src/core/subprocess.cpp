@@ -11,6 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <string_view>
+#include <thread>
+
+#include "core/process_group.h"
 
 namespace ck {
 namespace {
@@ -27,10 +30,31 @@ void close_fd(int& fd) {
   }
 }
 
+enum class Ending { Exited, TimedOut, Interrupted };
+
+// Waits for the command (the group's leader) to exit, until `deadline` or an
+// interruption; on Exited, `status` is its wait status.
+Ending wait_leader(pid_t pid, std::chrono::steady_clock::time_point deadline,
+                   const InterruptScope& interrupts, int& status) {
+  auto step = std::chrono::milliseconds(1);
+  for (;;) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR))
+      return Ending::Exited;
+    if (interrupts.signal() != 0)
+      return Ending::Interrupted;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Ending::TimedOut;
+    std::this_thread::sleep_for(step);
+    step = std::min(step * 2, std::chrono::milliseconds(20));
+  }
+}
+
 }  // namespace
 
 Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::string_view input,
-                                  std::chrono::milliseconds timeout) {
+                                  std::chrono::milliseconds timeout,
+                                  std::chrono::milliseconds grace) {
   if (argv.empty() || argv[0].empty()) {
     return fail(Code::InvalidArgument, "empty command");
   }
@@ -56,14 +80,19 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
+  // The command leads a process group of its own, so that ending it on a
+  // timeout or an interruption ends whatever it started too. Signals are
+  // blocked around fork: the child must not run certkeeper's handlers.
+  InterruptScope interrupts;
+  sigset_t all;
+  sigset_t before;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &before);
   const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int err = errno;
-    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]})
-      ::close(fd);
-    return fail(Code::Internal, std::string("fork: ") + std::strerror(err));
-  }
   if (pid == 0) {
+    ::setpgid(0, 0);
+    InterruptScope::reset_in_child();
+    ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
     ::dup2(in_pipe[0], STDIN_FILENO);
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(out_pipe[1], STDERR_FILENO);
@@ -71,6 +100,15 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
     const char msg[] = "certkeeper: cannot execute the command\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(127);
+  }
+  const int fork_errno = errno;
+  if (pid > 0)
+    ::setpgid(pid, pid);  // also here: the group exists before either side goes on
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  if (pid < 0) {
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]})
+      ::close(fd);
+    return fail(Code::Internal, std::string("fork: ") + std::strerror(fork_errno));
   }
   ::close(in_pipe[0]);
   ::close(out_pipe[1]);
@@ -84,23 +122,30 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
   if (input.empty())
     close_fd(to_child);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool timed_out = false;
+  Ending ending = Ending::Exited;
+  const int wake = interrupts.wake_fd();
   while (from_child >= 0) {
-    pollfd fds[2];
-    int n = 0;
+    pollfd fds[3];
+    nfds_t n = 0;
     fds[n++] = {from_child, POLLIN, 0};
+    fds[n++] = {wake, POLLIN, 0};  // poll skips it when it is -1
+    const nfds_t to = n;
     if (to_child >= 0)
       fds[n++] = {to_child, POLLOUT, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      timed_out = true;
+      ending = Ending::TimedOut;
       break;
     }
-    if (::poll(fds, static_cast<nfds_t>(n), static_cast<int>(left.count())) < 0 && errno != EINTR) {
+    if (::poll(fds, n, static_cast<int>(left.count())) < 0 && errno != EINTR) {
       break;
     }
-    if (n == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+    if (interrupts.signal() != 0) {
+      ending = Ending::Interrupted;
+      break;
+    }
+    if (n > to && (fds[to].revents & (POLLOUT | POLLERR | POLLHUP))) {
       const ssize_t w = ::write(to_child, input.data() + written, input.size() - written);
       if (w > 0)
         written += static_cast<std::size_t>(w);
@@ -127,14 +172,21 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
   close_fd(from_child);
   if (result.output.size() > kOutputCap)
     result.output.erase(0, result.output.size() - kOutputCap);
-  if (timed_out)
-    ::kill(pid, SIGKILL);
+  // Its output closed, the command may still be running (it closed its
+  // output itself): waiting for it keeps to the same deadline.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) {
+  if (ending == Ending::Exited)
+    ending = wait_leader(pid, deadline, interrupts, status);
+  if (ending != Ending::Exited)
+    status = end_process_group(pid, grace);
+  if (ending == Ending::TimedOut) {
     return fail(Code::DeadlineExceeded, "'" + argv[0] + "' did not finish within " +
-                                            std::to_string(timeout.count() / 1000) + " s");
+                                            std::to_string(timeout.count() / 1000) +
+                                            " s; it was ended with the processes it started");
+  }
+  if (ending == Ending::Interrupted) {
+    return fail(Code::Unavailable, "'" + argv[0] + "' was stopped: certkeeper received signal " +
+                                       std::to_string(interrupts.signal()));
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;

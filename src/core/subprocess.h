@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/process_group.h"
 
 namespace ck {
 
@@ -19,10 +20,16 @@ struct ProcessResult {
 /// Runs argv[0] (searched in PATH) with `input` on stdin and waits for it,
 /// in certkeeper's environment minus the secrets it reads from there
 /// (CERTKEEPER_CA_PASSPHRASE, _SMTP_PASSWORD, _CONDUIT_TOKEN, _WEBHOOK_TOKEN),
-/// killing it after `timeout`. An error means it could not run at all or timed
-/// out; a non-zero exit is a result, not an error.
+/// ending it after `timeout`. It runs as the leader of its own process group,
+/// and ending it ends the group: whatever it started gets SIGTERM, then
+/// SIGKILL after `grace` (see process_group.h); so does a command running
+/// when certkeeper gets SIGINT, SIGTERM or SIGHUP, before certkeeper goes.
+/// A command that exits on its own keeps what it started in the background
+/// (a service it launched). An error means it could not run at all, timed out
+/// or was interrupted; a non-zero exit is a result, not an error.
 [[nodiscard]] Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                                                 std::string_view input,
-                                                std::chrono::milliseconds timeout);
+                                                std::chrono::milliseconds timeout,
+                                                std::chrono::milliseconds grace = kTerminateGrace);
 
 }  // namespace ck

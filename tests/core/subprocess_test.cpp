@@ -1,8 +1,14 @@
 #include "core/subprocess.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 namespace ck {
 namespace {
@@ -45,6 +51,102 @@ TEST(Subprocess, SecretsInTheEnvironmentAreWithheld) {
   EXPECT_EQ(r->output.find("hunter2"), std::string::npos);
   EXPECT_EQ(r->output.find("mailpass"), std::string::npos);
   EXPECT_NE(r->output.find("CERTKEEPER_TEST_VISIBLE=yes"), std::string::npos);
+}
+
+// Live processes whose command line holds `marker` (zombies have none).
+int processes_with(const std::string& marker) {
+  int count = 0;
+  DIR* proc = ::opendir("/proc");
+  while (const dirent* e = proc ? ::readdir(proc) : nullptr) {
+    const int fd = ::open(("/proc/" + std::string(e->d_name) + "/cmdline").c_str(), O_RDONLY);
+    if (fd < 0)
+      continue;
+    char buf[4096];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n > 0 && std::string(buf, static_cast<std::size_t>(n)).find(marker) != std::string::npos)
+      ++count;
+  }
+  if (proc)
+    ::closedir(proc);
+  return count;
+}
+
+// A command whose children outlive it when only it is killed, as an Ansible
+// play's workers do: one child ends on SIGTERM, the other ignores it.
+std::vector<std::string> script_with_children(const std::string& marker) {
+  return {"sh", "-c",
+          "sh -c 'sleep 300; : " + marker + "' & sh -c \"trap '' TERM; sleep 300; : " + marker +
+              "\" & wait"};
+}
+
+std::string unique_marker(const char* what) {
+  return std::string("ck-subprocess-test-") + what + "-" + std::to_string(::getpid());
+}
+
+TEST(Subprocess, TimeoutEndsEverythingTheCommandStarted) {
+  const auto marker = unique_marker("timeout");
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_process(script_with_children(marker), "", 500ms, 300ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::DeadlineExceeded);
+  EXPECT_EQ(processes_with(marker), 0);
+  EXPECT_LT(took, 5s);  // the timeout, the grace, and no more
+}
+
+// A group that ends on SIGTERM is not kept waiting for the grace period.
+TEST(Subprocess, AGroupThatEndsOnTermIsNotKeptForTheGrace) {
+  const auto marker = unique_marker("term");
+  const auto start = std::chrono::steady_clock::now();
+  auto r =
+      run_process({"sh", "-c", "sh -c 'sleep 300; : " + marker + "' & sleep 300"}, "", 300ms, 20s);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(processes_with(marker), 0);
+  EXPECT_LT(took, 10s);
+}
+
+// A command that closes its output but goes on running still times out
+// (it used to be waited for without a limit).
+TEST(Subprocess, ACommandThatClosedItsOutputStillTimesOut) {
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_process({"sh", "-c", "exec >&- 2>&-; sleep 300"}, "", 300ms, 1s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::DeadlineExceeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+// SIGTERM to certkeeper while a command runs: the command's group is ended
+// first, then certkeeper goes the way SIGTERM would have taken it.
+TEST(SubprocessDeathTest, ASignalEndsTheRunningCommandThenCertkeeper) {
+  const auto marker = unique_marker("signal");
+  EXPECT_EXIT(
+      {
+        std::thread([] {
+          std::this_thread::sleep_for(500ms);
+          ::kill(::getpid(), SIGTERM);
+        }).detach();
+        (void)run_process(script_with_children(marker), "", 60s, 300ms);
+        std::_Exit(0);  // not reached: the signal is raised again once the group is gone
+      },
+      ::testing::KilledBySignal(SIGTERM), "");
+  EXPECT_EQ(processes_with(marker), 0);
+}
+
+// A signal that was ignored when the command started (nohup) stays ignored.
+TEST(SubprocessDeathTest, AnIgnoredSignalStaysIgnored) {
+  EXPECT_EXIT(
+      {
+        ::signal(SIGHUP, SIG_IGN);
+        std::thread([] {
+          std::this_thread::sleep_for(300ms);
+          ::kill(::getpid(), SIGHUP);
+        }).detach();
+        auto r = run_process({"sh", "-c", "sleep 1; echo done"}, "", 10s, 300ms);
+        std::_Exit(r && r->output == "done\n" ? 7 : 1);
+      },
+      ::testing::ExitedWithCode(7), "");
 }
 
 // The end of a long output is kept: it says why a command failed.
