@@ -237,6 +237,10 @@ struct CrlBuilt {
   /// What publishing did; None when no publisher is configured.
   store::PublishState publish = store::PublishState::None;
   std::string publish_error;  // the CRL is built and written, publishing failed
+  /// The file already held this newer CRL of the CA when this one was to be
+  /// written (a build that started later finished first): this one is
+  /// recorded, neither written nor published, and `path` is unset.
+  std::optional<std::int64_t> superseded_by;
   std::string der;
 };
 

@@ -2,7 +2,11 @@
 // builds at once serialise and never share a CRL number; and a self-check
 // before anything is published.
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
 #include <algorithm>
+#include <limits>
 #include <thread>
 #include <unordered_set>
 
@@ -158,6 +162,83 @@ Result<std::vector<std::string_view>> previous_serials(const store::CrlRecord& p
   return out;
 }
 
+// What the file at --out holds, as far as replacing it goes.
+struct OutFile {
+  enum class Holds { Nothing, OurCrl, NotACrl, OtherCrl } holds = Holds::Nothing;
+  std::int64_t number = 0;  // of OurCrl
+};
+
+// The DER inside a PEM "X509 CRL" block; DER is returned as it is.
+std::optional<std::string> crl_der_of(std::string_view bytes) {
+  if (bytes.find("-----BEGIN ") == std::string_view::npos)
+    return std::string(bytes);
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    return std::nullopt;
+  BioPtr bio(::BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  std::optional<std::string> der;
+  if (bio && ::PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1 &&
+      std::string_view(name) == "X509 CRL")
+    der.emplace(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+  ::OPENSSL_free(name);
+  ::OPENSSL_free(header);
+  ::OPENSSL_free(data);
+  ::ERR_clear_error();
+  return der;
+}
+
+// Reads what --out holds: nothing (missing or empty), a CRL this CA signed
+// and its number, or something else. The bytes recorded for `last` are
+// known by their hash, without parsing a large CRL again.
+Result<OutFile> inspect_out(const std::filesystem::path& out, const X509& ca_cert,
+                            const store::CrlRecord* last) {
+  auto bytes = read_file(out);
+  if (!bytes && bytes.error().code == Code::NotFound)
+    return OutFile{};
+  CK_TRY(bytes);
+  if (bytes->empty())
+    return OutFile{};
+  if (last && !last->file_sha256.empty() &&
+      std::filesystem::absolute(out).string() == last->file_path) {
+    CK_ASSIGN(const auto sha, sha256_hex(*bytes));
+    if (sha == last->file_sha256)
+      return OutFile{OutFile::Holds::OurCrl, last->number};
+  }
+  const auto der = crl_der_of(*bytes);
+  if (!der)
+    return OutFile{OutFile::Holds::NotACrl, 0};
+  auto parsed = parse_crl_der(*der, ::X509_get0_pubkey(const_cast<X509*>(&ca_cert)));
+  if (parsed)
+    return OutFile{OutFile::Holds::OurCrl, parsed->number.value_or(0)};
+  // Which of the two: a CRL whose signature is not this CA's, or no CRL.
+  const bool a_crl = static_cast<bool>(parse_crl_der(*der, nullptr));
+  return OutFile{a_crl ? OutFile::Holds::OtherCrl : OutFile::Holds::NotACrl, 0};
+}
+
+// A file at --out that is no CRL of this CA is replaced only when certkeeper
+// wrote it (the last CRL's recorded path: a damaged copy of its own); anything
+// else there is somebody's, and never overwritten.
+Status check_replaceable(const OutFile& held, const std::filesystem::path& out,
+                         const store::CrlRecord* last) {
+  if (held.holds != OutFile::Holds::NotACrl && held.holds != OutFile::Holds::OtherCrl)
+    return {};
+  if (last && std::filesystem::absolute(out).string() == last->file_path)
+    return {};
+  return fail(
+      Code::FailedPrecondition,
+      "--out " + out.string() +
+          (held.holds == OutFile::Holds::OtherCrl ? " holds a CRL that this CA did not issue"
+                                                  : " exists and is not a CRL") +
+          "; refusing to replace it (remove it, or choose another --out)");
+}
+
+Result<FileLock> lock_out_folder(const std::filesystem::path& out) {
+  return FileLock::acquire_folder(out.has_parent_path() ? out.parent_path() : ".");
+}
+
 }  // namespace
 
 Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
@@ -192,7 +273,18 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
                         std::chrono::duration_cast<std::chrono::seconds>(prev->this_update - now)) +
                     " later); refusing to build an older CRL: fix the clock (NTP), then build");
   }
-  const CrlSpec spec{last_number + 1, now, now + ca.record.crl_validity};
+  // The file must never go back to an older CRL: one certkeeper did not
+  // write is refused here, before a number is used, and a newer CRL of this
+  // CA found there (a store restored from a backup older than the file) is
+  // followed by a number above it (RFC 5280 §5.2.3: numbers only increase).
+  std::int64_t number = last_number + 1;
+  if (req.out) {
+    CK_ASSIGN(const auto held, inspect_out(*req.out, *ca.cert, prev ? &*prev : nullptr));
+    CK_TRY(check_replaceable(held, *req.out, prev ? &*prev : nullptr));
+    if (held.holds == OutFile::Holds::OurCrl && held.number >= number)
+      number = held.number + 1;
+  }
+  const CrlSpec spec{number, now, now + ca.record.crl_validity};
   // Buffers sized up front: growing a 50 MB DER by doubling copies it and
   // faults in its pages twice. Neither the last CRL's size (a mass
   // revocation since) nor a count (a scan of its own) is the right size.
@@ -295,12 +387,33 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   out.added_count = diff.added.size();
   out.removed_hex = std::move(removed);
   out.tickets = std::move(tickets);
+  // Two builds commit in number order but may finish in any order. Under the
+  // folder's lock (held through the publish, so publishes take turns too), the
+  // file is replaced only by a newer CRL: the older build that finishes last
+  // leaves the newer file, and its publish, alone.
+  std::optional<FileLock> lock;
   if (req.out) {
-    if (auto st = write_file_atomic(*req.out, bytes, 0644); !st) {
-      return fail(std::move(st).error().context(
-          "CRL #" + std::to_string(spec.number) +
-          " is recorded but could not be written; run `certkeeper crl build` again"));
+    const auto recorded = [&](Error e) {
+      return fail(std::move(e).context("CRL #" + std::to_string(spec.number) +
+                                       " is recorded but could not be written; run "
+                                       "`certkeeper crl build` again"));
+    };
+    auto locked = lock_out_folder(*req.out);
+    if (!locked)
+      return recorded(std::move(locked).error());
+    lock.emplace(std::move(*locked));
+    auto held = inspect_out(*req.out, *ca.cert, prev ? &*prev : nullptr);
+    if (!held)
+      return recorded(std::move(held).error());
+    if (held->holds == OutFile::Holds::OurCrl && held->number >= spec.number) {
+      out.superseded_by = held->number;
+      out.der = std::move(der);
+      return out;
     }
+    if (auto st = check_replaceable(*held, *req.out, prev ? &*prev : nullptr); !st)
+      return recorded(std::move(st).error());
+    if (auto st = write_file_atomic(*req.out, bytes, 0644); !st)
+      return recorded(std::move(st).error());
     out.path = req.out;
   }
   out.der = std::move(der);
@@ -346,8 +459,16 @@ Result<CrlBuilt> Authority::keep_or_republish(const CrlRequest& req, const store
   // another --out, gets a new one); then it is kept if it is out, else handed
   // to the publisher again. "None" (built without a publish command) is out
   // only while there is still no command: one configured since never saw it.
+  // Under the folder's lock, like a build's write: a newer CRL written
+  // meanwhile makes this file "changed", and is never published over.
+  std::optional<FileLock> lock;
+  if (req.out) {
+    CK_ASSIGN(auto locked, lock_out_folder(*req.out));
+    lock.emplace(std::move(locked));
+  }
   CK_ASSIGN(const bool intact, crl_file_intact(req.out, last));
   if (!intact) {
+    lock.reset();
     CrlRequest fresh = req;
     fresh.if_due = false;
     return build_crl(fresh);

@@ -85,6 +85,8 @@ int run_build(Runtime& rt, const BuildFlags& f) {
                      {"removed", built->removed_hex},
                      {"dropped", built->dropped_hex}};
     j["republished"] = built->republished;
+    j["superseded_by"] =
+        built->superseded_by ? nlohmann::json(*built->superseded_by) : nlohmann::json(nullptr);
     j["publish"] = store::to_string(built->publish);
     if (!built->publish_error.empty())
       j["publish_error"] = built->publish_error;
@@ -100,6 +102,11 @@ int run_build(Runtime& rt, const BuildFlags& f) {
               << iso(built->next_update) << "\n";
     if (built->path)
       std::cout << "  written to " << built->path->string() << "\n";
+    if (built->superseded_by) {
+      std::cout << "  not written: " << req.out->string() << " already holds the newer CRL #"
+                << *built->superseded_by
+                << " (a build that started later finished first); not published\n";
+    }
     // A person reads these lines: a mass revocation is summarised after the
     // first ones, `--json` lists every entry.
     print_some(built->added_count, "new entries", [&](std::size_t i) {
@@ -261,7 +268,10 @@ void add_crl_commands(CLI::App& app, Runtime& rt) {
       "revoked (the error names the serials), and refuses while the clock is behind the last\n"
       "CRL. The [crl] publish_command runs after the file is written; its outcome is recorded:\n"
       "a failed publish exits 1, and the next `crl build --if-due` publishes that CRL again\n"
-      "(the same number when nothing changed and its file is intact).");
+      "(the same number when nothing changed and its file is intact). --if-due also rebuilds\n"
+      "when the file is missing or changed. The file never goes back: it is written (and\n"
+      "published) under a lock on its folder and only over an older CRL, and a file that is\n"
+      "not a CRL of this CA is refused unless certkeeper wrote it there.");
   on_run(build, rt, [flags](Runtime& r) { return run_build(r, *flags); });
   auto status_flags = std::make_shared<StatusFlags>();
   auto* status = crl->add_subcommand(

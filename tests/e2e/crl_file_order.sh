@@ -1,0 +1,118 @@
+#!/bin/bash
+# The CRL file never goes back: two builds at once write (and publish) in
+# number order whatever order they finish in; a file holding a newer CRL of
+# this CA is never replaced by an older one (the next build is numbered above
+# it); a file holding another CA's CRL or something that is no CRL is refused
+# unless certkeeper wrote it; --if-due rewrites a missing or older file.
+. "$(dirname "$0")/lib.sh" "$1"
+
+mkdir -p "$H" "$WORK/pub" "$WORK/server"
+OUT="$WORK/pub/ca.crl"
+cat > "$WORK/publish" <<'SH'
+#!/bin/sh
+# Copies the file where "servers" read it and logs which number it was told.
+cp "$1" "$SERVER/ca.crl" && echo "$2" >> "$SERVER/log"
+SH
+chmod +x "$WORK/publish"
+export SERVER="$WORK/server"
+cat > "$H/certkeeper.toml" <<TOML
+[crl]
+out = "$OUT"
+publish_command = ["$WORK/publish", "{{crl_file}}", "{{crl_number}}"]
+TOML
+ck ca init --name "Order CA" > /dev/null 2>&1
+ck ca show --pem > "$WORK/ca.pem"
+counter() { sqlite3 "$H/certkeeper.db" "select value from counters where name='crl_number'"; }
+revoke_new() {  # revoke_new USER: a new user, revoked; prints the serial
+  ck user create "$1" --cn "$1" --email "$1@example.org" --out "$WORK/b" --password-file "$WORK/$1.pw" > /dev/null
+  ck user revoke "$1" > /dev/null
+  serial_of "$WORK/b/$1.crt"
+}
+lists() { openssl crl -in "$1" -noout -text | grep -q "Serial Number: $2"; }
+verifies() { openssl crl -in "$1" -CAfile "$WORK/ca.pem" -noout 2>&1 | grep -q "verify OK"; }
+revoke_new alice > /dev/null
+ck crl build > /dev/null
+assert_eq "$(crl_number "$OUT")" 1 "first CRL"
+
+# --- 1. A commits #2 and stops before writing; B builds, writes and publishes #3; A goes on.
+GATE="$WORK/gate"
+CERTKEEPER_FAULT_PAUSE="crl.after_commit:$GATE" "$CK_BIN" --home "$H" --json crl build > "$WORK/a.json" 2> "$WORK/a.err" &
+A=$!
+for _ in $(seq 500); do [ -e "$GATE.waiting" ] && break; sleep 0.02; done
+[ -e "$GATE.waiting" ] || fail "build A did not stop at crl.after_commit (is this a test build?)"
+bob=$(revoke_new bob)
+ck --json crl build > "$WORK/b.json"
+assert_eq "$(crl_number "$OUT")" 3 "B wrote #3"
+touch "$GATE"
+wait "$A" || fail "build A failed: $(cat "$WORK/a.err")"
+assert_eq "$(crl_number "$OUT")" 3 "the file keeps the newer CRL once the older build finishes"
+verifies "$OUT" || fail "the file verifies"
+lists "$OUT" "$bob" || fail "the file lists bob, revoked between the two builds"
+assert_eq "$(crl_number "$SERVER/ca.crl")" 3 "the server keeps the newer CRL too"
+assert_eq "$(tr '\n' ' ' < "$SERVER/log")" "1 3 " "publish runs: #2 is not handed out after #3"
+assert_eq "$(json 'd["number"], d["superseded_by"], d["path"]' < "$WORK/a.json")" "(2, 3, '')" \
+  "build A says it left the newer CRL in place"
+pass "two builds at once: the older one finishing last leaves the newer file and publish alone"
+
+# Text output of a superseded build.
+CERTKEEPER_FAULT_PAUSE="crl.after_commit:$GATE.2" "$CK_BIN" --home "$H" crl build > "$WORK/a.out" 2>&1 &
+A=$!
+for _ in $(seq 500); do [ -e "$GATE.2.waiting" ] && break; sleep 0.02; done
+ck crl build > /dev/null
+touch "$GATE.2"
+wait "$A" || fail "build A failed: $(cat "$WORK/a.out")"
+grep -q "not written: $OUT already holds the newer CRL #5" "$WORK/a.out" || fail "text: $(cat "$WORK/a.out")"
+assert_eq "$(crl_number "$OUT")" 5 "newest CRL kept"
+pass "a superseded build says so"
+
+# --- 2. The store is restored from a backup older than the file: the next
+# build is numbered above the file's CRL (and lists what was revoked since).
+sqlite3 "$H/certkeeper.db" ".backup '$WORK/db.bak'"
+ck crl build > /dev/null; ck crl build > /dev/null
+assert_eq "$(crl_number "$OUT")" 7 "two more builds"
+sqlite3 "$H/certkeeper.db" ".restore '$WORK/db.bak'"
+assert_eq "$(counter)" 5 "restored store"
+carol=$(revoke_new carol)
+ck --json crl build > "$WORK/r.json"
+assert_eq "$(json 'd["number"]' < "$WORK/r.json")" 8 "numbered above the file's CRL"
+assert_eq "$(crl_number "$OUT")" 8 "the file holds it"
+lists "$OUT" "$carol" || fail "the file lists carol"
+assert_eq "$(counter)" 8 "counter"
+pass "a file newer than the store: the next CRL is numbered above it"
+
+# --- 3. --if-due: a missing or older file is rewritten though nothing is due.
+cp "$OUT" "$WORK/crl8.pem"
+ck crl build > /dev/null
+cp "$WORK/crl8.pem" "$OUT"
+ck --json crl build --if-due > "$WORK/d.json"
+assert_eq "$(json 'd["built"], d["number"]' < "$WORK/d.json")" "(True, 10)" "--if-due over an older file"
+assert_eq "$(crl_number "$OUT")" 10 "older file rewritten"
+rm "$OUT"
+ck --json crl build --if-due > "$WORK/d.json"
+assert_eq "$(json 'd["built"]' < "$WORK/d.json")" True "--if-due over a missing file"
+assert_eq "$(crl_number "$OUT")" 11 "missing file rewritten"
+assert_eq "$(json 'd["built"]' < <(ck --json crl build --if-due))" False "then not due"
+pass "--if-due rewrites a missing or older file"
+
+# --- 4. Files certkeeper did not write: another CA's CRL, something else.
+H2="$WORK/h2"
+"$CK_BIN" --home "$H2" ca init --name "Other CA" > /dev/null 2>&1
+"$CK_BIN" --home "$H2" crl build --out "$WORK/other.crl" > /dev/null
+cp "$WORK/other.crl" "$WORK/other.orig"
+n=$(counter)
+expect_error "--out holding another CA's CRL" "holds a CRL that this CA did not issue" -- \
+  ck crl build --out "$WORK/other.crl"
+cmp -s "$WORK/other.crl" "$WORK/other.orig" || fail "another CA's CRL was changed"
+assert_eq "$(counter)" "$n" "no number used"
+echo "upstream nameservers" > "$WORK/resolv.conf"
+expect_error "--out holding no CRL" "is not a CRL" -- ck crl build --out "$WORK/resolv.conf"
+assert_eq "$(cat "$WORK/resolv.conf")" "upstream nameservers" "a file that is no CRL is left alone"
+assert_eq "$(counter)" "$n" "no number used"
+: > "$WORK/empty.crl"
+ck crl build --out "$WORK/empty.crl" > /dev/null
+verifies "$WORK/empty.crl" || fail "an empty file is written"
+# One certkeeper wrote and that was damaged since is replaced.
+echo "truncated" > "$WORK/empty.crl"
+ck crl build --out "$WORK/empty.crl" > /dev/null
+verifies "$WORK/empty.crl" || fail "a damaged file certkeeper wrote is replaced"
+pass "another CA's CRL and a file that is no CRL are refused; an empty or damaged own file is written"
