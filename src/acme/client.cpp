@@ -4,6 +4,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "acme/document.h"
 #include "acme/problem.h"
 #include "core/base64.h"
 #include "core/der.h"
@@ -17,7 +18,7 @@ constexpr const char* kJoseJson = "Content-Type: application/jose+json";
 constexpr int kMaxNonceRetries = 20;
 
 Result<nlohmann::json> parse_json(const net::HttpResponse& resp, std::string_view what) {
-  auto j = nlohmann::json::parse(resp.body, nullptr, false);
+  auto j = parse_document(resp.body);
   if (j.is_discarded() || !j.is_object())
     return fail(Code::Protocol, std::string(what) + ": the server's answer is not a JSON object");
   return j;
@@ -133,6 +134,29 @@ Result<RenewalWindow> parse_renewal_window(const nlohmann::json& j) {
   return RenewalWindow{*start, *end, str(j, "explanationURL")};
 }
 
+Result<Directory> parse_directory(const nlohmann::json& j, const std::string& what) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("newNonce") || !j.contains("newOrder")) {
+    return fail(Code::Protocol,
+                what + " is not an ACME directory (no newNonce/newOrder in its answer)");
+  }
+  Directory d;
+  d.new_nonce = str(j, "newNonce");
+  d.new_account = str(j, "newAccount");
+  d.new_order = str(j, "newOrder");
+  d.renewal_info = str(j, "renewalInfo");
+  if (const auto meta = j.find("meta"); meta != j.end() && meta->is_object()) {
+    d.terms_of_service = str(*meta, "termsOfService");
+    if (const auto ear = meta->find("externalAccountRequired");
+        ear != meta->end() && ear->is_boolean())
+      d.external_account_required = ear->get<bool>();
+    if (const auto prof = meta->find("profiles"); prof != meta->end() && prof->is_object()) {
+      for (const auto& [name, _] : prof->items())
+        d.profiles.push_back(name);
+    }
+  }
+  return d;
+}
+
 Result<std::string> renewal_cert_id(const X509& cert) {
   AuthorityKeyIdPtr aki(static_cast<AUTHORITY_KEYID*>(
       ::X509_get_ext_d2i(&cert, NID_authority_key_identifier, nullptr, nullptr)));
@@ -163,26 +187,7 @@ Result<Client> Client::connect(const ClientOptions& opts, AccountKey key) {
   CK_ASSIGN(const auto resp, c.get(opts.directory_url));
   if (!ok_status(resp.status))
     return fail(problem_error(what, resp.status, resp.body));
-  auto j = nlohmann::json::parse(resp.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("newNonce") || !j.contains("newOrder")) {
-    return fail(Code::Protocol,
-                what + " is not an ACME directory (no newNonce/newOrder in its answer)");
-  }
-  Directory& d = c.dir_;
-  d.new_nonce = str(j, "newNonce");
-  d.new_account = str(j, "newAccount");
-  d.new_order = str(j, "newOrder");
-  d.renewal_info = str(j, "renewalInfo");
-  if (const auto meta = j.find("meta"); meta != j.end() && meta->is_object()) {
-    d.terms_of_service = str(*meta, "termsOfService");
-    if (const auto ear = meta->find("externalAccountRequired");
-        ear != meta->end() && ear->is_boolean())
-      d.external_account_required = ear->get<bool>();
-    if (const auto prof = meta->find("profiles"); prof != meta->end() && prof->is_object()) {
-      for (const auto& [name, _] : prof->items())
-        d.profiles.push_back(name);
-    }
-  }
+  CK_ASSIGN(c.dir_, parse_directory(parse_document(resp.body), what));
   return c;
 }
 
@@ -248,7 +253,7 @@ Result<net::HttpResponse> Client::post(const std::string& url, const std::string
     auto& resp = *sent;
     keep_nonce(resp);
     if (resp.status == 400 && attempt < kMaxNonceRetries) {
-      const auto doc = nlohmann::json::parse(resp.body, nullptr, false);
+      const auto doc = parse_document(resp.body);
       // RFC 8555 §6.5: a rejected nonce is answered with a fresh one; retry.
       if (!doc.is_discarded() && doc.is_object() && problem_type(doc) == "badNonce")
         continue;

@@ -128,6 +128,10 @@ class Client {
 [[nodiscard]] std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                                     Seconds now);
 
+/// Reads a directory object (RFC 8555 §7.1.1); anything else (not JSON, no
+/// newNonce/newOrder) is an error naming `what`.
+[[nodiscard]] Result<Directory> parse_directory(const nlohmann::json& j, const std::string& what);
+
 /// Parses an order, authorization or renewalInfo object; errors name `what`.
 [[nodiscard]] Result<Order> parse_order(const nlohmann::json& j, std::string url);
 [[nodiscard]] Result<Authorization> parse_authorization(const nlohmann::json& j, std::string url);

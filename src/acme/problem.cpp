@@ -1,5 +1,7 @@
 #include "acme/problem.h"
 
+#include "acme/document.h"
+
 namespace ck::acme {
 namespace {
 
@@ -42,7 +44,7 @@ std::string describe_problem(const nlohmann::json& problem) {
 }
 
 Error problem_error(std::string_view what, long status, std::string_view body) {
-  const auto doc = nlohmann::json::parse(body, nullptr, false);
+  const auto doc = parse_document(body);
   if (!doc.is_discarded() && doc.is_object() && doc.contains("type")) {
     const std::string type = problem_type(doc);
     Code code = Code::Protocol;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "acme/client.h"
+#include "acme/document.h"
 #include "acme/issue.h"
 #include "acme/problem.h"
 #include "core/cert_info.h"
@@ -95,6 +96,30 @@ TEST(Order, ParsesAndRefusesIncomplete) {
   EXPECT_TRUE(a->wildcard);
   ASSERT_NE(a->find("dns-01"), nullptr);
   EXPECT_EQ(a->find("http-01"), nullptr);
+}
+
+// tests/fuzz/regressions/acme_json/deep-error.json: an order whose error
+// nests 50,000 arrays overflowed the stack when parse_order copied it.
+TEST(Document, NestingDeeperThanAcmeIsRefusedBeforeAnyCopy) {
+  const auto nested = [](std::size_t depth) {
+    return R"({"status":"invalid","finalize":"https://x/f","error":)" + std::string(depth, '[') +
+           std::string(depth, ']') + "}";
+  };
+  const auto deep = parse_document(nested(1'000'000));
+  EXPECT_TRUE(deep.is_discarded());
+  EXPECT_TRUE(parse_document(nested(kMaxDocumentDepth + 1)).is_discarded());
+  // A problem body that deep reads as a body that is not a problem.
+  const std::string deep_problem = R"({"type":"urn:ietf:params:acme:error:malformed","x":)" +
+                                   std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  EXPECT_TRUE(problem_error("ACME order", 400, deep_problem)
+                  .message.starts_with("ACME order: HTTP 400 ({\"type\""));
+
+  const auto ok = parse_document(nested(kMaxDocumentDepth - 1));
+  ASSERT_FALSE(ok.is_discarded());
+  const auto order = parse_order(ok, "https://x/order/1");
+  ASSERT_TRUE(order);
+  EXPECT_TRUE(order->error.is_array());
+  EXPECT_TRUE(parse_document("{\"a\":").is_discarded());
 }
 
 TEST(Domains, NormalizedOrRefused) {
