@@ -51,6 +51,7 @@ for t in $TARGETS; do
   work="$BUILD/fuzz-work/$t"
   rm -rf "$work/crashes"
   mkdir -p "$work/corpus" "$work/crashes"
+  : > "$work/log"
   bin="$BUILD/tests/fuzz/${t}_fuzz"
   opts="-timeout=10 -rss_limit_mb=2048 -artifact_prefix=$work/crashes/"
   rc=0
@@ -58,7 +59,7 @@ for t in $TARGETS; do
   # than what the fuzzer makes up: they stay out of its corpus).
   if [ -d "tests/fuzz/regressions/$t" ]; then
     # shellcheck disable=SC2086
-    "$bin" $opts -runs=0 "tests/fuzz/regressions/$t" > "$work/log" 2>&1 || rc=$?
+    "$bin" $opts -runs=0 "tests/fuzz/regressions/$t" >> "$work/log" 2>&1 || rc=$?
   fi
   # Then fuzzing; the first folder receives what the run finds new, the
   # committed seeds are only read.
