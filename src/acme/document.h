@@ -3,8 +3,8 @@
 // objects nest a few levels (a problem's subproblems' identifiers), but a
 // server may send `"error": [[[[...]]]]` a million levels deep: nlohmann
 // parses and frees that without recursion, yet copies it (an order keeps its
-// error) one stack frame per level, and the stack overflowed (found by
-// tests/fuzz/acme_json_fuzz.cpp).
+// error) one stack frame per level, and the stack overflowed
+// (tests/fuzz/regressions/acme_json/deep-error.json).
 
 #include <string_view>
 
