@@ -321,6 +321,10 @@ class Authority {
   struct Prepared;
   struct Signed;
   [[nodiscard]] Result<UnlockedCa> unlock(store::Tx& tx);
+  /// unlock() in a read transaction of its own; a key encrypted with fewer
+  /// PBKDF2 iterations than kKeyPbkdf2Iterations (a home from an earlier
+  /// version) is then re-encrypted and stored, with an audit entry.
+  [[nodiscard]] Result<UnlockedCa> unlock();
   /// Checks the request; makes the user's key unless `make_key` is false.
   [[nodiscard]] Result<Prepared> prepare(const store::UserProfile& profile,
                                          const IssueOptions& opts, bool make_key = true);

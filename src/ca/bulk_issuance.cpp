@@ -105,11 +105,7 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     if (!checked)
       return refused(std::move(checked).error(), i);
   }
-  UnlockedCa ca;
-  {
-    CK_ASSIGN(auto rtx, store_.read());
-    CK_ASSIGN(ca, unlock(*rtx));
-  }
+  CK_ASSIGN(auto ca, unlock());
   const std::size_t batch = std::max<std::size_t>(1, req.batch);
   std::vector<Issued> issued;
   issued.reserve(req.profiles.size());

@@ -121,4 +121,30 @@ Result<Authority::UnlockedCa> Authority::unlock(store::Tx& tx) {
   return ca;
 }
 
+Result<Authority::UnlockedCa> Authority::unlock() {
+  UnlockedCa ca;
+  {
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_ASSIGN(ca, unlock(*rtx));
+  }
+  if (!ca.record.key_encrypted || !key_needs_reencryption(ca.record.key_pem))
+    return ca;
+  // Outside the read transaction: the derivation is slow, and the write
+  // lock is not held across it. The update only lands if the stored key is
+  // still the one just opened (another process may have done this first).
+  const auto before = key_pbkdf2_iterations(ca.record.key_pem).value_or(0);
+  CK_ASSIGN(auto pem, private_key_to_pem(*ca.key, passphrase_));
+  CK_ASSIGN(auto tx, store_.write());
+  CK_ASSIGN(const bool replaced, tx->replace_ca_key(ca.record.key_pem, pem));
+  if (replaced) {
+    CK_TRY(audit(*tx, "ca.key.reencrypt", ca.record.name,
+                 "PBKDF2 iterations " + std::to_string(before) + " -> " +
+                     std::to_string(kKeyPbkdf2Iterations),
+                 clock_.now_seconds()));
+    CK_TRY(tx->commit());
+    ca.record.key_pem = std::move(pem);
+  }
+  return ca;
+}
+
 }  // namespace ck::ca

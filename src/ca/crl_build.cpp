@@ -242,11 +242,7 @@ Result<FileLock> lock_out_folder(const std::filesystem::path& out) {
 }  // namespace
 
 Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
-  UnlockedCa ca;
-  {
-    CK_ASSIGN(auto rtx, store_.read());
-    CK_ASSIGN(ca, unlock(*rtx));
-  }
+  CK_ASSIGN(auto ca, unlock());
   if (req.out) {
     const auto dir = req.out->has_parent_path() ? req.out->parent_path() : ".";
     if (auto st = ensure_writable_dir(dir); !st) {

@@ -243,11 +243,7 @@ Result<Issued> Authority::create_user(const CreateRequest& req) {
   }
   CK_ASSIGN(auto prep, prepare(req.profile, req.issue));
   CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {req.profile.name}, actor_));
-  UnlockedCa ca;
-  {
-    CK_ASSIGN(auto rtx, store_.read());
-    CK_ASSIGN(ca, unlock(*rtx));
-  }
+  CK_ASSIGN(auto ca, unlock());
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
   CK_TRY(lease.hold(*tx));
@@ -289,11 +285,7 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
     CK_TRY(apply_set(profile, set));
   }
   CK_ASSIGN(auto prep, prepare(profile, req.issue));
-  UnlockedCa ca;
-  {
-    CK_ASSIGN(auto rtx, store_.read());
-    CK_ASSIGN(ca, unlock(*rtx));
-  }
+  CK_ASSIGN(auto ca, unlock());
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
   CK_TRY(lease.hold(*tx));

@@ -44,9 +44,9 @@ Status load_notify(const std::filesystem::path& path, const toml::table& root, C
   set_if(cfg.notify.timeout, std::move(timeout));
   CK_ASSIGN(cfg.notify.ca_file, notify.path("ca_file"));
 
-  CK_ASSIGN(const auto smtp,
-            section(path, root, "smtp",
-                    {"url", "from", "starttls", "username", "password_file", "ca_file"}));
+  CK_ASSIGN(const auto smtp, section(path, root, "smtp",
+                                     {"url", "from", "starttls", "username", "password_file",
+                                      "ca_file", "allow_plaintext_auth"}));
   CK_ASSIGN(auto url, smtp.url("url", {"smtp", "smtps"}));
   set_if(cfg.smtp.url, std::move(url));
   CK_ASSIGN(auto from, smtp.string("from"));
@@ -57,6 +57,8 @@ Status load_notify(const std::filesystem::path& path, const toml::table& root, C
   set_if(cfg.smtp.username, std::move(username));
   CK_ASSIGN(cfg.smtp.password_file, smtp.path("password_file"));
   CK_ASSIGN(cfg.smtp.ca_file, smtp.path("ca_file"));
+  CK_ASSIGN(auto plaintext, smtp.boolean("allow_plaintext_auth"));
+  set_if(cfg.smtp.allow_plaintext_auth, std::move(plaintext));
 
   CK_ASSIGN(const auto tickets, section(path, root, "ticket", {"conduit", "link", "webhook"}));
   CK_ASSIGN(const auto conduit, tickets.table("conduit", {"url", "token_file", "projects"}));

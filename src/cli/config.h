@@ -33,6 +33,7 @@ struct SmtpConfig {
   std::string username;
   std::optional<std::filesystem::path> password_file;
   std::optional<std::filesystem::path> ca_file;
+  bool allow_plaintext_auth = false;  // AUTH over smtp:// without STARTTLS
 };
 
 /// [ticket.conduit], [ticket.link], [ticket.webhook]; tokens come from

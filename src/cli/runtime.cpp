@@ -12,6 +12,7 @@
 
 #include "cli/config.h"
 #include "core/file_io.h"
+#include "core/printable.h"
 #include "core/subprocess.h"
 #include "core/time_format.h"
 #include "notify/template.h"
@@ -289,6 +290,9 @@ Result<std::unique_ptr<NotifySetup>> Runtime::notify_setup() {
     smtp.username = c.username;
     smtp.ca_file = c.ca_file;
     smtp.timeout = http.timeout;
+    smtp.allow_plaintext_auth = c.allow_plaintext_auth;
+    // Before anything is sent or recorded, not at the first mail.
+    CK_TRY(net::check_auth_transport(smtp));
     CK_ASSIGN(smtp.password,
               optional_secret("CERTKEEPER_SMTP_PASSWORD", c.password_file, "SMTP password file"));
     setup->mail = notify::smtp_mail(std::move(smtp), c.from, clock_, random_);
@@ -311,15 +315,16 @@ Result<Window> Runtime::window(const std::string& flag) {
 }
 
 int Runtime::error(const Error& e) const {
-  std::cerr << "certkeeper: error: " << e.message << "\n";
+  // Messages quote what was given (names, paths, values, servers' replies).
+  std::cerr << "certkeeper: error: " << printable_line(e.message) << "\n";
   if (!e.detail.empty() && !env("CERTKEEPER_DEBUG").empty()) {
-    std::cerr << "certkeeper: detail: " << e.detail << "\n";
+    std::cerr << "certkeeper: detail: " << printable_line(e.detail) << "\n";
   }
   return kExitError;
 }
 
 void Runtime::warn(const std::string& message) const {
-  std::cerr << "certkeeper: warning: " << message << "\n";
+  std::cerr << "certkeeper: warning: " << printable_line(message) << "\n";
 }
 
 void Runtime::print_json(const nlohmann::json& j) const {

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "core/file_io.h"
 
@@ -173,20 +174,87 @@ Result<X509Ptr> cert_from_der(std::string_view der) {
   return parse_cert(der, "stored certificate");
 }
 
-Result<std::string> private_key_to_pem(const EVP_PKEY& key, const Secret* passphrase) {
+namespace {
+
+using X509SigPtr = std::unique_ptr<X509_SIG, OsslFree<::X509_SIG_free>>;
+using X509AlgorPtr = std::unique_ptr<X509_ALGOR, OsslFree<::X509_ALGOR_free>>;
+using P8InfoPtr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, OsslFree<::PKCS8_PRIV_KEY_INFO_free>>;
+using Pbe2ParamPtr = std::unique_ptr<PBE2PARAM, OsslFree<::PBE2PARAM_free>>;
+using Pbkdf2ParamPtr = std::unique_ptr<PBKDF2PARAM, OsslFree<::PBKDF2PARAM_free>>;
+
+// The SEQUENCE parameter of an AlgorithmIdentifier whose OID is `nid`, as DER.
+const ASN1_STRING* sequence_param(const X509_ALGOR* alg, int nid) {
+  const ASN1_OBJECT* obj = nullptr;
+  int type = 0;
+  const void* value = nullptr;
+  ::X509_ALGOR_get0(&obj, &type, &value, alg);
+  if (::OBJ_obj2nid(obj) != nid || type != V_ASN1_SEQUENCE || value == nullptr)
+    return nullptr;
+  return static_cast<const ASN1_STRING*>(value);
+}
+
+// Encrypted PKCS#8 with our own PBKDF2 parameters: the PEM_write_* helpers
+// always use OpenSSL's default iteration count.
+Result<std::string> encrypted_pkcs8(const EVP_PKEY& key, const std::string& pass) {
+  X509AlgorPtr pbe(::PKCS5_pbe2_set_iv(::EVP_aes_256_cbc(), static_cast<int>(kKeyPbkdf2Iterations),
+                                       nullptr, 16, nullptr, NID_hmacWithSHA256));
+  P8InfoPtr p8(::EVP_PKEY2PKCS8(&key));
+  if (!pbe || !p8)
+    return fail(ossl_error("encode private key"));
+  X509SigPtr sig(::PKCS8_set0_pbe(pass.data(), static_cast<int>(pass.size()), p8.get(), pbe.get()));
+  if (!sig)
+    return fail(ossl_error("encrypt private key"));
+  (void)pbe.release();  // owned by `sig` now
   BioPtr bio(::BIO_new(::BIO_s_mem()));
-  int ok = 0;
-  if (passphrase != nullptr && !passphrase->empty()) {
-    const auto& pass = passphrase->reveal();
-    ok = ::PEM_write_bio_PKCS8PrivateKey(bio.get(), &key, ::EVP_aes_256_cbc(), pass.data(),
-                                         static_cast<int>(pass.size()), nullptr, nullptr);
-  } else {
-    ok = ::PEM_write_bio_PKCS8PrivateKey(bio.get(), &key, nullptr, nullptr, 0, nullptr, nullptr);
-  }
-  if (ok != 1) {
+  if (!bio || ::PEM_write_bio_PKCS8(bio.get(), sig.get()) != 1)
+    return fail(ossl_error("encode private key"));
+  return bio_contents(*bio);
+}
+
+}  // namespace
+
+Result<std::string> private_key_to_pem(const EVP_PKEY& key, const Secret* passphrase) {
+  if (passphrase != nullptr && !passphrase->empty())
+    return encrypted_pkcs8(key, passphrase->reveal());
+  BioPtr bio(::BIO_new(::BIO_s_mem()));
+  if (!bio || ::PEM_write_bio_PKCS8PrivateKey(bio.get(), &key, nullptr, nullptr, 0, nullptr,
+                                              nullptr) != 1) {
     return fail(ossl_error("encode private key"));
   }
   return bio_contents(*bio);
+}
+
+std::optional<std::uint64_t> key_pbkdf2_iterations(std::string_view pem) {
+  if (!is_encrypted_key_pem(pem))
+    return std::nullopt;
+  ::ERR_clear_error();
+  auto bio = mem_bio(pem);
+  X509SigPtr sig(::PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr));
+  ::ERR_clear_error();
+  if (!sig)
+    return 0;  // traditional PEM encryption: one MD5 round
+  const X509_ALGOR* alg = nullptr;
+  ::X509_SIG_get0(sig.get(), &alg, nullptr);
+  const ASN1_STRING* pbes2 = sequence_param(alg, NID_pbes2);
+  if (pbes2 == nullptr)
+    return 0;  // PBES1
+  const unsigned char* p = ::ASN1_STRING_get0_data(pbes2);
+  Pbe2ParamPtr params(::d2i_PBE2PARAM(nullptr, &p, ::ASN1_STRING_length(pbes2)));
+  const ASN1_STRING* kdf = params ? sequence_param(params->keyfunc, NID_id_pbkdf2) : nullptr;
+  if (kdf == nullptr)
+    return 0;
+  p = ::ASN1_STRING_get0_data(kdf);
+  Pbkdf2ParamPtr pbkdf2(::d2i_PBKDF2PARAM(nullptr, &p, ::ASN1_STRING_length(kdf)));
+  std::uint64_t iterations = 0;
+  if (!pbkdf2 || ::ASN1_INTEGER_get_uint64(&iterations, pbkdf2->iter) != 1)
+    iterations = 0;
+  ::ERR_clear_error();
+  return iterations;
+}
+
+bool key_needs_reencryption(std::string_view pem) {
+  const auto iterations = key_pbkdf2_iterations(pem);
+  return iterations && *iterations < kKeyPbkdf2Iterations;
 }
 
 bool is_encrypted_key_pem(std::string_view pem) {

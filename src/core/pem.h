@@ -2,6 +2,7 @@
 // Reading and writing certificates, keys, CRLs and CSRs as PEM or DER. Every
 // error names the source (usually a file path) and says what is wrong.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -58,8 +59,24 @@ class Secret {
 [[nodiscard]] Result<std::string> cert_to_der(const X509& cert);
 [[nodiscard]] Result<X509Ptr> cert_from_der(std::string_view der);
 
-/// PKCS#8 PEM; encrypted with PBES2/AES-256-CBC when a passphrase is given.
+/// PBKDF2-HMAC-SHA256 iterations for keys encrypted at rest (the CA key,
+/// server certificate keys, ACME account keys): OWASP's figure for
+/// PBKDF2-HMAC-SHA256. OpenSSL's default, 2,048, is cheap to guess against
+/// for a passphrase a person chose.
+inline constexpr std::uint32_t kKeyPbkdf2Iterations = 600'000;
+
+/// PKCS#8 PEM; encrypted with PBES2 (PBKDF2-HMAC-SHA256, kKeyPbkdf2Iterations,
+/// 16-byte salt; AES-256-CBC) when a passphrase is given.
 [[nodiscard]] Result<std::string> private_key_to_pem(const EVP_PKEY& key, const Secret* passphrase);
+
+/// The PBKDF2 iteration count of an encrypted PKCS#8 key in PEM; 0 for a key
+/// encrypted without PBKDF2 (PBES1, traditional "Proc-Type" PEM); nullopt when
+/// `pem` is not an encrypted key.
+[[nodiscard]] std::optional<std::uint64_t> key_pbkdf2_iterations(std::string_view pem);
+
+/// True when `pem` is an encrypted key protected by fewer than
+/// kKeyPbkdf2Iterations iterations: it is re-encrypted on its next unlock.
+[[nodiscard]] bool key_needs_reencryption(std::string_view pem);
 
 /// True when the PEM text is an encrypted private key.
 [[nodiscard]] bool is_encrypted_key_pem(std::string_view pem);

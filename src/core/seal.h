@@ -20,7 +20,7 @@ namespace ck {
 
 class SealKey {
  public:
-  static constexpr std::uint32_t kDefaultIterations = 210'000;  // OWASP 2023, PBKDF2-SHA256
+  static constexpr std::uint32_t kDefaultIterations = 600'000;  // OWASP, PBKDF2-HMAC-SHA256
 
   /// A key with a fresh random salt.
   [[nodiscard]] static Result<SealKey> derive(const Secret& passphrase, RandomSource& random,

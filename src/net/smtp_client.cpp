@@ -29,10 +29,22 @@ std::string envelope(const std::string& address) {
 
 }  // namespace
 
+Status check_auth_transport(const SmtpSettings& settings) {
+  const bool encrypted = settings.starttls || settings.url.starts_with("smtps://");
+  if (settings.username.empty() || encrypted || settings.allow_plaintext_auth)
+    return {};
+  return fail(Code::FailedPrecondition,
+              "SMTP " + redact_url(settings.url) +
+                  ": refusing to send the SMTP password over a plain connection; set [smtp] "
+                  "starttls = true or use an smtps:// url (or, for a relay on a trusted "
+                  "network, allow_plaintext_auth = true)");
+}
+
 Status smtp_send(const SmtpSettings& settings, const std::string& envelope_from,
                  const std::vector<std::string>& recipients, const std::string& message) {
   if (recipients.empty())
     return fail(Code::InvalidArgument, "mail without a recipient");
+  CK_TRY(check_auth_transport(settings));
   CK_ASSIGN(auto h, new_easy());
   CURL* c = h.get();
   const std::string where = "SMTP " + redact_url(settings.url);

@@ -20,7 +20,14 @@ struct SmtpSettings {
   std::optional<Secret> password;
   std::optional<std::filesystem::path> ca_file;
   std::chrono::milliseconds timeout{30000};
+  /// AUTH over smtp:// without STARTTLS sends the password readable by anyone
+  /// on the path; refused unless the operator says so ([smtp] allow_plaintext_auth).
+  bool allow_plaintext_auth = false;
 };
+
+/// Refuses AUTH (a username) over a connection that is not encrypted
+/// (smtp:// without starttls) unless `allow_plaintext_auth`; names the server.
+[[nodiscard]] Status check_auth_transport(const SmtpSettings& settings);
 
 /// Sends `message` (complete RFC 5322 text with CRLF line ends) from the
 /// envelope sender to every recipient. The server's refusal is an error that

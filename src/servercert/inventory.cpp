@@ -13,6 +13,7 @@
 #include "core/cert_info.h"
 #include "core/file_io.h"
 #include "core/fingerprint.h"
+#include "core/names.h"
 #include "core/time_format.h"
 
 namespace ck::servercert {
@@ -35,6 +36,12 @@ std::vector<std::string> cert_domains(const X509& cert) {
       out.emplace_back(cn);
   }
   return out;
+}
+
+Error invalid_name(std::string_view name) {
+  return Error{Code::InvalidArgument,
+               "invalid certificate name '" + std::string(name) + "': " + std::string(kNameRule),
+               {}};
 }
 
 std::string default_name(const std::string& first_domain) {
@@ -63,6 +70,10 @@ Result<store::ServerCertRecord> Inventory::save(const std::string& name, const s
 
   CK_ASSIGN(auto tx, store_.write());
   CK_ASSIGN(const auto current, tx->find_server_cert(name, std::nullopt));
+  // The rules of user names: the name becomes a folder and a command-line
+  // argument. A name stored before the rule keeps working for its renewals.
+  if (!current && !valid_name(name))
+    return fail(invalid_name(name));
   if (current && policy != SavePolicy::NewVersion) {
     // Looked at under the write lock: two imports at once cannot both pass.
     // The same leaf with another chain is a new version: importing it again
@@ -116,7 +127,7 @@ Result<std::vector<store::ServerCertRecord>> Inventory::list() {
   return tx->list_server_certs();
 }
 
-Result<Material> Inventory::load(const store::ServerCertRecord& rec) const {
+Result<Material> Inventory::load(const store::ServerCertRecord& rec) {
   Material m;
   const std::string source = "server certificate '" + rec.name + "'";
   CK_ASSIGN(m.cert, cert_from_der(rec.cert_der));
@@ -129,7 +140,26 @@ Result<Material> Inventory::load(const store::ServerCertRecord& rec) const {
   }
   CK_ASSIGN(m.key, parse_private_key(rec.key_pem, source + " key",
                                      rec.key_encrypted ? passphrase_ : nullptr));
+  if (rec.key_encrypted && key_needs_reencryption(rec.key_pem))
+    CK_TRY(reencrypt(rec, *m.key));
   return m;
+}
+
+// Stores the key of `rec` encrypted anew, if it is still the one just opened
+// (another process may have done this first).
+Status Inventory::reencrypt(const store::ServerCertRecord& rec, const EVP_PKEY& key) {
+  const auto before = key_pbkdf2_iterations(rec.key_pem).value_or(0);
+  CK_ASSIGN(const auto pem, private_key_to_pem(key, passphrase_));
+  CK_ASSIGN(auto tx, store_.write());
+  CK_ASSIGN(const bool replaced,
+            tx->replace_server_cert_key(rec.name, rec.version, rec.key_pem, pem));
+  if (!replaced)
+    return {};
+  CK_TRY(tx->audit(store::AuditEntry{
+      clock_.now_seconds(), actor_, "servercert.key.reencrypt", rec.name,
+      "version " + std::to_string(rec.version) + ", PBKDF2 iterations " + std::to_string(before) +
+          " -> " + std::to_string(kKeyPbkdf2Iterations)}));
+  return tx->commit();
 }
 
 Result<ServerCertView> Inventory::view(const store::ServerCertRecord& rec) const {

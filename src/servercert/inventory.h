@@ -59,13 +59,17 @@ class Inventory {
   [[nodiscard]] Result<store::ServerCertRecord> find_version(const std::string& name,
                                                              std::int64_t version);
   [[nodiscard]] Result<std::vector<store::ServerCertRecord>> list();
-  /// The certificate, chain and decrypted key of a stored version.
-  [[nodiscard]] Result<Material> load(const store::ServerCertRecord& rec) const;
+  /// The certificate, chain and decrypted key of a stored version. A key
+  /// encrypted with fewer PBKDF2 iterations than kKeyPbkdf2Iterations (stored
+  /// by an earlier version) is re-encrypted and stored, with an audit entry.
+  [[nodiscard]] Result<Material> load(const store::ServerCertRecord& rec);
   [[nodiscard]] Result<ServerCertView> view(const store::ServerCertRecord& rec) const;
   /// Whether keys are encrypted at rest (a passphrase is set).
   [[nodiscard]] bool encrypts() const { return passphrase_ != nullptr && !passphrase_->empty(); }
 
  private:
+  [[nodiscard]] Status reencrypt(const store::ServerCertRecord& rec, const EVP_PKEY& key);
+
   store::Store& store_;
   const Clock& clock_;
   const Secret* passphrase_;
@@ -92,5 +96,8 @@ class Inventory {
 
 /// "wildcard.example.org" from "*.example.org": a name for --name defaults.
 [[nodiscard]] std::string default_name(const std::string& first_domain);
+
+/// The error for a certificate name that breaks the rules of names (core/names.h).
+[[nodiscard]] Error invalid_name(std::string_view name);
 
 }  // namespace ck::servercert

@@ -37,6 +37,10 @@ class Tx {
   // CA
   [[nodiscard]] virtual Result<std::optional<CaRecord>> find_ca() = 0;
   [[nodiscard]] virtual Status insert_ca(const CaRecord& ca) = 0;
+  /// Replaces the CA key's PEM (the same key, encrypted anew) when it still
+  /// is `old_pem`; false when another process changed it first.
+  [[nodiscard]] virtual Result<bool> replace_ca_key(std::string_view old_pem,
+                                                    std::string_view new_pem) = 0;
 
   // Users
   [[nodiscard]] virtual Result<std::optional<UserRecord>> find_user(std::string_view name) = 0;
@@ -144,6 +148,11 @@ class Tx {
       std::string_view name, std::optional<std::int64_t> version) = 0;
   /// The newest version of every server certificate, by name.
   [[nodiscard]] virtual Result<std::vector<ServerCertRecord>> list_server_certs() = 0;
+  /// Like replace_ca_key, for one version of a server certificate.
+  [[nodiscard]] virtual Result<bool> replace_server_cert_key(std::string_view name,
+                                                             std::int64_t version,
+                                                             std::string_view old_pem,
+                                                             std::string_view new_pem) = 0;
 
   // ACME accounts
   [[nodiscard]] virtual Result<std::optional<AcmeAccountRecord>> find_acme_account(

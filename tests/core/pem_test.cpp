@@ -65,6 +65,30 @@ TEST(Pem, EncryptedPkcs8RoundTrip) {
   EXPECT_EQ(::EVP_PKEY_eq(key->get(), back->get()), 1);
 }
 
+// A passphrase a person chose is guessed against offline: the stored key
+// costs 600,000 PBKDF2-HMAC-SHA256 rounds per guess, not OpenSSL's 2,048.
+TEST(Pem, EncryptedKeysUseOwaspIterationsAndOldOnesAreFlagged) {
+  auto key = generate_key(KeyType::EcP256);
+  ASSERT_TRUE(key);
+  const Secret pass("correct horse");
+  auto pem = private_key_to_pem(**key, &pass);
+  ASSERT_TRUE(pem);
+  EXPECT_EQ(key_pbkdf2_iterations(*pem), std::optional<std::uint64_t>(600'000));
+  EXPECT_FALSE(key_needs_reencryption(*pem));
+  EXPECT_TRUE(parse_private_key(*pem, "k", &pass));
+
+  // `openssl pkcs8 -topk8 -v2 aes-256-cbc`: OpenSSL's default 2,048.
+  auto old = read_file(CK_TEST_DATA "/fixture-encrypted.key");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(key_pbkdf2_iterations(*old), std::optional<std::uint64_t>(2048));
+  EXPECT_TRUE(key_needs_reencryption(*old));
+
+  auto plain = private_key_to_pem(**key, nullptr);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(key_pbkdf2_iterations(*plain).has_value());
+  EXPECT_FALSE(key_needs_reencryption(*plain));
+}
+
 TEST(Keygen, EveryKeyTypeRoundTripsItsName) {
   for (const char* name : {"ec-p256", "ec-p384", "rsa-2048", "ed25519"}) {
     SCOPED_TRACE(name);

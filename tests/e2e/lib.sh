@@ -27,6 +27,23 @@ verify_crl() { { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" 
 # openssl verify output (never fails, so it can be grepped under pipefail).
 verify_out() { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" "$1" 2>&1 || true; }
 
+# key_iterations: the PBKDF2 iteration count of the encrypted PKCS#8 PEM on
+# stdin, by openssl asn1parse ("none" when there is none).
+key_iterations() {
+  local hex
+  hex=$(openssl asn1parse 2>/dev/null | awk '/:PBKDF2/ { f = 1 } f && /INTEGER/ { sub(/.*:/, ""); print; exit }')
+  if [ -n "$hex" ]; then echo $((16#$hex)); else echo none; fi
+}
+# store_key_as_before TABLE WHERE: the key stored in that row, encrypted again
+# the way earlier versions did: same key, same passphrase
+# ($CERTKEEPER_CA_PASSPHRASE), OpenSSL's default 2,048 PBKDF2 iterations.
+store_key_as_before() {
+  sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM $1 WHERE $2" > "$WORK/key-now.pem"
+  openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 2048 -passin env:CERTKEEPER_CA_PASSPHRASE \
+    -passout env:CERTKEEPER_CA_PASSPHRASE -in "$WORK/key-now.pem" -out "$WORK/key-before.pem"
+  sqlite3 "$H/certkeeper.db" "UPDATE $1 SET key_pem = CAST(readfile('$WORK/key-before.pem') AS TEXT) WHERE $2"
+}
+
 # expect_error NAME NEEDLE -- command...: exit 1, one stderr line naming NEEDLE, store unchanged.
 expect_error() {
   local name="$1" needle="$2"; shift 3

@@ -40,8 +40,9 @@ id_field = "id"
 TOML
 }
 
-# Without STARTTLS the server refuses (it requires TLS before AUTH and MAIL).
-smtp_config false 'ca_file = "'"$WORK/smtp.crt"'"'
+# Without STARTTLS (allowed here) the server refuses (it requires TLS before AUTH and MAIL).
+smtp_config false 'ca_file = "'"$WORK/smtp.crt"'"
+allow_plaintext_auth = true'
 rc=0; ck notify > "$WORK/o1" 2> "$WORK/e1" || rc=$?
 assert_eq "$rc" 1 "plain SMTP to a STARTTLS-only server fails"
 assert_eq "$(ls "$SMTP/mail" | wc -l)" 0 "no mail without TLS"
@@ -107,6 +108,29 @@ assert "Hello Bob & Co,\r\n" in mq["body"][0], mq["body"]
 assert by[("digest", "mailto")]["link"].startswith("mailto:ops@example.org?subject=")
 PY
 pass "link and mailto: URL-encoded, parse back to the rendered text"
+
+# AUTH over a plain connection sends the password in clear: refused before
+# anything is sent or recorded, even to a server that would take it, unless
+# the config says allow_plaintext_auth = true (a relay on a trusted network).
+PLAIN="$WORK/plain"
+start_server PLAIN "$PLAIN" -- /usr/bin/python3 "$DIR/smtp_sink.py" "$PLAIN" --auth certkeeper "$WORK/smtp.pw"
+H="$WORK/home-plain"; mkdir -p "$H"
+ck ca init --name "E2E CA" >/dev/null 2>&1
+ck user create carol --cn Carol --email carol@example.org --validity 5d --out "$WORK/b3" --password-file "$WORK/c.pw" >/dev/null
+plain_config() {  # $1: extra [smtp] line
+  printf '[notify]\nemail = "smtp"\n[smtp]\nurl = "smtp://127.0.0.1:%s"\nfrom = "ck@example.org"\nusername = "certkeeper"\npassword_file = "%s"\n%s\n' \
+    "$PLAIN_PORT" "$WORK/smtp.pw" "$1" > "$H/certkeeper.toml"
+}
+plain_config ''
+expect_error "plain AUTH" "refusing to send the SMTP password over a plain connection" -- ck notify
+plain_config 'starttls = false'
+expect_error "plain AUTH, starttls = false" "allow_plaintext_auth = true" -- ck notify
+assert_eq "$(ls "$PLAIN/mail" | wc -l)" 0 "no mail over plain AUTH"
+plain_config 'allow_plaintext_auth = true'
+ck notify > "$WORK/o4"
+assert_eq "$(ls "$PLAIN/mail" | wc -l)" 1 "plain AUTH when the config allows it"
+grep -q "^X-Envelope-To: carol@example.org" "$PLAIN"/mail/1.eml || fail "recipient (plain)"
+pass "SMTP: AUTH without TLS only with allow_plaintext_auth = true"
 
 # A secret in the config text is refused, naming the key and line.
 H="$WORK/home3"; mkdir -p "$H"

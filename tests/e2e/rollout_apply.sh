@@ -39,12 +39,15 @@ C=17420
 mkdir -p "$WORK/canary"
 # deploy-canary FULLCHAIN KEY CHAIN: what an operator's script would do: copy the files
 # in place and restart the service. It also prints the key (a careless verbose
-# script): the journal must mask it.
+# script), as PEM, as `openssl pkey -text` hex and as base64 of its SEC1 DER
+# wrapped at 76 with CRLF: the journal must mask each.
 cat > "$WORK/deploy-canary" <<SH
 #!/bin/sh
 set -e
 cp "\$1" "$WORK/canary/fullchain.pem"; cp "\$2" "$WORK/canary/key.pem"; cp "\$3" "$WORK/canary/chain.pem"
 echo "deploying \$1"; cat "\$2"
+openssl pkey -in "\$2" -text -noout
+openssl ec -in "\$2" -outform DER 2>/dev/null | base64 -w 76 | sed 's/\$/\r/'
 [ -s "$WORK/canary/pid" ] && kill \$(cat "$WORK/canary/pid") 2>/dev/null || true
 sleep 0.2
 openssl s_server -accept 127.0.0.1:$C -cert "$WORK/canary/fullchain.pem" \
@@ -65,7 +68,7 @@ wait_port $C
 # does nothing when $WORK/noop-NODE exists (a reload that "succeeds" in vain).
 cat > "$WORK/reload" <<SH
 #!/bin/sh
-[ -e "$WORK/fail-\$1" ] && { echo "nginx: [emerg] test failure on \$1"; exit 1; }
+[ -e "$WORK/fail-\$1" ] && { echo "nginx: [emerg] test failure on \$1 (key \$(openssl ec -in "\$2/ssl/key.pem" -outform DER 2>/dev/null | base64 -w0))"; exit 1; }
 [ -e "$WORK/noop-\$1" ] && exit 0
 [ -e "$WORK/slow-\$1" ] && { echo \$\$ > "$WORK/reloading-\$1"; exec sleep 30; }
 [ -e "$WORK/log-reloads" ] && { echo "start \$1" >> "$WORK/log-reloads"; sleep 1; echo "end \$1" >> "$WORK/log-reloads"; }
@@ -171,7 +174,16 @@ assert_eq "$(fleet_files)" "$ORIGINAL" "files after refused plans"
 pass "bad plans refused before anything ran: $(head -c 120 "$WORK/err")"
 
 # --- --check: check commands and probes only; files byte-identical, endpoints unchanged
+# The key of "site" as an earlier version stored it (2,048 PBKDF2 iterations):
+# the first unlock, this check, stores it re-encrypted with 600,000.
+site_key() { sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name = 'site' AND version = 2"; }
+assert_eq "$(site_key | key_iterations)" 600000 "cert import: PBKDF2 iterations"
+store_key_as_before server_certs "name = 'site' AND version = 2"
+assert_eq "$(site_key | key_iterations)" 2048 "the key as stored before"
 ck rollout apply "$PLAN" --check --json > "$WORK/check.json"
+assert_eq "$(site_key | key_iterations)" 600000 "the server key after its next unlock"
+assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT subject || ': ' || detail FROM audit WHERE action = 'servercert.key.reencrypt'")" \
+  "site: version 2, PBKDF2 iterations 2048 -> 600000" "audit entry"
 assert_eq "$(json 'd["state"]' < "$WORK/check.json")" checked "check state"
 assert_eq "$(json '",".join(s["state"] for s in d["steps"])' < "$WORK/check.json")" \
   "checked,checked,checked,checked" "check steps"
@@ -188,8 +200,10 @@ pass "--check: check command ran, nothing written, endpoints unchanged, no journ
 touch "$WORK/fail-node2"
 rc=0; ck rollout apply "$PLAN" > "$WORK/apply.out" 2> "$WORK/err" || rc=$?
 assert_eq "$rc" 1 "apply with a failing reload"
-head -1 "$WORK/err" | grep -q "^certkeeper: error: nodes/node2: reload '.*reload' exited with 1: nginx: \[emerg\] test failure on node2" \
+head -1 "$WORK/err" | grep -q "^certkeeper: error: nodes/node2: reload '.*reload' exited with 1: nginx: \[emerg\] test failure on node2 (key \[secret\])" \
   || fail "failure message: $(cat "$WORK/err")"
+grep -qF "$(openssl ec -in "$WORK/new.key" -outform DER 2>/dev/null | base64 -w0 | cut -c 1-40)" "$WORK/err" \
+  && fail "the key as base64 DER in the error line: $(cat "$WORK/err")"
 grep -q "rollout resume $PLAN" "$WORK/err" && grep -q "rollout rollback $PLAN" "$WORK/err" \
   || fail "no resume/rollback hint: $(cat "$WORK/err")"
 ck rollout status "$PLAN" --json > "$WORK/status.json"
@@ -210,6 +224,11 @@ pass "failing reload: stopped at node2, node3 untouched, status shows it, hooks 
 json 'd["steps"][0]["output"]' < "$WORK/status.json" > "$WORK/canary.out"
 grep -q "\[secret\]" "$WORK/canary.out" || fail "canary output not masked: $(cat "$WORK/canary.out")"
 grep -q "PRIVATE KEY" "$WORK/canary.out" && fail "a key in the journal output"
+SCALAR=$(openssl pkey -in "$WORK/new.key" -text -noout | sed -n '/^priv:/,/^pub:/p' | grep '^ ' | tr -d ' :\n')
+[ ${#SCALAR} -ge 60 ] || fail "could not read the key's private scalar: $SCALAR"
+tr -cd '0-9a-f' < "$WORK/canary.out" | grep -qF "${SCALAR: -40}" && fail "the key as pkey -text hex in the journal"
+B64LINE=$(openssl ec -in "$WORK/new.key" -outform DER 2>/dev/null | base64 -w 76 | head -1)
+grep -qF "$B64LINE" "$WORK/canary.out" && fail "the key as base64 DER (CRLF) in the journal"
 KEYLINE=$(sed -n 2p "$WORK/new.key")
 sqlite3 "$H/certkeeper.db" .dump | grep -qF "$KEYLINE" && fail "the new key is in the database in clear"
 sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM rollout_steps WHERE backup_sealed = 1" | grep -qx 2 \

@@ -274,6 +274,13 @@ class SqliteTx final : public Tx {
     return st.run();
   }
 
+  Result<bool> replace_ca_key(std::string_view old_pem, std::string_view new_pem) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE ca SET key_pem = ? WHERE id = 1 AND key_pem = ?"));
+    st.bind(1, new_pem).bind(2, old_pem);
+    CK_TRY(st.run());
+    return conn_.changes() == 1;
+  }
+
   Result<std::optional<UserRecord>> find_user(std::string_view name) override {
     CK_ASSIGN(auto st,
               conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
@@ -800,6 +807,16 @@ class SqliteTx final : public Tx {
                                      " FROM server_certs s WHERE version = (SELECT MAX(version)"
                                      " FROM server_certs WHERE name = s.name) ORDER BY name"));
     return collect(st, read_server_cert);
+  }
+
+  Result<bool> replace_server_cert_key(std::string_view name, std::int64_t version,
+                                       std::string_view old_pem,
+                                       std::string_view new_pem) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE server_certs SET key_pem = ? WHERE name = ? AND "
+                                     "version = ? AND key_pem = ?"));
+    st.bind(1, new_pem).bind(2, name).bind(3, version).bind(4, old_pem);
+    CK_TRY(st.run());
+    return conn_.changes() == 1;
   }
 
   Result<std::optional<AcmeAccountRecord>> find_acme_account(std::string_view directory) override {
