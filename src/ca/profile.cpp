@@ -6,18 +6,10 @@
 #include <optional>
 #include <string>
 
+#include "core/names.h"
+
 namespace ck::ca {
 namespace {
-
-bool valid_user_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name.front() == '-' || name.front() == '.') {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
-           c == '@';
-  });
-}
 
 // A pragmatic addr-spec check: one '@', a non-empty local part without spaces,
 // a dotted domain of letters, digits and hyphens.
@@ -134,7 +126,7 @@ constexpr std::array<Field, 8> kFields{{
 }  // namespace
 
 Status validate_user_name(std::string_view name) {
-  if (!valid_user_name(name)) {
+  if (!valid_name(name)) {
     return fail(invalid("user name", name, kUserNameRule));
   }
   return {};

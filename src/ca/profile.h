@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/names.h"
 #include "core/ossl.h"
 #include "store/types.h"
 
@@ -13,8 +14,7 @@ namespace ck::ca {
 using store::UserProfile;
 
 /// What a user name may be: a name operators can type, and a file name.
-inline constexpr std::string_view kUserNameRule =
-    "use 1-64 letters, digits, '.', '_', '-' or '@', not starting with '-' or '.'";
+inline constexpr std::string_view kUserNameRule = kNameRule;
 
 /// The rule above; the error names the offending value.
 [[nodiscard]] Status validate_user_name(std::string_view name);

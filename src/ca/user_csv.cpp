@@ -65,6 +65,9 @@ Result<std::vector<store::UserProfile>> parse_user_csv(std::string_view text,
   };
   std::size_t pos = 0;
   std::size_t line = 1;
+  // Excel's "CSV UTF-8" starts with a byte order mark.
+  if (text.starts_with("\xEF\xBB\xBF"))
+    pos = 3;
   CK_ASSIGN(auto header, next_record(text, pos, line).map_error([&](Error e) {
     return Error{Code::InvalidArgument, "'" + src + "' line 1: " + e.message, {}};
   }));

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/duration.h"
+#include "core/printable.h"
 
 namespace ck::cli {
 
@@ -74,7 +75,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "certkeeper: error: " << e.what() << "\n"
+    std::cerr << "certkeeper: error: " << printable_line(e.what()) << "\n"
               << "Run `certkeeper --help` (or `certkeeper COMMAND --help`) for usage.\n";
     return kExitUsage;
   }

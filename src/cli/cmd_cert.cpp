@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/render.h"
+#include "core/names.h"
 
 namespace ck::cli {
 namespace {
@@ -72,6 +73,8 @@ struct ImportFlags {
 };
 
 int run_import(Runtime& rt, const ImportFlags& f) {
+  if (!f.name.empty() && !valid_name(f.name))
+    return rt.error(servercert::invalid_name(f.name).context("--name"));
   rt.allow_store_creation();
   auto inventory = rt.inventory();
   if (!inventory)
@@ -139,7 +142,8 @@ void add_cert_commands(CLI::App& app, Runtime& rt) {
   import->add_option("--chain", flags->chain, "Intermediate certificates (PEM)");
   import->add_option(
       "--name", flags->name,
-      "Name in the store (default: the first DNS name; wildcard.DOMAIN for *.DOMAIN)");
+      "Name in the store: 1-64 letters, digits, '.', '_', '-' or '@', not starting with '-' "
+      "or '.' (default: the first DNS name; wildcard.DOMAIN for *.DOMAIN)");
   import->add_flag("--allow-older", flags->allow_older,
                    "Store it even when it expires before the newest stored version of the name");
   import->footer(

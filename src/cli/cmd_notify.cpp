@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/printable.h"
 
 namespace ck::cli {
 namespace {
@@ -153,7 +154,7 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
     if (rt.json())
       return;
     if (a.outcome == "failed") {
-      std::cerr << "certkeeper: error: " << line_of(a) << std::endl;
+      std::cerr << "certkeeper: error: " << printable_line(line_of(a)) << std::endl;
     } else {
       std::cout << a.outcome << " " << line_of(a) << std::endl;
     }

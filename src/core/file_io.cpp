@@ -3,6 +3,7 @@
 #include <sys/file.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +12,10 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <limits>
+#include <mutex>
 #include <random>
+#include <set>
 
 namespace ck {
 namespace {
@@ -51,14 +55,24 @@ Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::
   return {};
 }
 
-Status open_write_close(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+Status open_write_close(const std::filesystem::path& path, std::string_view data, unsigned mode,
+                        const FileOwner& owner = {}) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                         static_cast<mode_t>(mode));
   if (fd < 0) {
     return fail(io_error("create", path, errno));
   }
+  // Through the descriptor, before the file has its final name: a chown by
+  // path after the rename would follow a symlink swapped in between.
+  if ((owner.uid || owner.gid) && ::fchown(fd, owner.uid.value_or(static_cast<uid_t>(-1)),
+                                           owner.gid.value_or(static_cast<gid_t>(-1))) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return fail(io_error("change the owner of", path, err));
+  }
   // The umask can only remove bits; fchmod makes the mode exact (e.g. 0644 for
-  // a certificate under umask 077) without ever widening a secret.
+  // a certificate under umask 077) without ever widening a secret. After the
+  // chown, which clears set-id bits.
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     const int err = errno;
     ::close(fd);
@@ -69,6 +83,46 @@ Status open_write_close(const std::filesystem::path& path, std::string_view data
     written = fail(io_error("close", path, errno));
   }
   return written;
+}
+
+// ".NAME.tmp-PID-N" (write_file_atomic's naming): the PID, or 0.
+pid_t temp_owner(const std::string& name) {
+  const auto mark = name.rfind(".tmp-");
+  if (name.size() < 2 || name[0] != '.' || mark == std::string::npos || mark < 2)
+    return 0;
+  const auto dash = name.find('-', mark + 5);
+  const auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 20 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (dash == std::string::npos ||
+      !digits(std::string_view(name).substr(mark + 5, dash - mark - 5)) ||
+      !digits(std::string_view(name).substr(dash + 1)))
+    return 0;
+  const auto pid = std::stoll(name.substr(mark + 5, dash - mark - 5));
+  return pid > 0 && pid <= std::numeric_limits<pid_t>::max() ? static_cast<pid_t>(pid) : 0;
+}
+
+// Once per folder per process: temporary files of processes that are gone.
+void remove_stale_temps(const std::filesystem::path& dir) {
+  static std::mutex mu;
+  static std::set<std::string> swept;
+  {
+    std::lock_guard lock(mu);
+    if (!swept.insert(dir.string()).second)
+      return;
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const auto pid = temp_owner(it->path().filename().string());
+    if (pid == 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)
+      continue;
+    std::error_code type_ec;
+    if (std::filesystem::symlink_status(it->path(), type_ec).type() ==
+        std::filesystem::file_type::regular)
+      (void)wipe_file(it->path());
+  }
 }
 
 }  // namespace
@@ -145,11 +199,13 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
   return {};
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode,
+                         const FileOwner& owner) {
+  remove_stale_temps(path.parent_path());
   std::random_device rd;
   const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" +
                                          std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  auto st = open_write_close(tmp, data, mode);
+  auto st = open_write_close(tmp, data, mode, owner);
   if (!st) {
     ::unlink(tmp.c_str());
     return st;
@@ -166,12 +222,16 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
 Status ensure_writable_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      return fail(Code::PermissionDenied,
-                  "cannot create folder '" + dir.string() + "': " + ec.message());
+    // Each missing folder made 0700 (mkdir can only narrow it): parents made
+    // by create_directories would get 0777 under umask 000.
+    std::filesystem::path at;
+    for (const auto& part : dir) {
+      at /= part;
+      if (::mkdir(at.c_str(), 0700) != 0 && errno != EEXIST) {
+        return fail(Code::PermissionDenied,
+                    "cannot create folder '" + at.string() + "': " + errno_text(errno));
+      }
     }
-    ::chmod(dir.c_str(), 0700);
   } else if (!std::filesystem::is_directory(dir, ec)) {
     return fail(Code::InvalidArgument, "'" + dir.string() + "' is not a folder");
   }

@@ -3,6 +3,8 @@
 // with their final mode (O_EXCL, never through a looser one, whatever the
 // umask) and replacing a file is atomic (write new, fsync, rename).
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -36,12 +38,23 @@ inline constexpr InputLimit kAnyInput{256 * kMiB, "a file"};
 /// Reads standard input to its end, at most `limit.bytes`.
 [[nodiscard]] Result<std::string> read_stdin(InputLimit limit);
 
+/// Who a written file belongs to; unset fields stay the writer's.
+struct FileOwner {
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
 /// Writes `data` to `path` atomically with the given mode: a temporary file in
-/// the same folder is created O_EXCL with `mode`, written, fsync'ed, renamed
-/// over `path`, and the folder is fsync'ed. A reader sees the old file or the
-/// new one, never half of one.
+/// the same folder is created O_EXCL with `mode` (and given to `owner`,
+/// through its descriptor), written, fsync'ed, renamed over `path`, and the
+/// folder is fsync'ed. A reader sees the old file or the new one, never half
+/// of one, and never the new one with another owner or mode.
+///
+/// The first write into a folder in a process also removes (wiped) the
+/// temporary files of this naming (".NAME.tmp-PID-N") that a process no
+/// longer running left there: a crash between create and rename.
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
-                                       unsigned mode);
+                                       unsigned mode, const FileOwner& owner = {});
 
 /// Makes a folder's entries (a rename, a new file) durable: fsync of the
 /// folder. Best effort, like the rename it follows: it cannot be undone.
@@ -51,8 +64,8 @@ void sync_dir(const std::filesystem::path& dir);
 [[nodiscard]] Status write_new_file(const std::filesystem::path& path, std::string_view data,
                                     unsigned mode);
 
-/// Creates a folder (and parents) with mode 0700 if it is missing, and checks it
-/// is a folder we can write into.
+/// Creates a folder (and every missing parent) with mode 0700 if it is
+/// missing, whatever the umask, and checks it is a folder we can write into.
 [[nodiscard]] Status ensure_writable_dir(const std::filesystem::path& dir);
 
 /// Overwrites a file's bytes with zeros (fsync'ed), then unlinks it: a key

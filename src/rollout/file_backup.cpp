@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,13 +40,10 @@ Result<std::vector<FileState>> capture(const std::vector<std::filesystem::path>&
 Status restore(const std::vector<FileState>& states) {
   for (const auto& s : states) {
     if (s.existed) {
-      CK_TRY(write_file_atomic(s.path, s.bytes, s.mode));
-      if ((s.uid != ::geteuid() || s.gid != ::getegid()) &&
-          ::chown(s.path.c_str(), s.uid, s.gid) != 0) {
-        return fail(Code::PermissionDenied, "cannot give '" + s.path.string() + "' back to uid " +
-                                                std::to_string(s.uid) + ": " +
-                                                std::strerror(errno));
-      }
+      // Owned before it takes the name (see write_file_atomic).
+      const bool other = s.uid != ::geteuid() || s.gid != ::getegid();
+      CK_TRY(write_file_atomic(s.path, s.bytes, s.mode,
+                               other ? FileOwner{s.uid, s.gid} : FileOwner{}));
       continue;
     }
     std::error_code ec;
@@ -54,6 +52,25 @@ Status restore(const std::vector<FileState>& states) {
       return fail(Code::Storage, "cannot remove '" + s.path.string() + "': " + ec.message());
   }
   return {};
+}
+
+Status give_back(const FileState& s) {
+  const int fd = ::open(s.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return fail(Code::PermissionDenied, "cannot open '" + s.path.string() +
+                                            "' to give it back to uid " + std::to_string(s.uid) +
+                                            ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  Status status;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    status = fail(Code::InvalidArgument, "'" + s.path.string() + "' is not a regular file");
+  } else if ((st.st_uid != s.uid || st.st_gid != s.gid) && ::fchown(fd, s.uid, s.gid) != 0) {
+    status = fail(Code::PermissionDenied, "cannot give '" + s.path.string() + "' back to uid " +
+                                              std::to_string(s.uid) + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  return status;
 }
 
 std::string encode_backup(const std::vector<FileState>& states) {

@@ -30,6 +30,10 @@ struct FileState {
 /// path that did not exist before. The owner is restored too.
 [[nodiscard]] Status restore(const std::vector<FileState>& states);
 
+/// Gives an existing file back to the owner in `state`, through a descriptor
+/// (a symlink at the path is refused, not followed). Nothing to do is fine.
+[[nodiscard]] Status give_back(const FileState& state);
+
 /// Serialised form for the journal (JSON with base64 bytes), and back.
 [[nodiscard]] std::string encode_backup(const std::vector<FileState>& states);
 [[nodiscard]] Result<std::vector<FileState>> decode_backup(std::string_view text);

@@ -478,22 +478,18 @@ struct Runner::Run {
   }
 
   Status write_files(const Deploy& d) {
-    std::optional<uid_t> uid;
-    std::optional<gid_t> gid;
+    FileOwner owner;
     if (!d.owner.empty()) {
-      CK_ASSIGN(uid, user_id(d.owner));
+      CK_ASSIGN(owner.uid, user_id(d.owner));
     }
     if (!d.group.empty()) {
-      CK_ASSIGN(gid, group_id(d.group));
+      CK_ASSIGN(owner.gid, group_id(d.group));
     }
+    // The owner is set on the new file before it takes the name: never by
+    // path, where a symlink could have been swapped in.
     for (const auto& [path, content] : file_contents(d, *bundle)) {
-      CK_TRY(write_file_atomic(path, *content, content == &bundle->key_pem ? d.key_mode : d.mode));
-      if ((uid || gid) && ::chown(path.c_str(), uid.value_or(static_cast<uid_t>(-1)),
-                                  gid.value_or(static_cast<gid_t>(-1))) != 0) {
-        return fail(Code::PermissionDenied, "cannot give '" + path.string() + "' to " + d.owner +
-                                                (d.group.empty() ? "" : ":" + d.group) + ": " +
-                                                std::strerror(errno));
-      }
+      CK_TRY(write_file_atomic(path, *content, content == &bundle->key_pem ? d.key_mode : d.mode,
+                               owner));
     }
     return {};
   }
@@ -765,21 +761,16 @@ struct Runner::Run {
     for (const auto& e : edits) {
       if (e.replaced == 0)
         continue;
-      CK_TRY(write_file_atomic(e.path, e.after, backed_up(e.path)->mode));
+      const auto was = backed_up(e.path);
+      CK_TRY(write_file_atomic(e.path, e.after, was->mode, FileOwner{was->uid, was->gid}));
       note("pins: " + e.path.string() + ": " + std::to_string(e.replaced) + " fingerprint" +
            (e.replaced == 1 ? "" : "s") + " replaced");
     }
     // Every file this step rewrote, now or in a stopped earlier attempt, gets
     // its owner back (a crash could have come between a write and its chown).
     for (const auto& f : states) {
-      struct stat st {};
-      if (f.existed && ::stat(f.path.c_str(), &st) == 0 &&
-          (st.st_uid != f.uid || st.st_gid != f.gid) &&
-          ::chown(f.path.c_str(), f.uid, f.gid) != 0) {
-        return fail(Code::PermissionDenied, "pins: cannot give '" + f.path.string() +
-                                                "' back to uid " + std::to_string(f.uid) + ": " +
-                                                std::strerror(errno));
-      }
+      if (f.existed)
+        CK_TRY(give_back(f).map_error([](Error e) { return std::move(e).context("pins"); }));
     }
     s.state = "verified";
     s.detail = std::to_string(states.size()) + " file(s) rewritten";

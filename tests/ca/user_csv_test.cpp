@@ -20,6 +20,19 @@ TEST(UserCsv, ParsesQuotedFieldsInAnyColumnOrder) {
   EXPECT_EQ((*rows)[1].email, "b@example.org");
 }
 
+// Excel's "CSV UTF-8" export begins with a byte order mark; line numbers
+// still count from the header.
+TEST(UserCsv, AByteOrderMarkIsSkipped) {
+  auto rows = parse_user_csv("\xEF\xBB\xBFuser,cn,email\r\nmueller,M\xC3\xBCller,m@example.org\r\n",
+                             "u.csv");
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].cn, "M\xC3\xBCller");
+  auto bad = parse_user_csv("\xEF\xBB\xBFuser,cn,email\na,A,nope\n", "u.csv");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("line 2: invalid email"), std::string::npos);
+}
+
 TEST(UserCsv, ErrorsNameTheFileAndLine) {
   struct Case {
     const char* name;

@@ -1,6 +1,11 @@
 #include "core/file_io.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -30,6 +35,73 @@ TEST_F(UmaskZero, SecretsAreCreated0600EvenUnderUmaskZero) {
   ASSERT_TRUE(write_file_atomic(p, "secret2", 0600));  // replace keeps the mode
   EXPECT_EQ(mode_of(p), 0600u);
   EXPECT_EQ(*read_file(p), "secret2");
+}
+
+TEST_F(UmaskZero, MissingParentFoldersAreCreated0700) {
+  testing::TempDir dir;
+  const auto deep = dir.path() / "a" / "b" / "home";
+  ASSERT_TRUE(ensure_writable_dir(deep));
+  EXPECT_EQ(mode_of(dir.path() / "a"), 0700u);
+  EXPECT_EQ(mode_of(dir.path() / "a" / "b"), 0700u);
+  EXPECT_EQ(mode_of(deep), 0700u);
+}
+
+unsigned owner_of(const std::filesystem::path& p) {
+  struct stat sb {};
+  EXPECT_EQ(::lstat(p.c_str(), &sb), 0);
+  return sb.st_uid;
+}
+
+// A deploy with `owner`: the file is given away before it takes its name.
+// Someone who can write into the folder swaps a symlink to another file in
+// under that name, again and again: a chown by path after the rename would
+// follow it and give the other file away.
+TEST(FileIo, TheOwnerIsSetThroughTheDescriptorNotThePath) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "giving a file to another user needs root";
+  testing::TempDir dir;
+  const auto victim = dir.path() / "shadow";
+  ASSERT_TRUE(write_new_file(victim, "root's", 0600));
+  const auto target = dir.path() / "key.pem";
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    const auto link = dir.path() / "swap";
+    while (!stop) {
+      ::unlink(link.c_str());
+      if (::symlink(victim.c_str(), link.c_str()) == 0)
+        ::rename(link.c_str(), target.c_str());
+    }
+  });
+  for (int i = 0; i < 300; ++i)
+    (void)write_file_atomic(target, "key", 0600, FileOwner{4242, 4242});
+  stop = true;
+  swapper.join();
+  EXPECT_EQ(owner_of(victim), 0u) << "the symlinked file was given away";
+  ::unlink(target.c_str());
+  ASSERT_TRUE(write_file_atomic(target, "key", 0640, FileOwner{4242, std::nullopt}));
+  EXPECT_EQ(owner_of(target), 4242u);
+  EXPECT_EQ(mode_of(target), 0640u);
+}
+
+// A crash between create and rename leaves ".NAME.tmp-PID-N"; the next write
+// into the folder removes those of processes that are gone, and only those.
+TEST(FileIo, TemporaryFilesOfDeadProcessesAreRemoved) {
+  testing::TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0)
+    ::_exit(0);
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);  // `child` is a PID no process has now
+  const auto dead = dir.path() / (".alice.p12.tmp-" + std::to_string(child) + "-77");
+  const auto live = dir.path() / (".bob.p12.tmp-" + std::to_string(::getppid()) + "-78");
+  const auto other = dir.path() / ".notes.tmp-abc";
+  for (const auto& p : {dead, live, other})
+    ASSERT_TRUE(write_new_file(p, "partial", 0600));
+  ASSERT_TRUE(write_file_atomic(dir.path() / "carol.p12", "bundle", 0600));
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(std::filesystem::exists(other));
 }
 
 TEST(FileIo, AtomicReplaceLeavesNoTemporaryFiles) {
