@@ -200,7 +200,7 @@ pass "--check: check command ran, nothing written, endpoints unchanged, no journ
 touch "$WORK/fail-node2"
 rc=0; ck rollout apply "$PLAN" > "$WORK/apply.out" 2> "$WORK/err" || rc=$?
 assert_eq "$rc" 1 "apply with a failing reload"
-head -1 "$WORK/err" | grep -q "^certkeeper: error: nodes/node2: reload '.*reload' exited with 1: nginx: \[emerg\] test failure on node2 (key \[secret\])" \
+head -1 "$WORK/err" | grep -q "^certkeeper: error: nodes/node2: reload '.*reload' exited with 1: nginx: \[emerg\] test failure on node2 (key \[secret\]" \
   || fail "failure message: $(cat "$WORK/err")"
 grep -qF "$(openssl ec -in "$WORK/new.key" -outform DER 2>/dev/null | base64 -w0 | cut -c 1-40)" "$WORK/err" \
   && fail "the key as base64 DER in the error line: $(cat "$WORK/err")"
