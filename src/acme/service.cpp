@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/duration.h"
+#include "core/fault.h"
 #include "core/file_io.h"
 #include "core/keygen.h"
 
@@ -207,10 +208,14 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
                       (offered.empty() ? std::string("no profiles") : "only " + offered));
     }
   }
-  CK_TRY(client.register_account(s.email, s.agree_tos));
+  // A new account key is stored before the server hears of it: a run killed
+  // in between registers the same key again (the server answers with the
+  // existing account) instead of making a second account with a new key.
   if (connected.to_store) {
     CK_TRY(remember(*connected.to_store));
   }
+  CK_TRY(client.register_account(s.email, s.agree_tos));
+  CK_FAULT_POINT("acme.after_account");
   CK_ASSIGN(auto solve, solver(s));
   OrderRequest req;
   req.domains = s.domains;
@@ -232,16 +237,24 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
     CK_ASSIGN(const auto rec, inventory_.save(name, "acme", m, to_json(s).dump()));
     CK_ASSIGN(out.cert, inventory_.view(rec));
   }
+  // Stored, not yet published: `acme renew` (due or not) writes --out.
+  CK_FAULT_POINT("acme.after_store");
   // The store holds the certificate first: files that fail to write can be
   // written again from it, a stored certificate cannot be ordered again.
-  if (!s.out.empty()) {
-    if (auto st = servercert::write_out(s.out, m); !st) {
-      return fail(Code::Storage, st.error().message + " (the certificate is stored as '" + name +
-                                     "'; fix the folder and run `acme renew --name " + name +
-                                     "`, or export it)");
-    }
-  }
+  CK_TRY(publish(name, s.out, m));
   return out;
+}
+
+Status Service::publish(const std::string& name, const std::filesystem::path& out,
+                        const servercert::Material& m) {
+  if (out.empty())
+    return {};
+  if (auto st = servercert::write_out(out, m); !st) {
+    return fail(Code::Storage, st.error().message + " (the certificate is stored as '" + name +
+                                   "'; fix the folder and run `acme renew --name " + name +
+                                   "`, or export it)");
+  }
+  return {};
 }
 
 Result<IssueOutcome> Service::issue(const std::string& name, const IssueSettings& settings) {
@@ -296,6 +309,13 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
                                     opts.before);
   if (!out.due.due) {
     CK_ASSIGN(out.cert, inventory_.view(rec));
+    // Not due, but the files may lag the store (a run killed or a write that
+    // failed after the certificate was stored): they are written from it.
+    // Writing the same certificate again changes nothing on disk.
+    if (!s.out.empty()) {
+      CK_ASSIGN(const auto m, inventory_.load(rec));
+      CK_TRY(publish(name, s.out, m));
+    }
     return out;
   }
   auto due = out.due;

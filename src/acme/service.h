@@ -100,6 +100,9 @@ class Service {
   };
   [[nodiscard]] Result<Account> account_key(const IssueSettings& settings);
   [[nodiscard]] Status remember(const store::AcmeAccountRecord& account);
+  // Writes the --out folder of `name` (nothing when `out` is empty).
+  [[nodiscard]] static Status publish(const std::string& name, const std::filesystem::path& out,
+                                      const servercert::Material& m);
   [[nodiscard]] Result<std::unique_ptr<Solver>> solver(const IssueSettings& settings);
 
   store::Store& store_;

@@ -13,6 +13,7 @@
 #include "ca/profile.h"
 #include "ca/reason.h"
 #include "ca/serial.h"
+#include "core/fault.h"
 #include "core/file_io.h"
 #include "core/keygen.h"
 
@@ -223,7 +224,9 @@ Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
                    " revoked, next CRL number " +
                    std::to_string(std::max<std::int64_t>(next_crl, 1)),
                now));
+  CK_FAULT_POINT("ca_import.before_commit");  // one transaction: nothing imported
   CK_TRY(tx->commit());
+  CK_FAULT_POINT("ca_import.after_commit");  // all imported; a second import is refused
   out.next_crl_number = std::max<std::int64_t>(next_crl, 1);
   CK_ASSIGN(out.ca, describe_ca(rec, *cert));
   return out;

@@ -157,7 +157,10 @@ Result<std::vector<Confirmed>> Authority::observe(const std::vector<Observation>
     CK_TRY(audit(*tx, "user.observe", cert->user, detail, clock_.now_seconds()));
     out.push_back(std::move(c));
   }
+  CK_FAULT_POINT("observe.before_commit");
   CK_TRY(tx->commit());
+  // Confirmed and released: reading the same log again confirms nothing new.
+  CK_FAULT_POINT("observe.after_commit");
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/fault.h"
 #include "core/hex.h"
 #include "core/time_format.h"
 
@@ -298,6 +299,8 @@ void Notifier::complete(NotifyAction& a, bool dry_run,
     a.error = done.error().message;
     return;
   }
+  // Sent, not yet recorded: the next run sends it again (at least once).
+  CK_FAULT_POINT("notify.after_send");
   a.reference = done->reference;
   a.link = done->link;
   const auto state =
@@ -317,6 +320,7 @@ void Notifier::complete(NotifyAction& a, bool dry_run,
   if (!a.serial.empty())
     detail += " for serial " + a.serial;
   auto recorded = record(rec, audit_subject, detail, ticket_serial);
+  CK_FAULT_POINT("notify.after_record");  // recorded: never sent again
   a.outcome = recorded ? store::to_string(state) : "failed";
   if (!recorded)
     a.error = "done, but not recorded (the next run repeats it): " + recorded.error().message;

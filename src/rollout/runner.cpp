@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "core/fault.h"
 #include "core/file_io.h"
 #include "core/hex.h"
 #include "core/seal.h"
@@ -490,6 +491,9 @@ struct Runner::Run {
     for (const auto& [path, content] : file_contents(d, *bundle)) {
       CK_TRY(write_file_atomic(path, *content, content == &bundle->key_pem ? d.key_mode : d.mode,
                                owner));
+      // Some of the target's files new, some old: rollback restores the
+      // journaled backup, resume writes them all again.
+      CK_FAULT_POINT("rollout.mid_deploy");
     }
     return {};
   }
@@ -540,6 +544,7 @@ struct Runner::Run {
     }
     // Journal first: a crash from here on leaves a record rollback can use.
     CK_TRY(put(s));
+    CK_FAULT_POINT("rollout.after_backup");
     say(where + ": deploying");
     std::string output;
     if (auto d = deploy(t, output); !d) {
@@ -547,6 +552,7 @@ struct Runner::Run {
       return fail(d.error().code, where + ": " + d.error().message);
     }
     CK_TRY(mark(stage, t, "deployed", step_detail("deployed", output)));
+    CK_FAULT_POINT("rollout.after_deploy");
     say(where + ": deployed; verifying " + std::to_string(t.endpoints.size()) + " endpoint" +
         (t.endpoints.size() == 1 ? "" : "s"));
     if (auto v = verify(t, expect_new()); !v) {
@@ -758,11 +764,13 @@ struct Runner::Run {
       }
     }
     CK_TRY(put(s));
+    CK_FAULT_POINT("rollout.pins_backup");
     for (const auto& e : edits) {
       if (e.replaced == 0)
         continue;
       const auto was = backed_up(e.path);
       CK_TRY(write_file_atomic(e.path, e.after, was->mode, FileOwner{was->uid, was->gid}));
+      CK_FAULT_POINT("rollout.mid_pins");
       note("pins: " + e.path.string() + ": " + std::to_string(e.replaced) + " fingerprint" +
            (e.replaced == 1 ? "" : "s") + " replaced");
     }
@@ -821,6 +829,8 @@ struct Runner::Run {
       return set_state("partial", "", false);
     CK_TRY(rewrite_pins());
     CK_TRY(set_state("done", "", true));
+    // Done but the key not yet wiped: `rollout apply` again wipes it.
+    CK_FAULT_POINT("rollout.before_cleanup");
     const auto problems = cleanup();
     if (!problems.empty())
       failure = "the rollout is done, but cleanup failed: " + problems.front();
@@ -969,6 +979,7 @@ Result<Report> Runner::apply(const Plan& plan, const RunOptions& options) {
     CK_ASSIGN(auto tx, store_.write());
     CK_ASSIGN(run.record.id, tx->insert_rollout(run.record));
     CK_TRY(tx->commit());
+    CK_FAULT_POINT("rollout.after_journal");
   }
   return finish(run);
 }
@@ -1127,11 +1138,14 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
     }
     if (done)
       done = run.verify(t, expect);
+    // Put back but not yet marked: the next rollback puts it back again.
+    CK_FAULT_POINT("rollout.rollback_before_mark");
     if (!done) {
       CK_TRY(run.mark(stage, t, "rollback-failed", step_detail(done.error().message, output)));
       return fail(done.error().code, where + ": " + done.error().message);
     }
     CK_TRY(run.mark(stage, t, "rolled-back", step_detail("rolled back", output)));
+    CK_FAULT_POINT("rollout.rollback_after_mark");
     run.say(where + ": rolled back");
     return {};
   };
@@ -1146,6 +1160,7 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
     if (const auto pins = run.step(kPinsStep); pins && pins->state != "rolled-back") {
       auto states = run.backup_of(*pins);
       result = states ? restore(*states) : fail(states.error());
+      CK_FAULT_POINT("rollout.rollback_pins");
       if (result) {
         auto s = *pins;
         s.state = "rolled-back";

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/cert_info.h"
+#include "core/fault.h"
 #include "core/file_io.h"
 #include "core/fingerprint.h"
 #include "core/names.h"
@@ -97,7 +98,10 @@ Result<store::ServerCertRecord> Inventory::save(const std::string& name, const s
                                      "version " + std::to_string(rec.version) + ", sha256 " +
                                          rec.sha256 + ", not after " +
                                          format_iso8601(rec.not_after)}));
+  CK_FAULT_POINT("servercert.before_commit");
   CK_TRY(tx->commit());
+  // Stored: importing the same certificate again says so and stores nothing.
+  CK_FAULT_POINT("servercert.after_commit");
   return rec;
 }
 
@@ -274,8 +278,10 @@ Status write_out(const std::filesystem::path& dir, const Material& m) {
   const std::string previous = link_target(current);
   if (previous != version) {
     CK_TRY(write_version(dir / version, {cert, chain, cert + chain, key}));
+    CK_FAULT_POINT("out.after_version");  // the names still lead to the previous set
     CK_TRY(swap_symlink(current, version));
     sync_dir(dir);
+    CK_FAULT_POINT("out.after_swap");  // the new set, the old ones not yet cleared
   }
   CK_TRY(link_names(dir));
   if (previous == version)

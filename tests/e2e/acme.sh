@@ -184,3 +184,61 @@ sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name='bought'
   | grep -q "BEGIN PRIVATE KEY" || fail "unencrypted store row"
 ck cert list --json | grep -q "PRIVATE KEY" && fail "a key in cert list --json"
 pass "server keys encrypted at rest with the passphrase; never in --json"
+
+# --- killed at each step (a test build; CERTKEEPER_FAULT=point), in a home of its own
+# so that the account is created here. Account: the key is stored before the
+# server registers it, so the rerun uses the same account (one key, one
+# account). --out: a kill leaves the previous set or the new one, never a mix,
+# and the next `acme renew` (due or not) publishes what the store holds.
+start_pebble  # stopped by the mid-order test above
+H2="$WORK/crash-home"
+ck2() { "$CK_BIN" --home "$H2" "$@"; }
+ck2 ca init --name "Crash CA" > /dev/null 2>&1
+crash() {  # crash POINT command... : the command must die at POINT
+  local point="$1" rc=0; shift
+  CERTKEEPER_FAULT="$point" "$@" > "$WORK/crash.log" 2>&1 || rc=$?
+  assert_eq "$rc" 137 "$point: killed by SIGKILL (is this a test build?) $(tail -2 "$WORK/crash.log")"
+}
+account_keys() { sqlite3 "$H2/certkeeper.db" "SELECT key_pem FROM acme_accounts" | sha256sum; }
+pair_ok() {  # pair_ok DIR: cert.pem matches key.pem and chains to pebble's root
+  [ "$(openssl x509 -in "$1/cert.pem" -noout -pubkey | openssl sha256)" = \
+    "$(openssl pkey -in "$1/key.pem" -pubout | openssl sha256)" ] || fail "$1: key.pem does not match cert.pem"
+  openssl verify -CAfile "$P/root.pem" -untrusted "$1/chain.pem" "$1/cert.pem" > /dev/null || fail "$1: chain"
+}
+out_sha() { openssl x509 -in "$WORK/crash/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1; }
+stored_sha() { ck2 cert list --json | json '[r["sha256"] for r in d if r.get("name")=="crash.example.test"][0]'; }
+CRASH=(acme issue --domain crash.example.test "${COMMON[@]}" "${HTTP[@]}" --out "$WORK/crash")
+
+crash acme.after_account ck2 "${CRASH[@]}"
+assert_eq "$(sqlite3 "$H2/certkeeper.db" "SELECT count(*) FROM acme_accounts")" 1 \
+  "acme.after_account: the account key is stored once the server knows it"
+keys=$(account_keys)
+ck2 "${CRASH[@]}" > /dev/null || fail "acme.after_account: issue again"
+assert_eq "$(account_keys)" "$keys" "acme.after_account: the rerun uses the same account key"
+pair_ok "$WORK/crash"
+pass "acme.after_account: the rerun registers the same key (no second account) and gets a certificate"
+
+for point in acme.after_store out.after_version out.after_swap; do
+  before=$(out_sha)
+  crash "$point" ck2 acme renew --name crash.example.test --before 2000d
+  pair_ok "$WORK/crash"
+  [ "$point" = out.after_swap ] && assert_eq "$(out_sha)" "$(stored_sha)" "$point: the new set"
+  [ "$point" != out.after_swap ] && assert_eq "$(out_sha)" "$before" "$point: the previous set"
+  ck2 acme renew --name crash.example.test > "$WORK/crash.out" || fail "$point: renew: $(cat "$WORK/crash.out")"
+  grep -q "not due" "$WORK/crash.out" || fail "$point: renew should not order again: $(cat "$WORK/crash.out")"
+  pair_ok "$WORK/crash"
+  assert_eq "$(out_sha)" "$(stored_sha)" "$point: the next renew publishes the stored certificate"
+  ! ls -a "$WORK/crash" | grep -q '\.tmp-' || fail "$point: temporary file left"
+  pass "$point: a complete set on disk; the next renew (not due) publishes the stored one"
+done
+
+# cert import: killed before the commit, nothing stored; after it, importing again stores nothing more.
+IMPORT=(cert import --cert "$WORK/www/cert.pem" --chain "$WORK/www/chain.pem" --key "$WORK/www/key.pem" --name imp)
+crash servercert.before_commit ck2 "${IMPORT[@]}"
+ck2 cert list --json | grep -q '"imp"' && fail "servercert.before_commit: nothing may be stored"
+crash servercert.after_commit ck2 "${IMPORT[@]}"
+rc=0; ck2 "${IMPORT[@]}" > /dev/null 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "servercert.after_commit: importing again"
+grep -q "already stored as 'imp' version 1; nothing changed" "$WORK/err" || fail "import again: $(cat "$WORK/err")"
+assert_eq "$(sqlite3 "$H2/certkeeper.db" "SELECT count(*) FROM server_certs WHERE name='imp'")" 1 "one version"
+pass "servercert.before_commit stores nothing; servercert.after_commit stored once"

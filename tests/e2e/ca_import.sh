@@ -62,8 +62,23 @@ grep -q "bad-index.txt' line 3: unknown status 'X'" "$WORK/err" || fail "message
 ck ca show >/dev/null 2>&1 && fail "nothing must be imported from a bad index"
 pass "bad index line named, nothing imported"
 
-ck --json ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$O/index.txt" \
-  --crlnumber "$O/crlnumber" --certs-dir "$O/newcerts" > "$WORK/import.json"
+# Killed (a test build, CERTKEEPER_FAULT) before the commit: nothing imported;
+# after it, in a home of its own: everything imported, and a second import refused.
+CI=(ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$O/index.txt" --crlnumber "$O/crlnumber"
+    --certs-dir "$O/newcerts")
+rc=0; CERTKEEPER_FAULT=ca_import.before_commit ck "${CI[@]}" > /dev/null 2>&1 || rc=$?
+assert_eq "$rc" 137 "ca_import.before_commit: killed (is this a test build?)"
+ck ca show >/dev/null 2>&1 && fail "ca_import.before_commit: nothing may be imported"
+MAIN_H="$H"; H="$WORK/home-crash"
+rc=0; CERTKEEPER_FAULT=ca_import.after_commit ck "${CI[@]}" > /dev/null 2>&1 || rc=$?
+assert_eq "$rc" 137 "ca_import.after_commit: killed"
+expect_error "import after a crash after the commit" "exists already" -- ck "${CI[@]}"
+ck crl build --out "$WORK/crash.crl" >/dev/null
+assert_eq "$(serials "$WORK/crash.crl")" "$(serials "$O/last.crl")" "ca_import.after_commit: revocations all there"
+H="$MAIN_H"
+pass "ca_import.before_commit imports nothing; ca_import.after_commit imported everything once"
+
+ck --json "${CI[@]}" > "$WORK/import.json"
 assert_eq "$(json 'd["certificates"]' < "$WORK/import.json")" 6 "certificates imported"
 assert_eq "$(json 'd["revoked"]' < "$WORK/import.json")" 2 "revocations imported"
 assert_eq "$(json 'd["held"]' < "$WORK/import.json")" 1 "alice's older certificate is held"

@@ -70,3 +70,30 @@ assert_eq "$(crl_number "$WORK/crl-c.pem")" "$((n + 3))" "crl.after_commit: next
 openssl crl -in "$WORK/crl-c.pem" -CAfile "$WORK/ca.pem" -noout 2>&1 | grep -q "verify OK" || fail "CRL verifies"
 no_temp_files "$H"
 pass "crl build crash points"
+
+# user import: killed before a batch's commit -> nothing of it issued; the same import then works.
+printf 'user,cn,email\ni1,I1,i1@example.org\ni2,I2,i2@example.org\n' > "$WORK/i.csv"
+crash import.before_commit ck user import "$WORK/i.csv" --out "$WORK/i"
+ck user show i1 >/dev/null 2>&1 && fail "import.before_commit: nothing may be issued"
+ck user import "$WORK/i.csv" --out "$WORK/i" > "$WORK/i.out"
+for u in i1 i2; do
+  pw=$(awk -v u="$u" '$1 == u { print $3 }' "$WORK/i.out")
+  openssl pkcs12 -in "$WORK/i/$u.p12" -passin "pass:$pw" -noout 2>/dev/null || fail "import.before_commit: $u bundle"
+done
+pass "import.before_commit rolls the batch back; the same import then works"
+
+# observe: the renewed certificate seen in the access log releases the held
+# one. Killed before the commit -> still held, the next run confirms; after it
+# -> released once (the next run finds nothing more to do).
+ck user create o1 --cn O1 --email o1@example.org --out "$WORK/o" --password-file "$WORK/o1.pw" >/dev/null
+ck user renew o1 --out "$WORK/o" --password-file "$WORK/o1.pw2" >/dev/null
+held_o1() { ck --json crl status | json 'len([h for h in d["held"] if h["user"] == "o1"])'; }
+echo "$(date -u +%Y-%m-%dT%H:%M:%S+00:00) $(serial_of "$WORK/o/o1.crt") SUCCESS 127.0.0.1 \"GET / HTTP/1.1\" 200" > "$WORK/access.log"
+crash observe.before_commit ck observe --access-log "$WORK/access.log"
+assert_eq "$(held_o1)" 1 "observe.before_commit: still held"
+crash observe.after_commit ck observe --access-log "$WORK/access.log"
+assert_eq "$(held_o1)" 0 "observe.after_commit: released"
+ck observe --access-log "$WORK/access.log" > "$WORK/obs.out" || fail "observe after a crash: $(cat "$WORK/obs.out")"
+assert_eq "$(held_o1)" 0 "observe again"
+assert_eq "$(ck --json user show o1 | json 'd["current"]["status"]')" active "o1 still active"
+pass "observe.before_commit leaves it held; observe.after_commit released it once"

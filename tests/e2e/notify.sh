@@ -177,3 +177,28 @@ wait "$p2" || fail "concurrent run 2: $(cat "$WORK/p2")"
 assert_eq "$(grep -l '^X-Envelope-To: erin@example.org' "$SMTP"/mail/*.eml | wc -l)" 1 "one mail to erin"
 assert_eq "$(( $(tasks_created) - tasks_before ))" 1 "one ticket for erin"
 pass "two notify runs at once: nothing twice"
+
+# Killed (a test build, CERTKEEPER_FAULT) between a send and its record: the
+# next run sends it again, once (at least once); killed after the record: the
+# next run sends nothing again. frank's first channel is his ticket.
+crash() {  # crash POINT command... : the command must die at POINT
+  local point="$1" rc=0; shift
+  CERTKEEPER_FAULT="$point" "$@" > /dev/null 2>&1 || rc=$?
+  assert_eq "$rc" 137 "$point: killed by SIGKILL (is this a test build?)"
+}
+tickets_for() { requests | grep '"answer": [0-9]' | grep -ci "$1" || true; }
+mails_to() { { grep -l "^X-Envelope-To: $1@example.org" "$SMTP"/mail/*.eml || true; } | wc -l; }
+ck user create frank --cn Frank --email frank@example.org --validity 4d --out "$WORK/b" --password-file "$WORK/f.pw" >/dev/null
+crash notify.after_send ck notify
+assert_eq "$(tickets_for frank)" 1 "notify.after_send: the ticket went out"
+ck notify > /dev/null || fail "notify after a crash"
+ck notify > /dev/null || fail "notify again"
+assert_eq "$(tickets_for frank)" 2 "notify.after_send: sent again once (not recorded before the kill)"
+assert_eq "$(mails_to frank)" 1 "notify.after_send: one mail"
+ck user create gina --cn Gina --email gina@example.org --validity 4d --out "$WORK/b" --password-file "$WORK/g.pw" >/dev/null
+crash notify.after_record ck notify
+ck notify > /dev/null || fail "notify after a crash after the record"
+ck notify > /dev/null || fail "notify again"
+assert_eq "$(tickets_for gina)" 1 "notify.after_record: one ticket"
+assert_eq "$(mails_to gina)" 1 "notify.after_record: one mail"
+pass "notify.after_send: repeated once on the next run; notify.after_record: never repeated"
