@@ -210,7 +210,8 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
   auto* renew = acme->add_subcommand(
       "renew",
       "Renew stored ACME certificates that are due: the server's renewal window (RFC 9773) if "
-      "it has one, else --before, else when a third of the lifetime is left");
+      "it has one, else --before, else when a third of the lifetime is left (not due: the --out "
+      "files are written from the store if they lag it)");
   auto* name = renew->add_option("--name", rf->name, "The certificate to renew");
   renew->add_flag("--all", rf->all, "Every ACME certificate in the store")->excludes(name);
   renew->add_option("--before", rf->before,
