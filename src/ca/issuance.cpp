@@ -161,6 +161,11 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
                                      redeliver_hint(user)));
   };
   CK_ASSIGN(const auto pem, cert_to_pem(cert));
+  // The bundle's files are staged and put in place together: a full disk or a
+  // read-only folder fails before any of them changes, so a user's previous
+  // bundle stays whole and no .p12 appears whose password is lost.
+  StagedFiles files;
+  std::optional<Secret> password_out;
   if (!prep.external) {
     // The certificate was built without a decoded copy of its public key (see
     // set_public_key in cert_builder.cpp); PKCS#12 needs one to match the key.
@@ -174,23 +179,30 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
       return undelivered(p12.error());
     if (auto st = check_pkcs12(*p12, password, cert); !st)
       return undelivered(st.error());
-    if (auto st = write_file_atomic(prep.p12_path, *p12, 0600); !st) {
+    if (auto st = files.stage(prep.p12_path, *p12, 0600); !st) {
       return undelivered(st.error());
     }
-    CK_FAULT_POINT("deliver.after_p12");
-    out.p12 = prep.p12_path;
     if (prep.opts.password_file) {
       const Secret line(password.reveal() + "\n");
-      if (auto st = write_new_file(*prep.opts.password_file, line.reveal(), 0600); !st) {
+      if (auto st = files.stage_new(*prep.opts.password_file, line.reveal(), 0600); !st) {
         return undelivered(st.error());
       }
-      out.password_file = prep.opts.password_file;
     } else {
-      out.password = std::move(password);
+      password_out = std::move(password);
     }
   }
-  if (auto st = write_file_atomic(prep.crt_path, pem, 0644); !st)
+  if (auto st = files.stage(prep.crt_path, pem, 0644); !st)
     return undelivered(st.error());
+  if (auto st = files.commit(); !st)
+    return undelivered(st.error());
+  CK_FAULT_POINT("deliver.after_p12");
+  if (!prep.external) {
+    out.p12 = prep.p12_path;
+    if (prep.opts.password_file)
+      out.password_file = prep.opts.password_file;
+    else
+      out.password = std::move(password_out);
+  }
   CK_FAULT_POINT("deliver.before_mark");
   return out;
 }

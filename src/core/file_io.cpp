@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdio.h>  // renameat2
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -28,6 +30,7 @@ Error io_error(std::string_view verb, const std::filesystem::path& path, int err
   const Code code = (err == EACCES || err == EPERM || err == EROFS) ? Code::PermissionDenied
                     : (err == ENOENT || err == ENOTDIR)             ? Code::NotFound
                     : (err == EEXIST)                               ? Code::AlreadyExists
+                    : (err == ENOSPC || err == EDQUOT)              ? Code::Storage
                                                                     : Code::Internal;
   return Error{
       code,
@@ -55,12 +58,16 @@ Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::
   return {};
 }
 
+// Creates `path` (O_EXCL) and writes it. Errors name `shown`, the file the
+// operator asked for, not a temporary name. A file this call created and
+// could not finish (a full disk, a failing sync) is removed: nothing
+// half-written stays behind.
 Status open_write_close(const std::filesystem::path& path, std::string_view data, unsigned mode,
-                        const FileOwner& owner = {}) {
+                        const std::filesystem::path& shown, const FileOwner& owner = {}) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                         static_cast<mode_t>(mode));
   if (fd < 0) {
-    return fail(io_error("create", path, errno));
+    return fail(io_error("create", shown, errno));
   }
   // Through the descriptor, before the file has its final name: a chown by
   // path after the rename would follow a symlink swapped in between.
@@ -68,19 +75,23 @@ Status open_write_close(const std::filesystem::path& path, std::string_view data
                                            owner.gid.value_or(static_cast<gid_t>(-1))) != 0) {
     const int err = errno;
     ::close(fd);
-    return fail(io_error("change the owner of", path, err));
+    ::unlink(path.c_str());
+    return fail(io_error("change the owner of", shown, err));
   }
   // The umask can only remove bits; fchmod makes the mode exact (e.g. 0644 for
   // a certificate under umask 077) without ever widening a secret. After the
   // chown, which clears set-id bits.
+  Status written;
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return fail(io_error("chmod", path, err));
+    written = fail(io_error("chmod", shown, errno));
+  } else {
+    written = write_all_and_sync(fd, data, shown);
   }
-  auto written = write_all_and_sync(fd, data, path);
   if (::close(fd) != 0 && written) {
-    written = fail(io_error("close", path, errno));
+    written = fail(io_error("close", shown, errno));
+  }
+  if (!written) {
+    ::unlink(path.c_str());
   }
   return written;
 }
@@ -123,6 +134,14 @@ void remove_stale_temps(const std::filesystem::path& dir) {
         std::filesystem::file_type::regular)
       (void)wipe_file(it->path());
   }
+}
+
+// A temporary name beside `path`, after sweeping the folder once.
+std::filesystem::path temp_name(const std::filesystem::path& path) {
+  remove_stale_temps(path.parent_path());
+  std::random_device rd;
+  return path.parent_path() / ("." + path.filename().string() + ".tmp-" +
+                               std::to_string(::getpid()) + "-" + std::to_string(rd()));
 }
 
 }  // namespace
@@ -191,7 +210,7 @@ Result<std::string> read_stdin(InputLimit limit) {
 }
 
 Status write_new_file(const std::filesystem::path& path, std::string_view data, unsigned mode) {
-  auto st = open_write_close(path, data, mode);
+  auto st = open_write_close(path, data, mode, path);
   if (!st) {
     return st;
   }
@@ -201,21 +220,75 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode,
                          const FileOwner& owner) {
-  remove_stale_temps(path.parent_path());
-  std::random_device rd;
-  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" +
-                                         std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  auto st = open_write_close(tmp, data, mode, owner);
-  if (!st) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
+  const auto tmp = temp_name(path);
+  CK_TRY(open_write_close(tmp, data, mode, path, owner));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     return fail(io_error("replace", path, err));
   }
   sync_dir(path.parent_path());
+  return {};
+}
+
+StagedFiles::~StagedFiles() {
+  for (const auto& e : entries_) {
+    ::unlink(e.tmp.c_str());
+  }
+}
+
+Status StagedFiles::stage(const std::filesystem::path& path, std::string_view data, unsigned mode,
+                          const FileOwner& owner) {
+  return add(path, data, mode, false, owner);
+}
+
+Status StagedFiles::stage_new(const std::filesystem::path& path, std::string_view data,
+                              unsigned mode) {
+  return add(path, data, mode, true, {});
+}
+
+Status StagedFiles::add(const std::filesystem::path& path, std::string_view data, unsigned mode,
+                        bool must_be_new, const FileOwner& owner) {
+  auto tmp = temp_name(path);
+  CK_TRY(open_write_close(tmp, data, mode, path, owner));
+  entries_.push_back({path, std::move(tmp), must_be_new});
+  return {};
+}
+
+Status StagedFiles::commit() {
+  std::vector<std::filesystem::path> linked;
+  const auto undo_new = [&] {
+    for (const auto& p : linked)
+      ::unlink(p.c_str());
+  };
+  for (const auto& e : entries_) {
+    if (!e.must_be_new)
+      continue;
+    // Refuses an existing name, as O_EXCL does for write_new_file; link() for
+    // file systems without RENAME_NOREPLACE.
+    int rc = ::renameat2(AT_FDCWD, e.tmp.c_str(), AT_FDCWD, e.path.c_str(), RENAME_NOREPLACE);
+    if (rc != 0 && (errno == EINVAL || errno == ENOSYS))
+      rc = ::link(e.tmp.c_str(), e.path.c_str());
+    if (rc != 0) {
+      const int err = errno;
+      undo_new();
+      return fail(io_error("create", e.path, err));
+    }
+    linked.push_back(e.path);
+  }
+  for (const auto& e : entries_) {
+    if (!e.must_be_new && ::rename(e.tmp.c_str(), e.path.c_str()) != 0) {
+      const int err = errno;
+      undo_new();
+      return fail(io_error("replace", e.path, err));
+    }
+  }
+  for (const auto& e : entries_) {
+    if (e.must_be_new)
+      ::unlink(e.tmp.c_str());
+    sync_dir(e.path.parent_path());
+  }
+  entries_.clear();
   return {};
 }
 

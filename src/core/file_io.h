@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -55,6 +56,39 @@ struct FileOwner {
 /// longer running left there: a crash between create and rename.
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                                        unsigned mode, const FileOwner& owner = {});
+
+/// Files written as one: each is written to a temporary file in its folder and
+/// fsync'ed by `stage` or `stage_new`, and only `commit` puts them in place.
+/// A full disk or a read-only folder therefore fails while staging, before
+/// any file changes (a user's .p12 is never replaced without its .crt and
+/// password file). Temporaries not committed are removed on destruction.
+class StagedFiles {
+ public:
+  StagedFiles() = default;
+  StagedFiles(const StagedFiles&) = delete;
+  StagedFiles& operator=(const StagedFiles&) = delete;
+  ~StagedFiles();
+  /// A file that replaces whatever is at `path` on commit, given to `owner`
+  /// (through its descriptor) before it has its name.
+  [[nodiscard]] Status stage(const std::filesystem::path& path, std::string_view data,
+                             unsigned mode, const FileOwner& owner = {});
+  /// A file that must not exist yet: commit fails (changing nothing) if it does.
+  [[nodiscard]] Status stage_new(const std::filesystem::path& path, std::string_view data,
+                                 unsigned mode);
+  /// Puts the files in place: the new ones first (a name taken fails before
+  /// anything is replaced), then the replacements. Renames need no space.
+  [[nodiscard]] Status commit();
+
+ private:
+  struct Entry {
+    std::filesystem::path path;
+    std::filesystem::path tmp;
+    bool must_be_new = false;
+  };
+  Status add(const std::filesystem::path& path, std::string_view data, unsigned mode,
+             bool must_be_new, const FileOwner& owner);
+  std::vector<Entry> entries_;
+};
 
 /// Makes a folder's entries (a rename, a new file) durable: fsync of the
 /// folder. Best effort, like the rename it follows: it cannot be undone.

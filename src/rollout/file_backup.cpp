@@ -37,9 +37,25 @@ Result<std::vector<FileState>> capture(const std::vector<std::filesystem::path>&
   return out;
 }
 
+namespace {
+
+// The file is exactly as the backup has it: bytes, mode and owner.
+bool holds(const FileState& s) {
+  struct stat st {};
+  if (::lstat(s.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != s.mode ||
+      st.st_uid != s.uid || st.st_gid != s.gid)
+    return false;
+  const auto bytes = read_file(s.path);
+  return bytes && *bytes == s.bytes;
+}
+
+}  // namespace
+
 Status restore(const std::vector<FileState>& states) {
   for (const auto& s : states) {
     if (s.existed) {
+      if (holds(s))
+        continue;  // as it was (a deploy that failed to write): nothing to write on a full disk
       // Owned before it takes the name (see write_file_atomic).
       const bool other = s.uid != ::geteuid() || s.gid != ::getegid();
       CK_TRY(write_file_atomic(s.path, s.bytes, s.mode,

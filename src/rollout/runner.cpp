@@ -486,16 +486,19 @@ struct Runner::Run {
     if (!d.group.empty()) {
       CK_ASSIGN(owner.gid, group_id(d.group));
     }
-    // The owner is set on the new file before it takes the name: never by
-    // path, where a symlink could have been swapped in.
-    for (const auto& [path, content] : file_contents(d, *bundle)) {
-      CK_TRY(write_file_atomic(path, *content, content == &bundle->key_pem ? d.key_mode : d.mode,
-                               owner));
-      // Some of the target's files new, some old: rollback restores the
-      // journaled backup, resume writes them all again.
-      CK_FAULT_POINT("rollout.mid_deploy");
-    }
-    return {};
+    // Staged first, then put in place together: a full disk or a read-only
+    // folder fails before any file changes (never a new chain with the old
+    // key). The owner is set on each new file before it takes the name: never
+    // by path, where a symlink could have been swapped in.
+    StagedFiles staged;
+    const auto contents = file_contents(d, *bundle);
+    for (const auto& [path, content] : contents)
+      CK_TRY(staged.stage(path, *content, content == &bundle->key_pem ? d.key_mode : d.mode,
+                          owner));
+    // Staged, nothing in place yet: rollback restores the journaled backup
+    // (which still holds), resume writes them all again.
+    CK_FAULT_POINT("rollout.mid_deploy");
+    return staged.commit();
   }
 
   // Deploys the new certificate on a target; `output` gets what its command

@@ -128,6 +128,64 @@ TEST(FileIo, NewFileRefusesToOverwrite) {
   EXPECT_EQ(*read_file(p), "a");
 }
 
+int entries(const std::filesystem::path& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
+TEST(FileIo, StagedFilesAppearTogetherOnCommit) {
+  testing::TempDir dir;
+  const auto p12 = dir.path() / "u.p12";
+  const auto crt = dir.path() / "u.crt";
+  const auto pw = dir.path() / "u.pw";
+  ASSERT_TRUE(write_file_atomic(p12, "old p12", 0600));
+  StagedFiles files;
+  ASSERT_TRUE(files.stage(p12, "new p12", 0600));
+  ASSERT_TRUE(files.stage_new(pw, "password", 0600));
+  ASSERT_TRUE(files.stage(crt, "new crt", 0644));
+  EXPECT_EQ(*read_file(p12), "old p12");  // nothing in place before commit
+  EXPECT_FALSE(std::filesystem::exists(crt));
+  ASSERT_TRUE(files.commit());
+  EXPECT_EQ(*read_file(p12), "new p12");
+  EXPECT_EQ(*read_file(pw), "password");
+  EXPECT_EQ(*read_file(crt), "new crt");
+  EXPECT_EQ(entries(dir.path()), 3);  // no temporary left
+}
+
+TEST(FileIo, StagedFilesChangeNothingWhenANewNameIsTaken) {
+  testing::TempDir dir;
+  const auto p12 = dir.path() / "u.p12";
+  const auto pw = dir.path() / "u.pw";
+  ASSERT_TRUE(write_file_atomic(p12, "old p12", 0600));
+  ASSERT_TRUE(write_new_file(pw, "someone else's", 0600));
+  {
+    StagedFiles files;
+    ASSERT_TRUE(files.stage(p12, "new p12", 0600));
+    ASSERT_TRUE(files.stage_new(pw, "password", 0600));
+    auto st = files.commit();
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Code::AlreadyExists);
+    EXPECT_NE(st.error().message.find(pw.string()), std::string::npos);
+  }
+  EXPECT_EQ(*read_file(p12), "old p12");
+  EXPECT_EQ(*read_file(pw), "someone else's");
+  EXPECT_EQ(entries(dir.path()), 2);  // the temporaries are removed
+}
+
+TEST(FileIo, StagedFilesNotCommittedLeaveNothing) {
+  testing::TempDir dir;
+  {
+    StagedFiles files;
+    ASSERT_TRUE(files.stage(dir.path() / "a", "a", 0644));
+    ASSERT_TRUE(files.stage_new(dir.path() / "b", "b", 0600));
+  }
+  EXPECT_EQ(entries(dir.path()), 0);
+}
+
 TEST(FileIo, ErrorsNameThePath) {
   auto r = read_file("/nonexistent/certkeeper/file");
   ASSERT_FALSE(r);

@@ -179,8 +179,15 @@ Error Connection::error(std::string_view what, int rc) const {
       return Error{Code::PermissionDenied, "cannot write database '" + path_ + "': " + msg,
                    std::string(what)};
     case SQLITE_FULL:
-    case SQLITE_IOERR:
-      return Error{Code::Storage, "database '" + path_ + "': " + msg, std::string(what)};
+    case SQLITE_IOERR: {
+      // SQLite says "disk I/O error" for a write that hit a full disk; the
+      // system's reason tells the operator what to fix.
+      const int sys = ::sqlite3_system_errno(db_);
+      return Error{Code::Storage,
+                   "database '" + path_ + "': " + msg +
+                       (sys != 0 ? std::string(" (") + std::strerror(sys) + ")" : std::string()),
+                   std::string(what)};
+    }
     case SQLITE_CONSTRAINT:
       return Error{Code::AlreadyExists, "database '" + path_ + "': " + msg, std::string(what)};
     default:
