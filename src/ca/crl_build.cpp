@@ -5,6 +5,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <limits>
 #include <thread>
@@ -166,7 +168,25 @@ Result<std::vector<std::string_view>> previous_serials(const store::CrlRecord& p
 struct OutFile {
   enum class Holds { Nothing, OurCrl, NotACrl, OtherCrl } holds = Holds::Nothing;
   std::int64_t number = 0;  // of OurCrl
+  // Which file was read (taken before reading it): every replacement is a
+  // rename, so the same inode, size and mtime is the same content.
+  struct Id {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    std::int64_t mtime_ns = 0;
+    bool operator==(const Id&) const = default;
+  };
+  std::optional<Id> id;
 };
+
+std::optional<OutFile::Id> file_id(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return std::nullopt;
+  return OutFile::Id{st.st_dev, st.st_ino, st.st_size,
+                     std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
 
 // The DER inside a PEM "X509 CRL" block; DER is returned as it is.
 std::optional<std::string> crl_der_of(std::string_view bytes) {
@@ -194,7 +214,11 @@ std::optional<std::string> crl_der_of(std::string_view bytes) {
 // and its number, or something else. The bytes recorded for `last` are
 // known by their hash, without parsing a large CRL again.
 Result<OutFile> inspect_out(const std::filesystem::path& out, const X509& ca_cert,
-                            const store::CrlRecord* last) {
+                            const store::CrlRecord* last,
+                            const std::optional<OutFile>& earlier = std::nullopt) {
+  const auto id = file_id(out);
+  if (earlier && id && earlier->id == id)
+    return *earlier;  // unchanged since it was read (a 50 MB CRL is not read twice)
   auto bytes = read_file(out);
   if (!bytes && bytes.error().code == Code::NotFound)
     return OutFile{};
@@ -205,17 +229,17 @@ Result<OutFile> inspect_out(const std::filesystem::path& out, const X509& ca_cer
       std::filesystem::absolute(out).string() == last->file_path) {
     CK_ASSIGN(const auto sha, sha256_hex(*bytes));
     if (sha == last->file_sha256)
-      return OutFile{OutFile::Holds::OurCrl, last->number};
+      return OutFile{OutFile::Holds::OurCrl, last->number, id};
   }
   const auto der = crl_der_of(*bytes);
   if (!der)
-    return OutFile{OutFile::Holds::NotACrl, 0};
+    return OutFile{OutFile::Holds::NotACrl, 0, id};
   auto parsed = parse_crl_der(*der, ::X509_get0_pubkey(const_cast<X509*>(&ca_cert)));
   if (parsed)
-    return OutFile{OutFile::Holds::OurCrl, parsed->number.value_or(0)};
+    return OutFile{OutFile::Holds::OurCrl, parsed->number.value_or(0), id};
   // Which of the two: a CRL whose signature is not this CA's, or no CRL.
   const bool a_crl = static_cast<bool>(parse_crl_der(*der, nullptr));
-  return OutFile{a_crl ? OutFile::Holds::OtherCrl : OutFile::Holds::NotACrl, 0};
+  return OutFile{a_crl ? OutFile::Holds::OtherCrl : OutFile::Holds::NotACrl, 0, id};
 }
 
 // A file at --out that is no CRL of this CA is replaced only when certkeeper
@@ -274,11 +298,12 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   // CA found there (a store restored from a backup older than the file) is
   // followed by a number above it (RFC 5280 §5.2.3: numbers only increase).
   std::int64_t number = last_number + 1;
+  std::optional<OutFile> held_before;
   if (req.out) {
-    CK_ASSIGN(const auto held, inspect_out(*req.out, *ca.cert, prev ? &*prev : nullptr));
-    CK_TRY(check_replaceable(held, *req.out, prev ? &*prev : nullptr));
-    if (held.holds == OutFile::Holds::OurCrl && held.number >= number)
-      number = held.number + 1;
+    CK_ASSIGN(held_before, inspect_out(*req.out, *ca.cert, prev ? &*prev : nullptr));
+    CK_TRY(check_replaceable(*held_before, *req.out, prev ? &*prev : nullptr));
+    if (held_before->holds == OutFile::Holds::OurCrl && held_before->number >= number)
+      number = held_before->number + 1;
   }
   const CrlSpec spec{number, now, now + ca.record.crl_validity};
   // Buffers sized up front: growing a 50 MB DER by doubling copies it and
@@ -398,7 +423,7 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     if (!locked)
       return recorded(std::move(locked).error());
     lock.emplace(std::move(*locked));
-    auto held = inspect_out(*req.out, *ca.cert, prev ? &*prev : nullptr);
+    auto held = inspect_out(*req.out, *ca.cert, prev ? &*prev : nullptr, held_before);
     if (!held)
       return recorded(std::move(held).error());
     if (held->holds == OutFile::Holds::OurCrl && held->number >= spec.number) {

@@ -13,5 +13,7 @@ namespace ck {
 [[nodiscard]] std::string to_hex(std::string_view bytes);
 /// Parses hex (either case, optional ':' separators); nullopt if malformed.
 [[nodiscard]] std::optional<std::string> from_hex(std::string_view hex);
+/// The value of one hex digit (either case), -1 for anything else.
+[[nodiscard]] int hex_digit_value(char c);
 
 }  // namespace ck

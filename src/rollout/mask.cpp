@@ -8,6 +8,7 @@
 #include <array>
 #include <unordered_set>
 
+#include "core/hex.h"
 #include "core/pem.h"
 
 namespace ck::rollout {
@@ -116,16 +117,6 @@ int base64_value(char c) {
   return -1;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -134,8 +125,8 @@ bool is_space(char c) {
 constexpr Encoding kBase64{[](char c) { return base64_value(c) >= 0 || is_space(c); }, base64_value,
                            6, 4, 3};
 // "7c:2a:...", "7C2A ...", across lines.
-constexpr Encoding kHex{[](char c) { return hex_value(c) >= 0 || c == ':' || is_space(c); },
-                        hex_value, 4, 2, 1};
+constexpr Encoding kHex{[](char c) { return hex_digit_value(c) >= 0 || c == ':' || is_space(c); },
+                        hex_digit_value, 4, 2, 1};
 
 class KeyFinder {
  public:
