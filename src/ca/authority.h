@@ -325,9 +325,18 @@ class Authority {
   /// PBKDF2 iterations than kKeyPbkdf2Iterations (a home from an earlier
   /// version) is then re-encrypted and stored, with an audit entry.
   [[nodiscard]] Result<UnlockedCa> unlock();
+  /// What prepare() checks of the files an issuance writes: everything; all
+  /// but the --out folder (an import checks it once for all its rows); or
+  /// nothing, as none will be written (an import without bundles).
+  enum class Outputs { Check, DirChecked, NotWritten };
   /// Checks the request; makes the user's key unless `make_key` is false.
   [[nodiscard]] Result<Prepared> prepare(const store::UserProfile& profile,
-                                         const IssueOptions& opts, bool make_key = true);
+                                         const IssueOptions& opts, bool make_key = true,
+                                         Outputs outputs = Outputs::Check);
+  /// Nothing in the way of the files an issuance writes (its bundle, its
+  /// certificate, its new password file); run again just before recording,
+  /// as the disk may have changed since the request was checked.
+  [[nodiscard]] static Status check_output_paths(const Prepared& prep);
   /// Signs a certificate with a fresh serial (no store access: thread-safe).
   [[nodiscard]] Result<Signed> sign_new(const UnlockedCa& ca, X509& issuer, const Prepared& prep,
                                         const store::UserProfile& profile, Seconds now,

@@ -1,7 +1,8 @@
 // `user import`: many users in batches. Every row is checked before anything
 // is issued (the profile, the subject as it will be encoded, the paths its
 // files go to), and a bad row is named. Keys are made and certificates signed
-// on every core (no store access in that phase); then the batch's users are
+// on every core (no store access in that phase; the next batch is signed while
+// this one is recorded and handed over); then the batch's users are
 // leased and the batch is one write transaction (users, certificates, audit
 // rows) committed before any of its bundles is written. The bundles are then
 // written and handed over (the passwords to the caller, who prints them at
@@ -12,6 +13,7 @@
 // `user show` reports with the command to reissue.
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 #include "ca/authority.h"
@@ -100,50 +102,50 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
       }
     }
   }
+  const Outputs outputs = req.write_bundles ? Outputs::DirChecked : Outputs::NotWritten;
+  if (outputs != Outputs::NotWritten) {
+    if (auto st = ensure_writable_dir(req.issue.out_dir); !st)
+      return fail(std::move(st).error().context("--out"));
+  }
+  std::vector<Prepared> preps;
+  preps.reserve(req.profiles.size());
   for (std::size_t i = 0; i < req.profiles.size(); ++i) {
-    auto checked = prepare(req.profiles[i], row_options(req, req.profiles[i]), /*make_key=*/false);
-    if (!checked)
-      return refused(std::move(checked).error(), i);
+    auto prep =
+        prepare(req.profiles[i], row_options(req, req.profiles[i]), /*make_key=*/false, outputs);
+    if (!prep)
+      return refused(std::move(prep).error(), i);
+    preps.push_back(std::move(*prep));
   }
   CK_ASSIGN(auto ca, unlock());
   const std::size_t batch = std::max<std::size_t>(1, req.batch);
-  std::vector<Issued> issued;
-  issued.reserve(req.profiles.size());
-  Stop stop{req, 0, {}};
-  for (std::size_t start = 0; start < req.profiles.size(); start += batch) {
-    const std::size_t end = std::min(req.profiles.size(), start + batch);
-    const std::size_t count = end - start;
-    auto stopped = [&](Error e, std::size_t next_row) {
-      return fail(stop(std::move(e), next_row));
-    };
-    std::vector<Prepared> preps;
-    preps.reserve(count);
-    for (std::size_t i = start; i < end; ++i) {
-      auto prep = prepare(req.profiles[i], row_options(req, req.profiles[i]), /*make_key=*/false);
-      if (!prep)
-        return stopped(std::move(prep).error().context(origin(req, i)), start);
-      preps.push_back(std::move(*prep));
-    }
-    const Seconds now = clock_.now_seconds();
 
-    // Keys and signatures on every core. Each worker signs with its own copy
-    // of the issuer certificate; the CA key is only read.
-    std::vector<Result<Signed>> signed_certs;
-    signed_certs.reserve(count);
+  // Keys and signatures on every core, with no store access, so the next
+  // batch is signed while this one is recorded and handed over. Each worker
+  // signs with its own copy of the issuer certificate; the CA key is only
+  // read. A batch signed ahead and never recorded leaves nothing behind.
+  struct SignedBatch {
+    std::size_t start = 0, end = 0;
+    Seconds now{};
+    std::vector<Result<Signed>> certs;
+  };
+  auto sign_batch = [&](std::size_t start, Seconds now) {
+    SignedBatch out{start, std::min(req.profiles.size(), start + batch), now, {}};
+    const std::size_t count = out.end - start;
+    out.certs.reserve(count);
     for (std::size_t k = 0; k < count; ++k)
-      signed_certs.emplace_back(fail(Code::Internal, "not signed"));
+      out.certs.emplace_back(fail(Code::Internal, "not signed"));
     const unsigned workers = worker_count(count);
     auto work = [&](unsigned w) {
       X509Ptr issuer(::X509_dup(ca.cert.get()));
       for (std::size_t k = w; k < count; k += workers) {
         auto key = generate_key(req.issue.key_type);
         if (!key || !issuer) {
-          signed_certs[k] = key ? fail(ossl_error("copy CA certificate")) : fail(key.error());
+          out.certs[k] = key ? fail(ossl_error("copy CA certificate")) : fail(key.error());
           continue;
         }
-        preps[k].key = std::move(*key);
-        signed_certs[k] =
-            sign_new(ca, *issuer, preps[k], req.profiles[start + k], now, req.issue.ticket);
+        preps[start + k].key = std::move(*key);
+        out.certs[k] =
+            sign_new(ca, *issuer, preps[start + k], req.profiles[start + k], now, req.issue.ticket);
       }
     };
     std::vector<std::thread> threads;
@@ -152,9 +154,37 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     work(0);
     for (auto& t : threads)
       t.join();
+    return out;
+  };
+
+  std::vector<Issued> issued;
+  issued.reserve(req.profiles.size());
+  Stop stop{req, 0, {}};
+  auto ahead = std::async(std::launch::async, sign_batch, 0, clock_.now_seconds());
+  while (ahead.valid()) {
+    SignedBatch current = ahead.get();
+    const std::size_t start = current.start;
+    const std::size_t end = current.end;
+    const std::size_t count = end - start;
+    const Seconds now = current.now;
+    auto& signed_certs = current.certs;
+    if (end < req.profiles.size())
+      ahead = std::async(std::launch::async, sign_batch, end, clock_.now_seconds());
+    auto stopped = [&](Error e, std::size_t next_row) {
+      return fail(stop(std::move(e), next_row));
+    };
+    // Checked again before anything is recorded: the disk may have changed
+    // while earlier batches were written.
+    if (outputs != Outputs::NotWritten) {
+      if (auto st = ensure_writable_dir(req.issue.out_dir); !st)
+        return stopped(std::move(st).error().context("--out"), start);
+    }
     for (std::size_t k = 0; k < count; ++k) {
-      if (!signed_certs[k])
-        return stopped(std::move(signed_certs[k]).error().context(origin(req, start + k)), start);
+      Status ready = signed_certs[k] ? Status{} : Status(fail(std::move(signed_certs[k]).error()));
+      if (ready && outputs != Outputs::NotWritten)
+        ready = check_output_paths(preps[start + k]);
+      if (!ready)
+        return stopped(std::move(ready).error().context(origin(req, start + k)), start);
     }
 
     std::vector<std::string> names;
@@ -180,8 +210,8 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
           serials[k] = signed_certs[k]->record.serial;
           certs[k] = std::move(signed_certs[k]->cert);
         } else {
-          CK_ASSIGN(certs[k],
-                    sign_unique(*tx, ca, preps[k], profile, now, req.issue.ticket, serials[k]));
+          CK_ASSIGN(certs[k], sign_unique(*tx, ca, preps[start + k], profile, now, req.issue.ticket,
+                                          serials[k]));
         }
         CK_TRY(audit(*tx, "user.create", profile.name,
                      "serial " + serial_hex(serials[k]) + " (import)", now));
@@ -212,7 +242,7 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     std::vector<std::size_t> batch_rows;
     std::optional<Error> first_error;
     for (std::size_t k = 0; k < count; ++k) {
-      auto one = write_bundle(preps[k], *certs[k], *ca.cert, req.profiles[start + k].name,
+      auto one = write_bundle(preps[start + k], *certs[k], *ca.cert, req.profiles[start + k].name,
                               serials[k], req.issue.ticket);
       if (!one) {
         if (!first_error)
@@ -220,7 +250,7 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
         stop.undelivered.push_back(req.profiles[start + k].name);
         continue;
       }
-      hand_over_password(preps[k], *one);
+      hand_over_password(preps[start + k], *one);
       batch_issued.push_back(std::move(*one));
       batch_rows.push_back(k);
     }
@@ -232,7 +262,7 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
       CK_TRY(lease->hold(*tx));
       for (std::size_t i = 0; i < batch_issued.size(); ++i) {
         const std::size_t k = batch_rows[i];
-        CK_TRY(mark_delivered(*tx, preps[k], batch_issued[i], serials[k], now));
+        CK_TRY(mark_delivered(*tx, preps[start + k], batch_issued[i], serials[k], now));
       }
       return tx->commit();
     };

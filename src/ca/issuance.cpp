@@ -43,20 +43,7 @@ std::string disabled_message(const std::string& user, Seconds since) {
 
 }  // namespace
 
-Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile,
-                                               const IssueOptions& opts, bool make_key) {
-  CK_TRY(validate_profile(profile));
-  if (opts.validity <= std::chrono::seconds(0)) {
-    return fail(Code::InvalidArgument, "--validity must be positive");
-  }
-  Prepared prep;
-  prep.opts = opts;
-  prep.profile = profile;
-  if (auto st = ensure_writable_dir(opts.out_dir); !st) {
-    return fail(std::move(st).error().context("--out"));
-  }
-  prep.p12_path = opts.out_dir / (profile.name + ".p12");
-  prep.crt_path = opts.out_dir / (profile.name + ".crt");
+Status Authority::check_output_paths(const Prepared& prep) {
   // A folder in the way would fail only after the certificate is recorded.
   for (const auto* path : {&prep.p12_path, &prep.crt_path}) {
     struct stat sb {};
@@ -65,18 +52,42 @@ Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile
                   "'" + path->string() + "' is a folder; the bundle cannot be written there");
     }
   }
-  if (opts.password_file) {
+  const auto& password_file = prep.opts.password_file;
+  if (password_file) {
     struct stat sb {};
-    if (::lstat(opts.password_file->c_str(), &sb) == 0) {
-      return fail(Code::AlreadyExists, "--password-file '" + opts.password_file->string() +
+    if (::lstat(password_file->c_str(), &sb) == 0) {
+      return fail(Code::AlreadyExists, "--password-file '" + password_file->string() +
                                            "' exists already (it must be a new file)");
     }
-    const auto parent = opts.password_file->has_parent_path() ? opts.password_file->parent_path()
-                                                              : std::filesystem::path(".");
+    const auto parent = password_file->has_parent_path() ? password_file->parent_path()
+                                                         : std::filesystem::path(".");
     if (::access(parent.c_str(), W_OK | X_OK) != 0) {
-      return fail(Code::PermissionDenied, "--password-file '" + opts.password_file->string() +
+      return fail(Code::PermissionDenied, "--password-file '" + password_file->string() +
                                               "': cannot write into '" + parent.string() + "'");
     }
+  }
+  return {};
+}
+
+Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile,
+                                               const IssueOptions& opts, bool make_key,
+                                               Outputs outputs) {
+  CK_TRY(validate_profile(profile));
+  if (opts.validity <= std::chrono::seconds(0)) {
+    return fail(Code::InvalidArgument, "--validity must be positive");
+  }
+  Prepared prep;
+  prep.opts = opts;
+  prep.profile = profile;
+  if (outputs == Outputs::Check) {
+    if (auto st = ensure_writable_dir(opts.out_dir); !st) {
+      return fail(std::move(st).error().context("--out"));
+    }
+  }
+  prep.p12_path = opts.out_dir / (profile.name + ".p12");
+  prep.crt_path = opts.out_dir / (profile.name + ".crt");
+  if (outputs != Outputs::NotWritten) {
+    CK_TRY(check_output_paths(prep));
   }
   if (opts.csr) {
     CK_ASSIGN(auto csr, load_csr(*opts.csr));

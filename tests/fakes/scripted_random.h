@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <vector>
 
 #include "core/random.h"
@@ -12,9 +13,15 @@ namespace ck::testing {
 /// randomness; lets a test force a serial collision.
 class ScriptedRandom final : public RandomSource {
  public:
-  void push(std::vector<std::uint8_t> bytes) { script_.push_back(std::move(bytes)); }
+  void push(std::vector<std::uint8_t> bytes) {
+    std::lock_guard lock(mutex_);
+    script_.push_back(std::move(bytes));
+  }
+  // Issuance signs on several threads at once, like the SystemRandom it fakes.
   [[nodiscard]] Status fill(std::span<std::uint8_t> out) override {
+    std::unique_lock lock(mutex_);
     if (script_.empty()) {
+      lock.unlock();
       return real_.fill(out);
     }
     auto bytes = std::move(script_.front());
@@ -25,6 +32,7 @@ class ScriptedRandom final : public RandomSource {
   }
 
  private:
+  std::mutex mutex_;
   std::deque<std::vector<std::uint8_t>> script_;
   SystemRandom real_;
 };
