@@ -67,7 +67,8 @@ struct CaImported {
 };
 
 /// Hands a PKCS#12 password to the user by another channel (an SMS gateway
-/// command, say). Called after the certificate is recorded as delivered.
+/// command, say). Called once the bundle is written and before the certificate
+/// is recorded as delivered, so one that never returns leaves it undelivered.
 using PasswordSink = std::function<Status(const Secret& password, const store::UserProfile& user,
                                           const std::string& serial_hex)>;
 

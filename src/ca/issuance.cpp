@@ -246,11 +246,14 @@ Result<Issued> Authority::deliver(Prepared& prep, X509& cert, X509& ca_cert,
                                   const std::string& user, const std::string& serial,
                                   const std::string& ticket, const UserLease& lease) {
   CK_ASSIGN(auto issued, write_bundle(prep, cert, ca_cert, user, serial, ticket));
+  // Handed over before it is recorded as delivered, as an import does: a
+  // delivery command killed or interrupted while it runs leaves the
+  // certificate undelivered, which `user show` offers to reissue.
+  hand_over_password(prep, issued);
   CK_ASSIGN(auto tx, store_.write());
   CK_TRY(lease.hold(*tx));
   CK_TRY(mark_delivered(*tx, prep, issued, serial, clock_.now_seconds()));
   CK_TRY(tx->commit());
-  hand_over_password(prep, issued);
   return issued;
 }
 

@@ -103,7 +103,8 @@ pid_t temp_owner(const std::string& name) {
     return 0;
   const auto dash = name.find('-', mark + 5);
   const auto digits = [](std::string_view s) {
-    return !s.empty() && s.size() <= 20 &&
+    // 18 digits at most: std::stoll below cannot overflow on a crafted name.
+    return !s.empty() && s.size() <= 18 &&
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   if (dash == std::string::npos ||
@@ -129,9 +130,10 @@ void remove_stale_temps(const std::filesystem::path& dir) {
     const auto pid = temp_owner(it->path().filename().string());
     if (pid == 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)
       continue;
-    std::error_code type_ec;
-    if (std::filesystem::symlink_status(it->path(), type_ec).type() ==
-        std::filesystem::file_type::regular)
+    // Only a plain file with no other name: a FIFO would block the open, and
+    // zeroing a hard link would zero a file that is not a leftover.
+    struct stat sb {};
+    if (::lstat(it->path().c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1)
       (void)wipe_file(it->path());
   }
 }
@@ -362,7 +364,8 @@ Result<std::optional<FileLock>> FileLock::try_acquire(const std::filesystem::pat
 }
 
 Result<bool> wipe_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO swapped in for the file must not hang the open.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0 && errno == EACCES) {
     // A 0400 key of ours: made writable through a descriptor of the file
     // itself (never a path a symlink could replace), reopened, and checked to
@@ -371,7 +374,7 @@ Result<bool> wipe_file(const std::filesystem::path& path) {
     struct stat before {};
     if (ro >= 0 && ::fstat(ro, &before) == 0 && S_ISREG(before.st_mode) &&
         ::fchmod(ro, 0600) == 0) {
-      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
       struct stat after {};
       if (fd >= 0 && (::fstat(fd, &after) != 0 || after.st_ino != before.st_ino ||
                       after.st_dev != before.st_dev)) {
@@ -397,6 +400,8 @@ Result<bool> wipe_file(const std::filesystem::path& path) {
   Status status;
   if (::fstat(fd, &st) != 0) {
     status = fail(Code::Storage, "cannot inspect '" + path.string() + "': " + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    status = fail(Code::InvalidArgument, "'" + path.string() + "' is not a file; not removed");
   } else {
     const std::string zeros(64 * 1024, '\0');
     off_t left = st.st_size;

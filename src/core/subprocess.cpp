@@ -30,7 +30,7 @@ void close_fd(int& fd) {
   }
 }
 
-enum class Ending { Exited, TimedOut, Interrupted };
+enum class Ending { Exited, TimedOut, Interrupted, Unknown };
 
 // Waits for the command (the group's leader) to exit, until `deadline` or an
 // interruption; on Exited, `status` is its wait status.
@@ -39,8 +39,10 @@ Ending wait_leader(pid_t pid, std::chrono::steady_clock::time_point deadline,
   auto step = std::chrono::milliseconds(1);
   for (;;) {
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno != EINTR))
+    if (r == pid)
       return Ending::Exited;
+    if (r < 0 && errno != EINTR)
+      return Ending::Unknown;  // never read as a status of 0, "succeeded"
     if (interrupts.signal() != 0)
       return Ending::Interrupted;
     if (std::chrono::steady_clock::now() >= deadline)
@@ -84,6 +86,11 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
   // timeout or an interruption ends whatever it started too. Signals are
   // blocked around fork: the child must not run certkeeper's handlers.
   InterruptScope interrupts;
+  // SIGCHLD ignored (inherited that way across exec) makes the kernel reap
+  // the command itself, and how it ended could not be learned.
+  struct sigaction chld {};
+  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 && chld.sa_handler == SIG_IGN)
+    ::signal(SIGCHLD, SIG_DFL);
   sigset_t all;
   sigset_t before;
   sigfillset(&all);
@@ -183,6 +190,10 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
     return fail(Code::DeadlineExceeded, "'" + argv[0] + "' did not finish within " +
                                             std::to_string(timeout.count() / 1000) +
                                             " s; it was ended with the processes it started");
+  }
+  if (ending == Ending::Unknown) {
+    return fail(Code::Internal, "cannot learn how '" + argv[0] +
+                                    "' ended (its exit status was lost); taken as failed");
   }
   if (ending == Ending::Interrupted) {
     return fail(Code::Unavailable, "'" + argv[0] + "' was stopped: certkeeper received signal " +

@@ -513,6 +513,27 @@ TEST_F(AuthorityTest, ValidityNeverExceedsTheCa) {
   EXPECT_EQ(issued->not_after, ca->not_after);
 }
 
+// The password goes to its channel before the certificate is recorded as
+// delivered: a delivery command killed while it runs leaves it undelivered.
+TEST_F(AuthorityTest, ThePasswordIsHandedOverBeforeTheCertificateIsMarkedDelivered) {
+  init_ca();
+  store::UserProfile p{"mia", "Mia", "mia@example.org", "", "", "", "", "", ""};
+  auto o = issue();
+  std::string status_when_sent;
+  o.password_sink = [&](const Secret&, const store::UserProfile& user, const std::string&) {
+    auto view = authority_->show_user(user.name);
+    status_when_sent = view && view->current ? view->current->status : "?";
+    return Status{};
+  };
+  auto issued = authority_->create_user({p, o});
+  ASSERT_TRUE(issued);
+  EXPECT_EQ(status_when_sent, "pending");
+  EXPECT_TRUE(issued->password_delivered);
+  auto view = authority_->show_user("mia");
+  ASSERT_TRUE(view && view->current);
+  EXPECT_EQ(view->current->status, "active");
+}
+
 TEST_F(AuthorityTest, RenewWithSetChangesOnlyTheNamedField) {
   init_ca();
   store::UserProfile p{"lea", "Lea L", "lea@example.org", "Example", "Dev", "Berlin", "BE",

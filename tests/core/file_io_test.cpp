@@ -104,6 +104,32 @@ TEST(FileIo, TemporaryFilesOfDeadProcessesAreRemoved) {
   EXPECT_TRUE(std::filesystem::exists(other));
 }
 
+// Names and files a leftover never has are left alone, and writing goes on:
+// a PID of 20 digits (it once threw out of std::stoll), a FIFO (it once
+// blocked the sweep's open) and a second name of another file.
+TEST(FileIo, TheSweepLeavesWhatIsNotALeftover) {
+  testing::TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0)
+    ::_exit(0);
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const auto huge = dir.path() / ".x.tmp-99999999999999999999-1";
+  const auto fifo = dir.path() / (".y.tmp-" + std::to_string(child) + "-2");
+  const auto link = dir.path() / (".z.tmp-" + std::to_string(child) + "-3");
+  const auto kept = dir.path() / "kept";
+  ASSERT_TRUE(write_new_file(huge, "x", 0600));
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_TRUE(write_new_file(kept, "precious", 0600));
+  std::filesystem::create_hard_link(kept, link);
+  ASSERT_TRUE(write_file_atomic(dir.path() / "carol.p12", "bundle", 0600));
+  EXPECT_TRUE(std::filesystem::exists(huge));
+  EXPECT_TRUE(std::filesystem::exists(fifo));
+  EXPECT_EQ(*read_file(kept), "precious");
+  EXPECT_EQ(*read_file(dir.path() / "carol.p12"), "bundle");
+}
+
 TEST(FileIo, AtomicReplaceLeavesNoTemporaryFiles) {
   testing::TempDir dir;
   const auto p = dir.path() / "ca.crl";
