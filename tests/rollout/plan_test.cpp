@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "fakes/temp_dir.h"
+
 namespace ck::rollout {
 namespace {
 
@@ -45,8 +47,14 @@ TEST(Plan, TheExampleLoads) {
   ASSERT_EQ(plan->cleanup.size(), 1u);
 }
 
+// The folder the plans of this test process are written to (ctest runs tests in parallel).
+const std::filesystem::path& plan_dir() {
+  static const ck::testing::TempDir dir;
+  return dir.path();
+}
+
 Result<Plan> load_text(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / "ck-plan-test.toml";
+  const auto path = plan_dir() / "plan.toml";
   std::ofstream(path) << text;
   auto plan = load_plan(path);
   std::filesystem::remove(path);
@@ -79,7 +87,7 @@ TEST(Plan, TrustAnchorsAndChainCheck) {
   const auto plan =
       load_text("[certificate]\nname = \"x\"\nca_file = \"root.pem\"\n" + stage + deploy);
   ASSERT_TRUE(plan) << plan.error().message;
-  EXPECT_EQ(plan->certificate.ca_file, std::filesystem::temp_directory_path() / "root.pem");
+  EXPECT_EQ(plan->certificate.ca_file, plan_dir() / "root.pem");
   EXPECT_EQ(plan->certificate.ca_file_line, 3);
   EXPECT_TRUE(plan->stages[0].targets[0].verify_chain);
   const auto opted_out =

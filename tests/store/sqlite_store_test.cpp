@@ -260,10 +260,8 @@ namespace ck::store {
 namespace {
 
 TEST(RolloutJournal, RecordsRolloutsAndSteps) {
-  const auto dir = std::filesystem::temp_directory_path() / "ck-journal-test";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto store = open_store("sqlite:" + (dir / "j.db").string());
+  const ck::testing::TempDir dir;
+  auto store = open_store("sqlite:" + (dir.path() / "j.db").string());
   ASSERT_TRUE(store);
   const Seconds t0{std::chrono::seconds(1'800'000'000)};
   std::int64_t id = 0;
@@ -295,7 +293,6 @@ TEST(RolloutJournal, RecordsRolloutsAndSteps) {
   EXPECT_EQ((*steps)[0].state, "verified");
   EXPECT_TRUE((*steps)[0].backup_sealed);
   EXPECT_FALSE(*(*tx)->last_rollout("/other.toml"));
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
