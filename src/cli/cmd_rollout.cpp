@@ -212,7 +212,7 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
     }
     nlohmann::json hooks = nlohmann::json::array();
     for (const auto& h : plan.hooks)
-      hooks.push_back({{"when", h.when}, {"command", h.command}});
+      hooks.push_back({{"when", rollout::to_string(h.when)}, {"command", h.command}});
     rt.print_json({{"plan", f.plan},
                    {"certificate", cert_json(loaded->cert)},
                    {"hooks", hooks},
@@ -225,7 +225,7 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
     std::cout << "replaces: sha256 " << loaded->cert.previous_sha256 << "\n";
   int step = 0;
   for (const auto& h : plan.hooks) {
-    if (h.when == "before")
+    if (h.when == rollout::HookWhen::Before)
       std::cout << ++step << ". hook before: " << join(h.command) << "\n";
   }
   std::size_t i = 0;
@@ -258,7 +258,7 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
     std::cout << "\n";
   }
   for (const auto& h : plan.hooks) {
-    if (h.when == "after")
+    if (h.when == rollout::HookWhen::After)
       std::cout << ++step << ". hook after: " << join(h.command) << "\n";
   }
   if (!plan.cleanup.empty()) {
@@ -274,8 +274,10 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
 nlohmann::json report_json(const rollout::Report& rep) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : rep.steps) {
-    nlohmann::json j{
-        {"stage", s.stage}, {"target", s.target}, {"state", s.state}, {"detail", s.detail}};
+    nlohmann::json j{{"stage", s.stage},
+                     {"target", s.target},
+                     {"state", rollout::to_string(s.state)},
+                     {"detail", s.detail}};
     if (!s.output.empty())
       j["output"] = s.output;
     if (s.at)
@@ -284,7 +286,7 @@ nlohmann::json report_json(const rollout::Report& rep) {
   }
   nlohmann::json j{{"plan", rep.plan},
                    {"rollout", rep.rollout_id},
-                   {"state", rep.state},
+                   {"state", rollout::to_string(rep.state)},
                    {"certificate",
                     {{"source", rep.certificate},
                      {"sha256", rep.sha256},
@@ -302,7 +304,7 @@ nlohmann::json report_json(const rollout::Report& rep) {
 }
 
 void print_report(const rollout::Report& rep) {
-  if (rep.state == "none") {
+  if (rep.state == rollout::RolloutState::None) {
     std::cout << "no rollout of " << rep.plan << " yet\n";
     return;
   }
@@ -312,12 +314,12 @@ void print_report(const rollout::Report& rep) {
     std::cout << "check of " << rep.plan << " (nothing written, no endpoint changed)\n";
   std::cout << "certificate: " << rep.certificate << ", sha256 " << rep.sha256 << "\n";
   for (const auto& s : rep.steps) {
-    std::printf("  %-28s %-15s %s\n", (s.stage + "/" + s.target).c_str(), s.state.c_str(),
-                s.detail.c_str());
+    std::printf("  %-28s %-15s %s\n", (s.stage + "/" + s.target).c_str(),
+                rollout::to_string(s.state), s.detail.c_str());
   }
   for (const auto& n : rep.notes)
     std::cout << "  " << n << "\n";
-  std::cout << "state: " << rep.state << "\n";
+  std::cout << "state: " << rollout::to_string(rep.state) << "\n";
   std::fflush(stdout);
 }
 
@@ -333,10 +335,10 @@ int finish_run(Runtime& rt, const std::string& plan, const Result<rollout::Repor
   if (rep->ok())
     return kExitOk;
   rt.error(Error{Code::FailedPrecondition, rep->failure, ""});
-  if (rep->state == "failed") {
+  if (rep->state == rollout::RolloutState::Failed) {
     std::cerr << "  resume:    certkeeper rollout resume " << plan << "\n"
               << "  roll back: certkeeper rollout rollback " << plan << "\n";
-  } else if (rep->state == "rollback-failed") {
+  } else if (rep->state == rollout::RolloutState::RollbackFailed) {
     std::cerr << "  fix it, then: certkeeper rollout rollback " << plan << "\n";
   }
   return kExitError;

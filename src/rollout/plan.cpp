@@ -148,6 +148,19 @@ Result<probe::Target> parse_endpoint(std::string_view text) {
   return probe::parse_target(text, 443);
 }
 
+const char* to_string(HookWhen when) {
+  return when == HookWhen::Before ? "before" : "after";
+}
+
+Result<HookWhen> parse_hook_when(std::string_view text) {
+  if (text == to_string(HookWhen::Before))
+    return HookWhen::Before;
+  if (text == to_string(HookWhen::After))
+    return HookWhen::After;
+  return fail(Code::InvalidArgument,
+              "unknown hook time \"" + std::string(text) + "\" (\"before\" or \"after\")");
+}
+
 Result<Plan> load_plan(const path& file) {
   CK_ASSIGN(const auto text, read_file(file, kTomlInput));
   CK_ASSIGN(const auto doc, parse_toml_file(file, text));
@@ -161,10 +174,11 @@ Result<Plan> load_plan(const path& file) {
   for (const auto& h : hooks) {
     Hook hook;
     hook.line = line_of(h);
-    CK_ASSIGN(const auto when, h.choice("when", {"before", "after"}));
+    CK_ASSIGN(const auto when,
+              h.choice("when", {to_string(HookWhen::Before), to_string(HookWhen::After)}));
     if (!when)
       return fail(h.wrong("when", "is missing (\"before\" or \"after\")"));
-    hook.when = *when;
+    CK_ASSIGN(hook.when, parse_hook_when(*when));
     CK_ASSIGN(hook.command, argv(h, "command", true));
     CK_ASSIGN(auto timeout, h.duration("timeout"));
     if (timeout)

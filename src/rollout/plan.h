@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -28,8 +29,15 @@ struct CertificateSource {
   int ca_file_line = 0;
 };
 
+/// When a hook runs: before a rollout (or rollback) changes anything, or
+/// after it ended, whatever the outcome.
+enum class HookWhen { Before, After };
+[[nodiscard]] const char* to_string(HookWhen when);
+/// "before" or "after"; anything else is InvalidArgument.
+[[nodiscard]] Result<HookWhen> parse_hook_when(std::string_view text);
+
 struct Hook {
-  std::string when;  // "before" | "after"
+  HookWhen when = HookWhen::Before;
   std::vector<std::string> command;
   std::chrono::seconds timeout{60};
   int line = 0;

@@ -9,7 +9,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +19,10 @@
 #include "core/random.h"
 #include "probe/scanner.h"
 #include "rollout/alignment.h"
+#include "rollout/journal.h"
 #include "rollout/plan.h"
+#include "rollout/report.h"
+#include "rollout/verifier.h"
 #include "servercert/inventory.h"
 #include "store/store.h"
 
@@ -35,32 +37,14 @@ struct RunOptions {
   std::function<void(const std::string&)> progress;
 };
 
-/// One target as the journal (or a check) knows it.
-struct StepReport {
-  std::string stage, target;
-  std::string state;  // pending, deploying, deployed, verified, failed, rolled-back, ...
-  std::string detail;
-  std::string output;  // the last command's output, secrets masked
-  std::optional<Seconds> at;
-};
-
-struct Report {
-  std::int64_t rollout_id = 0;  // 0: no rollout yet (status) or a check
-  std::string plan;
-  std::string state;        // done, partial, failed, running, rolled-back, rollback-failed, checked
-  std::string certificate;  // "stored 'x' version 3"
-  std::string sha256, previous_sha256;
-  std::optional<Seconds> started_at, finished_at;
-  std::vector<StepReport> steps;   // plan order
-  std::string failure;             // what stopped it, one line ("" when nothing did)
-  std::vector<std::string> notes;  // hooks, pins, cleanup, checks
-  [[nodiscard]] bool ok() const { return failure.empty(); }
-};
-
 class Runner {
  public:
+  /// `verifier` defaults to real handshakes (ProbeVerifier), `sleep` (the
+  /// waits between verification tries) to a real sleep; tests pass fakes
+  /// that go with a fake clock.
   Runner(store::Store& store, servercert::Inventory& inventory, const Clock& clock,
-         const Secret* passphrase, RandomSource& random, std::filesystem::path lock_dir);
+         const Secret* passphrase, RandomSource& random, std::filesystem::path lock_dir,
+         std::unique_ptr<Verifier> verifier = nullptr, Sleep sleep = nullptr);
 
   /// Starts a rollout of the plan's certificate, or continues one of the
   /// same certificate that ran stage by stage. Refuses when a rollout of the
@@ -76,19 +60,18 @@ class Runner {
   [[nodiscard]] Result<Report> status(const Plan& plan);
 
  private:
-  struct Run;
-  [[nodiscard]] Result<std::optional<store::RolloutRecord>> last_rollout(const Plan& plan);
-  /// Rolls `run` forward, records how it ended, runs the after hooks.
-  [[nodiscard]] Result<Report> finish(Run& run);
+  class Run;
+  /// The checks every run starts with, then the plan's certificate.
+  [[nodiscard]] Result<PlanCertificate> prepare(const Plan& plan, const std::string& stage,
+                                                const RunOptions& options);
   store::Store& store_;
   servercert::Inventory& inventory_;
   const Clock& clock_;
   const Secret* passphrase_;
   RandomSource& random_;
   std::filesystem::path lock_dir_;
+  std::unique_ptr<Verifier> verifier_;
+  Sleep sleep_;
 };
-
-/// The key under which the journal files a plan: its absolute path.
-[[nodiscard]] std::string plan_key(const Plan& plan);
 
 }  // namespace ck::rollout

@@ -207,7 +207,9 @@ struct RolloutRecord {
   std::string cert_source;
   std::string cert_sha256;
   std::string previous_sha256;
-  std::string state;  // running, failed, done, rolled-back
+  // to_string of a rollout::RolloutState (rollout/state.h), which lists the
+  // states and parses them back; the store keeps the text.
+  std::string state;
   Seconds started_at{};
   std::optional<Seconds> finished_at;
   std::string detail;
@@ -218,7 +220,7 @@ struct RolloutStepRecord {
   std::int64_t rollout_id = 0;
   std::string target;
   std::string stage;
-  std::string state;  // deploying, deployed, verified, failed, rolled-back
+  std::string state;  // to_string of a rollout::StepState (rollout/state.h)
   Seconds at{};
   std::string detail;
   std::string backup;  // what a files deploy replaced; sealed when backup_sealed
