@@ -37,6 +37,8 @@ struct RunOptions {
   std::function<void(const std::string&)> progress;
 };
 
+struct RunContext;
+
 class Runner {
  public:
   /// `verifier` defaults to real handshakes (ProbeVerifier), `sleep` (the
@@ -60,7 +62,8 @@ class Runner {
   [[nodiscard]] Result<Report> status(const Plan& plan);
 
  private:
-  class Run;
+  /// What a run works with: this runner's parts (run.h).
+  [[nodiscard]] RunContext context();
   /// The checks every run starts with, then the plan's certificate.
   [[nodiscard]] Result<PlanCertificate> prepare(const Plan& plan, const std::string& stage,
                                                 const RunOptions& options);
