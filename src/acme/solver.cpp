@@ -157,19 +157,10 @@ class DnsHookSolver final : public Solver {
   };
 
   Status run_hook(const char* verb, const Record& rec) {
-    CK_ASSIGN(const auto result,
-              run_process({opts_.hook, verb, rec.name, rec.value}, "", opts_.hook_timeout));
-    if (result.exit_code != 0) {
-      std::string out = result.output;
-      while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
-        out.pop_back();
-      if (const auto nl = out.rfind('\n'); nl != std::string::npos)
-        out.erase(0, nl + 1);
-      return fail(Code::Unavailable, "dns hook '" + opts_.hook + " " + verb + " " + rec.name +
-                                         "' exited with " + std::to_string(result.exit_code) +
-                                         (out.empty() ? "" : ": " + out));
-    }
-    return {};
+    CommandOptions opts;
+    opts.timeout = opts_.hook_timeout;
+    opts.name = "dns hook '" + opts_.hook + " " + verb + " " + rec.name + "'";
+    return run_command({opts_.hook, verb, rec.name, rec.value}, opts);
   }
 
   DnsHookOptions opts_;

@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/fingerprint.h"
+#include "core/join.h"
 #include "core/time_format.h"
 #include "rollout/alignment.h"
 #include "rollout/plan.h"
@@ -21,17 +23,6 @@ struct VerifyFlags {
   std::size_t concurrency = 256;
   std::string ca_file;
 };
-
-std::string join(const std::vector<std::string>& words, const char* sep = " ") {
-  std::string out;
-  for (const auto& w : words)
-    out += (out.empty() ? "" : sep) + w;
-  return out;
-}
-
-std::string short_fp(const std::string& sha256) {
-  return sha256.empty() ? "-" : sha256.substr(0, 12);
-}
 
 struct Loaded {
   rollout::Plan plan;

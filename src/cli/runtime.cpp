@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cli/config.h"
+#include "core/argv_template.h"
 #include "core/file_io.h"
 #include "core/printable.h"
 #include "core/subprocess.h"
@@ -39,14 +40,6 @@ std::string actor() {
   return (user.empty() ? "unknown" : user) + "@" + host;
 }
 
-// The last non-empty line a command printed, for an error message.
-std::string last_line(std::string text) {
-  while (!text.empty() && text.back() == '\n')
-    text.pop_back();
-  const auto nl = text.rfind('\n');
-  return nl == std::string::npos ? text : text.substr(nl + 1);
-}
-
 // A secret from the environment, else from its 0600 file, else none.
 Result<std::optional<Secret>> optional_secret(const char* env_name,
                                               const std::optional<std::filesystem::path>& file,
@@ -63,20 +56,17 @@ Result<std::optional<Secret>> optional_secret(const char* env_name,
 // fails on a non-zero exit. `label` starts the error; the command's output is
 // quoted only when `quote_output` (never for a command that was handed a
 // secret: it might echo it).
-Status run_configured(const std::vector<std::string>& argv, const notify::Variables& vars,
+Status run_configured(const std::vector<std::string>& argv, const Variables& vars,
                       const std::string& what, std::string_view input, std::chrono::seconds timeout,
                       const std::string& label, bool quote_output) {
-  CK_ASSIGN(const auto command, notify::render_argv(argv, vars, what));
-  CK_ASSIGN(
-      const auto result,
-      run_process(command, input, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
-  if (result.exit_code != 0) {
-    const std::string output = quote_output ? last_line(result.output) : std::string();
-    return fail(Code::Unavailable, label + "'" + command[0] + "' exited with " +
-                                       std::to_string(result.exit_code) +
-                                       (output.empty() ? "" : ": " + output));
-  }
-  return {};
+  CK_ASSIGN(const auto command, render_argv(argv, vars, what));
+  CommandOptions opts;
+  opts.input = input;
+  opts.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  if (!command.empty())
+    opts.name = label + "'" + command[0] + "'";
+  opts.quote_output = quote_output;
+  return run_command(command, opts);
 }
 
 }  // namespace

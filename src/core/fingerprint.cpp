@@ -17,6 +17,10 @@ Result<DigestKind> parse_digest_kind(std::string_view name) {
               "unknown digest '" + std::string(name) + "' (use md5, sha1 or sha256)");
 }
 
+std::string short_fp(std::string_view sha256) {
+  return sha256.empty() ? "-" : std::string(sha256.substr(0, 12));
+}
+
 Result<FingerprintFormat> parse_fingerprint_format(std::string_view name) {
   if (name == "colon")
     return FingerprintFormat::Colon;

@@ -24,6 +24,10 @@ enum class FingerprintFormat {
 /// SHA-256 of any bytes (a written CRL file, say), lower-case hex.
 [[nodiscard]] Result<std::string> sha256_hex(std::string_view bytes);
 
+/// The first 12 hex digits of a SHA-256 fingerprint, as progress lines and
+/// tables show it; "-" for none.
+[[nodiscard]] std::string short_fp(std::string_view sha256);
+
 /// The digest of the certificate's DER encoding, rendered in `format`.
 [[nodiscard]] Result<std::string> fingerprint(const X509& cert, DigestKind kind,
                                               FingerprintFormat format);

@@ -203,4 +203,57 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
   return result;
 }
 
+namespace {
+
+bool blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+}  // namespace
+
+std::string last_line(std::string_view output) {
+  std::size_t end = output.size();
+  while (end > 0) {
+    // The line ending at `end`: after the last line break before it.
+    const auto brk = output.find_last_of("\r\n", end - 1);
+    const std::size_t start = brk == std::string_view::npos ? 0 : brk + 1;
+    std::string_view line = output.substr(start, end - start);
+    while (!line.empty() && blank(line.back()))
+      line.remove_suffix(1);
+    if (std::any_of(line.begin(), line.end(), [](char c) { return !blank(c); }))
+      return std::string(line);
+    if (brk == std::string_view::npos)
+      break;
+    end = brk;
+  }
+  return {};
+}
+
+std::string exit_message(std::string_view name, int exit_code, std::string_view line) {
+  std::string out = std::string(name) + " exited with " + std::to_string(exit_code);
+  if (!line.empty())
+    out += ": " + std::string(line);
+  return out;
+}
+
+Status run_command(const std::vector<std::string>& argv, const CommandOptions& options,
+                   std::string* output) {
+  const std::string name =
+      !options.name.empty() ? options.name : "'" + (argv.empty() ? "" : argv[0]) + "'";
+  auto result = run_process(argv, options.input, options.timeout);
+  if (!result) {
+    if (!options.name_run_errors)
+      return fail(std::move(result.error()));
+    return fail(result.error().code, name + ": " + result.error().message);
+  }
+  std::string kept =
+      options.filter ? options.filter(std::move(result->output)) : std::move(result->output);
+  const std::string line = options.quote_output ? last_line(kept) : std::string();
+  if (output != nullptr)
+    *output = std::move(kept);
+  if (result->exit_code != 0)
+    return fail(Code::Unavailable, exit_message(name, result->exit_code, line));
+  return {};
+}
+
 }  // namespace ck

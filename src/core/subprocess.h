@@ -3,6 +3,7 @@
 // shell: argv as given, a secret only ever on its standard input.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,5 +32,40 @@ struct ProcessResult {
                                                 std::string_view input,
                                                 std::chrono::milliseconds timeout,
                                                 std::chrono::milliseconds grace = kTerminateGrace);
+
+/// How run_command names a command in its errors and what it keeps of the
+/// command's output.
+struct CommandOptions {
+  std::string_view input;  // on its stdin
+  std::chrono::milliseconds timeout{60000};
+  /// How an error names the command ("reload '/usr/local/bin/reload'");
+  /// empty: its program in quotes ("'/usr/local/bin/reload'").
+  std::string name;
+  /// Applied to the output before it is kept or quoted (masking secrets,
+  /// keeping a journal's tail); none keeps it as it came.
+  std::function<std::string(std::string)> filter;
+  /// The exit error quotes the output's last line; off for a command handed
+  /// a secret, which it might echo.
+  bool quote_output = true;
+  /// An error of the run itself (it could not start, timed out, was
+  /// interrupted) starts with "<name>: " too, as a journal entry that names
+  /// each failure by its command wants.
+  bool name_run_errors = false;
+};
+
+/// Runs `argv` (run_process); an exit other than 0 is an error (Unavailable)
+/// "<name> exited with N: <last line of the output>". `output`, when given,
+/// receives the filtered output whenever the command ran, failed or not.
+[[nodiscard]] Status run_command(const std::vector<std::string>& argv,
+                                 const CommandOptions& options, std::string* output = nullptr);
+
+/// The last line a command printed, as a terminal would show it: "\n",
+/// "\r\n" and a lone "\r" (a progress line overwritten in place) all end a
+/// line, blank lines are skipped, and trailing blanks are dropped. Empty when
+/// the output has no visible text.
+[[nodiscard]] std::string last_line(std::string_view output);
+
+/// "<name> exited with N", then ": <line>" when `line` is not empty.
+[[nodiscard]] std::string exit_message(std::string_view name, int exit_code, std::string_view line);
 
 }  // namespace ck

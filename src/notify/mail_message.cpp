@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 
+#include "core/join.h"
 #include "net/http_client.h"
 
 namespace ck::notify {
@@ -91,16 +92,6 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   if (start < text.size())
     lines.push_back(text.substr(start));
   return lines;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty())
-      out += sep;
-    out += item;
-  }
-  return out;
 }
 
 }  // namespace

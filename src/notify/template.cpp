@@ -69,17 +69,6 @@ Result<std::string> render(const std::string& text, const Variables& vars, const
   return render_context(text, Context{vars, {}}, what, escape);
 }
 
-Result<std::vector<std::string>> render_argv(const std::vector<std::string>& argv,
-                                             const Variables& vars, const std::string& what) {
-  std::vector<std::string> out;
-  out.reserve(argv.size());
-  for (const auto& arg : argv) {
-    CK_ASSIGN(auto rendered, render(arg, vars, what));
-    out.push_back(std::move(rendered));
-  }
-  return out;
-}
-
 std::vector<std::string> TemplateSet::names() {
   std::vector<std::string> out;
   for (const auto& t : kTemplates) {

@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "core/argv_template.h"
 #include "core/error.h"
 
 namespace ck::notify {
 
-using Variables = std::map<std::string, std::string>;
+/// The same variables as a command line's (core/argv_template.h).
+using Variables = ck::Variables;
 
 /// Variables plus named lists for {{#name}}…{{/name}} sections (the digest's
 /// certificates).
@@ -30,12 +32,6 @@ enum class Escape { None, Html, Url, Json };
                                                  Escape escape = Escape::None);
 [[nodiscard]] Result<std::string> render(const std::string& text, const Variables& vars,
                                          const std::string& what, Escape escape = Escape::None);
-
-/// Renders every element of an argv template (no shell, no escaping: each
-/// variable becomes part of exactly one argument).
-[[nodiscard]] Result<std::vector<std::string>> render_argv(const std::vector<std::string>& argv,
-                                                           const Variables& vars,
-                                                           const std::string& what);
 
 /// The message templates of `notify`: the shipped defaults (src/notify/templates),
 /// each replaced by NAME.mustache from an override folder when that file exists.

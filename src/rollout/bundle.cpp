@@ -172,7 +172,7 @@ FilePaths scratch_paths(const ScratchFiles& scratch) {
           (scratch.dir() / "chain.pem").string(), (scratch.dir() / "fullchain.pem").string()};
 }
 
-notify::Variables command_variables(const CertBundle& bundle, const FilePaths& files) {
+Variables command_variables(const CertBundle& bundle, const FilePaths& files) {
   return {{"cert_file", files.cert},       {"key_file", files.key},
           {"chain_file", files.chain},     {"fullchain_file", files.fullchain},
           {"name", bundle.name},           {"fingerprint_sha256", bundle.sha256},

@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "core/argv_template.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "notify/template.h"
 #include "rollout/plan.h"
 #include "servercert/inventory.h"
 
@@ -66,7 +66,7 @@ class ScratchFiles {
 struct FilePaths {
   std::string cert, key, chain, fullchain;
 };
-[[nodiscard]] notify::Variables command_variables(const CertBundle& bundle, const FilePaths& files);
+[[nodiscard]] Variables command_variables(const CertBundle& bundle, const FilePaths& files);
 [[nodiscard]] FilePaths scratch_paths(const ScratchFiles& scratch);
 
 }  // namespace ck::rollout

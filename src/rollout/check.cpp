@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "core/join.h"
 #include "core/file_io.h"
 #include "core/pem.h"
 #include "rollout/pins.h"

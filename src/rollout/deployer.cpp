@@ -1,7 +1,5 @@
 #include "rollout/deployer.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include "core/fingerprint.h"
 #include "core/pem.h"
 #include "core/subprocess.h"
+#include "core/system_lookup.h"
 #include "rollout/mask.h"
 
 namespace ck::rollout {
@@ -22,21 +21,6 @@ namespace {
 // Ansible run is rarely what explains its failure.
 constexpr std::size_t kOutputTail = 4096;
 
-bool program_found(const std::string& program) {
-  if (program.find('/') != std::string::npos)
-    return ::access(program.c_str(), X_OK) == 0;
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path != nullptr ? path : "/usr/bin:/bin";
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const std::string dir(dirs.substr(0, colon));
-    if (::access(((dir.empty() ? "." : dir) + "/" + program).c_str(), X_OK) == 0)
-      return true;
-    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
-  }
-  return false;
-}
-
 Status check_program(const Plan& plan, int line, const std::vector<std::string>& argv,
                      const char* what) {
   if (argv.empty() || program_found(argv[0]))
@@ -45,36 +29,11 @@ Status check_program(const Plan& plan, int line, const std::vector<std::string>&
                                   "' is not found (PATH or path)");
 }
 
-Result<uid_t> user_id(const std::string& name) {
-  passwd pw{};
-  passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
-    return fail(Code::NotFound, "no user '" + name + "'");
-  return pw.pw_uid;
-}
-
-Result<gid_t> group_id(const std::string& name) {
-  group gr{};
-  group* found = nullptr;
-  std::vector<char> buf(16384);
-  if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr)
-    return fail(Code::NotFound, "no group '" + name + "'");
-  return gr.gr_gid;
-}
-
 FilePaths deployed_paths(const Deploy& d) {
   const auto str = [](const std::optional<std::filesystem::path>& p) {
     return p ? p->string() : std::string();
   };
   return {str(d.cert), str(d.key), str(d.chain), str(d.fullchain)};
-}
-
-std::string last_line(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-    text.pop_back();
-  const auto nl = text.rfind('\n');
-  return nl == std::string::npos ? text : text.substr(nl + 1);
 }
 
 }  // namespace
@@ -133,22 +92,19 @@ std::vector<std::filesystem::path> file_paths(const Deploy& d) {
   return out;
 }
 
-Status run_command(const std::vector<std::string>& argv, const notify::Variables& vars,
-                   std::chrono::seconds timeout, const std::string& what,
-                   const std::vector<std::string>& secrets, std::string& output) {
-  CK_ASSIGN(const auto rendered, notify::render_argv(argv, vars, what));
-  auto result =
-      run_process(rendered, "", std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
-  if (!result)
-    return fail(result.error().code, what + " '" + rendered[0] + "': " + result.error().message);
-  output = tail(mask_secrets(result->output, secrets), kOutputTail);
-  if (result->exit_code != 0) {
-    const auto line = last_line(output);
-    return fail(Code::Unavailable, what + " '" + rendered[0] + "' exited with " +
-                                       std::to_string(result->exit_code) +
-                                       (line.empty() ? "" : ": " + line));
-  }
-  return {};
+Status run_plan_command(const std::vector<std::string>& argv, const Variables& vars,
+                        std::chrono::seconds timeout, const std::string& what,
+                        const std::vector<std::string>& secrets, std::string& output) {
+  CK_ASSIGN(const auto rendered, render_argv(argv, vars, what));
+  CommandOptions run_opts;
+  run_opts.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  if (!rendered.empty())
+    run_opts.name = what + " '" + rendered[0] + "'";
+  run_opts.filter = [&secrets](std::string out) {
+    return tail(mask_secrets(out, secrets), kOutputTail);
+  };
+  run_opts.name_run_errors = true;
+  return run_command(rendered, run_opts, &output);
 }
 
 std::optional<std::string> restored_sha256(const Deploy& d, const std::vector<FileState>& backup) {
@@ -164,10 +120,10 @@ std::optional<std::string> restored_sha256(const Deploy& d, const std::vector<Fi
   return std::nullopt;
 }
 
-Status Deployer::command(const std::vector<std::string>& argv, const notify::Variables& vars,
+Status Deployer::command(const std::vector<std::string>& argv, const Variables& vars,
                          std::chrono::seconds timeout, const std::string& what,
                          std::string& output) const {
-  return run_command(argv, vars, timeout, what, secrets_, output);
+  return run_plan_command(argv, vars, timeout, what, secrets_, output);
 }
 
 Status Deployer::write_files(const Deploy& d, const CertBundle& bundle) const {
@@ -219,7 +175,7 @@ Result<Status> Deployer::roll_back(const Target& t, const std::string& name,
                                    const std::optional<CertBundle>& previous,
                                    std::string& output) const {
   std::optional<ScratchFiles> scratch;
-  notify::Variables vars{{"name", name}};
+  Variables vars{{"name", name}};
   if (previous) {
     CK_ASSIGN(auto files, ScratchFiles::write(*previous));
     scratch.emplace(std::move(files));

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "notify/template.h"
+#include "core/argv_template.h"
 #include "rollout/bundle.h"
 #include "rollout/file_backup.h"
 #include "rollout/plan.h"
@@ -38,10 +38,10 @@ namespace ck::rollout {
 
 /// Runs a plan command; a non-zero exit is an error carrying the masked
 /// output's last line. The masked output (its tail) is returned either way.
-[[nodiscard]] Status run_command(const std::vector<std::string>& argv,
-                                 const notify::Variables& vars, std::chrono::seconds timeout,
-                                 const std::string& what, const std::vector<std::string>& secrets,
-                                 std::string& output);
+[[nodiscard]] Status run_plan_command(const std::vector<std::string>& argv,
+                                      const Variables& vars, std::chrono::seconds timeout,
+                                      const std::string& what,
+                                      const std::vector<std::string>& secrets, std::string& output);
 
 /// The certificate a files target's backup held (its cert or fullchain
 /// file), which a rollback must then see served; nullopt when it held none.
@@ -54,8 +54,8 @@ class Deployer {
   /// output; the vector may grow until the first command runs.
   explicit Deployer(const std::vector<std::string>& secrets) : secrets_(secrets) {}
 
-  /// run_command with this run's secrets.
-  [[nodiscard]] Status command(const std::vector<std::string>& argv, const notify::Variables& vars,
+  /// run_plan_command with this run's secrets.
+  [[nodiscard]] Status command(const std::vector<std::string>& argv, const Variables& vars,
                                std::chrono::seconds timeout, const std::string& what,
                                std::string& output) const;
   /// Deploys `bundle` on a target; `output` gets what its command printed.

@@ -1,12 +1,13 @@
 #include "rollout/hooks.h"
 
+#include "core/join.h"
 #include "core/time_format.h"
 #include "rollout/report.h"
 
 namespace ck::rollout {
 namespace {
 
-notify::Variables hook_variables(const Plan& plan, const PlanCertificate& cert,
+Variables hook_variables(const Plan& plan, const PlanCertificate& cert,
                                  std::int64_t rollout_id, const std::string& outcome) {
   return {{"name", plan.certificate.name.empty() ? plan.certificate.cert_file->stem().string()
                                                  : plan.certificate.name},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/fingerprint.h"
 #include "rollout/deployer.h"
 #include "rollout/report.h"
 

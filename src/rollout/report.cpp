@@ -14,17 +14,6 @@ StepReport to_report(const StepRow& r) {
 
 }  // namespace
 
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words)
-    out += (out.empty() ? "" : " ") + w;
-  return out;
-}
-
-std::string short_fp(const std::string& sha256) {
-  return sha256.substr(0, 12);
-}
-
 std::string step_detail(const std::string& summary, const std::string& output) {
   return output.empty() ? summary : summary + "\n" + output;
 }

@@ -48,9 +48,5 @@ struct Report {
 /// The report of a plan's certificate before anything ran (a check).
 [[nodiscard]] Report base_report(const Plan& plan, const PlanCertificate& cert);
 
-/// Words joined by spaces, for a command in a line of text.
-[[nodiscard]] std::string join(const std::vector<std::string>& words);
-/// The first 12 hex digits of a SHA-256, for messages.
-[[nodiscard]] std::string short_fp(const std::string& sha256);
 
 }  // namespace ck::rollout

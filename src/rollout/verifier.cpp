@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/fingerprint.h"
 #include "rollout/report.h"
 
 namespace ck::rollout {

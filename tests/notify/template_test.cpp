@@ -17,12 +17,6 @@ TEST(Template, RendersVariablesWithoutEscapingByDefault) {
   EXPECT_EQ(*html, "a&amp;b");
 }
 
-TEST(Template, EachArgvElementStaysOneArgument) {
-  auto argv = render_argv({"sms", "--to", "{{phone}}"}, {{"phone", "+49 30 1234"}}, "cmd");
-  ASSERT_TRUE(argv);
-  EXPECT_EQ(*argv, (std::vector<std::string>{"sms", "--to", "+49 30 1234"}));
-}
-
 TEST(Template, InvalidTemplateNamesWhere) {
   auto r = render("{{#open}} never closed", {}, "[delivery] command");
   ASSERT_FALSE(r);
