@@ -6,7 +6,6 @@
 #include "core/duration.h"
 #include "core/fault.h"
 #include "core/file_io.h"
-#include "core/keygen.h"
 
 namespace ck::acme {
 namespace {
@@ -28,7 +27,7 @@ void real_sleep(std::chrono::milliseconds d) {
 nlohmann::json to_json(const IssueSettings& s) {
   return nlohmann::json{{"domains", s.domains},
                         {"directory", s.directory},
-                        {"challenge", s.challenge},
+                        {"challenge", std::string(to_string(s.challenge))},
                         {"http_port", s.http_port},
                         {"http_address", s.http_address},
                         {"webroot", s.webroot},
@@ -38,7 +37,7 @@ nlohmann::json to_json(const IssueSettings& s) {
                         {"account_key", s.account_key},
                         {"email", s.email},
                         {"agree_tos", s.agree_tos},
-                        {"key_type", s.key_type},
+                        {"key_type", std::string(key_type_name(s.key_type))},
                         {"out", s.out},
                         {"ca_bundle", s.ca_bundle},
                         {"profile", s.profile},
@@ -50,10 +49,12 @@ Result<IssueSettings> settings_from_json(std::string_view text) {
   if (j.is_discarded() || !j.is_object())
     return fail(Code::Storage, "stored ACME settings are not a JSON object");
   IssueSettings s;
+  std::string challenge(to_string(s.challenge));
+  std::string key_type(key_type_name(s.key_type));
   try {
     read_opt(j, "domains", s.domains);
     read_opt(j, "directory", s.directory);
-    read_opt(j, "challenge", s.challenge);
+    read_opt(j, "challenge", challenge);
     read_opt(j, "http_port", s.http_port);
     read_opt(j, "http_address", s.http_address);
     read_opt(j, "webroot", s.webroot);
@@ -65,7 +66,7 @@ Result<IssueSettings> settings_from_json(std::string_view text) {
     read_opt(j, "account_key", s.account_key);
     read_opt(j, "email", s.email);
     read_opt(j, "agree_tos", s.agree_tos);
-    read_opt(j, "key_type", s.key_type);
+    read_opt(j, "key_type", key_type);
     read_opt(j, "out", s.out);
     read_opt(j, "ca_bundle", s.ca_bundle);
     read_opt(j, "profile", s.profile);
@@ -75,6 +76,11 @@ Result<IssueSettings> settings_from_json(std::string_view text) {
   } catch (const nlohmann::json::exception& e) {
     return fail(Code::Storage, std::string("stored ACME settings: ") + e.what());
   }
+  const auto stored = [](const Error& e) {
+    return Error{Code::Storage, "stored ACME settings: " + e.message, {}};
+  };
+  CK_ASSIGN(s.challenge, parse_challenge_type(challenge).map_error(stored));
+  CK_ASSIGN(s.key_type, parse_key_type(key_type).map_error(stored));
   return s;
 }
 
@@ -88,29 +94,27 @@ Status validate(IssueSettings& s) {
     return fail(Code::InvalidArgument, "invalid --directory '" + s.directory +
                                            "' (an https:// URL of the ACME directory)");
   }
-  CK_TRY(parse_key_type(s.key_type));
-  if (s.key_type != "ec-p256" && s.key_type != "ec-p384" && s.key_type != "rsa-2048" &&
-      s.key_type != "rsa-3072" && s.key_type != "rsa-4096") {
-    return fail(Code::InvalidArgument, "--key-type " + s.key_type +
+  if (s.key_type == KeyType::Ed25519) {
+    return fail(Code::InvalidArgument, "--key-type " + std::string(key_type_name(s.key_type)) +
                                            " is not one ACME servers issue for (use ec-p256, "
                                            "ec-p384, rsa-2048, rsa-3072 or rsa-4096)");
   }
-  if (s.challenge == "http-01") {
-    for (const auto& d : s.domains) {
-      if (d.starts_with("*."))
+  switch (s.challenge) {
+    case ChallengeType::Http01:
+      for (const auto& d : s.domains) {
+        if (d.starts_with("*."))
+          return fail(Code::InvalidArgument,
+                      d + ": a wildcard can only be validated with --challenge dns-01");
+      }
+      if (s.webroot.empty() && (s.http_port <= 0 || s.http_port > 65535)) {
         return fail(Code::InvalidArgument,
-                    d + ": a wildcard can only be validated with --challenge dns-01");
-    }
-    if (s.webroot.empty() && (s.http_port <= 0 || s.http_port > 65535)) {
-      return fail(Code::InvalidArgument,
-                  "invalid --http-port " + std::to_string(s.http_port) + " (1-65535)");
-    }
-  } else if (s.challenge == "dns-01") {
-    if (s.dns_hook.empty())
-      return fail(Code::InvalidArgument, "--challenge dns-01 needs --dns-hook CMD");
-  } else {
-    return fail(Code::InvalidArgument,
-                "unknown --challenge '" + s.challenge + "' (use http-01 or dns-01)");
+                    "invalid --http-port " + std::to_string(s.http_port) + " (1-65535)");
+      }
+      break;
+    case ChallengeType::Dns01:
+      if (s.dns_hook.empty())
+        return fail(Code::InvalidArgument, "--challenge dns-01 needs --dns-hook CMD");
+      break;
   }
   if (!s.ca_bundle.empty()) {
     CK_TRY(read_file(s.ca_bundle, kPemInput));  // a missing bundle fails before any request
@@ -166,7 +170,7 @@ Status Service::remember(const store::AcmeAccountRecord& account) {
 }
 
 Result<std::unique_ptr<Solver>> Service::solver(const IssueSettings& s) {
-  if (s.challenge == "dns-01") {
+  if (s.challenge == ChallengeType::Dns01) {
     DnsHookOptions opts;
     opts.hook = s.dns_hook;
     opts.resolver = s.dns_resolver;
@@ -219,7 +223,7 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
   CK_ASSIGN(auto solve, solver(s));
   OrderRequest req;
   req.domains = s.domains;
-  CK_ASSIGN(req.key_type, parse_key_type(s.key_type));
+  req.key_type = s.key_type;
   req.replaces = replaces;
   req.profile = s.profile;
   req.timeout = s.timeout;

@@ -13,9 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "acme/challenge_type.h"
 #include "acme/issue.h"
 #include "acme/solver.h"
 #include "core/clock.h"
+#include "core/keygen.h"
 #include "core/pem.h"
 #include "servercert/due.h"
 #include "servercert/inventory.h"
@@ -28,7 +30,7 @@ namespace ck::acme {
 struct IssueSettings {
   std::vector<std::string> domains;
   std::string directory;
-  std::string challenge = "http-01";
+  ChallengeType challenge = ChallengeType::Http01;
   int http_port = 80;
   std::string http_address = "0.0.0.0";
   std::string webroot;
@@ -38,7 +40,7 @@ struct IssueSettings {
   std::string account_key;  // a PEM file; empty: the account certkeeper keeps per directory
   std::string email;
   bool agree_tos = false;
-  std::string key_type = "ec-p256";
+  KeyType key_type = KeyType::EcP256;
   std::string out;        // folder for cert.pem, chain.pem, fullchain.pem, key.pem
   std::string ca_bundle;  // trust for the ACME server's HTTPS
   std::string profile;

@@ -26,7 +26,7 @@ bool valid_token(const std::string& token) {
 class ResponderSolver final : public Solver {
  public:
   explicit ResponderSolver(std::shared_ptr<HttpResponder> r) : responder_(std::move(r)) {}
-  std::string_view type() const override { return "http-01"; }
+  std::string_view type() const override { return to_string(ChallengeType::Http01); }
   Status present(const std::string& domain, const std::string& token,
                  const std::string& key_authorization) override {
     if (!valid_token(token))
@@ -50,7 +50,7 @@ class ResponderSolver final : public Solver {
 class WebrootSolver final : public Solver {
  public:
   explicit WebrootSolver(std::filesystem::path root) : root_(std::move(root)) {}
-  std::string_view type() const override { return "http-01"; }
+  std::string_view type() const override { return to_string(ChallengeType::Http01); }
   Status present(const std::string& domain, const std::string& token,
                  const std::string& key_authorization) override {
     if (!valid_token(token))
@@ -92,7 +92,7 @@ std::string quoted_list(const std::vector<std::string>& values) {
 class DnsHookSolver final : public Solver {
  public:
   explicit DnsHookSolver(DnsHookOptions opts) : opts_(std::move(opts)) {}
-  std::string_view type() const override { return "dns-01"; }
+  std::string_view type() const override { return to_string(ChallengeType::Dns01); }
 
   Status present(const std::string& domain, const std::string& /*token*/,
                  const std::string& key_authorization) override {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "acme/challenge_type.h"
 #include "core/error.h"
 #include "core/file_io.h"
 
@@ -20,7 +21,7 @@ namespace ck::acme {
 class Solver {
  public:
   virtual ~Solver() = default;
-  /// The challenge type answered: "http-01" or "dns-01".
+  /// The challenge type answered, as the server names it (to_string(ChallengeType)).
   [[nodiscard]] virtual std::string_view type() const = 0;
   /// Publishes the answer for `domain` (without "*.").
   [[nodiscard]] virtual Status present(const std::string& domain, const std::string& token,
@@ -74,7 +75,9 @@ struct DnsHookOptions {
 };
 
 /// dns-01 through a hook that edits the zone, checked against a resolver.
-[[nodiscard]] std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts);
+[[nodiscard]] std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts); `clock` must outlive the solver.
+[[nodiscard]] std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts, const Clock& clock,
+                                                 Sleep sleep = real_sleep);
 
 /// The TXT value for a key authorization: base64url(SHA-256(key authorization)).
 [[nodiscard]] std::string dns01_value(const std::string& key_authorization);

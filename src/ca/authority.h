@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ca/pkcs12.h"
+#include "ca/reason.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/keygen.h"
@@ -142,7 +143,7 @@ struct ImportRequest {
 
 struct RevokeRequest {
   std::string user;
-  int reason = 0;
+  Reason reason = Reason::Unspecified;
   std::optional<std::string> serial;  // magnitude bytes; default: the current certificate
   std::string ticket;
 };

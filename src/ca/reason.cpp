@@ -38,4 +38,8 @@ std::string_view reason_name(int code) {
   return "unknown";
 }
 
+std::string_view reason_name(Reason reason) {
+  return reason_name(static_cast<int>(reason));
+}
+
 }  // namespace ck::ca

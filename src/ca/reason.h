@@ -20,6 +20,9 @@ enum class Reason : int {
 };
 
 [[nodiscard]] Result<Reason> parse_reason(std::string_view name);
+/// The RFC 5280 name of a code as the store keeps it; "unknown" for a code
+/// certkeeper does not use.
 [[nodiscard]] std::string_view reason_name(int code);
+[[nodiscard]] std::string_view reason_name(Reason reason);
 
 }  // namespace ck::ca

@@ -43,7 +43,7 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   }
   store::RevocationRecord rev;
   rev.serial = cert->serial;
-  rev.reason = req.reason;
+  rev.reason = static_cast<int>(req.reason);  // the store keeps the RFC 5280 code
   rev.state = store::RevocationState::Released;
   rev.requested_at = now;
   rev.released_at = now;

@@ -13,6 +13,8 @@ namespace {
 
 struct IssueFlags {
   acme::IssueSettings settings;
+  std::string challenge = "http-01";
+  std::string key_type = "ec-p256";
   std::string name;
   std::string dns_timeout = "120s";
   std::string timeout = "300s";
@@ -51,6 +53,14 @@ int run_issue(Runtime& rt, IssueFlags f) {
     if (!path->empty())
       *path = std::filesystem::absolute(*path).string();
   }
+  auto challenge = acme::parse_challenge_type(f.challenge);
+  if (!challenge)
+    return rt.error(challenge.error());
+  f.settings.challenge = *challenge;
+  auto key_type = parse_key_type(f.key_type);
+  if (!key_type)
+    return rt.error(key_type.error());
+  f.settings.key_type = *key_type;
   if (auto st = acme::validate(f.settings); !st)
     return rt.error(st.error());
   const std::string name =
@@ -164,7 +174,7 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
                    "A name to certify (repeat; *.example.org for a wildcard)")
       ->required();
   issue->add_option("--directory", s.directory, "The ACME directory URL")->required();
-  issue->add_option("--challenge", s.challenge, "http-01 or dns-01")
+  issue->add_option("--challenge", f->challenge, "http-01 or dns-01")
       ->check(CLI::IsMember({"http-01", "dns-01"}))
       ->capture_default_str();
   auto* port = issue
@@ -192,7 +202,7 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
                     "directory in its store");
   issue->add_option("--email", s.email, "Contact address for the ACME account");
   issue->add_flag("--agree-tos", s.agree_tos, "Agree to the ACME server's terms of service");
-  issue->add_option("--key-type", s.key_type, "Certificate key: ec-p256, ec-p384, rsa-2048, ...")
+  issue->add_option("--key-type", f->key_type, "Certificate key: ec-p256, ec-p384, rsa-2048, ...")
       ->capture_default_str();
   issue->add_option("--name", f->name,
                     "Name in the store (default: the first domain; wildcard.DOMAIN for *.DOMAIN)");

@@ -261,7 +261,7 @@ int run_revoke(Runtime& rt, const RevokeFlags& f) {
   auto reason = ca::parse_reason(f.reason);
   if (!reason)
     return rt.error(reason.error());
-  req.reason = static_cast<int>(*reason);
+  req.reason = *reason;
   if (!f.serial.empty()) {
     auto serial = ca::parse_serial_hex(f.serial);
     if (!serial)

@@ -162,7 +162,7 @@ TEST_F(AuthorityTest, SupersededCertificateThatExpiresWhileHeldIsNeverListed) {
 TEST_F(AuthorityTest, RevokeForCauseIsInTheVeryNextCrlWithItsReason) {
   init_ca();
   const auto serial = create("eve");
-  auto r = authority_->revoke({"eve", static_cast<int>(Reason::KeyCompromise), std::nullopt, "T7"});
+  auto r = authority_->revoke({"eve", Reason::KeyCompromise, std::nullopt, "T7"});
   ASSERT_TRUE(r) << r.error().message;
   auto built = authority_->build_crl({});
   ASSERT_TRUE(built);
@@ -171,7 +171,7 @@ TEST_F(AuthorityTest, RevokeForCauseIsInTheVeryNextCrlWithItsReason) {
   ASSERT_EQ(parsed->entries.size(), 1u);
   EXPECT_EQ(serial_hex(parsed->entries[0].serial), serial);
   EXPECT_EQ(parsed->entries[0].reason, static_cast<int>(Reason::KeyCompromise));
-  auto again = authority_->revoke({"eve", 1, std::nullopt, ""});
+  auto again = authority_->revoke({"eve", Reason::KeyCompromise, std::nullopt, ""});
   ASSERT_FALSE(again);  // no active certificate left
 }
 
@@ -179,8 +179,7 @@ TEST_F(AuthorityTest, RevokingTheCurrentCertificateReleasesHeldOnes) {
   init_ca();
   const auto old = create("olga");
   const auto current = renew("olga");
-  auto r =
-      authority_->revoke({"olga", static_cast<int>(Reason::AffiliationChanged), std::nullopt, ""});
+  auto r = authority_->revoke({"olga", Reason::AffiliationChanged, std::nullopt, ""});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->also_released_hex, std::vector<std::string>{old});
   EXPECT_EQ(build(), (std::set<std::string>{old, current}));
@@ -192,7 +191,7 @@ TEST_F(AuthorityTest, HeldRevocationRevokedForCauseGoesOutAtOnce) {
   renew("frank");
   auto serial = parse_serial_hex(old);
   ASSERT_TRUE(serial);
-  auto r = authority_->revoke({"frank", static_cast<int>(Reason::KeyCompromise), *serial, ""});
+  auto r = authority_->revoke({"frank", Reason::KeyCompromise, *serial, ""});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->was_held);
   EXPECT_EQ(build(), (std::set<std::string>{old}));
@@ -201,7 +200,7 @@ TEST_F(AuthorityTest, HeldRevocationRevokedForCauseGoesOutAtOnce) {
 TEST_F(AuthorityTest, EntriesStayUntilOneCrlAfterNotAfter) {
   init_ca();
   const auto serial = create("gina", 10 * kDay);
-  ASSERT_TRUE(authority_->revoke({"gina", 0, std::nullopt, ""}));
+  ASSERT_TRUE(authority_->revoke({"gina", Reason::Unspecified, std::nullopt, ""}));
   EXPECT_EQ(build(), (std::set<std::string>{serial}));
   clock_.advance(11 * kDay);
   EXPECT_EQ(build(), (std::set<std::string>{serial}));  // the one CRL after notAfter
@@ -213,7 +212,7 @@ TEST_F(AuthorityTest, EntriesStayUntilOneCrlAfterNotAfter) {
 TEST_F(AuthorityTest, CrlBuildRefusesWhileTheClockIsBehindTheLastCrl) {
   init_ca();
   const auto serial = create("lena", 10 * kDay);
-  ASSERT_TRUE(authority_->revoke({"lena", 1, std::nullopt, ""}));
+  ASSERT_TRUE(authority_->revoke({"lena", Reason::KeyCompromise, std::nullopt, ""}));
   std::int64_t n1 = 0, n2 = 0;
   clock_.advance(9 * kDay);
   build(&n1);
@@ -234,8 +233,7 @@ TEST_F(AuthorityTest, CrlBuildRefusesWhileTheClockIsBehindTheLastCrl) {
 TEST_F(AuthorityTest, RevokedUserIsNotRenewedUntilEnabled) {
   init_ca();
   create("mona");
-  auto r =
-      authority_->revoke({"mona", static_cast<int>(Reason::AffiliationChanged), std::nullopt, ""});
+  auto r = authority_->revoke({"mona", Reason::AffiliationChanged, std::nullopt, ""});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->user_disabled);
   auto renewed = authority_->renew_user({"mona", {}, issue(), false});
@@ -264,7 +262,7 @@ TEST_F(AuthorityTest, RevokingASupersededCertificateKeepsTheUser) {
   renew("nina");
   auto serial = parse_serial_hex(old);
   ASSERT_TRUE(serial);
-  auto r = authority_->revoke({"nina", static_cast<int>(Reason::KeyCompromise), *serial, ""});
+  auto r = authority_->revoke({"nina", Reason::KeyCompromise, *serial, ""});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(r->user_disabled);
   EXPECT_FALSE(renew("nina").empty());
@@ -302,11 +300,12 @@ TEST_F(AuthorityTest, CrlListsTheFirstFewNewEntriesWithAllTickets) {
   for (int i = 0; i < 30; ++i)
     create("m" + std::to_string(i));
   for (int i = 0; i < 18; ++i)
-    ASSERT_TRUE(authority_->revoke({"m" + std::to_string(i), 1, std::nullopt, "T1"}));
+    ASSERT_TRUE(
+        authority_->revoke({"m" + std::to_string(i), Reason::KeyCompromise, std::nullopt, "T1"}));
   build();
   for (int i = 18; i < 30; ++i) {
-    ASSERT_TRUE(authority_->revoke(
-        {"m" + std::to_string(i), 0, std::nullopt, i % 2 == 0 ? "" : "U" + std::to_string(i % 4)}));
+    ASSERT_TRUE(authority_->revoke({"m" + std::to_string(i), Reason::Unspecified, std::nullopt,
+                                    i % 2 == 0 ? "" : "U" + std::to_string(i % 4)}));
   }
   CrlRequest few;
   few.list_added = 5;
@@ -328,8 +327,8 @@ TEST_F(AuthorityTest, FirstCrlListsEveryEntryInSerialOrder) {
   for (int i = 0; i < 30; ++i) {
     const std::string user = "n" + std::to_string(i);
     create(user);
-    ASSERT_TRUE(authority_->revoke({user, static_cast<int>(Reason::KeyCompromise), std::nullopt,
-                                    "T" + std::to_string(i % 7)}));
+    ASSERT_TRUE(authority_->revoke(
+        {user, Reason::KeyCompromise, std::nullopt, "T" + std::to_string(i % 7)}));
   }
   auto all = authority_->build_crl({});
   ASSERT_TRUE(all) << all.error().message;
@@ -368,7 +367,7 @@ class CrlPublishTest : public AuthorityTest {
 TEST_F(CrlPublishTest, FailedPublishIsRetriedWithTheSameCrlUntilItSucceeds) {
   init_ca();
   create("otto");
-  ASSERT_TRUE(authority_->revoke({"otto", 1, std::nullopt, "T9"}));
+  ASSERT_TRUE(authority_->revoke({"otto", Reason::KeyCompromise, std::nullopt, "T9"}));
   publish_fails_ = true;
   auto first = authority_->build_crl(request(false));
   ASSERT_TRUE(first) << first.error().message;
@@ -475,7 +474,7 @@ TEST_F(CrlPublishTest, StaleReasons) {
 TEST_F(AuthorityTest, CrlThatWouldUnrevokeIsRefused) {
   init_ca();
   const auto serial = create("hank");
-  ASSERT_TRUE(authority_->revoke({"hank", 1, std::nullopt, ""}));
+  ASSERT_TRUE(authority_->revoke({"hank", Reason::KeyCompromise, std::nullopt, ""}));
   std::int64_t before = 0;
   build(&before);
   sqlite3* db = nullptr;
@@ -668,7 +667,7 @@ TEST_F(AuthorityTest, ChangesWaitForTheUsersLeaseAndTakeOverAnExpiredOne) {
               std::string::npos)
         << renewed.error().message;
     EXPECT_NE(renewed.error().message.find("run by other@host"), std::string::npos);
-    EXPECT_FALSE(authority_->revoke({"alice", 1, std::nullopt, ""}));
+    EXPECT_FALSE(authority_->revoke({"alice", Reason::KeyCompromise, std::nullopt, ""}));
     EXPECT_FALSE(authority_->confirm("alice"));
     auto view = authority_->show_user("alice");
     ASSERT_TRUE(view && view->current);
