@@ -35,9 +35,6 @@ struct Issued {
 /// Reports steps ("example.org: http-01 answered").
 using Progress = std::function<void(const std::string&)>;
 
-/// Waits; the tests' clock may move instead of sleeping.
-using Sleep = std::function<void(std::chrono::milliseconds)>;
-
 [[nodiscard]] Result<Issued> issue(Client& client, Solver& solver, const OrderRequest& req,
                                    const Clock& clock, const Sleep& sleep,
                                    const Progress& progress);

@@ -18,10 +18,6 @@ void read_opt(const nlohmann::json& j, const char* key, T& out) {
     out = it->get<T>();
 }
 
-void real_sleep(std::chrono::milliseconds d) {
-  std::this_thread::sleep_for(d);
-}
-
 }  // namespace
 
 nlohmann::json to_json(const IssueSettings& s) {
@@ -123,12 +119,13 @@ Status validate(IssueSettings& s) {
 }
 
 Service::Service(store::Store& store, servercert::Inventory& inventory, const Clock& clock,
-                 const Secret* passphrase, Progress progress)
+                 const Secret* passphrase, Progress progress, Sleep sleep)
     : store_(store),
       inventory_(inventory),
       clock_(clock),
       passphrase_(passphrase),
-      progress_(std::move(progress)) {}
+      progress_(std::move(progress)),
+      sleep_(std::move(sleep)) {}
 
 Result<Service::Account> Service::account_key(const IssueSettings& s) {
   if (!s.account_key.empty()) {
@@ -175,7 +172,7 @@ Result<std::unique_ptr<Solver>> Service::solver(const IssueSettings& s) {
     opts.hook = s.dns_hook;
     opts.resolver = s.dns_resolver;
     opts.propagation_timeout = s.dns_timeout;
-    return dns01_hook(std::move(opts));
+    return dns01_hook(std::move(opts), clock_, sleep_);
   }
   if (!s.webroot.empty())
     return http01_webroot(s.webroot);
@@ -228,7 +225,7 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
   req.profile = s.profile;
   req.timeout = s.timeout;
   const Progress named = [this, &name](const std::string& step) { progress_(name + ": " + step); };
-  CK_ASSIGN(auto issued, acme::issue(client, *solve, req, clock_, real_sleep, named));
+  CK_ASSIGN(auto issued, acme::issue(client, *solve, req, clock_, sleep_, named));
 
   servercert::Material m{std::move(issued.cert), std::move(issued.chain), std::move(issued.key)};
   CK_TRY(servercert::check_material(m, clock_.now_seconds(), "the issued certificate"));

@@ -63,8 +63,9 @@ struct IssueOutcome {
 
 class Service {
  public:
+  /// Waits (order polling, the dns-01 propagation check) go through `sleep`.
   Service(store::Store& store, servercert::Inventory& inventory, const Clock& clock,
-          const Secret* passphrase, Progress progress);
+          const Secret* passphrase, Progress progress, Sleep sleep = real_sleep);
 
   /// Orders a certificate and stores it under `name` (a new version).
   [[nodiscard]] Result<IssueOutcome> issue(const std::string& name, const IssueSettings& settings);
@@ -112,6 +113,7 @@ class Service {
   const Clock& clock_;
   const Secret* passphrase_;
   Progress progress_;
+  Sleep sleep_;
   // The store is one connection: every use from a renewal thread goes
   // through this lock (orders themselves run in parallel).
   std::mutex store_mutex_;

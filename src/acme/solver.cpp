@@ -91,7 +91,8 @@ std::string quoted_list(const std::vector<std::string>& values) {
 
 class DnsHookSolver final : public Solver {
  public:
-  explicit DnsHookSolver(DnsHookOptions opts) : opts_(std::move(opts)) {}
+  DnsHookSolver(DnsHookOptions opts, const Clock& clock, Sleep sleep)
+      : opts_(std::move(opts)), clock_(clock), sleep_(std::move(sleep)) {}
   std::string_view type() const override { return to_string(ChallengeType::Dns01); }
 
   Status present(const std::string& domain, const std::string& /*token*/,
@@ -103,7 +104,7 @@ class DnsHookSolver final : public Solver {
   }
 
   Status wait_visible() override {
-    const auto deadline = std::chrono::steady_clock::now() + opts_.propagation_timeout;
+    const auto deadline = clock_.steady_now() + opts_.propagation_timeout;
     std::vector<bool> seen(records_.size(), false);
     std::string last_found;
     for (;;) {
@@ -123,7 +124,7 @@ class DnsHookSolver final : public Solver {
             last_found = "an error: " + answer.error().message;
           else
             last_found = answer->exists ? "TXT " + quoted_list(answer->values) : "no TXT record";
-          if (std::chrono::steady_clock::now() >= deadline) {
+          if (clock_.steady_now() >= deadline) {
             return fail(Code::DeadlineExceeded,
                         "dns-01: TXT record " + records_[i].name + " = \"" + records_[i].value +
                             "\" is not visible at " +
@@ -136,7 +137,7 @@ class DnsHookSolver final : public Solver {
       }
       if (all)
         return {};
-      std::this_thread::sleep_for(opts_.poll_interval);
+      sleep_(opts_.poll_interval);
     }
   }
 
@@ -164,6 +165,8 @@ class DnsHookSolver final : public Solver {
   }
 
   DnsHookOptions opts_;
+  const Clock& clock_;
+  Sleep sleep_;
   std::vector<Record> records_;
 };
 
@@ -250,8 +253,8 @@ std::unique_ptr<Solver> http01_webroot(std::filesystem::path webroot) {
   return std::make_unique<WebrootSolver>(std::move(webroot));
 }
 
-std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts) {
-  return std::make_unique<DnsHookSolver>(std::move(opts));
+std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts, const Clock& clock, Sleep sleep) {
+  return std::make_unique<DnsHookSolver>(std::move(opts), clock, std::move(sleep));
 }
 
 std::string dns01_value(const std::string& key_authorization) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "acme/challenge_type.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/file_io.h"
 
@@ -75,7 +76,8 @@ struct DnsHookOptions {
 };
 
 /// dns-01 through a hook that edits the zone, checked against a resolver.
-[[nodiscard]] std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts); `clock` must outlive the solver.
+/// The propagation wait takes its deadline from `clock` and waits with
+/// `sleep` between checks; `clock` must outlive the solver.
 [[nodiscard]] std::unique_ptr<Solver> dns01_hook(DnsHookOptions opts, const Clock& clock,
                                                  Sleep sleep = real_sleep);
 

@@ -3,6 +3,8 @@
 // (services) or a time_point (pure decision functions).
 
 #include <chrono>
+#include <functional>
+#include <thread>
 
 namespace ck {
 
@@ -31,5 +33,15 @@ class SystemClock final : public Clock {
     return std::chrono::steady_clock::now();
   }
 };
+
+/// Waits. Code that waits takes one next to its Clock, so that a test's
+/// sleep moves the fake clock instead of sleeping (a wait whose deadline
+/// comes from a fake clock would otherwise never time out).
+using Sleep = std::function<void(std::chrono::milliseconds)>;
+
+/// The real wait.
+inline void real_sleep(std::chrono::milliseconds d) {
+  std::this_thread::sleep_for(d);
+}
 
 }  // namespace ck

@@ -245,7 +245,7 @@ struct Scanner::Impl {
     c.dialog.reset();
     c.unsent.clear();
     c.unread = false;
-    c.started = Steady::now();
+    c.started = clock.steady_now();
     deadlines.push_back({c.started + options.timeout, slot, c.generation});
 
     const Target& t = targets[index];
@@ -489,7 +489,8 @@ struct Scanner::Impl {
     r.target = targets[c.index];
     r.address = c.address_text;
     r.phase = c.phase;
-    r.elapsed_ms = std::chrono::duration<double, std::milli>(Steady::now() - c.started).count();
+    r.elapsed_ms =
+        std::chrono::duration<double, std::milli>(clock.steady_now() - c.started).count();
     return r;
   }
 
@@ -650,7 +651,7 @@ struct Scanner::Impl {
       if (!loop_error || (in_flight == 0 && next_target == targets.size()))
         break;
       const int n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()),
-                                 wait_ms(Steady::now()));
+                                 wait_ms(clock.steady_now()));
       if (n < 0 && errno != EINTR) {
         loop_error = ck::fail(Code::Internal, std::string("epoll_wait: ") + std::strerror(errno));
         break;
@@ -669,7 +670,7 @@ struct Scanner::Impl {
       }
       if (resolver && resolver->busy())
         resolver->on_timer();
-      expire(Steady::now());
+      expire(clock.steady_now());
       drive_unread();
     }
     for (std::size_t slot = 0; slot < conns.size(); ++slot)

@@ -33,7 +33,9 @@ inline constexpr std::size_t kMaxHandshakeMessage = 64 * 1024;
 class Scanner {
  public:
   /// Loads the trust store; a CA file that cannot be read is an error here,
-  /// before any connection.
+  /// before any connection. Deadlines and elapsed times come from
+  /// `clock.steady_now()`, certificate lifetimes from `clock.now()`; `clock`
+  /// must outlive the scanner.
   static Result<std::unique_ptr<Scanner>> create(const ProbeOptions& options, const Clock& clock);
   ~Scanner();
   Scanner(const Scanner&) = delete;
