@@ -17,7 +17,7 @@ Runner::Runner(store::Store& store, servercert::Inventory& inventory, const Cloc
       random_(random),
       lock_dir_(std::move(lock_dir)),
       verifier_(verifier ? std::move(verifier) : std::make_unique<ProbeVerifier>(clock)),
-      sleep_(sleep ? std::move(sleep) : real_sleep()) {}
+      sleep_(sleep ? std::move(sleep) : Sleep(real_sleep)) {}
 
 RunContext Runner::context() {
   return {store_, inventory_, clock_, passphrase_, random_, *verifier_, sleep_};

@@ -14,9 +14,6 @@ constexpr auto kLongestRetry = std::chrono::milliseconds(4000);
 
 }  // namespace
 
-Sleep real_sleep() {
-  return [](std::chrono::steady_clock::duration d) { std::this_thread::sleep_for(d); };
-}
 
 std::string Verification::name_of(const std::string& sha256) const {
   if (sha256 == cert_.sha256)
@@ -62,7 +59,8 @@ Status Verification::wait_for(const Target& t, const Expect& expect) const {
                       " after " + std::to_string(secs.count()) + "s: " + joined);
     }
     progress_.say("  " + t.name + ": waiting (" + joined + ")");
-    sleep_(std::min<std::chrono::steady_clock::duration>(delay, deadline - now));
+    sleep_(std::chrono::ceil<std::chrono::milliseconds>(
+        std::min<std::chrono::steady_clock::duration>(delay, deadline - now)));
     delay = std::min(delay * 2, kLongestRetry);
   }
 }

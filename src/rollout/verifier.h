@@ -40,10 +40,6 @@ class Verifier {
                                                           const Target& target) = 0;
 };
 
-/// Waits `d` (a real sleep in the binary; tests advance a fake clock).
-using Sleep = std::function<void(std::chrono::steady_clock::duration d)>;
-/// std::this_thread::sleep_for.
-[[nodiscard]] Sleep real_sleep();
 
 /// What a verification waits for: one fingerprint, or anything but one.
 struct Expect {

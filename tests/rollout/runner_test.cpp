@@ -110,7 +110,7 @@ class Engine {
     verifier_ = verifier.get();
     runner_ = std::make_unique<Runner>(*store_, *inventory_, clock_, nullptr, random_, dir_.path(),
                                        std::move(verifier),
-                                       [this](std::chrono::steady_clock::duration d) {
+                                       [this](std::chrono::milliseconds d) {
                                          clock_.advance(std::chrono::ceil<std::chrono::seconds>(d));
                                        });
   }
