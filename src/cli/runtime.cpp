@@ -325,13 +325,12 @@ void Runtime::print_json(const nlohmann::json& j) const {
 
 namespace ck::cli {
 
-JsonArrayWriter::JsonArrayWriter(const Runtime& rt)
-    : rt_(rt), serializer_(nlohmann::detail::output_adapter<char>(buffer_), ' ') {}
+JsonArrayWriter::JsonArrayWriter(const Runtime& rt) : rt_(rt) {}
 
 void JsonArrayWriter::add(const nlohmann::json& element) {
   buffer_ += empty_ ? "\n  " : ",\n  ";
   empty_ = false;
-  serializer_.dump(element, false, false, 0);
+  buffer_ += element.dump();  // compact, UTF-8 as is: what `--json` has always written
   flush_if_full();
 }
 

@@ -139,10 +139,6 @@ class JsonArrayWriter {
   const Runtime& rt_;
   std::string buffer_ = "[";
   bool empty_ = true;
-  // One serializer appending to buffer_ for every element: json::dump() would
-  // build a serializer (a locale query, a shared_ptr, a string) per element,
-  // a third of the cost of a large listing.
-  nlohmann::detail::serializer<nlohmann::json> serializer_;
 };
 
 template <class T, class ToJson>
