@@ -126,6 +126,7 @@ Result<std::unique_ptr<probe::Scanner>> plan_scanner(const Plan& plan, probe::Pr
 Result<Alignment> check_alignment(const Plan& plan, const PlanCertificate& cert,
                                   const probe::ProbeOptions& options, const Clock& clock,
                                   const std::string& stage) {
+  CK_TRY(check_stage(plan, stage));
   Alignment out;
   out.certificate = cert;
   std::vector<probe::Target> targets;

@@ -80,7 +80,8 @@ struct Alignment {
 
 /// Probes every endpoint of the plan (all at once, up to the options'
 /// concurrency) and classifies what each serves. `stage`, when given, limits
-/// it to one stage.
+/// it to one stage; a stage the plan does not have is an error (check_stage),
+/// before any handshake.
 [[nodiscard]] Result<Alignment> check_alignment(const Plan& plan, const PlanCertificate& cert,
                                                 const probe::ProbeOptions& options,
                                                 const Clock& clock, const std::string& stage = "");

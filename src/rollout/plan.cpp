@@ -1,5 +1,6 @@
 #include "rollout/plan.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/file_io.h"
@@ -266,6 +267,14 @@ Result<Plan> load_plan(const path& file) {
     plan.stages.push_back(std::move(stage));
   }
   return plan;
+}
+
+Status check_stage(const Plan& plan, const std::string& stage) {
+  if (stage.empty() || std::any_of(plan.stages.begin(), plan.stages.end(),
+                                   [&](const Stage& s) { return s.name == stage; })) {
+    return {};
+  }
+  return fail(Code::InvalidArgument, "'" + plan.file.string() + "' has no stage \"" + stage + "\"");
 }
 
 }  // namespace ck::rollout

@@ -98,6 +98,10 @@ struct Plan {
 /// step without what its kind needs: each is an error naming the line.
 [[nodiscard]] Result<Plan> load_plan(const std::filesystem::path& file);
 
+/// `stage`, as given by --stage, names a stage of the plan ("" is every
+/// stage); otherwise an error naming the plan file and the stage.
+[[nodiscard]] Status check_stage(const Plan& plan, const std::string& stage);
+
 /// An endpoint as plans write it: `host:port` or `host:port@sni` (the port
 /// is required: a plan names exactly what serves the certificate).
 [[nodiscard]] Result<probe::Target> parse_endpoint(std::string_view text);

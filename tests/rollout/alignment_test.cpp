@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/fake_clock.h"
+
 namespace ck::rollout {
 namespace {
 
@@ -65,6 +67,32 @@ TEST(Alignment, CountsRefusedApartFromAligned) {
   al.endpoints.push_back({"s", "c", served(false, true, "a.test"), Serving::Old, true});
   EXPECT_EQ(al.aligned(), 1u);
   EXPECT_EQ(al.refused(), 1u);
+}
+
+// --stage names a stage of the plan; anything else is refused before a
+// single handshake (the endpoint below would refuse the connection).
+TEST(Alignment, AnUnknownStageIsAnErrorBeforeAnyProbe) {
+  Plan plan;
+  plan.file = "/etc/certkeeper/site.toml";
+  Stage canary;
+  canary.name = "canary";
+  Target t;
+  t.name = "one";
+  t.endpoints.push_back(*parse_endpoint("127.0.0.1:1"));
+  canary.targets.push_back(t);
+  plan.stages.push_back(canary);
+
+  EXPECT_TRUE(check_stage(plan, ""));
+  EXPECT_TRUE(check_stage(plan, "canary"));
+  const auto unknown = check_stage(plan, "canry");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::InvalidArgument);
+  EXPECT_EQ(unknown.error().message, "'/etc/certkeeper/site.toml' has no stage \"canry\"");
+
+  ck::testing::FakeClock clock;
+  const auto al = check_alignment(plan, PlanCertificate{}, probe::ProbeOptions{}, clock, "canry");
+  ASSERT_FALSE(al);
+  EXPECT_EQ(al.error().message, unknown.error().message);
 }
 
 }  // namespace
