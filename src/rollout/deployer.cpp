@@ -44,11 +44,7 @@ std::string plan_line(const Plan& plan, int line) {
 
 Status preflight(const Plan& plan, const std::string& stage, Verifier& verifier,
                  const probe::ProbeOptions& probe_options) {
-  if (!stage.empty() && std::none_of(plan.stages.begin(), plan.stages.end(),
-                                     [&](const Stage& s) { return s.name == stage; })) {
-    return fail(Code::InvalidArgument,
-                "'" + plan.file.string() + "' has no stage \"" + stage + "\"");
-  }
+  CK_TRY(check_stage(plan, stage));
   CK_TRY(verifier.ready(plan, probe_options));
   for (const auto& h : plan.hooks)
     CK_TRY(check_program(plan, h.line, h.command, "hook"));
