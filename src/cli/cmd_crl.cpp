@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "ca/crl_publish.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "core/duration.h"
@@ -175,13 +176,8 @@ int run_status(Runtime& rt, const StatusFlags& f) {
     return rt.error(st.error());
   if ((*cfg)->crl_max_size) {
     const auto file = (*cfg)->crl_out ? *(*cfg)->crl_out : rt.home() / "ca.crl";
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(file, ec);
-    if (!ec && static_cast<std::int64_t>(size) > *(*cfg)->crl_max_size) {
-      st->warnings.push_back("the CRL '" + file.string() + "' has " + std::to_string(size) +
-                             " bytes, more than [crl] max_size (" +
-                             std::to_string(*(*cfg)->crl_max_size) + ")");
-    }
+    if (auto too_big = ca::crl_size_warning(file, *(*cfg)->crl_max_size))
+      st->warnings.push_back(std::move(*too_big));
   }
   for (const auto& w : st->warnings)
     rt.warn(w);

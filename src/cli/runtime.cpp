@@ -10,6 +10,7 @@
 #include <iostream>
 #include <set>
 
+#include "ca/crl_publish.h"
 #include "cli/config.h"
 #include "core/argv_template.h"
 #include "core/file_io.h"
@@ -224,17 +225,7 @@ Result<ca::CrlPublisher> Runtime::crl_publisher() {
   }
   return ca::CrlPublisher([argv = cfg->crl_publish_command, timeout = cfg->crl_publish_timeout](
                               const ca::CrlBuilt& built) -> Status {
-    std::string tickets;
-    std::string bug_lines;
-    for (const auto& t : built.tickets) {
-      tickets += (tickets.empty() ? "" : " ") + t;
-      bug_lines += (bug_lines.empty() ? "" : "\n") + std::string("Bug: ") + t;
-    }
-    const notify::Variables vars{{"crl_file", built.path ? built.path->string() : ""},
-                                 {"crl_number", std::to_string(built.number)},
-                                 {"entries", std::to_string(built.entries)},
-                                 {"tickets", tickets},
-                                 {"bug_lines", bug_lines}};
+    const notify::Variables vars = ca::publish_variables(built);
     return run_configured(argv, vars, "[crl] publish_command", "", timeout, "", true);
   });
 }
