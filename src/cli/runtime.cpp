@@ -17,6 +17,7 @@
 #include "core/printable.h"
 #include "core/subprocess.h"
 #include "core/time_format.h"
+#include "notify/delivery.h"
 #include "notify/template.h"
 
 namespace ck::cli {
@@ -189,20 +190,7 @@ Result<ca::PasswordSink> Runtime::password_sink() {
   return ca::PasswordSink([argv = config_.delivery_command, timeout = config_.delivery_timeout](
                               const Secret& password, const store::UserProfile& user,
                               const std::string& serial) -> Status {
-    const bool needs_phone = std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
-      return a.find("{{phone}}") != std::string::npos;
-    });
-    if (needs_phone && user.phone.empty()) {
-      return fail(Code::FailedPrecondition, "user '" + user.name +
-                                                "' has no phone number for [delivery] command "
-                                                "(set one with `user renew " +
-                                                user.name + " --set phone=...`)");
-    }
-    const notify::Variables vars{{"user", user.name},
-                                 {"phone", user.phone},
-                                 {"email", user.email},
-                                 {"cn", user.cn},
-                                 {"serial", serial}};
+    CK_ASSIGN(const notify::Variables vars, notify::delivery_variables(argv, user, serial));
     // The password goes to standard input only: argv and the environment can
     // be read by other users of the machine (ps, /proc).
     const Secret input(password.reveal() + "\n");
