@@ -17,6 +17,13 @@ CLI::Validator duration_validator() {
       "DURATION", "duration");
 }
 
+Result<std::chrono::seconds> flag_duration(const std::string& text, std::string_view flag) {
+  auto d = parse_duration(text);
+  if (!d)
+    return fail(std::move(d).error().context(flag));
+  return *d;
+}
+
 int run(int argc, char** argv) {
   SystemClock clock;
   Runtime rt(clock);
@@ -83,13 +90,14 @@ int run(int argc, char** argv) {
     std::cerr << app.help();
     return kExitUsage;
   }
-  int code = kExitError;
+  Exit done = kExitError;
   try {
-    code = rt.action();
+    done = rt.action();
   } catch (const std::exception& e) {
     // Only third-party code throws; report it like any other error.
-    code = rt.error(Error{Code::Internal, e.what(), {}});
+    done = fail(Code::Internal, e.what());
   }
+  const int code = done ? *done : rt.report_error(done.error());
   if (code == kExitError)
     rt.discard_failed_creation();
   return code;

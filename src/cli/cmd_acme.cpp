@@ -38,43 +38,28 @@ Result<std::optional<std::chrono::seconds>> optional_duration(const std::string&
   return std::optional<std::chrono::seconds>(*d);
 }
 
-int run_issue(Runtime& rt, IssueFlags f) {
-  auto dns_timeout = optional_duration(f.dns_timeout, "--dns-timeout");
-  if (!dns_timeout)
-    return rt.error(dns_timeout.error());
-  auto timeout = optional_duration(f.timeout, "--timeout");
-  if (!timeout)
-    return rt.error(timeout.error());
-  f.settings.dns_timeout = **dns_timeout;
-  f.settings.timeout = **timeout;
+Exit run_issue(Runtime& rt, IssueFlags f) {
+  CK_ASSIGN(const auto dns_timeout, optional_duration(f.dns_timeout, "--dns-timeout"));
+  CK_ASSIGN(const auto timeout, optional_duration(f.timeout, "--timeout"));
+  f.settings.dns_timeout = *dns_timeout;
+  f.settings.timeout = *timeout;
   // Relative paths are stored for later renewals: make them absolute now.
   for (std::string* path :
        {&f.settings.out, &f.settings.webroot, &f.settings.account_key, &f.settings.ca_bundle}) {
     if (!path->empty())
       *path = std::filesystem::absolute(*path).string();
   }
-  auto challenge = acme::parse_challenge_type(f.challenge);
-  if (!challenge)
-    return rt.error(challenge.error());
-  f.settings.challenge = *challenge;
-  auto key_type = parse_key_type(f.key_type);
-  if (!key_type)
-    return rt.error(key_type.error());
-  f.settings.key_type = *key_type;
-  if (auto st = acme::validate(f.settings); !st)
-    return rt.error(st.error());
+  CK_ASSIGN(f.settings.challenge, acme::parse_challenge_type(f.challenge));
+  CK_ASSIGN(f.settings.key_type, parse_key_type(f.key_type));
+  CK_TRY(acme::validate(f.settings));
   const std::string name =
       f.name.empty() ? servercert::default_name(f.settings.domains.front()) : f.name;
   rt.allow_store_creation();
-  auto service = rt.acme_service(terminal_progress());
-  if (!service)
-    return rt.error(service.error());
-  auto out = (*service)->issue(name, f.settings);
-  if (!out)
-    return rt.error(out.error());
-  for (const auto& w : out->warnings)
+  CK_ASSIGN(const auto service, rt.acme_service(terminal_progress()));
+  CK_ASSIGN(const auto out, service->issue(name, f.settings));
+  for (const auto& w : out.warnings)
     rt.warn(w);
-  const auto& v = *out->cert;
+  const auto& v = *out.cert;
   if (rt.json()) {
     auto j = to_json(v);
     if (!f.settings.out.empty())
@@ -119,27 +104,18 @@ nlohmann::json outcome_json(const acme::IssueOutcome& o) {
   return j;
 }
 
-int run_renew(Runtime& rt, const RenewFlags& f) {
-  auto before = optional_duration(f.before, "--before");
-  if (!before)
-    return rt.error(before.error());
+Exit run_renew(Runtime& rt, const RenewFlags& f) {
+  CK_ASSIGN(const auto before, optional_duration(f.before, "--before"));
   if (f.all == !f.name.empty())
-    return rt.error(Error{Code::InvalidArgument, "give either --name NAME or --all", {}});
-  auto service = rt.acme_service(terminal_progress());
-  if (!service)
-    return rt.error(service.error());
-  const acme::Service::RenewOptions opts{*before, f.profile};
+    return fail(Code::InvalidArgument, "give either --name NAME or --all");
+  CK_ASSIGN(const auto service, rt.acme_service(terminal_progress()));
+  const acme::Service::RenewOptions opts{before, f.profile};
   std::vector<acme::IssueOutcome> outcomes;
   if (f.all) {
-    auto all = (*service)->renew_all(opts, f.parallel);
-    if (!all)
-      return rt.error(all.error());
-    outcomes = std::move(*all);
+    CK_ASSIGN(outcomes, service->renew_all(opts, f.parallel));
   } else {
-    auto one = (*service)->renew(f.name, opts);
-    if (!one)
-      return rt.error(one.error());
-    outcomes.push_back(std::move(*one));
+    CK_ASSIGN(auto one, service->renew(f.name, opts));
+    outcomes.push_back(std::move(one));
   }
   bool failed = false;
   for (const auto& o : outcomes) {

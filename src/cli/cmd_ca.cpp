@@ -15,64 +15,46 @@ struct InitOptions {
   std::string crl_validity = "7d";
 };
 
-int run_init(Runtime& rt, const InitOptions& o) {
+Exit run_init(Runtime& rt, const InitOptions& o) {
   ca::InitRequest req;
   req.name = o.name;
-  auto kt = parse_key_type(o.key_type);
-  auto validity = parse_duration(o.validity);
-  auto crl_validity = parse_duration(o.crl_validity);
-  if (!kt)
-    return rt.error(kt.error());
-  if (!validity)
-    return rt.error(std::move(validity).error().context("--validity"));
-  if (!crl_validity)
-    return rt.error(std::move(crl_validity).error().context("--crl-validity"));
-  req.key_type = *kt;
-  req.validity = *validity;
-  req.crl_validity = *crl_validity;
+  CK_ASSIGN(req.key_type, parse_key_type(o.key_type));
+  CK_ASSIGN(req.validity, flag_duration(o.validity, "--validity"));
+  CK_ASSIGN(req.crl_validity, flag_duration(o.crl_validity, "--crl-validity"));
   rt.allow_store_creation();
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto info = (*auth)->init(req);
-  if (!info)
-    return rt.error(info.error());
-  for (const auto& w : info->warnings)
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto info, auth->init(req));
+  for (const auto& w : info.warnings)
     rt.warn(w);
   if (rt.json()) {
-    rt.print_json(to_json(*info));
+    rt.print_json(to_json(info));
   } else {
-    std::cout << "created CA '" << info->name << "' (" << info->key_type << ", valid until "
-              << iso(info->not_after) << ")\n"
-              << "  sha256: " << info->sha256 << "\n"
+    std::cout << "created CA '" << info.name << "' (" << info.key_type << ", valid until "
+              << iso(info.not_after) << ")\n"
+              << "  sha256: " << info.sha256 << "\n"
               << "  home:   " << rt.home().string() << "\n";
   }
   return kExitOk;
 }
 
-int run_show(Runtime& rt, bool pem) {
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto info = (*auth)->info();
-  if (!info)
-    return rt.error(info.error());
+Exit run_show(Runtime& rt, bool pem) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto info, auth->info());
   if (pem) {
-    std::cout << info->cert_pem;
+    std::cout << info.cert_pem;
   } else if (rt.json()) {
-    auto j = to_json(*info);
-    j["pem"] = info->cert_pem;
+    auto j = to_json(info);
+    j["pem"] = info.cert_pem;
     rt.print_json(j);
   } else {
-    std::cout << "name:          " << info->name << "\n"
-              << "subject:       " << info->subject << "\n"
-              << "key type:      " << info->key_type
-              << (info->key_encrypted ? " (encrypted at rest)" : " (NOT encrypted)") << "\n"
-              << "serial:        " << info->serial_hex << "\n"
-              << "valid:         " << iso(info->not_before) << " .. " << iso(info->not_after)
-              << "\n"
-              << "sha256:        " << info->sha256 << "\n"
-              << "CRL validity:  " << format_duration(info->crl_validity) << "\n";
+    std::cout << "name:          " << info.name << "\n"
+              << "subject:       " << info.subject << "\n"
+              << "key type:      " << info.key_type
+              << (info.key_encrypted ? " (encrypted at rest)" : " (NOT encrypted)") << "\n"
+              << "serial:        " << info.serial_hex << "\n"
+              << "valid:         " << iso(info.not_before) << " .. " << iso(info.not_after) << "\n"
+              << "sha256:        " << info.sha256 << "\n"
+              << "CRL validity:  " << format_duration(info.crl_validity) << "\n";
   }
   return kExitOk;
 }
@@ -87,7 +69,7 @@ struct ImportOptions {
   std::string crl_validity = "7d";
 };
 
-int run_import(Runtime& rt, const ImportOptions& o) {
+Exit run_import(Runtime& rt, const ImportOptions& o) {
   ca::CaImportRequest req;
   req.cert = o.cert;
   req.key = o.key;
@@ -100,41 +82,34 @@ int run_import(Runtime& rt, const ImportOptions& o) {
   req.user_from = o.user_from == "email" ? ca::UserFrom::Email
                   : o.user_from == "uid" ? ca::UserFrom::Uid
                                          : ca::UserFrom::Cn;
-  auto crl_validity = parse_duration(o.crl_validity);
-  if (!crl_validity)
-    return rt.error(std::move(crl_validity).error().context("--crl-validity"));
-  req.crl_validity = *crl_validity;
+  CK_ASSIGN(req.crl_validity, flag_duration(o.crl_validity, "--crl-validity"));
   rt.allow_store_creation();
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto done = (*auth)->import_ca(req);
-  if (!done)
-    return rt.error(done.error());
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto done, auth->import_ca(req));
   if (rt.json()) {
-    auto j = to_json(done->ca);
-    j["users"] = done->users;
-    j["certificates"] = done->certificates;
-    j["revoked"] = done->revoked;
-    j["held"] = done->held;
-    j["without_file"] = done->without_file;
-    j["next_crl_number"] = done->next_crl_number;
+    auto j = to_json(done.ca);
+    j["users"] = done.users;
+    j["certificates"] = done.certificates;
+    j["revoked"] = done.revoked;
+    j["held"] = done.held;
+    j["without_file"] = done.without_file;
+    j["next_crl_number"] = done.next_crl_number;
     rt.print_json(j);
   } else {
-    std::cout << "imported CA '" << done->ca.name << "' (" << done->ca.key_type << ", valid until "
-              << iso(done->ca.not_after) << ")\n"
-              << "  " << done->users << " users, " << done->certificates << " certificates, "
-              << done->revoked << " revoked\n";
-    if (done->held > 0) {
-      std::cout << "  " << done->held
+    std::cout << "imported CA '" << done.ca.name << "' (" << done.ca.key_type << ", valid until "
+              << iso(done.ca.not_after) << ")\n"
+              << "  " << done.users << " users, " << done.certificates << " certificates, "
+              << done.revoked << " revoked\n";
+    if (done.held > 0) {
+      std::cout << "  " << done.held
                 << " older certificates still valid beside a newer one: their revocation is "
                    "held (see `certkeeper crl status`)\n";
     }
-    if (done->without_file > 0) {
-      std::cout << "  " << done->without_file
+    if (done.without_file > 0) {
+      std::cout << "  " << done.without_file
                 << " certificates known from index.txt only (no file in --certs-dir)\n";
     }
-    std::cout << "  the next CRL is number " << done->next_crl_number << "\n";
+    std::cout << "  the next CRL is number " << done.next_crl_number << "\n";
   }
   return kExitOk;
 }

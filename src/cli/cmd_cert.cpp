@@ -7,7 +7,7 @@
 namespace ck::cli {
 namespace {
 
-int run_list(Runtime& rt, const std::string& status) {
+Exit run_list(Runtime& rt, const std::string& status) {
   store::CertFilter filter = store::CertFilter::All;
   if (status == "active")
     filter = store::CertFilter::Active;
@@ -17,44 +17,34 @@ int run_list(Runtime& rt, const std::string& status) {
     filter = store::CertFilter::Revoked;
   if (status == "held")
     filter = store::CertFilter::Held;
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto certs = (*auth)->list_certs(filter);
-  if (!certs)
-    return rt.error(certs.error());
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto certs, auth->list_certs(filter));
   // Server certificates are active or expired; none is revoked or held.
-  auto inventory = rt.inventory();
-  if (!inventory)
-    return rt.error(inventory.error());
+  CK_ASSIGN(auto* inventory, rt.inventory());
   std::vector<servercert::ServerCertView> servers;
   if (filter != store::CertFilter::Revoked && filter != store::CertFilter::Held) {
-    auto records = (*inventory)->list();
-    if (!records)
-      return rt.error(records.error());
-    for (const auto& rec : *records) {
-      auto v = (*inventory)->view(rec);
-      if (!v)
-        return rt.error(v.error());
-      const bool expired = v->not_after <= rt.clock().now_seconds();
+    CK_ASSIGN(const auto records, inventory->list());
+    for (const auto& rec : records) {
+      CK_ASSIGN(auto v, inventory->view(rec));
+      const bool expired = v.not_after <= rt.clock().now_seconds();
       if ((filter == store::CertFilter::Active && expired) ||
           (filter == store::CertFilter::Expired && !expired))
         continue;
-      servers.push_back(std::move(*v));
+      servers.push_back(std::move(v));
     }
   }
   if (rt.json()) {
     JsonArrayWriter writer(rt);
-    for (const auto& c : *certs)
+    for (const auto& c : certs)
       writer.add(to_json(c));
     for (const auto& s : servers)
       writer.add(to_json(s));
     writer.finish();
   } else {
-    for (const auto& c : *certs)
+    for (const auto& c : certs)
       std::cout << cert_line(c) << "\n";
     if (!servers.empty()) {
-      if (!certs->empty())
+      if (!certs.empty())
         std::cout << "\n";
       std::cout << "server certificates:\n";
       for (const auto& s : servers)
@@ -72,46 +62,36 @@ struct ImportFlags {
   bool allow_older = false;
 };
 
-int run_import(Runtime& rt, const ImportFlags& f) {
+Exit run_import(Runtime& rt, const ImportFlags& f) {
   if (!f.name.empty() && !valid_name(f.name))
-    return rt.error(servercert::invalid_name(f.name).context("--name"));
+    return fail(servercert::invalid_name(f.name).context("--name"));
   rt.allow_store_creation();
-  auto inventory = rt.inventory();
-  if (!inventory)
-    return rt.error(inventory.error());
+  CK_ASSIGN(auto* inventory, rt.inventory());
   const std::optional<std::filesystem::path> chain =
       f.chain.empty() ? std::nullopt : std::optional<std::filesystem::path>(f.chain);
-  auto material = servercert::read_import(f.cert, f.key, chain, nullptr);
-  if (!material)
-    return rt.error(material.error());
-  if (auto st = servercert::check_material(*material, rt.clock().now_seconds(), f.cert); !st)
-    return rt.error(st.error());
-  const auto domains = servercert::cert_domains(*material->cert);
-  if (f.name.empty() && domains.empty()) {
-    return rt.error(Error{
-        Code::InvalidArgument, f.cert + ": the certificate names no domain; give --name", {}});
-  }
+  CK_ASSIGN(auto material, servercert::read_import(f.cert, f.key, chain, nullptr));
+  CK_TRY(servercert::check_material(material, rt.clock().now_seconds(), f.cert));
+  const auto domains = servercert::cert_domains(*material.cert);
+  if (f.name.empty() && domains.empty())
+    return fail(Code::InvalidArgument, f.cert + ": the certificate names no domain; give --name");
   const std::string name = f.name.empty() ? servercert::default_name(domains.front()) : f.name;
-  auto rec = (*inventory)
-                 ->save(name, "import", *material, "{}",
-                        f.allow_older ? servercert::SavePolicy::ImportAllowOlder
-                                      : servercert::SavePolicy::ImportNewer);
+  auto rec = inventory->save(name, "import", material, "{}",
+                             f.allow_older ? servercert::SavePolicy::ImportAllowOlder
+                                           : servercert::SavePolicy::ImportNewer);
   if (!rec)
-    return rt.error(std::move(rec).error().context(f.cert));
-  auto v = (*inventory)->view(*rec);
-  if (!v)
-    return rt.error(v.error());
-  if (!(*inventory)->encrypts()) {
+    return fail(std::move(rec).error().context(f.cert));
+  CK_ASSIGN(const auto v, inventory->view(*rec));
+  if (!inventory->encrypts()) {
     rt.warn(
         "the key is stored without encryption (0600 database); set CERTKEEPER_CA_PASSPHRASE "
         "to encrypt keys at rest");
   }
   if (rt.json()) {
-    rt.print_json(to_json(*v));
+    rt.print_json(to_json(v));
   } else {
-    std::cout << "imported '" << v->name << "' (version " << v->version << ", chain of "
-              << material->chain.size() << ")\n  sha256 " << v->sha256 << "\n  not after "
-              << iso(v->not_after) << " (" << v->days_left << " days)\n";
+    std::cout << "imported '" << v.name << "' (version " << v.version << ", chain of "
+              << material.chain.size() << ")\n  sha256 " << v.sha256 << "\n  not after "
+              << iso(v.not_after) << " (" << v.days_left << " days)\n";
   }
   return kExitOk;
 }

@@ -49,94 +49,79 @@ void print_some(std::size_t count, std::string_view what, Line line) {
   std::cout << text;
 }
 
-int run_build(Runtime& rt, const BuildFlags& f) {
+Exit run_build(Runtime& rt, const BuildFlags& f) {
   ca::CrlRequest req;
   req.der = f.der;
   req.if_due = f.if_due;
-  auto before = parse_duration(f.before);
-  if (!before)
-    return rt.error(std::move(before).error().context("--before"));
-  req.due_before = *before;
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto cfg = rt.config();
-  if (!cfg)
-    return rt.error(cfg.error());
-  req.out = !f.out.empty()    ? std::filesystem::path(f.out)
-            : (*cfg)->crl_out ? *(*cfg)->crl_out
-                              : rt.home() / (f.der ? "ca.crl.der" : "ca.crl");
-  auto publish = rt.crl_publisher();
-  if (!publish)
-    return rt.error(publish.error());
-  req.publish = std::move(*publish);
+  CK_ASSIGN(req.due_before, flag_duration(f.before, "--before"));
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto* cfg, rt.config());
+  req.out = !f.out.empty() ? std::filesystem::path(f.out)
+            : cfg->crl_out ? *cfg->crl_out
+                           : rt.home() / (f.der ? "ca.crl.der" : "ca.crl");
+  CK_ASSIGN(req.publish, rt.crl_publisher());
   if (!rt.json())
     req.list_added = kShown;
-  auto built = (*auth)->build_crl(req);
-  if (!built)
-    return rt.error(built.error());
+  CK_ASSIGN(const auto built, auth->build_crl(req));
   if (rt.json()) {
-    nlohmann::json j{{"built", built->built},
-                     {"number", built->number},
-                     {"this_update", iso(built->this_update)},
-                     {"next_update", iso(built->next_update)},
-                     {"entries", built->entries},
-                     {"path", built->path ? built->path->string() : ""},
+    nlohmann::json j{{"built", built.built},
+                     {"number", built.number},
+                     {"this_update", iso(built.this_update)},
+                     {"next_update", iso(built.next_update)},
+                     {"entries", built.entries},
+                     {"path", built.path ? built.path->string() : ""},
                      {"format", f.der ? "der" : "pem"},
-                     {"removed", built->removed_hex},
-                     {"dropped", built->dropped_hex}};
-    j["republished"] = built->republished;
+                     {"removed", built.removed_hex},
+                     {"dropped", built.dropped_hex}};
+    j["republished"] = built.republished;
     j["superseded_by"] =
-        built->superseded_by ? nlohmann::json(*built->superseded_by) : nlohmann::json(nullptr);
-    j["publish"] = store::to_string(built->publish);
-    if (!built->publish_error.empty())
-      j["publish_error"] = built->publish_error;
-    print_build_json(rt, std::move(j), built->added);
-  } else if (built->republished) {
+        built.superseded_by ? nlohmann::json(*built.superseded_by) : nlohmann::json(nullptr);
+    j["publish"] = store::to_string(built.publish);
+    if (!built.publish_error.empty())
+      j["publish_error"] = built.publish_error;
+    print_build_json(rt, std::move(j), built.added);
+  } else if (built.republished) {
     // Said by one line below once it worked; by the error line if it did not.
-  } else if (!built->built) {
-    std::cout << "not due: CRL #" << built->number << " is unchanged and good until "
-              << iso(built->next_update) << "\n";
+  } else if (!built.built) {
+    std::cout << "not due: CRL #" << built.number << " is unchanged and good until "
+              << iso(built.next_update) << "\n";
   } else {
-    std::cout << "CRL #" << built->number << " with " << built->entries
-              << (built->entries == 1 ? " entry" : " entries") << ", next update "
-              << iso(built->next_update) << "\n";
-    if (built->path)
-      std::cout << "  written to " << built->path->string() << "\n";
-    if (built->superseded_by) {
+    std::cout << "CRL #" << built.number << " with " << built.entries
+              << (built.entries == 1 ? " entry" : " entries") << ", next update "
+              << iso(built.next_update) << "\n";
+    if (built.path)
+      std::cout << "  written to " << built.path->string() << "\n";
+    if (built.superseded_by) {
       std::cout << "  not written: " << req.out->string() << " already holds the newer CRL #"
-                << *built->superseded_by
+                << *built.superseded_by
                 << " (a build that started later finished first); not published\n";
     }
     // A person reads these lines: a mass revocation is summarised after the
     // first ones, `--json` lists every entry.
-    print_some(built->added_count, "new entries", [&](std::size_t i) {
-      const auto& a = built->added[i];
+    print_some(built.added_count, "new entries", [&](std::size_t i) {
+      const auto& a = built.added[i];
       return "  new: " + a.serial_hex + " " + a.user + " (" + a.reason + ")" +
              (a.ticket.empty() ? "" : " " + a.ticket);
     });
-    print_some(built->removed_hex.size(), "removed entries", [&](std::size_t i) {
-      return "  removed: " + built->removed_hex[i] +
-             " (expired and listed once after its notAfter)";
+    print_some(built.removed_hex.size(), "removed entries", [&](std::size_t i) {
+      return "  removed: " + built.removed_hex[i] + " (expired and listed once after its notAfter)";
     });
-    print_some(built->dropped_hex.size(), "dropped held revocations", [&](std::size_t i) {
-      return "  dropped held revocation of " + built->dropped_hex[i] +
+    print_some(built.dropped_hex.size(), "dropped held revocations", [&](std::size_t i) {
+      return "  dropped held revocation of " + built.dropped_hex[i] +
              " (expired before the user confirmed: never needs an entry)";
     });
   }
-  if (!built->publish_error.empty()) {
-    return rt.error(Error{Code::Unavailable,
-                          "CRL #" + std::to_string(built->number) + " is built and written to " +
-                              (built->path ? built->path->string() : std::string("?")) +
-                              ", but publishing failed: " + built->publish_error +
-                              " (`certkeeper crl build --if-due` publishes it again)",
-                          {}});
+  if (!built.publish_error.empty()) {
+    return fail(Code::Unavailable, "CRL #" + std::to_string(built.number) +
+                                       " is built and written to " +
+                                       (built.path ? built.path->string() : std::string("?")) +
+                                       ", but publishing failed: " + built.publish_error +
+                                       " (`certkeeper crl build --if-due` publishes it again)");
   }
-  if (!rt.json() && built->publish == store::PublishState::Ok) {
-    std::cout << "published CRL #" << built->number
-              << (built->republished
-                      ? " again (unchanged; its earlier publish had not gone through)"
-                      : "")
+  if (!rt.json() && built.publish == store::PublishState::Ok) {
+    std::cout << "published CRL #" << built.number
+              << (built.republished ? " again (unchanged; its earlier publish had not gone through)"
+                                    : "")
               << " ([crl] publish_command exited 0)\n";
   }
   return kExitOk;
@@ -161,46 +146,38 @@ std::string publish_text(const ca::CrlStatusView& st) {
   return "";
 }
 
-int run_status(Runtime& rt, const StatusFlags& f) {
-  auto before = parse_duration(f.before);
-  if (!before)
-    return rt.error(std::move(before).error().context("--before"));
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto cfg = rt.config();
-  if (!cfg)
-    return rt.error(cfg.error());
-  auto st = (*auth)->crl_status(*before, !(*cfg)->crl_publish_command.empty());
-  if (!st)
-    return rt.error(st.error());
-  if ((*cfg)->crl_max_size) {
-    const auto file = (*cfg)->crl_out ? *(*cfg)->crl_out : rt.home() / "ca.crl";
-    if (auto too_big = ca::crl_size_warning(file, *(*cfg)->crl_max_size))
-      st->warnings.push_back(std::move(*too_big));
+Exit run_status(Runtime& rt, const StatusFlags& f) {
+  CK_ASSIGN(const auto before, flag_duration(f.before, "--before"));
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto* cfg, rt.config());
+  CK_ASSIGN(auto st, auth->crl_status(before, !cfg->crl_publish_command.empty()));
+  if (cfg->crl_max_size) {
+    const auto file = cfg->crl_out ? *cfg->crl_out : rt.home() / "ca.crl";
+    if (auto too_big = ca::crl_size_warning(file, *cfg->crl_max_size))
+      st.warnings.push_back(std::move(*too_big));
   }
-  for (const auto& w : st->warnings)
+  for (const auto& w : st.warnings)
     rt.warn(w);
-  const int code = f.fail_if_stale && !st->stale.empty() ? kExitProblems : kExitOk;
+  const int code = f.fail_if_stale && !st.stale.empty() ? kExitProblems : kExitOk;
   if (rt.json()) {
     nlohmann::json j;
     j["last_crl"] = nullptr;
-    if (st->last_number) {
+    if (st.last_number) {
       j["last_crl"] = {
-          {"number", *st->last_number},
-          {"this_update", iso(*st->this_update)},
-          {"next_update", iso(*st->next_update)},
-          {"entries", st->last_entries},
-          {"file", st->file_path},
-          {"publish", st->publish ? nlohmann::json(store::to_string(*st->publish)) : nullptr},
-          {"published_at", st->published_at ? nlohmann::json(iso(*st->published_at)) : nullptr},
-          {"publish_error", st->publish_error}};
+          {"number", *st.last_number},
+          {"this_update", iso(*st.this_update)},
+          {"next_update", iso(*st.next_update)},
+          {"entries", st.last_entries},
+          {"file", st.file_path},
+          {"publish", st.publish ? nlohmann::json(store::to_string(*st.publish)) : nullptr},
+          {"published_at", st.published_at ? nlohmann::json(iso(*st.published_at)) : nullptr},
+          {"publish_error", st.publish_error}};
     }
-    j["released_since_last"] = st->released_since_last;
-    j["warnings"] = st->warnings;
-    j["stale"] = st->stale;
+    j["released_since_last"] = st.released_since_last;
+    j["warnings"] = st.warnings;
+    j["stale"] = st.stale;
     j["held"] = nlohmann::json::array();
-    for (const auto& h : st->held) {
+    for (const auto& h : st.held) {
       j["held"].push_back({{"user", h.user},
                            {"serial", h.serial_hex},
                            {"since", iso(h.since)},
@@ -212,30 +189,30 @@ int run_status(Runtime& rt, const StatusFlags& f) {
     rt.print_json(j);
     return code;
   }
-  if (st->last_number) {
-    std::cout << "last CRL: #" << *st->last_number << ", " << st->last_entries
-              << " entries, this update " << iso(*st->this_update) << ", next update "
-              << iso(*st->next_update) << "\n"
-              << "  " << publish_text(*st) << "\n";
+  if (st.last_number) {
+    std::cout << "last CRL: #" << *st.last_number << ", " << st.last_entries
+              << " entries, this update " << iso(*st.this_update) << ", next update "
+              << iso(*st.next_update) << "\n"
+              << "  " << publish_text(st) << "\n";
   } else {
     std::cout << "no CRL built yet (run `certkeeper crl build`)\n";
   }
-  if (st->released_since_last > 0) {
-    std::cout << st->released_since_last
+  if (st.released_since_last > 0) {
+    std::cout << st.released_since_last
               << " revocation(s) released since the last CRL: run `certkeeper crl build`\n";
   }
-  if (st->held.empty()) {
+  if (st.held.empty()) {
     std::cout << "no held revocations\n";
   } else {
-    std::cout << st->held.size() << " held revocation(s):\n";
-    for (const auto& h : st->held) {
+    std::cout << st.held.size() << " held revocation(s):\n";
+    for (const auto& h : st.held) {
       std::cout << "  " << h.user << "  " << h.serial_hex << "  since " << iso(h.since)
                 << (h.ticket.empty() ? "" : "  ticket " + h.ticket) << "\n"
                 << "      released " << h.release_when << "\n";
     }
   }
   if (f.fail_if_stale) {
-    for (const auto& why : st->stale)
+    for (const auto& why : st.stale)
       std::cout << "stale: " << why << "\n";
   }
   return code;

@@ -11,19 +11,15 @@ struct ExpiringFlags {
   bool fail_if_any = false;
 };
 
-int run_expiring(Runtime& rt, const ExpiringFlags& f) {
-  auto window = rt.window(f.within);
-  if (!window)
-    return rt.error(window.error());
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
+Exit run_expiring(Runtime& rt, const ExpiringFlags& f) {
+  CK_ASSIGN(const auto window, rt.window(f.within));
+  CK_ASSIGN(auto* auth, rt.authority());
   std::size_t count = 0;
   Status listed;
   if (rt.json()) {
     JsonArrayWriter out(rt);
     std::string row;
-    listed = (*auth)->expiring(window->length, [&](const ca::CertView& c) {
+    listed = auth->expiring(window.length, [&](const ca::CertView& c) {
       ++count;
       append_json(row, c);
       out.add_raw(row);
@@ -31,17 +27,16 @@ int run_expiring(Runtime& rt, const ExpiringFlags& f) {
     out.finish();
   } else {
     std::string text;
-    listed = (*auth)->expiring(window->length, [&](const ca::CertView& c) {
+    listed = auth->expiring(window.length, [&](const ca::CertView& c) {
       ++count;
       text += cert_line(c);
       text += '\n';
     });
     if (count == 0)
-      text = "no active certificate expires within " + window->text + "\n";
+      text = "no active certificate expires within " + window.text + "\n";
     std::cout << text;
   }
-  if (!listed)
-    return rt.error(listed.error());
+  CK_TRY(listed);
   return (f.fail_if_any && count > 0) ? kExitProblems : kExitOk;
 }
 

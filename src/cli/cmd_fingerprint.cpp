@@ -16,26 +16,23 @@ struct FingerprintFlags {
   std::string format = "colon";
 };
 
-int run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
+// The certificate in `file`, or on standard input for "-".
+Result<X509Ptr> read_cert(const std::string& file) {
+  if (file != "-")
+    return load_cert(file);
+  CK_ASSIGN(const auto data, read_stdin(kPemInput));
+  return parse_cert(data, "standard input");
+}
+
+Exit run_fingerprint(Runtime& rt, const FingerprintFlags& f) {
   const DigestKind kind = f.md5 ? DigestKind::Md5 : f.sha1 ? DigestKind::Sha1 : DigestKind::Sha256;
-  auto format = parse_fingerprint_format(f.format);
-  if (!format)
-    return rt.error(format.error());
-  Result<X509Ptr> cert = [&]() -> Result<X509Ptr> {
-    if (f.file != "-")
-      return load_cert(f.file);
-    CK_ASSIGN(const auto data, read_stdin(kPemInput));
-    return parse_cert(data, "standard input");
-  }();
-  if (!cert)
-    return rt.error(cert.error());
-  auto fp = fingerprint(**cert, kind, *format);
-  if (!fp)
-    return rt.error(fp.error());
+  CK_ASSIGN(const auto format, parse_fingerprint_format(f.format));
+  CK_ASSIGN(const auto cert, read_cert(f.file));
+  CK_ASSIGN(const auto fp, fingerprint(*cert, kind, format));
   if (rt.json()) {
-    rt.print_json({{"file", f.file}, {"digest", digest_name(kind)}, {"fingerprint", *fp}});
+    rt.print_json({{"file", f.file}, {"digest", digest_name(kind)}, {"fingerprint", fp}});
   } else {
-    std::cout << *fp << "\n";
+    std::cout << fp << "\n";
   }
   return kExitOk;
 }

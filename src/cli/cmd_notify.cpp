@@ -122,23 +122,14 @@ int exit_code(const notify::NotifyReport& report) {
   return report.nobody_written ? kExitProblems : kExitOk;
 }
 
-int run_notify(Runtime& rt, const NotifyFlags& f) {
-  if (f.resend_given && f.resend.empty()) {
-    return rt.error(Error{Code::InvalidArgument,
-                          "--resend needs a certificate serial (hex), a user name or all",
-                          {}});
-  }
-  auto window = rt.window(f.within);
-  if (!window)
-    return rt.error(window.error());
-  auto setup = rt.notify_setup();
-  if (!setup)
-    return rt.error(setup.error());
-  auto cfg = rt.config();
-  if (!cfg)
-    return rt.error(cfg.error());
-  notify::NotifyRequest req{window->length, window->text, (*cfg)->notify.ops_email, f.dry_run,
-                            f.resend};
+Exit run_notify(Runtime& rt, const NotifyFlags& f) {
+  if (f.resend_given && f.resend.empty())
+    return fail(Code::InvalidArgument,
+                "--resend needs a certificate serial (hex), a user name or all");
+  CK_ASSIGN(const auto window, rt.window(f.within));
+  CK_ASSIGN(const auto setup, rt.notify_setup());
+  CK_ASSIGN(const auto* cfg, rt.config());
+  notify::NotifyRequest req{window.length, window.text, cfg->notify.ops_email, f.dry_run, f.resend};
   const auto on_resend = [&](const notify::Resent& r) {
     if (rt.json())
       return;
@@ -159,29 +150,27 @@ int run_notify(Runtime& rt, const NotifyFlags& f) {
       std::cout << a.outcome << " " << line_of(a) << std::endl;
     }
   };
-  auto report = (*setup)->notifier->run(req, on_action, on_resend);
-  if (!report)
-    return rt.error(report.error());
+  CK_ASSIGN(const auto report, setup->notifier->run(req, on_action, on_resend));
   if (rt.json()) {
-    rt.print_json(to_json(*report, window->text, f.dry_run));
-    return exit_code(*report);
+    rt.print_json(to_json(report, window.text, f.dry_run));
+    return exit_code(report);
   }
-  if (f.resend == "all" && report->resent.empty()) {
-    std::cout << "resend: no certificate expiring within " << window->text
+  if (f.resend == "all" && report.resent.empty()) {
+    std::cout << "resend: no certificate expiring within " << window.text
               << " has a recorded notice\n";
   }
-  for (const auto& w : report->warnings)
+  for (const auto& w : report.warnings)
     rt.warn(w);
-  std::cout << "notify: " << report->expiring << " certificate(s) expire within " << window->text
-            << "; " << report->sent << " sent, " << report->printed << " printed (not sent), "
-            << report->failed << " failed, " << report->already << " already done";
-  if (!report->pending.empty()) {
-    std::cout << "; " << report->pending.size()
+  std::cout << "notify: " << report.expiring << " certificate(s) expire within " << window.text
+            << "; " << report.sent << " sent, " << report.printed << " printed (not sent), "
+            << report.failed << " failed, " << report.already << " already done";
+  if (!report.pending.empty()) {
+    std::cout << "; " << report.pending.size()
               << (f.dry_run ? " printed notice(s) for the digest to list"
                             : " printed notice(s) not acted on");
   }
   std::cout << (f.dry_run ? " (dry run: nothing sent or recorded)" : "") << "\n";
-  return exit_code(*report);
+  return exit_code(report);
 }
 
 }  // namespace

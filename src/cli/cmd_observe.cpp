@@ -98,17 +98,12 @@ Error not_in_format(const ObserveFlags& f, std::size_t lines) {
                {}};
 }
 
-int run_observe(Runtime& rt, const ObserveFlags& f) {
-  auto format =
-      observe::LogFormat::compile(f.log_format.empty() ? observe::kDefaultLogFormat : f.log_format);
-  if (!format)
-    return rt.error(format.error());
-  auto interval = parse_duration(f.interval);
-  if (!interval)
-    return rt.error(std::move(interval).error().context("--interval"));
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
+Exit run_observe(Runtime& rt, const ObserveFlags& f) {
+  CK_ASSIGN(const auto format,
+            observe::LogFormat::compile(f.log_format.empty() ? observe::kDefaultLogFormat
+                                                             : f.log_format));
+  CK_ASSIGN(const auto interval, flag_duration(f.interval, "--interval"));
+  CK_ASSIGN(auto* auth, rt.authority());
   observe::LogFollower follower(f.access_log);
   Tally tally;
   std::signal(SIGTERM, on_stop_signal);
@@ -119,16 +114,13 @@ int run_observe(Runtime& rt, const ObserveFlags& f) {
     const std::size_t lines_before = tally.lines;
     std::unordered_set<std::string> distinct;
     do {
-      auto lines = follower.poll(kBatchBytes);
-      if (!lines)
-        return rt.error(lines.error());
+      CK_ASSIGN(auto lines, follower.poll(kBatchBytes));
       if (!f.follow && !follower.behind()) {
         if (auto last = follower.take_partial(); !last.empty())
-          lines->push_back(std::move(last));
+          lines.push_back(std::move(last));
       }
-      const auto seen = read_lines(rt.clock(), *format, *lines, distinct, tally);
-      if (auto st = confirm(rt, **auth, seen, tally); !st)
-        return rt.error(st.error());
+      const auto seen = read_lines(rt.clock(), format, lines, distinct, tally);
+      CK_TRY(confirm(rt, *auth, seen, tally));
     } while (follower.behind() && !g_stop);
     // Lines too long to read are lines read, out of the format.
     tally.lines += follower.too_long() - tally.too_long;
@@ -140,11 +132,11 @@ int run_observe(Runtime& rt, const ObserveFlags& f) {
     // has confirmed what it could changes nothing in the store.
     const std::size_t read = tally.lines - lines_before;
     if (lines_before == 0 && read > 0 && tally.junk == read)
-      return rt.error(not_in_format(f, read));
+      return fail(not_in_format(f, read));
     if (!f.follow || g_stop)
       break;
     // Sleep in short steps so a stop signal ends the loop promptly.
-    const auto until = rt.clock().steady_now() + *interval;
+    const auto until = rt.clock().steady_now() + interval;
     while (!g_stop && rt.clock().steady_now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -116,39 +116,28 @@ std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
   return out;
 }
 
-int run_probe(Runtime& rt, const ProbeFlags& f) {
+Exit run_probe(Runtime& rt, const ProbeFlags& f) {
   probe::ProbeOptions options;
   if (!f.starttls.empty()) {
-    auto proto = probe::parse_starttls(f.starttls);
-    if (!proto)
-      return rt.error(proto.error());
-    options.starttls = *proto;
+    CK_ASSIGN(options.starttls, probe::parse_starttls(f.starttls));
   }
   const auto port = probe::default_port(options.starttls);
   std::vector<probe::Target> targets;
   for (const auto& text : f.targets) {
-    auto t = probe::parse_target(text, port);
-    if (!t)
-      return rt.error(t.error());
-    targets.push_back(std::move(*t));
+    CK_ASSIGN(auto t, probe::parse_target(text, port));
+    targets.push_back(std::move(t));
   }
   if (!f.targets_file.empty()) {
-    auto more = probe::read_targets_file(f.targets_file, port);
-    if (!more)
-      return rt.error(more.error());
-    targets.insert(targets.end(), more->begin(), more->end());
+    CK_ASSIGN(const auto more, probe::read_targets_file(f.targets_file, port));
+    targets.insert(targets.end(), more.begin(), more.end());
   }
   if (targets.empty()) {
     std::cerr << "certkeeper: error: no target given (TARGET... or --targets-file)\n";
     return kExitUsage;
   }
-  auto timeout = parse_timeout(f.timeout);
-  if (!timeout)
-    return rt.error(timeout.error());
-  if (timeout->count() <= 0)
-    return rt.error(
-        Error{Code::InvalidArgument, "--timeout '" + f.timeout + "' must be longer than 0", {}});
-  options.timeout = *timeout;
+  CK_ASSIGN(options.timeout, parse_timeout(f.timeout));
+  if (options.timeout.count() <= 0)
+    return fail(Code::InvalidArgument, "--timeout '" + f.timeout + "' must be longer than 0");
   options.concurrency = std::max<std::size_t>(f.concurrency, 1);
   if (!f.ca_file.empty())
     options.ca_file = f.ca_file;
@@ -156,23 +145,17 @@ int run_probe(Runtime& rt, const ProbeFlags& f) {
     options.dns_server = f.dns_server;
   std::optional<std::chrono::seconds> within;
   if (!f.fail_within.empty()) {
-    auto d = parse_duration(f.fail_within);
-    if (!d)
-      return rt.error(d.error());
-    within = *d;
+    CK_ASSIGN(within, parse_duration(f.fail_within));
   }
   const std::string expected = normalize_fingerprint(f.expect_fingerprint);
   if (!f.expect_fingerprint.empty() &&
       (expected.size() != 64 ||
        !std::all_of(expected.begin(), expected.end(), [](char c) { return std::isxdigit(c); })))
-    return rt.error(Error{Code::InvalidArgument,
-                          "--expect-fingerprint '" + f.expect_fingerprint +
-                              "' is not a SHA-256 fingerprint (64 hex digits, colons allowed)",
-                          {}});
+    return fail(Code::InvalidArgument,
+                "--expect-fingerprint '" + f.expect_fingerprint +
+                    "' is not a SHA-256 fingerprint (64 hex digits, colons allowed)");
 
-  auto scanner = probe::Scanner::create(options, rt.clock());
-  if (!scanner)
-    return rt.error(scanner.error());
+  CK_ASSIGN(const auto scanner, probe::Scanner::create(options, rt.clock()));
 
   const bool json_lines = rt.json() || f.format == "json";
   const Seconds now = rt.clock().now_seconds();
@@ -182,7 +165,7 @@ int run_probe(Runtime& rt, const ProbeFlags& f) {
   std::string lines;
   auto last_flush = std::chrono::steady_clock::now();
   Progress progress(targets.size(), targets.size() >= 20 && ::isatty(STDERR_FILENO) == 1);
-  const Status ran = (*scanner)->run(targets, [&](std::size_t index, probe::ProbeResult&& r) {
+  const Status ran = scanner->run(targets, [&](std::size_t index, probe::ProbeResult&& r) {
     ++done;
     bool mismatch = false;
     if (!r.ok) {
@@ -215,8 +198,7 @@ int run_probe(Runtime& rt, const ProbeFlags& f) {
   });
   progress.clear();
   std::cout << lines << std::flush;
-  if (!ran)
-    return rt.error(ran.error());
+  CK_TRY(ran);
 
   if (f.format == "prometheus") {
     std::cout << probe::to_prometheus(results);

@@ -94,29 +94,27 @@ std::string aligned_summary(const rollout::Alignment& al, const char* aligned_wo
   return out;
 }
 
-int run_verify(Runtime& rt, const VerifyFlags& f) {
-  auto loaded = load(rt, f.plan);
-  auto al = loaded ? align(rt, *loaded, f) : fail(loaded.error());
-  if (!al)
-    return rt.error(al.error());
-  const std::size_t total = al->endpoints.size();
-  const std::size_t aligned = al->aligned();
+Exit run_verify(Runtime& rt, const VerifyFlags& f) {
+  CK_ASSIGN(const auto loaded, load(rt, f.plan));
+  CK_ASSIGN(const auto al, align(rt, loaded, f));
+  const std::size_t total = al.endpoints.size();
+  const std::size_t aligned = al.aligned();
   if (rt.json()) {
     nlohmann::json eps = nlohmann::json::array();
-    for (const auto& e : al->endpoints)
+    for (const auto& e : al.endpoints)
       eps.push_back(endpoint_json(e));
     rt.print_json({{"plan", f.plan},
-                   {"certificate", cert_json(al->certificate)},
+                   {"certificate", cert_json(al.certificate)},
                    {"endpoints", eps},
                    {"aligned", aligned},
                    {"total", total}});
   } else {
     const bool colour = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
-    std::cout << "certificate: " << al->certificate.describe << ", sha256 "
-              << al->certificate.sha256 << "\n";
+    std::cout << "certificate: " << al.certificate.describe << ", sha256 " << al.certificate.sha256
+              << "\n";
     std::printf("%-12s %-16s %-36s %-6s %-12s %-5s %-9s %s\n", "STAGE", "TARGET", "ENDPOINT",
                 "SERVES", "SHA256", "DAYS", "NAME", "CHAIN / ERROR");
-    for (const auto& e : al->endpoints) {
+    for (const auto& e : al.endpoints) {
       const std::string cell = serving_cell(e, colour);
       const int pad = 6 + static_cast<int>(cell.size() - rollout::serving_name(e.serving).size());
       const bool ok = e.probe.ok;
@@ -126,7 +124,7 @@ int run_verify(Runtime& rt, const VerifyFlags& f) {
                   ok ? std::to_string(e.probe.days_left).c_str() : "-", ok ? e.name().c_str() : "-",
                   ok ? e.chain().c_str() : e.probe.error.c_str());
     }
-    std::cout << aligned_summary(*al, "aligned") << "\n";
+    std::cout << aligned_summary(al, "aligned") << "\n";
   }
   std::fflush(stdout);
   return aligned == total ? kExitOk : kExitProblems;
@@ -173,12 +171,10 @@ std::size_t glob_count(const std::filesystem::path& base, const std::string& pat
   return n;
 }
 
-int run_plan(Runtime& rt, const VerifyFlags& f) {
-  auto loaded = load(rt, f.plan);
-  auto al = loaded ? align(rt, *loaded, f) : fail(loaded.error());
-  if (!al)
-    return rt.error(al.error());
-  const auto& plan = loaded->plan;
+Exit run_plan(Runtime& rt, const VerifyFlags& f) {
+  CK_ASSIGN(const auto loaded, load(rt, f.plan));
+  CK_ASSIGN(const auto al, align(rt, loaded, f));
+  const auto& plan = loaded.plan;
   if (rt.json()) {
     nlohmann::json stages = nlohmann::json::array();
     std::size_t i = 0;
@@ -187,7 +183,7 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
       for (const auto& t : s.targets) {
         nlohmann::json eps = nlohmann::json::array();
         for (std::size_t k = 0; k < t.endpoints.size(); ++k)
-          eps.push_back(endpoint_json(al->endpoints[i++]));
+          eps.push_back(endpoint_json(al.endpoints[i++]));
         targets.push_back(
             {{"name", t.name}, {"deploy", deploy_line(t.deploy)}, {"endpoints", eps}});
       }
@@ -197,15 +193,15 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
     for (const auto& h : plan.hooks)
       hooks.push_back({{"when", rollout::to_string(h.when)}, {"command", h.command}});
     rt.print_json({{"plan", f.plan},
-                   {"certificate", cert_json(loaded->cert)},
+                   {"certificate", cert_json(loaded.cert)},
                    {"hooks", hooks},
                    {"stages", stages}});
     return kExitOk;
   }
-  std::cout << "plan " << plan.file.string() << "\ncertificate: " << loaded->cert.describe
-            << ", sha256 " << loaded->cert.sha256 << "\n";
-  if (!loaded->cert.previous_sha256.empty())
-    std::cout << "replaces: sha256 " << loaded->cert.previous_sha256 << "\n";
+  std::cout << "plan " << plan.file.string() << "\ncertificate: " << loaded.cert.describe
+            << ", sha256 " << loaded.cert.sha256 << "\n";
+  if (!loaded.cert.previous_sha256.empty())
+    std::cout << "replaces: sha256 " << loaded.cert.previous_sha256 << "\n";
   int step = 0;
   for (const auto& h : plan.hooks) {
     if (h.when == rollout::HookWhen::Before)
@@ -220,7 +216,7 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
       std::cout << "   " << step << "." << ++sub << " " << t.name << ": " << deploy_line(t.deploy)
                 << "\n";
       for (std::size_t k = 0; k < t.endpoints.size(); ++k) {
-        const auto& e = al->endpoints[i++];
+        const auto& e = al.endpoints[i++];
         const auto refusal = rollout::client_refusal(e.probe, e.verify_chain);
         std::cout << "        verify " << e.probe.target.text << " (now serves "
                   << rollout::serving_name(e.serving)
@@ -250,7 +246,7 @@ int run_plan(Runtime& rt, const VerifyFlags& f) {
       std::cout << " " << c.string();
     std::cout << "\n";
   }
-  std::cout << aligned_summary(*al, "already aligned") << "\n";
+  std::cout << aligned_summary(al, "already aligned") << "\n";
   return kExitOk;
 }
 
@@ -308,16 +304,16 @@ void print_report(const rollout::Report& rep) {
 
 // apply, resume and rollback end alike: the report, then either exit 0 or
 // one error line and what to run next.
-int finish_run(Runtime& rt, const std::string& plan, const Result<rollout::Report>& rep) {
+Exit finish_run(Runtime& rt, const std::string& plan, const Result<rollout::Report>& rep) {
   if (!rep)
-    return rt.error(rep.error());
+    return fail(rep.error());
   if (rt.json())
     rt.print_json(report_json(*rep));
   else
     print_report(*rep);
   if (rep->ok())
     return kExitOk;
-  rt.error(Error{Code::FailedPrecondition, rep->failure, ""});
+  rt.report_error(Error{Code::FailedPrecondition, rep->failure, ""});
   if (rep->state == rollout::RolloutState::Failed) {
     std::cerr << "  resume:    certkeeper rollout resume " << plan << "\n"
               << "  roll back: certkeeper rollout rollback " << plan << "\n";
@@ -346,36 +342,28 @@ Result<rollout::RunOptions> run_options(const RunFlags& f) {
 
 enum class Action { Apply, Resume, Rollback, Status };
 
-int run_action(Runtime& rt, const RunFlags& f, Action action) {
-  auto plan = rollout::load_plan(f.probe.plan);
-  if (!plan)
-    return rt.error(plan.error());
-  auto opts = run_options(f);
-  if (!opts)
-    return rt.error(opts.error());
-  auto runner = rt.rollout_runner();
-  if (!runner)
-    return rt.error(runner.error());
+Exit run_action(Runtime& rt, const RunFlags& f, Action action) {
+  CK_ASSIGN(const auto plan, rollout::load_plan(f.probe.plan));
+  CK_ASSIGN(const auto opts, run_options(f));
+  CK_ASSIGN(const auto runner, rt.rollout_runner());
   switch (action) {
     case Action::Apply:
-      return finish_run(rt, f.probe.plan, (*runner)->apply(*plan, *opts));
+      return finish_run(rt, f.probe.plan, runner->apply(plan, opts));
     case Action::Resume:
-      return finish_run(rt, f.probe.plan, (*runner)->resume(*plan, *opts));
+      return finish_run(rt, f.probe.plan, runner->resume(plan, opts));
     case Action::Rollback:
-      return finish_run(rt, f.probe.plan, (*runner)->rollback(*plan, *opts));
+      return finish_run(rt, f.probe.plan, runner->rollback(plan, opts));
     case Action::Status:
       break;
   }
-  auto rep = (*runner)->status(*plan);
-  if (!rep)
-    return rt.error(rep.error());
+  CK_ASSIGN(const auto rep, runner->status(plan));
   if (rt.json()) {
-    rt.print_json(report_json(*rep));
+    rt.print_json(report_json(rep));
     return kExitOk;
   }
-  print_report(*rep);
-  if (!rep->failure.empty())
-    std::cout << "stopped: " << rep->failure << "\n";
+  print_report(rep);
+  if (!rep.failure.empty())
+    std::cout << "stopped: " << rep.failure << "\n";
   return kExitOk;
 }
 

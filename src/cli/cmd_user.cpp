@@ -47,9 +47,7 @@ void add_issue_flags(CLI::App* cmd, IssueFlags& f) {
 
 Result<ca::IssueOptions> issue_options(Runtime& rt, const IssueFlags& f) {
   ca::IssueOptions o;
-  CK_ASSIGN(o.validity, parse_duration(f.validity).map_error([](Error e) {
-    return std::move(e).context("--validity");
-  }));
+  CK_ASSIGN(o.validity, flag_duration(f.validity, "--validity"));
   o.out_dir = f.out.empty() ? rt.home() / "bundles" : std::filesystem::path(f.out);
   o.ticket = f.ticket;
   if (!f.password_file.empty())
@@ -78,17 +76,18 @@ Result<IssueContext> issue_context(Runtime& rt, const IssueFlags& f) {
 
 // A password that was to go out by another channel and did not is not a
 // success: the bundle is written and the password is printed (it exists
-// nowhere else), and the command exits 1 so a script or a timer notices.
+// nowhere else), and the command exits 1 so a script or a timer notices. The
+// error line comes first, so the password stays the last thing on screen.
 int delivery_failed(Runtime& rt, const ca::Issued& v) {
-  return rt.error(Error{Code::Unavailable,
-                        v.delivery_warning + ": the bundle of '" + v.user + "' is written (" +
-                            (v.p12 ? v.p12->string() : v.crt.string()) +
-                            ") and its password is shown on stdout instead; hand it over by "
-                            "another channel than the bundle",
-                        {}});
+  return rt.report_error(Error{Code::Unavailable,
+                               v.delivery_warning + ": the bundle of '" + v.user +
+                                   "' is written (" + (v.p12 ? v.p12->string() : v.crt.string()) +
+                                   ") and its password is shown on stdout instead; hand it over "
+                                   "by another channel than the bundle",
+                               {}});
 }
 
-int print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
+Exit print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
   const int code = v.delivery_warning.empty() ? kExitOk : delivery_failed(rt, v);
   if (rt.json()) {
     rt.print_json(to_json(v, true));
@@ -128,14 +127,10 @@ struct CreateFlags {
   IssueFlags issue;
 };
 
-int run_create(Runtime& rt, const CreateFlags& f) {
-  auto ctx = issue_context(rt, f.issue);
-  if (!ctx)
-    return rt.error(ctx.error());
-  auto issued = ctx->auth->create_user({f.profile, std::move(ctx->opts)});
-  if (!issued)
-    return rt.error(issued.error());
-  return print_issued(rt, *issued, "issued");
+Exit run_create(Runtime& rt, const CreateFlags& f) {
+  CK_ASSIGN(auto ctx, issue_context(rt, f.issue));
+  CK_ASSIGN(const auto issued, ctx.auth->create_user({f.profile, std::move(ctx.opts)}));
+  return print_issued(rt, issued, "issued");
 }
 
 struct ImportFlags {
@@ -154,22 +149,15 @@ void print_imported(const ca::Issued& one) {
             << "\n";
 }
 
-int run_import(Runtime& rt, const ImportFlags& f) {
-  auto text = read_file(f.file, kCsvInput);
-  if (!text)
-    return rt.error(text.error());
+Exit run_import(Runtime& rt, const ImportFlags& f) {
+  CK_ASSIGN(const auto text, read_file(f.file, kCsvInput));
   std::vector<std::size_t> lines;
-  auto profiles = ca::parse_user_csv(*text, f.file, &lines);
-  if (!profiles)
-    return rt.error(profiles.error());
-  auto ctx = issue_context(rt, f.issue);
-  if (!ctx)
-    return rt.error(ctx.error());
   ca::ImportRequest req;
-  req.profiles = std::move(*profiles);
+  CK_ASSIGN(req.profiles, ca::parse_user_csv(text, f.file, &lines));
+  CK_ASSIGN(auto ctx, issue_context(rt, f.issue));
   for (const auto line : lines)
     req.origins.push_back("'" + f.file + "' line " + std::to_string(line));
-  req.issue = std::move(ctx->opts);
+  req.issue = std::move(ctx.opts);
   // --password-file names a folder here: one USER.pw per user.
   req.password_dir = std::move(req.issue.password_file);
   req.issue.password_file.reset();
@@ -212,23 +200,22 @@ int run_import(Runtime& rt, const ImportFlags& f) {
     shown += batch.size();
     std::cout << std::flush;
   };
-  auto issued = ctx->auth->import_users(req);
+  auto issued = ctx.auth->import_users(req);
   if (json_out)
     json_out->finish();
   if (!issued)
-    return rt.error(issued.error());
+    return fail(issued.error());
   if (!rt.json()) {
     std::cout << "imported " << issued->size() << " users; bundles in "
               << req.issue.out_dir.string() << "\n";
   }
   if (undelivered == 0)
     return kExitOk;
-  return rt.error(Error{Code::Unavailable,
-                        "password delivery failed for " + std::to_string(undelivered) + " of " +
-                            std::to_string(issued->size()) + " users (first: " + first_undelivered +
-                            "): their bundles are written and their passwords are shown on "
-                            "stdout instead; hand them over by another channel",
-                        {}});
+  return fail(Code::Unavailable, "password delivery failed for " + std::to_string(undelivered) +
+                                     " of " + std::to_string(issued->size()) +
+                                     " users (first: " + first_undelivered +
+                                     "): their bundles are written and their passwords are shown "
+                                     "on stdout instead; hand them over by another channel");
 }
 
 struct RenewFlags {
@@ -237,14 +224,11 @@ struct RenewFlags {
   IssueFlags issue;
 };
 
-int run_renew(Runtime& rt, const RenewFlags& f, bool ticket_given) {
-  auto ctx = issue_context(rt, f.issue);
-  if (!ctx)
-    return rt.error(ctx.error());
-  auto issued = ctx->auth->renew_user({f.user, f.sets, std::move(ctx->opts), ticket_given});
-  if (!issued)
-    return rt.error(issued.error());
-  return print_issued(rt, *issued, "renewed:");
+Exit run_renew(Runtime& rt, const RenewFlags& f, bool ticket_given) {
+  CK_ASSIGN(auto ctx, issue_context(rt, f.issue));
+  CK_ASSIGN(const auto issued,
+            ctx.auth->renew_user({f.user, f.sets, std::move(ctx.opts), ticket_given}));
+  return print_issued(rt, issued, "renewed:");
 }
 
 struct RevokeFlags {
@@ -254,61 +238,47 @@ struct RevokeFlags {
   std::string ticket;
 };
 
-int run_revoke(Runtime& rt, const RevokeFlags& f) {
+Exit run_revoke(Runtime& rt, const RevokeFlags& f) {
   ca::RevokeRequest req;
   req.user = f.user;
   req.ticket = f.ticket;
-  auto reason = ca::parse_reason(f.reason);
-  if (!reason)
-    return rt.error(reason.error());
-  req.reason = *reason;
+  CK_ASSIGN(req.reason, ca::parse_reason(f.reason));
   if (!f.serial.empty()) {
-    auto serial = ca::parse_serial_hex(f.serial);
-    if (!serial)
-      return rt.error(serial.error());
-    req.serial = *serial;
+    CK_ASSIGN(req.serial, ca::parse_serial_hex(f.serial));
   }
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto done = (*auth)->revoke(req);
-  if (!done)
-    return rt.error(done.error());
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto done, auth->revoke(req));
   if (rt.json()) {
-    rt.print_json({{"user", done->user},
-                   {"serial", done->serial_hex},
-                   {"reason", done->reason},
-                   {"revoked_at", iso(done->at)},
-                   {"was_held", done->was_held},
-                   {"also_released", done->also_released_hex},
-                   {"user_disabled", done->user_disabled}});
+    rt.print_json({{"user", done.user},
+                   {"serial", done.serial_hex},
+                   {"reason", done.reason},
+                   {"revoked_at", iso(done.at)},
+                   {"was_held", done.was_held},
+                   {"also_released", done.also_released_hex},
+                   {"user_disabled", done.user_disabled}});
   } else {
-    std::cout << "revoked certificate " << done->serial_hex << " of " << done->user << " ("
-              << done->reason << "); it is in the next `certkeeper crl build`\n";
-    for (const auto& s : done->also_released_hex) {
+    std::cout << "revoked certificate " << done.serial_hex << " of " << done.user << " ("
+              << done.reason << "); it is in the next `certkeeper crl build`\n";
+    for (const auto& s : done.also_released_hex) {
       std::cout << "also released the held revocation of superseded certificate " << s << "\n";
     }
-    if (done->user_disabled) {
-      std::cout << done->user << " is disabled: `user renew` is refused until `certkeeper user "
-                << "enable " << done->user << "`\n";
+    if (done.user_disabled) {
+      std::cout << done.user << " is disabled: `user renew` is refused until `certkeeper user "
+                << "enable " << done.user << "`\n";
     }
   }
   return kExitOk;
 }
 
-int run_confirm(Runtime& rt, const std::string& user) {
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto done = (*auth)->confirm(user);
-  if (!done)
-    return rt.error(done.error());
+Exit run_confirm(Runtime& rt, const std::string& user) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto done, auth->confirm(user));
   if (rt.json()) {
-    rt.print_json({{"user", done->user}, {"released", done->released_hex}});
-  } else if (done->released_hex.empty()) {
+    rt.print_json({{"user", done.user}, {"released", done.released_hex}});
+  } else if (done.released_hex.empty()) {
     std::cout << user << " confirmed; no held revocation to release\n";
   } else {
-    for (const auto& s : done->released_hex) {
+    for (const auto& s : done.released_hex) {
       std::cout << "released the held revocation of " << s << " (" << user
                 << "); it is in the next `certkeeper crl build`\n";
     }
@@ -316,12 +286,9 @@ int run_confirm(Runtime& rt, const std::string& user) {
   return kExitOk;
 }
 
-int run_enable(Runtime& rt, const std::string& user) {
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  if (auto st = (*auth)->enable_user(user); !st)
-    return rt.error(st.error());
+Exit run_enable(Runtime& rt, const std::string& user) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_TRY(auth->enable_user(user));
   if (rt.json()) {
     rt.print_json({{"user", user}, {"enabled", true}});
   } else {
@@ -331,16 +298,12 @@ int run_enable(Runtime& rt, const std::string& user) {
   return kExitOk;
 }
 
-int run_list(Runtime& rt) {
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto users = (*auth)->list_users();
-  if (!users)
-    return rt.error(users.error());
+Exit run_list(Runtime& rt) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto users, auth->list_users());
   if (rt.json()) {
     auto arr = nlohmann::json::array();
-    for (const auto& u : *users) {
+    for (const auto& u : users) {
       auto j = to_json(u.profile);
       j["current"] = u.current ? to_json(*u.current) : nlohmann::json(nullptr);
       j["disabled_at"] = u.disabled_at ? nlohmann::json(iso(*u.disabled_at)) : nullptr;
@@ -349,7 +312,7 @@ int run_list(Runtime& rt) {
     rt.print_json(arr);
     return kExitOk;
   }
-  for (const auto& u : *users) {
+  for (const auto& u : users) {
     std::cout << u.profile.name << "\t" << u.profile.cn << " <" << u.profile.email << ">\t";
     if (u.disabled_at) {
       std::cout << "revoked at " << iso(*u.disabled_at) << " (disabled)";
@@ -364,31 +327,27 @@ int run_list(Runtime& rt) {
   return kExitOk;
 }
 
-int run_show(Runtime& rt, const std::string& user) {
-  auto auth = rt.authority();
-  if (!auth)
-    return rt.error(auth.error());
-  auto v = (*auth)->show_user(user);
-  if (!v)
-    return rt.error(v.error());
+Exit run_show(Runtime& rt, const std::string& user) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto v, auth->show_user(user));
   if (rt.json()) {
-    auto j = to_json(v->profile);
-    j["created_at"] = iso(v->created_at);
-    j["disabled_at"] = v->disabled_at ? nlohmann::json(iso(*v->disabled_at)) : nullptr;
-    j["current"] = v->current ? to_json(*v->current) : nlohmann::json(nullptr);
+    auto j = to_json(v.profile);
+    j["created_at"] = iso(v.created_at);
+    j["disabled_at"] = v.disabled_at ? nlohmann::json(iso(*v.disabled_at)) : nullptr;
+    j["current"] = v.current ? to_json(*v.current) : nlohmann::json(nullptr);
     j["certificates"] = nlohmann::json::array();
-    for (const auto& c : v->certificates)
+    for (const auto& c : v.certificates)
       j["certificates"].push_back(to_json(c));
-    j["notes"] = v->notes;
+    j["notes"] = v.notes;
     j["history"] = nlohmann::json::array();
-    for (const auto& h : v->history) {
+    for (const auto& h : v.history) {
       j["history"].push_back(
           {{"at", iso(h.at)}, {"actor", h.actor}, {"action", h.action}, {"detail", h.detail}});
     }
     rt.print_json(j);
     return kExitOk;
   }
-  const auto& p = v->profile;
+  const auto& p = v.profile;
   std::cout << "user:     " << p.name << "\n"
             << "cn:       " << p.cn << "\n"
             << "email:    " << p.email << "\n";
@@ -405,12 +364,12 @@ int run_show(Runtime& rt, const std::string& user) {
   if (!p.phone.empty())
     std::cout << "phone:    " << p.phone << "\n";
   std::cout << "certificates:\n";
-  for (const auto& c : v->certificates)
+  for (const auto& c : v.certificates)
     std::cout << "  " << cert_line(c) << "\n";
-  for (const auto& n : v->notes)
+  for (const auto& n : v.notes)
     std::cout << "note: " << n << "\n";
   std::cout << "history:\n";
-  for (const auto& h : v->history) {
+  for (const auto& h : v.history) {
     std::cout << "  " << iso(h.at) << "  " << h.action << "  " << h.detail << "  (" << h.actor
               << ")\n";
   }

@@ -1,6 +1,8 @@
 #pragma once
 // Each cmd_*.cpp adds its subcommands. A command parses into a plain options
-// struct, calls one Authority operation, and prints text or --json.
+// struct, calls its module's service (ca::Authority, servercert::Inventory,
+// acme::Service, rollout::Runner, notify::Notifier, the probe scanner), prints
+// text or --json, and returns an Exit: its errors are printed by run().
 
 #include <CLI/CLI.hpp>
 
@@ -20,10 +22,10 @@ void add_probe_command(CLI::App& app, Runtime& rt);
 void add_acme_commands(CLI::App& app, Runtime& rt);
 void add_rollout_commands(CLI::App& app, Runtime& rt);
 
-/// Registers `fn` to run when `sub` is the chosen command.
+/// Registers `fn` (Runtime& → Exit) to run when `sub` is the chosen command.
 template <class Fn>
 void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
-  sub->callback([&rt, fn] { rt.action = [&rt, fn] { return fn(rt); }; });
+  sub->callback([&rt, fn] { rt.action = [&rt, fn]() -> Exit { return fn(rt); }; });
 }
 
 /// A deadline as operators write it: "500ms", "5s", "2m".
@@ -36,5 +38,9 @@ void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
 
 /// Validates a duration option while parsing ("90d", "36h").
 CLI::Validator duration_validator();
+
+/// A duration option's value; an error names the flag ("--validity: ...").
+[[nodiscard]] Result<std::chrono::seconds> flag_duration(const std::string& text,
+                                                         std::string_view flag);
 
 }  // namespace ck::cli

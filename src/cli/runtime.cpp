@@ -283,7 +283,7 @@ Result<Window> Runtime::window(const std::string& flag) {
   return Window{std::move(text), *within};
 }
 
-int Runtime::error(const Error& e) const {
+int Runtime::report_error(const Error& e) const {
   // Messages quote what was given (names, paths, values, servers' replies).
   std::cerr << "certkeeper: error: " << printable_line(e.message) << "\n";
   if (!e.detail.empty() && !env("CERTKEEPER_DEBUG").empty()) {

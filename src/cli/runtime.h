@@ -39,6 +39,13 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitProblems = 3;
 
+/// How a command ends: the exit code it chose (kExitOk; kExitProblems when a
+/// check found problems; kExitError when it reported its failures itself as
+/// it went, such as notify's failed channels), or the error that stopped it.
+/// run() (app.cpp) is the one place that turns an error into the
+/// `certkeeper: error: ...` line and exit 1.
+using Exit = Result<int>;
+
 /// Everything one `notify` run needs, built from the config: the templates,
 /// the configured channels, and the lock that keeps a second run out.
 struct NotifySetup {
@@ -61,7 +68,7 @@ class Runtime {
 
   GlobalOptions global;
   /// Set by the chosen command's parse callback; run after parsing.
-  std::function<int()> action;
+  std::function<Exit()> action;
 
   [[nodiscard]] std::filesystem::path home() const;
   /// Lets this command create the home folder and its store when they do not
@@ -94,8 +101,11 @@ class Runtime {
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] bool json() const { return global.json; }
 
-  /// Prints `certkeeper: error: …` and returns the exit code for it.
-  int error(const Error& e) const;
+  /// Prints `certkeeper: error: …` (and its detail under CERTKEEPER_DEBUG)
+  /// and returns kExitError. run() calls it for a command's error; a command
+  /// calls it only when more follows the error line (what to run next, or the
+  /// output the error is about).
+  int report_error(const Error& e) const;
   void warn(const std::string& message) const;
   void print_json(const nlohmann::json& j) const;
   /// Prints a JSON array one compact element per line, converting as it goes
