@@ -1,6 +1,6 @@
 #pragma once
-// The private CA service: every operation of product.md's "Private CA and user
-// certificates" section, written against store::Store only. Each operation
+// The private CA service: every operation on the CA and users' certificates
+// (README, "Usage"), written against store::Store only. Each operation
 // reads the clock once and takes a request struct; the CLI only parses,
 // calls one of these, and prints.
 

@@ -33,7 +33,7 @@ struct GlobalOptions {
   bool json = false;
 };
 
-/// Exit codes of product.md.
+/// Exit codes (README, "Concepts").
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;

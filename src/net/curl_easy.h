@@ -3,8 +3,8 @@
 //
 // Why dlopen instead of linking: libcurl pulls about 17 more shared libraries
 // (GnuTLS, Kerberos, LDAP, ...) into every process that links it, 4 ms on
-// every certkeeper start, while only `notify` (and later `acme`) talk HTTP or
-// SMTP. Types and constants still come from <curl/curl.h>.
+// every certkeeper start, while only `notify` and `acme` talk HTTP or SMTP.
+// Types and constants still come from <curl/curl.h>.
 
 #include <memory>
 #include <string>

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include "core/join.h"
 #include "core/file_io.h"
+#include "core/join.h"
 #include "core/pem.h"
 #include "rollout/pins.h"
 

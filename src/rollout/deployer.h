@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
 #include "core/argv_template.h"
+#include "core/error.h"
 #include "rollout/bundle.h"
 #include "rollout/file_backup.h"
 #include "rollout/plan.h"
@@ -38,9 +38,8 @@ namespace ck::rollout {
 
 /// Runs a plan command; a non-zero exit is an error carrying the masked
 /// output's last line. The masked output (its tail) is returned either way.
-[[nodiscard]] Status run_plan_command(const std::vector<std::string>& argv,
-                                      const Variables& vars, std::chrono::seconds timeout,
-                                      const std::string& what,
+[[nodiscard]] Status run_plan_command(const std::vector<std::string>& argv, const Variables& vars,
+                                      std::chrono::seconds timeout, const std::string& what,
                                       const std::vector<std::string>& secrets, std::string& output);
 
 /// The certificate a files target's backup held (its cert or fullchain

@@ -7,8 +7,8 @@
 namespace ck::rollout {
 namespace {
 
-Variables hook_variables(const Plan& plan, const PlanCertificate& cert,
-                                 std::int64_t rollout_id, const std::string& outcome) {
+Variables hook_variables(const Plan& plan, const PlanCertificate& cert, std::int64_t rollout_id,
+                         const std::string& outcome) {
   return {{"name", plan.certificate.name.empty() ? plan.certificate.cert_file->stem().string()
                                                  : plan.certificate.name},
           {"fingerprint_sha256", cert.sha256},

@@ -48,5 +48,4 @@ struct Report {
 /// The report of a plan's certificate before anything ran (a check).
 [[nodiscard]] Report base_report(const Plan& plan, const PlanCertificate& cert);
 
-
 }  // namespace ck::rollout

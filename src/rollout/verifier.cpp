@@ -14,7 +14,6 @@ constexpr auto kLongestRetry = std::chrono::milliseconds(4000);
 
 }  // namespace
 
-
 std::string Verification::name_of(const std::string& sha256) const {
   if (sha256 == cert_.sha256)
     return "the new certificate";

@@ -40,7 +40,6 @@ class Verifier {
                                                           const Target& target) = 0;
 };
 
-
 /// What a verification waits for: one fingerprint, or anything but one.
 struct Expect {
   std::string sha256;      // serve this...

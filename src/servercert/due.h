@@ -1,5 +1,5 @@
 #pragma once
-// When a server certificate is due for renewal (product.md `acme renew`):
+// When a server certificate is due for renewal (`acme renew`):
 // the ACME server's renewal window (RFC 9773) if it offers one, else a fixed
 // --before, else when a third of the lifetime remains, so a 6-day certificate
 // renews after 4 days and a 90-day one after 60.

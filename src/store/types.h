@@ -23,7 +23,7 @@ struct CaRecord {
   Seconds created_at{};
 };
 
-/// The profile fields of product.md's `user create`.
+/// The profile fields of `user create`.
 struct UserProfile {
   std::string name;  // the user id operators type (unique)
   std::string cn;

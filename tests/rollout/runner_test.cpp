@@ -109,8 +109,7 @@ class Engine {
     auto verifier = std::make_unique<FakeVerifier>();
     verifier_ = verifier.get();
     runner_ = std::make_unique<Runner>(*store_, *inventory_, clock_, nullptr, random_, dir_.path(),
-                                       std::move(verifier),
-                                       [this](std::chrono::milliseconds d) {
+                                       std::move(verifier), [this](std::chrono::milliseconds d) {
                                          clock_.advance(std::chrono::ceil<std::chrono::seconds>(d));
                                        });
   }
