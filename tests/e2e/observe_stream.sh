@@ -33,7 +33,7 @@ size=$(stat -c %s "$LOG"); lines=$(wc -l < "$LOG")
 /usr/bin/time -f %M -o "$WORK/rss" "$CK_BIN" --home "$H" --json observe --access-log "$LOG" > "$WORK/out.json" 2> "$WORK/err" \
   || fail "observe: $(cat "$WORK/err")"
 rss=$(tail -1 "$WORK/rss")
-[ "$rss" -lt 65536 ] || fail "observe of a $((size / 1024 / 1024)) MiB log peaked at $rss KiB"
+rss_below 65536 "$rss" "observe of a $((size / 1024 / 1024)) MiB log"
 assert_eq "$(json '[c["user"] for c in d["confirmed"]]' < "$WORK/out.json")" "['alice']" "alice confirmed by the last line"
 assert_eq "$(json 'd["lines"]' < "$WORK/out.json")" "$lines" "every line counted"
 assert_eq "$(json 'd["too_long"]' < "$WORK/out.json")" 1 "the 100 KiB line is counted as too long"

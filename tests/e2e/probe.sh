@@ -146,7 +146,7 @@ assert_eq "$(jq_py "by['localhost:$P1']['ok'], by['localhost:$P1']['verified']" 
   "the good target in the same scan"
 assert_eq "$(jq_py "max(r['elapsed_ms'] for r in rows) < 4500" < "$WORK/out")" True "all ended within the timeout"
 rss_kib=$(cat "$WORK/rss")
-[ "$rss_kib" -lt 65536 ] || fail "peak RSS $rss_kib KiB with a 5 MB chain on offer"
+rss_below 65536 "$rss_kib" "a scan with a 5 MB chain on offer"
 pass "hostile servers: $(tr '\n' ' ' < "$WORK/hostile/ports"); peak RSS ${rss_kib} KiB"
 
 # 5b. Record floods: peers that answer the ClientHello with an endless stream
