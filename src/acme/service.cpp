@@ -314,7 +314,13 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
     // failed after the certificate was stored): they are written from it.
     // Writing the same certificate again changes nothing on disk.
     if (!s.out.empty()) {
-      CK_ASSIGN(const auto m, inventory_.load(rec));
+      // Under the store's lock: load() may store the key re-encrypted, and
+      // renew_all runs this on several threads sharing one connection.
+      servercert::Material m;
+      {
+        std::lock_guard lock(store_mutex_);
+        CK_ASSIGN(m, inventory_.load(rec));
+      }
       CK_TRY(publish(name, s.out, m));
     }
     return out;
