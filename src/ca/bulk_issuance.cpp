@@ -191,15 +191,18 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     names.reserve(count);
     for (std::size_t k = 0; k < count; ++k)
       names.push_back(req.profiles[start + k].name);
-    auto lease = UserLease::acquire(store_, clock_, std::move(names), actor_);
-    if (!lease)
-      return stopped(std::move(lease).error(), start);
-
+    // The batch's leases are taken in the transaction that records it and
+    // given back in the one that marks it delivered (without bundles, in
+    // the same one): two commits fewer per batch than leases of their own.
+    std::optional<UserLease> lease;
     std::vector<X509Ptr> certs(count);
     std::vector<std::string> serials(count);
     auto record = [&]() -> Status {
       CK_ASSIGN(auto tx, store_.write());
-      CK_TRY(lease->hold(*tx));
+      auto taken = UserLease::acquire(*tx, store_, clock_, std::move(names), actor_);
+      if (!taken)
+        return fail(std::move(taken).error());
+      lease.emplace(std::move(*taken));
       for (std::size_t k = 0; k < count; ++k) {
         const auto& profile = req.profiles[start + k];
         CK_TRY(tx->insert_user(profile, now).map_error([&](Error e) {
@@ -216,6 +219,8 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
         CK_TRY(audit(*tx, "user.create", profile.name,
                      "serial " + serial_hex(serials[k]) + " (import)", now));
       }
+      if (!req.write_bundles)
+        CK_TRY(lease->release(*tx));
       CK_FAULT_POINT("import.before_commit");
       return tx->commit();
     };
@@ -264,6 +269,7 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
         const std::size_t k = batch_rows[i];
         CK_TRY(mark_delivered(*tx, preps[start + k], batch_issued[i], serials[k], now));
       }
+      CK_TRY(lease->release(*tx));
       return tx->commit();
     };
     if (auto st = mark(); !st) {
@@ -271,7 +277,6 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
         stop.undelivered.push_back(one.user);
       return stopped(std::move(st).error(), end);
     }
-    lease->release();
     for (auto& one : batch_issued)
       issued.push_back(std::move(one));
     stop.handed_over = issued.size();

@@ -73,6 +73,14 @@ bool lease_stale(const store::UserLeaseRecord& lease, Seconds now, const std::st
 
 Result<UserLease> UserLease::acquire(store::Store& store, const Clock& clock,
                                      std::vector<std::string> users, const std::string& actor) {
+  CK_ASSIGN(auto tx, store.write());
+  CK_ASSIGN(auto lease, acquire(*tx, store, clock, std::move(users), actor));
+  CK_TRY(tx->commit());
+  return lease;
+}
+
+Result<UserLease> UserLease::acquire(store::Tx& tx, store::Store& store, const Clock& clock,
+                                     std::vector<std::string> users, const std::string& actor) {
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
   store::UserLeaseRecord mine;
@@ -83,32 +91,28 @@ Result<UserLease> UserLease::acquire(store::Store& store, const Clock& clock,
   mine.acquired_at = now;
   mine.expires_at = now + kUserLeaseTtl;
   const std::string host = host_name();
-  {
-    CK_ASSIGN(auto tx, store.write());
-    for (const auto& user : users) {
-      mine.user = user;
-      CK_ASSIGN(const bool taken, tx->insert_user_lease(mine));
-      if (taken) {
-        continue;
-      }
-      CK_ASSIGN(const auto held, tx->find_user_lease(user));
-      if (!held) {
-        return fail(Code::Internal, "the lease of user '" + user + "' vanished while taken");
-      }
-      if (!lease_stale(*held, now, host)) {
-        return fail(busy(*held));
-      }
-      CK_ASSIGN(const bool replaced, tx->replace_user_lease(mine, held->token));
-      if (!replaced) {
-        return fail(busy(*held));
-      }
-      CK_TRY(tx->audit({now, actor, "user.lease", user,
-                        "took over the lease of " + describe(*held) + ", expiring " +
-                            format_iso8601(held->expires_at) +
-                            ": that run did not finish (`certkeeper user show " + user +
-                            "` says what it left)"}));
+  for (const auto& user : users) {
+    mine.user = user;
+    CK_ASSIGN(const bool taken, tx.insert_user_lease(mine));
+    if (taken) {
+      continue;
     }
-    CK_TRY(tx->commit());
+    CK_ASSIGN(const auto held, tx.find_user_lease(user));
+    if (!held) {
+      return fail(Code::Internal, "the lease of user '" + user + "' vanished while taken");
+    }
+    if (!lease_stale(*held, now, host)) {
+      return fail(busy(*held));
+    }
+    CK_ASSIGN(const bool replaced, tx.replace_user_lease(mine, held->token));
+    if (!replaced) {
+      return fail(busy(*held));
+    }
+    CK_TRY(tx.audit({now, actor, "user.lease", user,
+                     "took over the lease of " + describe(*held) + ", expiring " +
+                         format_iso8601(held->expires_at) +
+                         ": that run did not finish (`certkeeper user show " + user +
+                         "` says what it left)"}));
   }
   mine.user.clear();
   return UserLease(store, clock, std::move(users), std::move(mine));
@@ -132,6 +136,13 @@ Status UserLease::hold(store::Tx& tx) const {
                       " minutes; this step was not recorded");
     }
   }
+  return {};
+}
+
+Status UserLease::release(store::Tx& tx) {
+  for (const auto& user : users_)
+    CK_TRY(tx.delete_user_lease(user, mine_.token));
+  users_.clear();
   return {};
 }
 

@@ -6,7 +6,7 @@
 // revocation and overwrite each other's bundle. So every per-user change
 // first takes the user's lease, as a row in the store (it holds across
 // processes, and across hosts once the store is a server), in a short write
-// transaction of its own, and gives it back when done. A second run finds
+// transaction of its own (or the caller's), and gives it back when done. A second run finds
 // the lease and fails at once, naming the holder; nothing is changed.
 //
 // A run that dies (kill -9, a crash, a lost host) leaves its lease behind.
@@ -49,6 +49,13 @@ class UserLease {
                                                  std::vector<std::string> users,
                                                  const std::string& actor);
 
+  /// The same inside a caller's write transaction, which then holds the
+  /// leases once it commits (a batch of `user import` takes its users' leases
+  /// in the transaction that records them).
+  [[nodiscard]] static Result<UserLease> acquire(store::Tx& tx, store::Store& store,
+                                                 const Clock& clock, std::vector<std::string> users,
+                                                 const std::string& actor);
+
   /// Inside a caller's write transaction: checks that every lease is still
   /// this one's and extends it. Fails when one was taken over (the caller's
   /// transaction then rolls back, so the step records nothing).
@@ -56,6 +63,8 @@ class UserLease {
 
   /// Gives the leases back (best effort: a lease left behind goes stale).
   void release() noexcept;
+  /// Gives them back inside a caller's write transaction (its last step).
+  [[nodiscard]] Status release(store::Tx& tx);
 
   UserLease(UserLease&& other) noexcept;
   UserLease& operator=(UserLease&&) = delete;
