@@ -83,16 +83,23 @@ TEST(FileIo, TheOwnerIsSetThroughTheDescriptorNotThePath) {
   EXPECT_EQ(mode_of(target), 0640u);
 }
 
+// A PID no process has now: a child that exited and was reaped.
+pid_t gone_pid() {
+  const pid_t child = ::fork();
+  if (child == 0)
+    ::_exit(0);
+  int status = 0;
+  if (child > 0)
+    ::waitpid(child, &status, 0);
+  return child;
+}
+
 // A crash between create and rename leaves ".NAME.tmp-PID-N"; the next write
 // into the folder removes those of processes that are gone, and only those.
 TEST(FileIo, TemporaryFilesOfDeadProcessesAreRemoved) {
   testing::TempDir dir;
-  const pid_t child = ::fork();
-  if (child == 0)
-    ::_exit(0);
+  const pid_t child = gone_pid();
   ASSERT_GT(child, 0);
-  int status = 0;
-  ::waitpid(child, &status, 0);  // `child` is a PID no process has now
   const auto dead = dir.path() / (".alice.p12.tmp-" + std::to_string(child) + "-77");
   const auto live = dir.path() / (".bob.p12.tmp-" + std::to_string(::getppid()) + "-78");
   const auto other = dir.path() / ".notes.tmp-abc";
@@ -109,12 +116,8 @@ TEST(FileIo, TemporaryFilesOfDeadProcessesAreRemoved) {
 // blocked the sweep's open) and a second name of another file.
 TEST(FileIo, TheSweepLeavesWhatIsNotALeftover) {
   testing::TempDir dir;
-  const pid_t child = ::fork();
-  if (child == 0)
-    ::_exit(0);
+  const pid_t child = gone_pid();
   ASSERT_GT(child, 0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
   const auto huge = dir.path() / ".x.tmp-99999999999999999999-1";
   const auto fifo = dir.path() / (".y.tmp-" + std::to_string(child) + "-2");
   const auto link = dir.path() / (".z.tmp-" + std::to_string(child) + "-3");
