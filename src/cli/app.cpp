@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
   add_probe_command(app, rt);
   add_acme_commands(app, rt);
   add_rollout_commands(app, rt);
+  add_serve_command(app, rt);
 
   try {
     app.parse(argc, argv);

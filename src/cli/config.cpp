@@ -95,6 +95,34 @@ Status load_notify(const std::filesystem::path& path, const toml::table& root, C
   return {};
 }
 
+Status load_serve(const std::filesystem::path& path, const toml::table& root, ServeConfig& out) {
+  CK_ASSIGN(const auto serve,
+            section(path, root, "serve",
+                    {"listen", "probe_interval", "refresh_interval", "per_cert_window",
+                     "probe_timeout", "targets_files", "plans", "ca_file", "token_file", "tls_cert",
+                     "tls_key", "client_ca", "allow_write"}));
+  CK_ASSIGN(out.listen, serve.string("listen"));
+  CK_ASSIGN(out.probe_interval, serve.duration("probe_interval"));
+  CK_ASSIGN(out.refresh_interval, serve.duration("refresh_interval"));
+  CK_ASSIGN(out.per_cert_window, serve.duration("per_cert_window"));
+  CK_ASSIGN(out.probe_timeout, serve.duration("probe_timeout"));
+  const auto folder = path.parent_path();
+  for (const auto& [key, list] :
+       {std::pair{"targets_files", &out.targets_files}, std::pair{"plans", &out.plans}}) {
+    CK_ASSIGN(const auto files, serve.string_array(key));
+    for (const auto& f : files.value_or(std::vector<std::string>{}))
+      list->push_back(std::filesystem::path(f).is_absolute() ? std::filesystem::path(f)
+                                                             : folder / f);
+  }
+  CK_ASSIGN(out.ca_file, serve.path("ca_file"));
+  CK_ASSIGN(out.token_file, serve.path("token_file"));
+  CK_ASSIGN(out.tls_cert, serve.path("tls_cert"));
+  CK_ASSIGN(out.tls_key, serve.path("tls_key"));
+  CK_ASSIGN(out.client_ca, serve.path("client_ca"));
+  CK_ASSIGN(out.allow_write, serve.boolean("allow_write"));
+  return {};
+}
+
 }  // namespace
 
 Result<Config> load_config(const std::filesystem::path& path, bool required) {
@@ -108,7 +136,8 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
   }
   CK_ASSIGN(const auto text, read_file(path, kTomlInput));
   CK_ASSIGN(const auto root, parse_toml_file(path, text));
-  CK_TRY(check_toml_keys(path, root, "", {"ca", "delivery", "crl", "notify", "smtp", "ticket"}));
+  CK_TRY(check_toml_keys(path, root, "",
+                         {"ca", "delivery", "crl", "notify", "smtp", "ticket", "serve"}));
 
   CK_ASSIGN(const auto ca, section(path, root, "ca", {"passphrase_file"}));
   CK_ASSIGN(cfg.ca_passphrase_file, ca.path("passphrase_file"));
@@ -135,6 +164,7 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
   }
   CK_ASSIGN(cfg.crl_max_size, crl.positive_integer("max_size"));
   CK_TRY(load_notify(path, root, cfg));
+  CK_TRY(load_serve(path, root, cfg.serve));
   return cfg;
 }
 

@@ -48,6 +48,16 @@ struct TicketConfig {
   std::string webhook_id_field;
 };
 
+/// [serve]: the defaults of `certkeeper serve`'s options (flags win).
+struct ServeConfig {
+  std::optional<std::string> listen;  // "HOST:PORT"
+  std::optional<std::chrono::seconds> probe_interval, refresh_interval, per_cert_window,
+      probe_timeout;
+  std::vector<std::filesystem::path> targets_files, plans;  // relative to the config's folder
+  std::optional<std::filesystem::path> ca_file, token_file, tls_cert, tls_key, client_ca;
+  std::optional<bool> allow_write;
+};
+
 struct Config {
   std::optional<std::filesystem::path> ca_passphrase_file;
   /// [delivery] command: argv (mustache: {{user}}, {{phone}}, {{email}}, {{cn}},
@@ -65,6 +75,7 @@ struct Config {
   NotifyConfig notify;
   SmtpConfig smtp;
   TicketConfig ticket;
+  ServeConfig serve;
 };
 
 /// Reads `path`; a missing file is an empty config unless `required`.

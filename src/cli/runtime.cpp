@@ -28,8 +28,10 @@ std::string env(const char* name) {
   return v != nullptr ? v : "";
 }
 
+}  // namespace
+
 // Who acts, for the audit log: the login behind sudo if there is one.
-std::string actor() {
+std::string Runtime::actor() {
   std::string user = env("SUDO_USER");
   if (user.empty())
     user = env("USER");
@@ -41,6 +43,8 @@ std::string actor() {
   ::gethostname(host, sizeof host - 1);
   return (user.empty() ? "unknown" : user) + "@" + host;
 }
+
+namespace {
 
 // A secret from the environment, else from its 0600 file, else none.
 Result<std::optional<Secret>> optional_secret(const char* env_name,
@@ -178,6 +182,13 @@ Result<ca::Authority*> Runtime::authority() {
     CK_TRY(open());
   }
   return authority_.get();
+}
+
+Result<store::Store*> Runtime::store() {
+  if (!authority_) {
+    CK_TRY(open());
+  }
+  return store_.get();
 }
 
 Result<ca::PasswordSink> Runtime::password_sink() {

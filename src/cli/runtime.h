@@ -80,6 +80,10 @@ class Runtime {
   /// created, when it still holds nothing. Bad input changes nothing.
   void discard_failed_creation();
   [[nodiscard]] Result<ca::Authority*> authority();
+  /// The store itself, for a module that reads it whole (serve).
+  [[nodiscard]] Result<store::Store*> store();
+  /// Who acts, for audit entries: "login@host" (the login behind sudo).
+  [[nodiscard]] static std::string actor();
   /// The store's server certificates (keys encrypted with the CA passphrase).
   [[nodiscard]] Result<servercert::Inventory*> inventory();
   /// The ACME client service over the inventory; `progress` gets each step.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/prometheus_text.h"
 #include "core/time_format.h"
 
 namespace ck::probe {
@@ -51,26 +52,6 @@ nlohmann::ordered_json to_json(const ProbeResult& r) {
   return j;
 }
 
-namespace {
-
-// Label values escape backslash, double quote and newline (exposition format).
-std::string label(std::string_view value) {
-  std::string out;
-  for (const char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string to_prometheus(std::span<const ProbeResult> results) {
   struct Metric {
     const char* name;
@@ -110,7 +91,8 @@ std::string to_prometheus(std::span<const ProbeResult> results) {
         continue;
       std::snprintf(number, sizeof number, "%.17g", m.value(r));
       out += m.name;
-      out += "{target=\"" + label(r.target.text) + "\",sni=\"" + label(r.target.sni) + "\"} ";
+      out += "{target=\"" + prometheus_label_value(r.target.text) + "\",sni=\"" +
+             prometheus_label_value(r.target.sni) + "\"} ";
       out += number;
       out += '\n';
     }

@@ -31,6 +31,10 @@ struct ProbeResult {
   Seconds not_before{};
   Seconds not_after{};
   long days_left = 0;  // whole days until notAfter (negative once expired)
+  /// The earliest notAfter in the chain a client builds (the verified chain,
+  /// root included; the chain as sent when it did not verify): an expiring
+  /// intermediate breaks clients while the leaf is fine.
+  Seconds chain_not_after{};
   std::string sha256;  // lower-case hex, no separators
   std::string md5;
   int chain_length = 0;  // certificates the server sent, leaf included

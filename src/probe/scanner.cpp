@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -532,6 +533,12 @@ struct Scanner::Impl {
       r.not_before = *t0;
     if (auto t1 = from_asn1_time(*::X509_get0_notAfter(leaf)))
       r.not_after = *t1;
+    r.chain_not_after = r.not_after;
+    const STACK_OF(X509)* built = r.verified ? ::SSL_get0_verified_chain(ssl) : chain;
+    for (int i = 0; built != nullptr && i < sk_X509_num(built); ++i) {
+      if (auto expiry = from_asn1_time(*::X509_get0_notAfter(sk_X509_value(built, i))))
+        r.chain_not_after = std::min(r.chain_not_after, *expiry);
+    }
     const auto left = r.not_after - clock.now_seconds();
     r.days_left = static_cast<long>(std::chrono::floor<std::chrono::days>(left).count());
     if (auto fp = fingerprint(*leaf, DigestKind::Sha256, FingerprintFormat::Hex))

@@ -71,6 +71,11 @@ class Tx {
   [[nodiscard]] virtual Status for_each_expiring(
       Seconds before, const std::function<void(const CertRecord&)>& fn) = 0;
 
+  /// Streams every certificate with its revocation, without the DER, in no
+  /// particular order: one pass for counts over a large CA (serve's
+  /// snapshot) without holding the rows. The row passed to `fn` is reused.
+  [[nodiscard]] virtual Status for_each_cert(const std::function<void(const CertListRow&)>& fn) = 0;
+
   // Revocations
   [[nodiscard]] virtual Status insert_revocation(const RevocationRecord& rev) = 0;
   [[nodiscard]] virtual Result<std::optional<RevocationRecord>> find_revocation(

@@ -458,6 +458,27 @@ class SqliteTx final : public Tx {
     }
   }
 
+  Status for_each_cert(const std::function<void(const CertListRow&)>& fn) override {
+    static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
+                                   ", " CK_REV_COLUMNS ", r.cert_id IS NULL" +
+                                   " FROM certificates c JOIN users u ON u.id = c.user_id"
+                                   " LEFT JOIN revocations r ON r.cert_id = c.id";
+    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    CertListRow row;
+    for (;;) {
+      CK_ASSIGN(const bool more, st.step());
+      if (!more)
+        return {};
+      read_cert_into(st, 0, row.cert);
+      if (st.int64(23) == 0) {
+        row.revocation = read_revocation(st, 12);
+      } else {
+        row.revocation.reset();
+      }
+      fn(row);
+    }
+  }
+
   Status insert_revocation(const RevocationRecord& r) override {
     std::int64_t seq = 0;
     if (r.state == RevocationState::Released) {

@@ -1,0 +1,123 @@
+#pragma once
+// `certkeeper serve`: one long-running, read-mostly process. Two background
+// loops keep the snapshot current (the store: on an interval and when its
+// file changes; the endpoints: a probe round on the probe interval), and an
+// HTTP server answers /metrics, /api/v1/ and the web pages from the newest
+// snapshot, so no request waits on a scan.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "probe/scanner.h"
+#include "rollout/plan.h"
+#include "serve/snapshot.h"
+#include "store/store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace ck::serve {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9555;  // 0: any free port (tests)
+  /// Plain HTTP on an address other than loopback (without TLS) only when set.
+  bool insecure_listen = false;
+  std::chrono::seconds probe_interval{300};
+  /// The store is read again at least this often, and whenever its file changes.
+  std::chrono::seconds refresh_interval{60};
+  std::vector<std::filesystem::path> targets_files;
+  std::vector<std::filesystem::path> plans;
+  StoreReadOptions store_read;
+  probe::ProbeOptions probe;
+  /// The write endpoints of the API (confirm, release) need both.
+  bool allow_write = false;
+  std::optional<std::filesystem::path> token_file;
+  /// TLS for the listener; with client_ca a client certificate is required.
+  std::optional<std::filesystem::path> tls_cert, tls_key, client_ca;
+};
+
+/// What a request handler may use. Handlers answer from `snapshots`; only
+/// paged lists and the write endpoints open a store transaction.
+struct Context {
+  SnapshotHolder& snapshots;
+  store::Store& store;
+  const Clock& clock;
+  const ServeOptions& options;
+  std::string actor;  // "serve@host", for audit entries of API writes
+};
+
+/// The security headers every response carries (CSP, nosniff, DENY).
+void add_security_headers(httplib::Server& http);
+
+class Server {
+ public:
+  /// Loads the plans and targets files and checks the listen address; any
+  /// error here names the file or option, before anything listens.
+  [[nodiscard]] static Result<std::unique_ptr<Server>> create(ServeOptions options,
+                                                              store::Store& store,
+                                                              const Clock& clock,
+                                                              std::string actor);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds the listener; returns the port (the chosen one when port was 0).
+  [[nodiscard]] Result<std::uint16_t> bind();
+  /// Reads the store once (so the first scrape has data), then serves and
+  /// runs the refresh and probe loops until stop(). Returns after every
+  /// in-flight request finished and both loops ended.
+  [[nodiscard]] Status run();
+  /// Asks run() to return; safe from any thread (not from a signal handler).
+  void stop();
+
+  [[nodiscard]] const SnapshotHolder& snapshots() const { return snapshots_; }
+  [[nodiscard]] const std::string& host() const { return options_.host; }
+  /// One store refresh and one probe round now, on the calling thread (tests).
+  void refresh_store();
+  void probe_round();
+
+ private:
+  Server(ServeOptions options, store::Store& store, const Clock& clock, std::string actor);
+  void publish();
+  void store_loop();
+  void probe_loop();
+  /// Waits up to `d` or until stop(); false once stopping.
+  bool wait_for(std::chrono::milliseconds d);
+  [[nodiscard]] std::optional<std::filesystem::file_time_type> store_stamp() const;
+
+  ServeOptions options_;
+  store::Store& store_;
+  const Clock& clock_;
+  std::string actor_;
+  std::unique_ptr<httplib::Server> http_;
+  std::vector<std::pair<std::filesystem::path, std::vector<probe::Target>>> targets_;
+  std::vector<rollout::Plan> plans_;
+  std::optional<std::filesystem::path> store_file_;
+
+  SnapshotHolder snapshots_;
+  Context context_;
+  std::mutex parts_mu_;  // guards the two parts below
+  std::shared_ptr<const Snapshot> store_part_ = std::make_shared<Snapshot>();
+  std::vector<Endpoint> endpoints_;
+  Seconds probed_at_{};
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::atomic<bool> listening_{false};
+};
+
+}  // namespace ck::serve
