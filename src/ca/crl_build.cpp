@@ -259,8 +259,13 @@ Status check_replaceable(const OutFile& held, const std::filesystem::path& out,
           "; refusing to replace it (remove it, or choose another --out)");
 }
 
+// Writers of one CRL file take turns on a lock file beside it (".NAME.lock",
+// 0600, left in place). Not a flock on the folder itself: NFS emulates
+// flock with byte-range locks, which need a descriptor open for writing,
+// and a folder can only be opened read-only (EBADF there).
 Result<FileLock> lock_out_folder(const std::filesystem::path& out) {
-  return FileLock::acquire_folder(out.has_parent_path() ? out.parent_path() : ".");
+  const auto dir = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
+  return FileLock::acquire(dir / ("." + out.filename().string() + ".lock"));
 }
 
 }  // namespace

@@ -325,15 +325,6 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& path) {
   return lock_exclusive(fd, path);
 }
 
-Result<FileLock> FileLock::acquire_folder(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return fail(Code::PermissionDenied,
-                "cannot open folder '" + dir.string() + "' to lock it: " + std::strerror(errno));
-  }
-  return lock_exclusive(fd, dir);
-}
-
 Result<FileLock> FileLock::lock_exclusive(int fd, const std::filesystem::path& path) {
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno != EINTR) {

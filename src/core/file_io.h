@@ -113,9 +113,6 @@ class FileLock {
  public:
   /// Creates the file (0600) if needed and waits for the lock.
   [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& path);
-  /// Locks a folder itself, for writers of a file in it that must take
-  /// turns without leaving a lock file next to it (a published CRL).
-  [[nodiscard]] static Result<FileLock> acquire_folder(const std::filesystem::path& dir);
   /// Like acquire, but returns nullopt at once when another process holds it.
   [[nodiscard]] static Result<std::optional<FileLock>> try_acquire(
       const std::filesystem::path& path);

@@ -116,3 +116,20 @@ echo "truncated" > "$WORK/empty.crl"
 ck crl build --out "$WORK/empty.crl" > /dev/null
 verifies "$WORK/empty.crl" || fail "a damaged file certkeeper wrote is replaced"
 pass "another CA's CRL and a file that is no CRL are refused; an empty or damaged own file is written"
+
+# Writers take turns on a lock file beside the CRL (not on the folder: NFS
+# cannot lock a folder opened read-only); a build waits while it is held.
+LOCK="$WORK/pub/.ca.crl.lock"
+[ -f "$LOCK" ] || fail "no lock file beside the CRL"
+flock "$LOCK" -c "touch '$WORK/held'; sleep 2" &
+HOLDER=$!
+for _ in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.02; done
+n0=$(crl_number "$OUT")
+ck --json crl build > "$WORK/l.json" &
+BUILD=$!
+sleep 1
+assert_eq "$(crl_number "$OUT")" "$n0" "the build waits for the lock before writing"
+wait "$HOLDER"; wait "$BUILD" || fail "the build waiting for the lock failed"
+assert_eq "$(crl_number "$OUT")" "$(json 'd["number"]' < "$WORK/l.json")" "then writes its CRL"
+[ "$(crl_number "$OUT")" -gt "$n0" ] || fail "a newer CRL once the lock is free"
+pass "the CRL's writers take turns on .NAME.lock beside it"
