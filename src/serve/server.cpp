@@ -34,10 +34,19 @@ void add_security_headers(httplib::Server& http) {
 
 Server::Server(ServeOptions options, store::Store& store, const Clock& clock, std::string actor)
     : options_(std::move(options)),
-      store_(store),
+      store_url_(store.describe()),
       clock_(clock),
       actor_(std::move(actor)),
-      context_{snapshots_, store_, clock_, options_, actor_} {}
+      context_{snapshots_,
+               [this] { return open_connection(); },
+               [this] { refresh_store(); },
+               clock_,
+               options_,
+               actor_} {}
+
+Result<std::unique_ptr<store::Store>> Server::open_connection() const {
+  return store::open_store(store_url_, store::OpenMode::Existing);
+}
 
 Server::~Server() {
   stop();
@@ -124,13 +133,23 @@ void Server::publish() {
 }
 
 void Server::refresh_store() {
+  const std::lock_guard refreshing(refresh_mu_);
   const Seconds now = clock_.now_seconds();
-  auto read = read_store(store_, now, options_.store_read);
+  if (!refresh_conn_) {
+    auto conn = open_connection();
+    if (conn)
+      refresh_conn_ = std::move(*conn);
+  }
+  auto read = refresh_conn_
+                  ? read_store(*refresh_conn_, now, options_.store_read)
+                  : Result<Snapshot>(fail(Code::Unavailable, "cannot open " + store_url_));
+  if (!read)
+    refresh_conn_.reset();  // opened again next time: the file may have been replaced
   auto part = std::make_shared<Snapshot>();
   if (read) {
     *part = std::move(*read);
     // The newest rollout of each plan, from the journal.
-    if (auto tx = store_.read()) {
+    if (auto tx = refresh_conn_->read()) {
       for (const auto& plan : plans_) {
         auto last = (*tx)->last_rollout(std::filesystem::absolute(plan.file).string());
         if (!last) {
@@ -172,10 +191,16 @@ void Server::probe_round() {
     if (run)
       std::move(part.begin(), part.end(), std::back_inserter(found));
   }
+  if (!probe_conn_ && !plans_.empty()) {
+    if (auto conn = open_connection())
+      probe_conn_ = std::move(*conn);
+  }
   for (const auto& plan : plans_) {
     // The plan's certificate as the store has it now (a renewal since the
     // last round is what endpoints must serve next).
-    servercert::Inventory inventory(store_, clock_, nullptr, actor_);
+    if (!probe_conn_)
+      break;
+    servercert::Inventory inventory(*probe_conn_, clock_, nullptr, actor_);
     auto cert = rollout::resolve_certificate(plan, &inventory);
     if (!cert)
       continue;
@@ -243,7 +268,7 @@ void Server::probe_loop() {
 }
 
 Status Server::run() {
-  store_file_ = store::local_file(store_.describe());
+  store_file_ = store::local_file(store_url_);
   refresh_store();
   std::thread store_thread([this] { store_loop(); });
   std::thread probe_thread([this] { probe_loop(); });

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,10 +51,15 @@ struct ServeOptions {
 };
 
 /// What a request handler may use. Handlers answer from `snapshots`; only
-/// paged lists and the write endpoints open a store transaction.
+/// paged lists and the write endpoints read the store, each through a
+/// connection of its own (`open_store`): a store connection is not shared
+/// between threads (SQLite's is opened without a mutex, and transactions on
+/// one connection would mix).
 struct Context {
   SnapshotHolder& snapshots;
-  store::Store& store;
+  std::function<Result<std::unique_ptr<store::Store>>()> open_store;
+  /// Reads the store into a new snapshot now (after an API write).
+  std::function<void()> refresh;
   const Clock& clock;
   const ServeOptions& options;
   std::string actor;  // "serve@host", for audit entries of API writes
@@ -65,7 +71,8 @@ void add_security_headers(httplib::Server& http);
 class Server {
  public:
   /// Loads the plans and targets files and checks the listen address; any
-  /// error here names the file or option, before anything listens.
+  /// error here names the file or option, before anything listens. `store`
+  /// is only named here: the server opens connections of its own to it.
   [[nodiscard]] static Result<std::unique_ptr<Server>> create(ServeOptions options,
                                                               store::Store& store,
                                                               const Clock& clock,
@@ -98,8 +105,13 @@ class Server {
   bool wait_for(std::chrono::milliseconds d);
   [[nodiscard]] std::optional<std::filesystem::file_time_type> store_stamp() const;
 
+  [[nodiscard]] Result<std::unique_ptr<store::Store>> open_connection() const;
+
   ServeOptions options_;
-  store::Store& store_;
+  std::string store_url_;
+  std::mutex refresh_mu_;  // one refresh at a time, on its own connection
+  std::unique_ptr<store::Store> refresh_conn_;
+  std::unique_ptr<store::Store> probe_conn_;  // the probe thread's
   const Clock& clock_;
   std::string actor_;
   std::unique_ptr<httplib::Server> http_;
