@@ -106,10 +106,13 @@ std::string revocation_text(const store::RevocationRecord& r) {
 
 Page render_client_page(store::Store& store, const Snapshot& snap, std::string_view serial_hex,
                         Seconds now) {
-  const auto serial = serial_hex.size() <= 64 ? from_hex(serial_hex) : std::nullopt;
+  auto serial = serial_hex.size() <= 64 ? from_hex(serial_hex) : std::nullopt;
   if (!serial || serial->empty())
     return render_error_page(snap, 400, "not a serial number (hex): " + std::string(serial_hex),
                              now);
+  // The store keeps the magnitude: "001234" is the certificate 1234.
+  const auto first = serial->find_first_not_of('\0');
+  serial->erase(0, first == std::string::npos ? serial->size() - 1 : first);
   const std::string hex = to_hex(*serial);
   const auto failed = [&](const Error& e) { return render_error_page(snap, 500, e.message, now); };
   auto tx = store.read();
