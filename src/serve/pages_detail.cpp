@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/cert_info.h"
 #include "core/fingerprint.h"
@@ -49,6 +50,13 @@ struct Fields {
            const std::string& href = "") {
     Data f;
     f.set("label", label);
+    // "SHA-256 fingerprint" -> id field-sha-256-fingerprint
+    std::string key;
+    for (const char ch : label)
+      key += std::isalnum(static_cast<unsigned char>(ch))
+                 ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch)))
+                 : '-';
+    f.set("key", key);
     f.set("value", value.empty() ? std::string("-") : value);
     page::set_text(f, "class", cls);
     page::set_text(f, "href", href);

@@ -292,7 +292,8 @@ TEST_F(StorePages, ClientDetailShowsTheCertificateAndItsHistoryAsText) {
     const Page p = render_client_page(*store, sample_snapshot(), serial, kNow);
     ASSERT_EQ(p.status, 200) << p.html;
     expect_no_markup_from(p.html);
-    EXPECT_NE(p.html.find("<dd class=\"cn\">&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img "
+    EXPECT_NE(p.html.find("<dd id=\"field-common-name\" "
+                          "class=\"cn\">&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img "
                           "src=x onerror=alert(1)&gt;</dd>"),
               std::string::npos)
         << p.html;
