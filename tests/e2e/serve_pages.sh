@@ -6,7 +6,7 @@
 # certificate's CN and SANs (`cert import`). The rendered DOM is parsed with
 # python's html.parser (page_dom.py): rows, their order and colour classes,
 # and no element injected by a subject. Screenshots are kept under
-# build/tests/artifacts/serve_pages/. Security headers and status codes are
+# build/tests/artifacts/serve_pages/ (with each page's DOM). Security headers and status codes are
 # checked with curl.
 . "$(dirname "$0")/lib.sh" "$1"
 DOM="/usr/bin/python3 $(dirname "$0")/page_dom.py"
@@ -114,7 +114,7 @@ PORT=$(sed -n 's|.*serving on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.
 [ -n "$PORT" ] || fail "serve did not start: $(cat "$WORK/serve.err")"
 URL="http://127.0.0.1:$PORT"
 # The first probe round runs at start; wait until the page shows both endpoints.
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   curl --noproxy '*' -s "$URL/" | grep -q "aligned-yes" && break; sleep 0.1
 done
 
@@ -146,7 +146,7 @@ pass "200 for pages, 404 for unknown serials, names and pages, 400 for bad queri
 
 # --- the browser -----------------------------------------------------------
 PROFILE="$WORK/chromium"
-browse() {  # browse NAME PATH: $WORK/NAME.html (the DOM) and $ART/NAME.png
+browse() {  # browse NAME PATH [shot]: $WORK/NAME.html (the DOM), and with shot $ART/NAME.png
   local i
   for i in 1 2; do
     timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
@@ -155,6 +155,7 @@ browse() {  # browse NAME PATH: $WORK/NAME.html (the DOM) and $ART/NAME.png
   done
   [ -s "$WORK/$1.html" ] || fail "chromium did not load $2: $(tail -5 "$WORK/chromium.err")"
   cp "$WORK/$1.html" "$ART/$1.html"
+  [ "${3:-}" = shot ] || return 0
   timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --no-first-run --disable-dev-shm-usage --user-data-dir="$PROFILE" \
     --window-size=1280,1600 --screenshot="$ART/$1.png" "$URL$2" > /dev/null 2>&1 \
@@ -168,7 +169,7 @@ no_injection() {  # no_injection NAME: no element a subject could have injected
   assert_eq "$(dom "$1" 'tags("iframe") + tags("object") + tags("embed")')" 0 "$1: embedded elements"
 }
 
-browse inventory /
+browse inventory / shot
 no_injection inventory
 # Rows by days left: expired first, then < 7 d, < 30 d, fine; server and client mixed.
 got=$(dom inventory '[[r[0], r[1][2]] for r in rows("inventory")]')
@@ -212,7 +213,7 @@ assert_eq "$(dom search_hostile 'attr("q", "value")')" "$(printf '%s' "$IMG" | /
 pass "search: by user, by serial in lower case; hostile search text stays text"
 
 # The full client list reads the store: alice (300 d) is there, dave expired.
-browse clients /certificates
+browse clients /certificates shot
 no_injection clients
 got=$(dom clients '[[r[0], r[1][1], r[1][3]] for r in rows("clients")]')
 want='[["band-expired", "dave", "expired"], ["band-7d", "mallory", "active"], ["band-7d", "bob", "active"], ["band-30d", "carol", "active"], ["band-ok", "erin", "active"], ["band-ok", "erin", "held"], ["band-ok", "alice", "active"]]'
@@ -220,7 +221,7 @@ assert_eq "$got" "$want" "full client list"
 pass "full client list: every certificate, soonest first, with its state"
 
 # Detail pages: the hostile CN and SANs are text.
-browse client "/certificates/$mallory"
+browse client "/certificates/$mallory" shot
 no_injection client
 assert_eq "$(dom client 'text("field-common-name")')" "$(printf '%s' "$SCRIPT$IMG" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')" "the hostile CN as text"
 assert_eq "$(dom client 'text("field-serial")')" "\"$mallory\"" "serial"
@@ -232,11 +233,11 @@ assert_eq "$(dom client 'cls("field-not-after")')" '"band-7d not-after"' "validi
 dom client '[r[1][2] for r in rows("audit")]' | grep -q "user.create" || fail "audit history: $(dom client 'rows("audit")')"
 pass "client certificate page: hostile CN as text, serial, fingerprints (as openssl prints them), audit history"
 
-browse server /servers/hostile
+browse server /servers/hostile shot
 no_injection server
 assert_eq "$(dom server 'items("sans")')" '["\"><img src=x onerror=alert(1)>", "<script>alert(2)</script>"]' "hostile SANs as text"
 assert_eq "$(dom server 'text("field-common-name")')" '"<script>alert(1)</script>"' "hostile server CN as text"
-browse site /servers/site
+browse site /servers/site shot
 got=$(dom site '[r[1][1] for r in rows("chain")]')
 assert_eq "$got" '["CN=certkeeper e2e intermediate"]' "site's chain"
 dom site '[r[1][2] for r in rows("audit")]' | grep -q "servercert.import" || fail "site's audit history"
@@ -244,6 +245,6 @@ want_fp=$(openssl x509 -in "$WORK/new.pem" -noout -fingerprint -sha256 | cut -d=
 assert_eq "$(dom site 'text("field-sha-256-fingerprint")')" "\"$want_fp\"" "site's newest version"
 pass "server pages: hostile CN and SANs as text; site's chain, fingerprint and audit history"
 
-browse missing /certificates/00112233
+browse missing /certificates/00112233 shot
 assert_eq "$(dom missing 'text("error-message")')" '"no client certificate with serial 112233"' "the 404 page"
 pass "screenshots in $ART: $(cd "$ART" && ls *.png | tr '\n' ' ')"

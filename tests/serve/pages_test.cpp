@@ -219,6 +219,19 @@ TEST(Pages, InventoryEscapesEveryValue) {
       << searched.html;
 }
 
+// A snapshot whose store read failed says so on every page (and escapes why).
+TEST(Pages, AStoreThatCannotBeReadIsShown) {
+  Snapshot s = sample_snapshot();
+  EXPECT_EQ(render_inventory(s, {}, kNow).html.find("id=\"store-down\""), std::string::npos);
+  s.store_up = false;
+  s.store_error = "disk I/O error " + kScript;
+  for (const auto& p : {render_inventory(s, {}, kNow), render_error_page(s, 404, "x", kNow)}) {
+    EXPECT_NE(p.html.find("id=\"store-down\""), std::string::npos);
+    EXPECT_NE(p.html.find("disk I/O error &lt;script&gt;"), std::string::npos);
+    expect_no_markup_from(p.html);
+  }
+}
+
 TEST(Pages, BadQueriesAreRefused) {
   using Params = std::multimap<std::string, std::string>;
   EXPECT_TRUE(parse_page_query(Params{{"q", "alice"}, {"page", "2"}}));
