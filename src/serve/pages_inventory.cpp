@@ -26,11 +26,6 @@ struct Row {
   std::string ticket;
 };
 
-bool soonest_first(const Row& a, const Row& b) {
-  return std::tie(a.not_after, a.kind, a.who, a.serial) <
-         std::tie(b.not_after, b.kind, b.who, b.serial);
-}
-
 Data row_data(const Row& r, Seconds now) {
   Data d;
   d.set("band", std::string(page::band(r.not_after, now)));
@@ -45,27 +40,58 @@ Data row_data(const Row& r, Seconds now) {
   return d;
 }
 
-std::vector<Row> inventory_rows(const Snapshot& snap, const std::string& q) {
-  std::vector<Row> rows;
+bool server_matches(const ServerCert& s, const std::string& q) {
+  if (q.empty() || page::matches(s.name, q) || page::matches(s.serial_hex, q))
+    return true;
+  return std::any_of(s.domains.begin(), s.domains.end(),
+                     [&](const std::string& d) { return page::matches(d, q); });
+}
+
+Row server_row(const ServerCert& s) {
+  return {s.not_after,
+          "server",
+          s.name,
+          s.serial_hex,
+          "version " + std::to_string(s.version) + " (" + s.source + ")",
+          page::server_href(s.name),
+          ""};
+}
+
+Row client_row(const AlertableCert& c) {
+  return {c.not_after,
+          "client",
+          c.user,
+          c.serial_hex,
+          std::string(client_state_name(c.state)),
+          page::client_href(c.serial_hex),
+          ""};
+}
+
+// Calls fn(server, client) (one of them null) for every row matching `q`,
+// soonest notAfter first (on a tie clients first, then by name). The
+// alertable set comes in that order (read_store sorts it), so only the
+// servers are sorted here: a page costs one scan of the set, never a sort
+// or a copy of it.
+template <typename Fn>
+void for_each_row(const Snapshot& snap, const std::string& q, Fn fn) {
+  std::vector<const ServerCert*> servers;
   for (const auto& s : snap.servers) {
-    bool hit = q.empty() || page::matches(s.name, q) || page::matches(s.serial_hex, q);
-    for (const auto& d : s.domains)
-      hit = hit || page::matches(d, q);
-    if (hit) {
-      rows.push_back({s.not_after, "server", s.name, s.serial_hex,
-                      "version " + std::to_string(s.version) + " (" + s.source + ")",
-                      page::server_href(s.name), ""});
-    }
+    if (server_matches(s, q))
+      servers.push_back(&s);
   }
+  std::sort(servers.begin(), servers.end(), [](const ServerCert* a, const ServerCert* b) {
+    return std::tie(a->not_after, a->name) < std::tie(b->not_after, b->name);
+  });
+  auto next = servers.begin();
   for (const auto& c : snap.clients.alertable) {
-    if (q.empty() || page::matches(c.user, q) || page::matches(c.serial_hex, q)) {
-      rows.push_back({c.not_after, "client", c.user, c.serial_hex,
-                      std::string(client_state_name(c.state)), page::client_href(c.serial_hex),
-                      ""});
-    }
+    if (!q.empty() && !page::matches(c.user, q) && !page::matches(c.serial_hex, q))
+      continue;
+    for (; next != servers.end() && (*next)->not_after < c.not_after; ++next)
+      fn(*next, nullptr);
+    fn(nullptr, &c);
   }
-  std::sort(rows.begin(), rows.end(), soonest_first);
-  return rows;
+  for (; next != servers.end(); ++next)
+    fn(*next, nullptr);
 }
 
 std::string list_href(std::string_view path, const std::string& q, std::int64_t page) {
@@ -251,24 +277,28 @@ std::optional<Cursor> parse_cursor(std::string_view text) {
 Page render_inventory(const Snapshot& snap, const PageQuery& query, Seconds now) {
   if (!query.after.empty())
     return render_error_page(snap, 400, "after: the inventory pages with page=N", now);
-  const auto rows = inventory_rows(snap, query.q);
-  const auto pages = static_cast<std::int64_t>((rows.size() + kPageRows - 1) / kPageRows);
+  // Only the requested page's rows are built; the rest are counted.
+  const auto first = static_cast<std::size_t>(query.page - 1) * kPageRows;
+  std::size_t total = 0;
+  Data list = page::list();
+  for_each_row(snap, query.q, [&](const ServerCert* s, const AlertableCert* c) {
+    if (total >= first && total < first + kPageRows)
+      list.push_back(row_data(s ? server_row(*s) : client_row(*c), now));
+    ++total;
+  });
+  const auto pages = static_cast<std::int64_t>((total + kPageRows - 1) / kPageRows);
   Data d;
   page::set_text(d, "q", query.q);
   if (!query.q.empty())
     d.set("q_url", page::url_part(query.q));
-  d.set("total", std::to_string(rows.size()));
-  if (rows.size() == 1)
+  d.set("total", std::to_string(total));
+  if (total == 1)
     d.set("one", true);
   const auto& by_state = snap.clients.by_state;
   d.set("active", std::to_string(by_state[static_cast<std::size_t>(ClientState::Active)]));
   d.set("held_count", std::to_string(by_state[static_cast<std::size_t>(ClientState::Held)]));
   d.set("revoked", std::to_string(by_state[static_cast<std::size_t>(ClientState::Revoked)]));
   d.set("expired", std::to_string(by_state[static_cast<std::size_t>(ClientState::Expired)]));
-  Data list = page::list();
-  const auto first = static_cast<std::size_t>(query.page - 1) * kPageRows;
-  for (std::size_t i = first; i < rows.size() && i < first + kPageRows; ++i)
-    list.push_back(row_data(rows[i], now));
   d.set("rows", list);
   if (pages > 1) {
     Data pager;
