@@ -176,6 +176,8 @@ got=$(dom inventory '[[r[0], r[1][2]] for r in rows("inventory")]')
 want='[["band-expired", "gone"], ["band-7d", "mallory"], ["band-7d", "bob"], ["band-30d", "carol"], ["band-30d", "hostile"], ["band-ok", "site"], ["band-ok", "erin"]]'
 assert_eq "$got" "$want" "inventory rows, order and colour bands"
 assert_eq "$(dom inventory '[r[1][4] for r in rows("inventory") if r[1][2] == "erin"]')" '["held"]' "erin's old certificate is held"
+dom inventory 'hrefs()' | grep -qF "\"/certificates/$mallory\"" || fail "link to mallory's page: $(dom inventory 'hrefs()')"
+dom inventory 'hrefs()' | grep -qF '"/servers/hostile"' || fail "link to the hostile server certificate's page"
 pass "inventory: 7 rows soonest first, bands expired/7d/30d/ok, alice (300 d) only in the full list"
 got=$(dom inventory 'rows("held")')
 echo "$got" | /usr/bin/python3 -c "
@@ -206,11 +208,13 @@ assert_eq "$(dom search '[r[1][2] for r in rows("inventory")]')" '["bob"]' "sear
 assert_eq "$(dom search 'attr("q", "value")')" '"BO"' "the search text stays in the box"
 browse search_serial "/?q=$(echo "$mallory" | tr 'A-F' 'a-f')"
 assert_eq "$(dom search_serial '[r[1][2] for r in rows("inventory")]')" '["mallory"]' "search by serial"
+browse search_name "/?q=HOST"
+assert_eq "$(dom search_name '[r[1][2] for r in rows("inventory")]')" '["hostile"]' "search by server name"
 # Hostile search text is echoed as the input's value, not as markup.
 browse search_hostile "/?q=%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"
 no_injection search_hostile
 assert_eq "$(dom search_hostile 'attr("q", "value")')" "$(printf '%s' "$IMG" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')" "hostile search text"
-pass "search: by user, by serial in lower case; hostile search text stays text"
+pass "search: by user, by serial in lower case, by server name; hostile search text stays text"
 
 # The full client list reads the store: alice (300 d) is there, dave expired.
 browse clients /certificates shot
