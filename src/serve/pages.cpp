@@ -63,11 +63,9 @@ void send(httplib::Response& res, const Page& page) {
   res.set_content(page.html, "text/html; charset=utf-8");
 }
 
-// A handler's store: its own connection for this request. The store's
-// connection is not shared between threads (SQLite opened NOMUTEX), and
-// the refresh loop uses serve's own.
+// A handler's store: its own connection for this request (Context).
 Result<std::unique_ptr<store::Store>> request_store(Context& ctx) {
-  return store::open_store(ctx.store.describe(), store::OpenMode::Existing);
+  return ctx.open_store();
 }
 
 }  // namespace
