@@ -132,38 +132,33 @@ void Server::publish() {
   snapshots_.set(std::move(snap));
 }
 
+Result<Snapshot> Server::read_store_part(Seconds now) {
+  // A connection of its own for each refresh, as any other certkeeper
+  // command would open: the long-lived one keeps reading a database file
+  // that was deleted or replaced since (through its open descriptor and its
+  // WAL) and would report the store up while every command fails on it.
+  CK_ASSIGN(auto store, open_connection());
+  CK_ASSIGN(auto part, read_store(*store, now, options_.store_read));
+  // The newest rollout of each plan, from the journal.
+  CK_ASSIGN(auto tx, store->read());
+  for (const auto& plan : plans_) {
+    CK_ASSIGN(const auto last, tx->last_rollout(std::filesystem::absolute(plan.file).string()));
+    if (!last)
+      continue;
+    const auto& r = *last;
+    part.rollouts.push_back({plan_name(plan), plan.file.string(), r.id, r.state, r.started_at,
+                             r.finished_at.value_or(r.started_at), r.detail});
+  }
+  return part;
+}
+
 void Server::refresh_store() {
   const std::lock_guard refreshing(refresh_mu_);
   const Seconds now = clock_.now_seconds();
-  if (!refresh_conn_) {
-    auto conn = open_connection();
-    if (conn)
-      refresh_conn_ = std::move(*conn);
-  }
-  auto read = refresh_conn_
-                  ? read_store(*refresh_conn_, now, options_.store_read)
-                  : Result<Snapshot>(fail(Code::Unavailable, "cannot open " + store_url_));
-  if (!read)
-    refresh_conn_.reset();  // opened again next time: the file may have been replaced
+  auto read = read_store_part(now);
   auto part = std::make_shared<Snapshot>();
   if (read) {
     *part = std::move(*read);
-    // The newest rollout of each plan, from the journal.
-    if (auto tx = refresh_conn_->read()) {
-      for (const auto& plan : plans_) {
-        auto last = (*tx)->last_rollout(std::filesystem::absolute(plan.file).string());
-        if (!last) {
-          part->store_up = false;
-          part->store_error = last.error().message;
-          break;
-        }
-        if (!*last)
-          continue;
-        const auto& r = **last;
-        part->rollouts.push_back({plan_name(plan), plan.file.string(), r.id, r.state, r.started_at,
-                                  r.finished_at.value_or(r.started_at), r.detail});
-      }
-    }
   } else {
     part->taken_at = now;
     part->store_up = false;

@@ -99,6 +99,8 @@ class Server {
  private:
   Server(ServeOptions options, store::Store& store, const Clock& clock, std::string actor);
   void publish();
+  /// The store part of a snapshot, over a fresh connection to the store.
+  [[nodiscard]] Result<Snapshot> read_store_part(Seconds now);
   void store_loop();
   void probe_loop();
   /// Waits up to `d` or until stop(); false once stopping.
@@ -109,8 +111,7 @@ class Server {
 
   ServeOptions options_;
   std::string store_url_;
-  std::mutex refresh_mu_;  // one refresh at a time, on its own connection
-  std::unique_ptr<store::Store> refresh_conn_;
+  std::mutex refresh_mu_;  // one refresh at a time, each on a fresh connection
   std::unique_ptr<store::Store> probe_conn_;  // the probe thread's
   const Clock& clock_;
   std::string actor_;
