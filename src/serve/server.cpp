@@ -1,10 +1,14 @@
 #include "serve/server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <system_error>
 
+#include "core/ossl.h"
 #include "probe/target.h"
 #include "rollout/alignment.h"
 #include "serve/routes.h"
@@ -14,8 +18,58 @@ namespace ck::serve {
 
 namespace {
 
+// An address, not a name that merely starts like one ("127.0.0.1.example.org"
+// resolves anywhere): 127.0.0.0/8, ::1, or "localhost".
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost")
+    return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+// "[serve] KEY FILE: cannot be loaded (OpenSSL's reason)", draining the queue.
+Error tls_file_error(std::string_view key, const std::filesystem::path& file, std::string what) {
+  std::string reason = ossl_last_reason();
+  ::ERR_clear_error();
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec))
+    reason = "no such file";
+  return Error{Code::InvalidArgument,
+               "[serve] " + std::string(key) + " " + file.string() + ": " + what +
+                   (reason.empty() ? "" : " (" + reason + ")"),
+               ""};
+}
+
+// The listener's TLS context, set up here rather than by httplib's
+// file-path constructor: that one ignores a client_ca it cannot load (and
+// then refuses every client without a word) and allows TLS 1.1.
+Status setup_tls(SSL_CTX& ctx, const ServeOptions& o) {
+  ::SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  ::SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  // An encrypted key must not make OpenSSL prompt on a terminal a service
+  // does not have: no passphrase, so it fails to load and says so.
+  ::SSL_CTX_set_default_passwd_cb(&ctx, [](char*, int, int, void*) { return 0; });
+  if (::SSL_CTX_use_certificate_chain_file(&ctx, o.tls_cert->c_str()) != 1)
+    return tl::unexpected(tls_file_error("tls_cert", *o.tls_cert, "cannot be loaded"));
+  if (::SSL_CTX_use_PrivateKey_file(&ctx, o.tls_key->c_str(), SSL_FILETYPE_PEM) != 1 ||
+      ::SSL_CTX_check_private_key(&ctx) != 1) {
+    return tl::unexpected(tls_file_error(
+        "tls_key", *o.tls_key,
+        "cannot be loaded, is encrypted, or is not the key of " + o.tls_cert->string()));
+  }
+  if (o.client_ca) {
+    if (::SSL_CTX_load_verify_locations(&ctx, o.client_ca->c_str(), nullptr) != 1)
+      return tl::unexpected(tls_file_error("client_ca", *o.client_ca, "cannot be loaded"));
+    // The CA names a client is asked for (curl and browsers pick a
+    // certificate by them).
+    if (STACK_OF(X509_NAME)* names = ::SSL_load_client_CA_file(o.client_ca->c_str()))
+      ::SSL_CTX_set_client_CA_list(&ctx, names);
+    ::SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return {};
 }
 
 // A plan's name as the metrics and pages show it: its file name without .toml.
@@ -87,17 +141,14 @@ Result<std::unique_ptr<Server>> Server::create(ServeOptions options, store::Stor
   }
   CK_TRY(probe::Scanner::create(s->options_.probe, clock));
   if (tls) {
-    auto https = std::make_unique<httplib::SSLServer>(
-        s->options_.tls_cert->c_str(), s->options_.tls_key->c_str(),
-        s->options_.client_ca ? s->options_.client_ca->c_str() : nullptr);
-    if (!https->is_valid()) {
-      return fail(Code::InvalidArgument,
-                  "[serve] tls_cert " + s->options_.tls_cert->string() + " / tls_key " +
-                      s->options_.tls_key->string() +
-                      (s->options_.client_ca ? " / client_ca " + s->options_.client_ca->string()
-                                             : std::string()) +
-                      ": cannot be loaded");
-    }
+    Status tls_status;
+    auto https = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+      tls_status = setup_tls(ctx, s->options_);
+      return tls_status.has_value();
+    });
+    CK_TRY(tls_status);
+    if (!https->is_valid())
+      return fail(Code::Internal, "[serve] tls_cert: no TLS context (OpenSSL)");
     s->http_ = std::move(https);
   } else {
     s->http_ = std::make_unique<httplib::Server>();
