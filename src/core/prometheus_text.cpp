@@ -1,5 +1,6 @@
 #include "core/prometheus_text.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -71,8 +72,10 @@ void PrometheusText::sample(Labels labels, double value) {
     std::snprintf(number, sizeof number, "%.0f", value);
     out_ += number;
   } else {
-    std::snprintf(number, sizeof number, "%.17g", value);
-    out_ += number;
+    // The shortest text that reads back as the same double ("0.1", not
+    // "0.10000000000000001").
+    const auto r = std::to_chars(number, number + sizeof number, value);
+    out_.append(number, r.ptr);
   }
   out_ += '\n';
 }
