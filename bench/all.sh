@@ -38,6 +38,7 @@ if [[ $QUICK == 1 ]]; then
     "probe|env ENDPOINTS=200 ROUNDS=2 OPENSSL_N=100 bash bench/probe.sh"
     "verify|env ENDPOINTS=200 ROUNDS=3 bash bench/verify.sh"
     "acme|env N=5 bash bench/acme.sh"
+    "serve|env CERTS=20000 USERS=5000 ENDPOINTS=200 WRK_SECONDS=10 bash bench/serve.sh"
   )
 else
   RUNS=(
@@ -48,6 +49,7 @@ else
     "probe|bash bench/probe.sh"
     "verify|bash bench/verify.sh"
     "acme|bash bench/acme.sh"
+    "serve|bash bench/serve.sh"
   )
 fi
 
