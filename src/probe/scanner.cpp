@@ -616,6 +616,9 @@ struct Scanner::Impl {
     if (!deadlines.empty()) {
       wait = std::chrono::ceil<std::chrono::milliseconds>(deadlines.front().at - now);
     }
+    // A stop is noticed within 100 ms, whatever the deadlines.
+    if (options.stop != nullptr)
+      wait = std::min(wait, std::chrono::milliseconds(100));
     if (resolver) {
       if (auto t = resolver->next_timeout())
         wait = std::min(wait, *t);
@@ -656,6 +659,8 @@ struct Scanner::Impl {
     for (;;) {
       start_next();
       if (!loop_error || (in_flight == 0 && next_target == targets.size()))
+        break;
+      if (options.stop != nullptr && options.stop->load())
         break;
       const int n = ::epoll_wait(epfd, events.data(), static_cast<int>(events.size()),
                                  wait_ms(clock.steady_now()));

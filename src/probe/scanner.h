@@ -3,6 +3,7 @@
 // driven by epoll, names resolved by c-ares on the same loop. One deadline per
 // target covers resolve, connect, STARTTLS and handshake.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -24,6 +25,10 @@ struct ProbeOptions {
   std::optional<std::filesystem::path> ca_file;  // else the system trust store
   StartTls starttls = StartTls::None;
   std::optional<std::string> dns_server;  // "HOST:PORT" instead of /etc/resolv.conf
+  /// When set and true, a scan ends within 100 ms: probes in flight are
+  /// abandoned unreported (a long-running caller stopping, e.g. `serve` on
+  /// SIGTERM, need not wait out their timeout). Must outlive the scanner.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// The largest handshake message (in practice: the certificate chain) a

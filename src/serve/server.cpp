@@ -125,6 +125,7 @@ Result<std::unique_ptr<Server>> Server::create(ServeOptions options, store::Stor
     return fail(Code::InvalidArgument, "--allow-write needs [serve] token_file (a 0600 file)");
   }
   std::unique_ptr<Server> s(new Server(std::move(options), store, clock, std::move(actor)));
+  s->options_.probe.stop = &s->probe_stop_;
   for (const auto& file : s->options_.targets_files) {
     CK_ASSIGN(auto targets,
               probe::read_targets_file(file, probe::default_port(s->options_.probe.starttls)));
@@ -137,7 +138,7 @@ Result<std::unique_ptr<Server>> Server::create(ServeOptions options, store::Stor
   // A scanner per plan is made for each round; making one now checks every
   // CA file before anything listens.
   for (const auto& plan : s->plans_) {
-    CK_TRY(rollout::plan_scanner(plan, s->options_.probe, clock));
+    CK_TRY(rollout::plan_scanner(plan, s->plan_probe_options(), clock));
   }
   CK_TRY(probe::Scanner::create(s->options_.probe, clock));
   if (tls) {
@@ -181,6 +182,12 @@ void Server::publish() {
     snap->probed_at = probed_at_;
   }
   snapshots_.set(std::move(snap));
+}
+
+probe::ProbeOptions Server::plan_probe_options() const {
+  auto o = options_.probe;
+  o.ca_file.reset();
+  return o;
 }
 
 Result<Snapshot> Server::read_store_part(Seconds now) {
@@ -242,6 +249,8 @@ void Server::probe_round() {
       probe_conn_ = std::move(*conn);
   }
   for (const auto& plan : plans_) {
+    if (probe_stop_)
+      return;  // stopping: a round cut short is not published
     // The plan's certificate as the store has it now (a renewal since the
     // last round is what endpoints must serve next).
     if (!probe_conn_)
@@ -250,7 +259,7 @@ void Server::probe_round() {
     auto cert = rollout::resolve_certificate(plan, &inventory);
     if (!cert)
       continue;
-    auto alignment = rollout::check_alignment(plan, *cert, options_.probe, clock_);
+    auto alignment = rollout::check_alignment(plan, *cert, plan_probe_options(), clock_);
     if (!alignment)
       continue;
     for (auto& e : alignment->endpoints) {
@@ -265,6 +274,8 @@ void Server::probe_round() {
       found.push_back(std::move(ep));
     }
   }
+  if (probe_stop_)
+    return;
   {
     const std::lock_guard lock(parts_mu_);
     endpoints_ = std::move(found);
@@ -332,6 +343,7 @@ Status Server::run() {
 }
 
 void Server::stop() {
+  probe_stop_ = true;
   {
     const std::lock_guard lock(stop_mu_);
     stopping_ = true;

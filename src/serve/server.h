@@ -99,6 +99,9 @@ class Server {
  private:
   Server(ServeOptions options, store::Store& store, const Clock& clock, std::string actor);
   void publish();
+  /// What a plan's endpoints are probed with: --ca-file is the targets
+  /// files' trust; a plan trusts its own ca_file (or the system store).
+  [[nodiscard]] probe::ProbeOptions plan_probe_options() const;
   /// The store part of a snapshot, over a fresh connection to the store.
   [[nodiscard]] Result<Snapshot> read_store_part(Seconds now);
   void store_loop();
@@ -131,6 +134,9 @@ class Server {
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::atomic<bool> listening_{false};
+  /// Set by stop(): a probe round in flight ends within 100 ms
+  /// (ProbeOptions::stop) instead of at its probes' timeout.
+  std::atomic<bool> probe_stop_{false};
 };
 
 }  // namespace ck::serve

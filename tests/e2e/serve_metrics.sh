@@ -103,8 +103,10 @@ wait_for() {
   for _ in $(seq 50); do scrape; if eval "$2"; then return 0; fi; sleep 0.2; done
   fail "$1: not within 10 s"
 }
+# --ca-file is for the targets file only (certkeeper's CA: not what nginx's
+# chains lead to); the plan trusts its own ca_file (root.pem).
 start_serve "$WORK/serve.log" --probe-interval 1s --probe-timeout 2s --plan "$WORK/site.toml" \
-  --targets-file "$WORK/targets" --ca-file "$WORK/root.pem"
+  --targets-file "$WORK/targets" --ca-file "$WORK/ca.pem"
 started=$(date +%s)
 wait_for "a probe round" '[ "$(PT "$WORK/m.txt" series certkeeper_endpoint_aligned | wc -l)" = 3 ]'
 
@@ -156,8 +158,9 @@ assert_eq "$(get certkeeper_endpoint_aligned plan=site target=down endpoint="$E_
 assert_eq "$(get certkeeper_endpoint_probe_success plan=site target=stale endpoint="$E_OLD")" 1 "the old certificate is still valid"
 assert_eq "$(get certkeeper_endpoint_probe_success plan=site target=down endpoint="$E_DOWN")" 0 "down: probe fails"
 assert_eq "$(get certkeeper_endpoint_failure_info plan=site target=down endpoint="$E_DOWN" reason=connect)" 1 "down: reason connect"
-assert_eq "$(get certkeeper_endpoint_failure_info plan= target= endpoint="$E_WRONG" reason=name_mismatch)" 1 "wrong name: reason name_mismatch"
-assert_eq "$(PT "$WORK/m.txt" series certkeeper_endpoint_failure_info | wc -l)" 2 "failure reasons only for failing endpoints"
+assert_eq "$(get certkeeper_endpoint_failure_info plan= target= endpoint="$E_NEW" reason=verify)" 1 "targets file: chain not from --ca-file: reason verify"
+assert_eq "$(get certkeeper_endpoint_failure_info plan= target= endpoint="$E_WRONG" reason=verify)" 1 "an untrusted chain is reported before a wrong name"
+assert_eq "$(PT "$WORK/m.txt" series certkeeper_endpoint_failure_info | wc -l)" 3 "failure reasons only for failing endpoints"
 assert_eq "$(get certkeeper_endpoint_leaf_not_after_timestamp_seconds plan=site target=stale endpoint="$E_OLD")" "$(epoch_of "$WORK/old.pem")" "leaf notAfter of the stale endpoint"
 assert_eq "$(get certkeeper_endpoint_leaf_not_after_timestamp_seconds plan=site target=aligned endpoint="$E_NEW")" "$(epoch_of "$WORK/new.pem")" "leaf notAfter of the aligned endpoint"
 earliest=$(printf '%s\n' "$(epoch_of "$WORK/new.pem")" "$(epoch_of "$WORK/inter.pem")" | sort -n | head -1)
@@ -165,7 +168,7 @@ assert_eq "$(get certkeeper_endpoint_chain_not_after_timestamp_seconds plan=site
 assert_eq "$(get certkeeper_endpoint_leaf_not_after_timestamp_seconds plan=site target=down endpoint="$E_DOWN")" absent "no notAfter for an endpoint that served nothing"
 assert_eq "$(get certkeeper_endpoint_tls_version_info plan=site target=aligned endpoint="$E_NEW" version=TLSv1.3)" 1 "TLS version"
 assert_eq "$(PT "$WORK/m.txt" series certkeeper_endpoint_probe_success | grep -c "endpoint=$E_NEW,")" 2 "the endpoint listed twice in the targets file: one series (and one for the plan)"
-pass "endpoints: aligned 1/0/0, failure reasons connect and name_mismatch, leaf and chain notAfter"
+pass "endpoints: aligned 1/0/0 (the plan's own ca_file), failure reasons connect and verify, leaf and chain notAfter"
 
 # No e-mail address or DN in any label (the endpoint label's '@' is target syntax).
 for u in alice bob carol dave erin; do
@@ -203,6 +206,29 @@ kill "${loop_pids[@]}"; wait "${loop_pids[@]}" 2>/dev/null || true
 assert_eq "$rc" 0 "serve's exit code after SIGTERM"
 [ "$ms" -le 5000 ] || fail "SIGTERM took ${ms} ms"
 pass "SIGTERM during a curl loop: exit 0 after ${ms} ms"
+
+# --- SIGTERM during a probe round that would last a minute ------------------
+# A listener that accepts and never answers: each probe of it runs to its
+# --probe-timeout. Stopping must not wait for that.
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+held = []
+while True: held.append(s.accept()[0])' "$WORK/silent.port" &
+silent_pid=$!
+CLEANUP_CMDS+=("kill $silent_pid 2>/dev/null")
+for _ in $(seq 50); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+echo "127.0.0.1:$(cat "$WORK/silent.port")" > "$WORK/silent.targets"
+start_serve "$WORK/serve3.log" --probe-interval 1s --probe-timeout 60s --targets-file "$WORK/silent.targets"
+sleep 1.5
+t0=$(date +%s%N)
+kill -TERM $SERVE_PID
+rc=0; wait $SERVE_PID || rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+assert_eq "$rc" 0 "serve's exit code after SIGTERM during a probe round"
+[ "$ms" -le 5000 ] || fail "SIGTERM during a 60 s probe took ${ms} ms"
+pass "SIGTERM during a probe round of a silent endpoint (--probe-timeout 60s): exit 0 after ${ms} ms"
 
 # --- /healthz: 503 when the store cannot be read, never a false green --------
 start_serve "$WORK/serve2.log" --refresh-interval 1s
