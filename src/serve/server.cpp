@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include "core/hex.h"
 #include "core/ossl.h"
 #include "probe/target.h"
 #include "rollout/alignment.h"
@@ -43,10 +44,30 @@ Error tls_file_error(std::string_view key, const std::filesystem::path& file, st
                ""};
 }
 
+// With client_ca: a client certificate that verifies but that the store has
+// revoked (serials are 128 random bits: no other CA's collide) is refused
+// like one in a CRL. A held one still works, as in every CRL.
+int verify_client(int ok, X509_STORE_CTX* store) {
+  if (ok != 1 || ::X509_STORE_CTX_get_error_depth(store) != 0)
+    return ok;
+  auto* ssl = static_cast<SSL*>(
+      ::X509_STORE_CTX_get_ex_data(store, ::SSL_get_ex_data_X509_STORE_CTX_idx()));
+  const auto* holder =
+      static_cast<const SnapshotHolder*>(SSL_CTX_get_app_data(::SSL_get_SSL_CTX(ssl)));
+  const ASN1_INTEGER* serial = ::X509_get0_serialNumber(::X509_STORE_CTX_get_current_cert(store));
+  const std::string hex = to_hex(std::string_view(reinterpret_cast<const char*>(serial->data),
+                                                  static_cast<std::size_t>(serial->length)));
+  if (holder != nullptr && holder->get()->clients.revoked_serials.contains(hex)) {
+    ::X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REVOKED);
+    return 0;
+  }
+  return 1;
+}
+
 // The listener's TLS context, set up here rather than by httplib's
 // file-path constructor: that one ignores a client_ca it cannot load (and
 // then refuses every client without a word) and allows TLS 1.1.
-Status setup_tls(SSL_CTX& ctx, const ServeOptions& o) {
+Status setup_tls(SSL_CTX& ctx, const ServeOptions& o, const SnapshotHolder& snapshots) {
   ::SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
   ::SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   // An encrypted key must not make OpenSSL prompt on a terminal a service
@@ -67,7 +88,8 @@ Status setup_tls(SSL_CTX& ctx, const ServeOptions& o) {
     // certificate by them).
     if (STACK_OF(X509_NAME)* names = ::SSL_load_client_CA_file(o.client_ca->c_str()))
       ::SSL_CTX_set_client_CA_list(&ctx, names);
-    ::SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    SSL_CTX_set_app_data(&ctx, const_cast<SnapshotHolder*>(&snapshots));
+    ::SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_client);
   }
   return {};
 }
@@ -144,7 +166,7 @@ Result<std::unique_ptr<Server>> Server::create(ServeOptions options, store::Stor
   if (tls) {
     Status tls_status;
     auto https = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
-      tls_status = setup_tls(ctx, s->options_);
+      tls_status = setup_tls(ctx, s->options_, s->snapshots_);
       return tls_status.has_value();
     });
     CK_TRY(tls_status);

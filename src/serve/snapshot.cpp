@@ -105,6 +105,8 @@ Status read_clients(store::Tx& tx, Seconds now, const StoreReadOptions& options,
           ++out.expiring_within[i];
       }
     }
+    if (state == ClientState::Revoked)
+      out.revoked_serials.insert(to_hex(row.cert.serial));
     if (state == ClientState::Held ||
         (state == ClientState::Active && row.cert.not_after <= alert_before)) {
       out.alertable.push_back({row.cert.user, to_hex(row.cert.serial), state, row.cert.not_after});

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -49,6 +50,9 @@ struct ClientCerts {
   std::array<std::int64_t, kExpiryWindowsDays.size()> expiring_within{};
   std::int64_t users = 0;
   std::vector<AlertableCert> alertable;  // soonest notAfter first
+  /// Serials (upper-case hex) of the revoked, unexpired ones: the TLS
+  /// listener refuses them as client certificates (client_ca).
+  std::unordered_set<std::string> revoked_serials;
 };
 
 struct HeldRevocation {

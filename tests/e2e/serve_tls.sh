@@ -11,6 +11,7 @@ for u in alice carol; do
   ck user create $u --cn $u --email $u@example.org --out "$WORK/u" --password-file "$WORK/$u.pw" > /dev/null
   openssl pkcs12 -in "$WORK/u/$u.p12" -passin "file:$WORK/$u.pw" -nodes -out "$WORK/$u-client.pem" 2>/dev/null
 done
+ck user revoke carol --reason keyCompromise > /dev/null
 # serve's own certificate from a separate PKI (what an operator's client trusts).
 test_pki
 leaf serve DNS:localhost,IP:127.0.0.1
@@ -59,8 +60,20 @@ assert_eq "$(code "$URL/metrics" --cacert "$WORK/root.pem" --cert "$WORK/mallory
 assert_eq "$(code "$URL/healthz" --cacert "$WORK/root.pem" --cert "$WORK/alice-client.pem")" 200 "alice's certificate from certkeeper's CA"
 assert_eq "$(code "$URL/metrics" --cacert "$WORK/root.pem" --cert "$WORK/alice-client.pem")" 200 "metrics with alice's certificate"
 grep -q '^certkeeper_store_up 1$' "$WORK/body" || fail "metrics body: $(head -5 "$WORK/body")"
+assert_eq "$(code "$URL/healthz" --cacert "$WORK/root.pem" --cert "$WORK/carol-client.pem")" 000 "carol's revoked certificate"
+# A hold keeps the old certificate working (as in the CRL), and the new one works.
+ck user renew alice --out "$WORK/u2" --password-file "$WORK/alice.pw2" > /dev/null
+openssl pkcs12 -in "$WORK/u2/alice.p12" -passin "file:$WORK/alice.pw2" -nodes -out "$WORK/alice2-client.pem" 2>/dev/null
+sleep 2  # the store refresh notices the change within a second
+assert_eq "$(code "$URL/healthz" --cacert "$WORK/root.pem" --cert "$WORK/alice-client.pem")" 200 "alice's held old certificate"
+assert_eq "$(code "$URL/healthz" --cacert "$WORK/root.pem" --cert "$WORK/alice2-client.pem")" 200 "alice's new certificate"
+ck user revoke alice --reason keyCompromise > /dev/null
+rc=1; for _ in $(seq 30); do
+  [ "$(code "$URL/healthz" --cacert "$WORK/root.pem" --cert "$WORK/alice2-client.pem")" = 000 ] && { rc=0; break; }; sleep 0.2
+done
+assert_eq "$rc" 0 "alice's new certificate refused within 6 s of its revocation, without a restart"
 stop_server $SERVE_PID
-pass "client_ca: no certificate and a foreign one refused; one from certkeeper's CA served"
+pass "client_ca: no certificate, a foreign one and a revoked one refused; certkeeper's served (a held one too)"
 
 # --- bad TLS files: one line, exit 1, nothing listens -------------------------
 conf missing "tls_cert = \"$WORK/nope.pem\"" "tls_key = \"$WORK/serve.key\""

@@ -220,6 +220,9 @@ TEST_F(ReadStore, CountsTheAlertableSetHeldAndTheCrl) {
   EXPECT_EQ(c.alertable[3].serial_hex, "02");
   EXPECT_EQ(c.alertable[3].state, ClientState::Held);
 
+  // Revoked (and unexpired) only: the TLS listener refuses these.
+  EXPECT_EQ(c.revoked_serials, (std::unordered_set<std::string>{"04"}));
+
   // Held revocations, oldest first.
   ASSERT_EQ(snap->held.size(), 2u);
   EXPECT_EQ(snap->held[0].user, "bob");
