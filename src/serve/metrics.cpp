@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "core/prometheus_text.h"
 #include "core/time_format.h"
@@ -26,17 +28,31 @@ std::string help(const char* text) {
   return std::string(text) + kFromSnapshot;
 }
 
-void write_meta(PrometheusText& m, const Snapshot& s, Seconds now) {
+// What changes with every scrape: the snapshot's age and the holds' ages.
+void write_ages(PrometheusText& m, const Snapshot& s, Seconds now) {
+  m.family("certkeeper_snapshot_age_seconds", Type::Gauge,
+           "Seconds since the store was last read; every series but this one comes from that "
+           "snapshot, so a scrape never waits on the store or a scan");
+  m.sample(static_cast<double>((now - s.taken_at).count()));
+  if (!s.store_up)
+    return;
+  // Oldest per user: `held` is sorted oldest first, so the first seen wins.
+  std::map<std::string, Seconds> oldest;
+  for (const auto& h : s.held)
+    oldest.emplace(h.user, h.requested_at);
+  m.family("certkeeper_held_revocation_age_seconds", Type::Gauge,
+           help("Age of each user's oldest held revocation"));
+  for (const auto& [user, at] : oldest)
+    m.sample({{"user", user}}, static_cast<double>((now - at).count()));
+}
+
+void write_meta(PrometheusText& m, const Snapshot& s) {
   m.family("certkeeper_build_info", Type::Gauge, "certkeeper's version; always 1");
   m.sample({{"version", CK_VERSION}}, 1);
   m.family(
       "certkeeper_store_up", Type::Gauge,
       "1 when the last refresh read the store, 0 when it failed (then store series are absent)");
   m.sample(s.store_up ? 1 : 0);
-  m.family("certkeeper_snapshot_age_seconds", Type::Gauge,
-           "Seconds since the store was last read; every series but this one comes from that "
-           "snapshot, so a scrape never waits on the store or a scan");
-  m.sample(static_cast<double>((now - s.taken_at).count()));
   if (s.probed_at.time_since_epoch().count() > 0) {
     m.family("certkeeper_probe_round_timestamp_seconds", Type::Gauge,
              help("When the last probe round of the targets and plans ended"));
@@ -95,18 +111,10 @@ void write_clients(PrometheusText& m, const Snapshot& s) {
              ts(a.not_after));
 }
 
-void write_held(PrometheusText& m, const Snapshot& s, Seconds now) {
+void write_held(PrometheusText& m, const Snapshot& s) {
   m.family("certkeeper_held_revocations", Type::Gauge,
            help("Revocations held until the user applies the new certificate"));
   m.sample(static_cast<double>(s.held.size()));
-  // Oldest per user: `held` is sorted oldest first, so the first seen wins.
-  std::map<std::string, Seconds> oldest;
-  for (const auto& h : s.held)
-    oldest.emplace(h.user, h.requested_at);
-  m.family("certkeeper_held_revocation_age_seconds", Type::Gauge,
-           help("Age of each user's oldest held revocation"));
-  for (const auto& [user, at] : oldest)
-    m.sample({{"user", user}}, static_cast<double>((now - at).count()));
 }
 
 void write_crl(PrometheusText& m, const Snapshot& s) {
@@ -223,13 +231,13 @@ void write_rollouts(PrometheusText& m, const Snapshot& s) {
 
 }  // namespace
 
-std::string render_metrics(const Snapshot& snap, Seconds now) {
+std::string render_fixed_metrics(const Snapshot& snap) {
   PrometheusText m;
-  write_meta(m, snap, now);
+  write_meta(m, snap);
   if (snap.store_up) {
     write_certificates(m, snap);
     write_clients(m, snap);
-    write_held(m, snap, now);
+    write_held(m, snap);
     write_crl(m, snap);
     write_rollouts(m, snap);
   }
@@ -237,11 +245,50 @@ std::string render_metrics(const Snapshot& snap, Seconds now) {
   return m.take();
 }
 
+std::string render_timed_metrics(const Snapshot& snap, Seconds now) {
+  PrometheusText m;
+  write_ages(m, snap, now);
+  return m.take();
+}
+
+std::string render_metrics(const Snapshot& snap, Seconds now) {
+  return render_timed_metrics(snap, now) + render_fixed_metrics(snap);
+}
+
+namespace {
+
+// The fixed part of the newest snapshot's exposition, rendered once: a
+// scrape then costs a copy and a few hundred lines, not ten thousand
+// formatted ones. Holding the snapshot keeps at most one old one alive.
+struct RenderCache {
+  std::mutex mu;
+  std::shared_ptr<const Snapshot> snap;
+  std::shared_ptr<const std::string> text;
+
+  std::shared_ptr<const std::string> fixed_text(const std::shared_ptr<const Snapshot>& s) {
+    {
+      const std::lock_guard lock(mu);
+      if (snap == s)
+        return text;
+    }
+    auto rendered = std::make_shared<const std::string>(render_fixed_metrics(*s));
+    const std::lock_guard lock(mu);
+    snap = s;
+    text = rendered;
+    return rendered;
+  }
+};
+
+}  // namespace
+
 Status add_metrics_routes(httplib::Server& http, Context& ctx) {
-  http.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
+  auto cache = std::make_shared<RenderCache>();
+  http.Get("/metrics", [&ctx, cache](const httplib::Request&, httplib::Response& res) {
     const auto snap = ctx.snapshots.get();
-    res.set_content(render_metrics(*snap, ctx.clock.now_seconds()),
-                    "text/plain; version=0.0.4; charset=utf-8");
+    const auto fixed = cache->fixed_text(snap);
+    std::string body = render_timed_metrics(*snap, ctx.clock.now_seconds());
+    body += *fixed;
+    res.set_content(std::move(body), "text/plain; version=0.0.4; charset=utf-8");
   });
   return {};
 }

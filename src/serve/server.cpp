@@ -176,6 +176,10 @@ Result<std::unique_ptr<Server>> Server::create(ServeOptions options, store::Stor
   } else {
     s->http_ = std::make_unique<httplib::Server>();
   }
+  // A worker per connection up to this many: httplib's default (8 on two
+  // cores) keeps further keep-alive connections queued for seconds under a
+  // load of 32, and their clients time out.
+  s->http_->new_task_queue = [] { return new httplib::ThreadPool(64); };
   add_security_headers(*s->http_);
   CK_TRY(add_routes(*s->http_, s->context_));
   return s;
