@@ -1,6 +1,6 @@
 // serve's snapshot: the state a client certificate is counted in, the reason
-// a probe failed (a metric label from a fixed set), and read_store over a
-// real SQLite store in a temp folder with known data.
+// a probe failed (a metric label from a fixed set), read_store over a real
+// SQLite store in a temp folder with known data, and /metrics' rendering.
 #include "serve/snapshot.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "fakes/temp_dir.h"
+#include "serve/metrics.h"
 
 namespace ck::serve {
 namespace {
@@ -267,6 +268,53 @@ TEST_F(ReadStore, AnEmptyStoreHasNoCrl) {
   EXPECT_EQ(snap->clients.users, 0);
   EXPECT_TRUE(snap->clients.alertable.empty());
   EXPECT_TRUE(snap->held.empty());
+}
+
+}  // namespace
+}  // namespace ck::serve
+
+// /metrics' text: the ages come from `now`, the rest from the snapshot, and
+// an endpoint listed twice is one series.
+
+namespace ck::serve {
+namespace {
+
+TEST(RenderMetrics, AgesFromNowAndEachSeriesOnce) {
+  Snapshot s;
+  s.store_up = true;
+  s.taken_at = kNow - std::chrono::seconds(42);
+  s.held.push_back({"bob", "02", "03", "T1", kNow - days(31), kNow + days(9)});
+  s.held.push_back({"bob", "04", "05", "T2", kNow - days(1), kNow + days(9)});
+  Endpoint e;
+  e.probe.target.text = "db.example.org:5432";
+  e.probe.ok = true;
+  e.probe.verified = true;
+  s.endpoints = {e, e};
+  const std::string text = render_metrics(s, kNow);
+  EXPECT_NE(text.find("\ncertkeeper_snapshot_age_seconds 42\n"), std::string::npos) << text;
+  // bob's oldest hold: 31 days.
+  EXPECT_NE(text.find("\ncertkeeper_held_revocation_age_seconds{user=\"bob\"} 2678400\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\ncertkeeper_held_revocations 2\n"), std::string::npos);
+  const std::string ok =
+      "certkeeper_endpoint_probe_success{plan=\"\",target=\"\",endpoint=\"db.example.org:5432\"} "
+      "1\n";
+  const auto first = text.find(ok);
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(text.find(ok, first + 1), std::string::npos);
+  // Both parts together are the whole text.
+  EXPECT_EQ(text, render_timed_metrics(s, kNow) + render_fixed_metrics(s));
+  EXPECT_EQ(render_fixed_metrics(s).find("age_seconds"), std::string::npos);
+}
+
+TEST(RenderMetrics, AStoreThatCannotBeReadHasNoStoreSeries) {
+  Snapshot s;
+  s.store_up = false;
+  s.taken_at = kNow;
+  s.held.push_back({"bob", "02", "03", "T1", kNow - days(31), kNow + days(9)});
+  const std::string text = render_metrics(s, kNow);
+  EXPECT_NE(text.find("\ncertkeeper_store_up 0\n"), std::string::npos);
+  EXPECT_EQ(text.find("held_revocation"), std::string::npos);
 }
 
 }  // namespace
