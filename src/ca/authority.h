@@ -293,6 +293,13 @@ class Authority {
   [[nodiscard]] Result<std::vector<Issued>> import_users(const ImportRequest& req);
   [[nodiscard]] Result<Revoked> revoke(const RevokeRequest& req);
   [[nodiscard]] Result<Confirmed> confirm(const std::string& user);
+  /// Releases the held revocation of one certificate (`serial`: magnitude
+  /// bytes), as confirm() releases all of its user's: the replacement is in
+  /// use. A store change only (the next `crl build` signs); audited as
+  /// "hold.release". NotFound when the serial has no revocation;
+  /// FailedPrecondition when it is not held any more, or the user's newest
+  /// certificate was never delivered.
+  [[nodiscard]] Result<Confirmed> release_hold(const std::string& serial);
   /// Re-admits a user whose current certificate was revoked, so `user renew`
   /// may issue them a certificate again. Audited.
   [[nodiscard]] Status enable_user(const std::string& user);

@@ -10,6 +10,22 @@
 
 namespace ck::ca {
 
+namespace {
+
+// Releasing a hold while the user's newest certificate never reached them
+// would leave them without a certificate that works.
+Status check_newest_delivered(store::Tx& tx, const std::string& user) {
+  CK_ASSIGN(const auto current, tx.current_cert(user));
+  if (current && current->delivery == store::Delivery::Pending) {
+    return fail(Code::FailedPrecondition,
+                "the newest certificate of '" + user + "' (" + serial_hex(current->serial) +
+                    ") was never delivered; run `certkeeper user renew " + user + "` first");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {req.user}, actor_));
   const Seconds now = clock_.now_seconds();
@@ -91,12 +107,7 @@ Result<Confirmed> Authority::confirm(const std::string& user) {
   if (!found) {
     return fail(Code::NotFound, "unknown user '" + user + "'");
   }
-  CK_ASSIGN(const auto current, tx->current_cert(user));
-  if (current && current->delivery == store::Delivery::Pending) {
-    return fail(Code::FailedPrecondition,
-                "the newest certificate of '" + user + "' (" + serial_hex(current->serial) +
-                    ") was never delivered; run `certkeeper user renew " + user + "` first");
-  }
+  CK_TRY(check_newest_delivered(*tx, user));
   CK_ASSIGN(const auto released, tx->release_held(user, now, store::ReleaseCause::Confirmed));
   Confirmed out{user, {}};
   for (const auto& s : released) {
@@ -108,6 +119,39 @@ Result<Confirmed> Authority::confirm(const std::string& user) {
   CK_TRY(audit(*tx, "user.confirm", user, released.empty() ? "nothing held" : detail, now));
   CK_TRY(tx->commit());
   return out;
+}
+
+Result<Confirmed> Authority::release_hold(const std::string& serial) {
+  const std::string hex = serial_hex(serial);
+  std::optional<store::RevocationRecord> rev;
+  {
+    // The user is known only from the record: read it to take their lease.
+    CK_ASSIGN(auto tx, store_.read());
+    CK_ASSIGN(rev, tx->find_revocation(serial));
+  }
+  if (!rev) {
+    return fail(Code::NotFound, "no held revocation for serial " + hex);
+  }
+  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {rev->user}, actor_));
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(lease.hold(*tx));
+  CK_ASSIGN(rev, tx->find_revocation(serial));
+  if (!rev) {
+    return fail(Code::NotFound, "no held revocation for serial " + hex);
+  }
+  if (rev->state != store::RevocationState::Held) {
+    return fail(Code::FailedPrecondition,
+                "the revocation of " + hex + " is not held: it is " + store::to_string(rev->state));
+  }
+  CK_TRY(check_newest_delivered(*tx, rev->user));
+  rev->state = store::RevocationState::Released;
+  rev->released_at = now;
+  rev->cause = store::ReleaseCause::Confirmed;
+  CK_TRY(tx->release_revocation(*rev));
+  CK_TRY(audit(*tx, "hold.release", rev->user, "released " + hex, now));
+  CK_TRY(tx->commit());
+  return Confirmed{rev->user, {hex}};
 }
 
 Status Authority::enable_user(const std::string& user) {

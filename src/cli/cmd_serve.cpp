@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/config.h"
 #include "serve/server.h"
 
 namespace ck::cli {
@@ -24,6 +25,9 @@ struct ServeFlags {
   bool allow_write = false;
   bool insecure_listen = false;
 };
+
+// A bearer token anyone could guess in a few tries is no lock.
+constexpr std::size_t kMinTokenLength = 16;
 
 // "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback).
 Status parse_listen(const std::string& text, serve::ServeOptions& o) {
@@ -86,6 +90,18 @@ Result<serve::ServeOptions> options(Runtime& rt, const ServeFlags& f) {
     o.probe.ca_file = c.ca_file;
   o.allow_write = f.allow_write || c.allow_write.value_or(false);
   o.token_file = c.token_file;
+  if (o.allow_write && o.token_file) {
+    // Read once, here: a token changed later takes a restart, and a file
+    // others can read is refused before anything listens.
+    CK_ASSIGN(auto token, read_secret_file(*o.token_file, "[serve] token_file"));
+    if (token.reveal().size() < kMinTokenLength) {
+      return fail(Code::InvalidArgument, "[serve] token_file '" + o.token_file->string() +
+                                             "': the token is shorter than " +
+                                             std::to_string(kMinTokenLength) +
+                                             " characters (make one with `openssl rand -hex 32`)");
+    }
+    o.token = std::make_shared<const Secret>(std::move(token));
+  }
   o.tls_cert = c.tls_cert;
   o.tls_key = c.tls_key;
   o.client_ca = c.client_ca;
@@ -156,14 +172,15 @@ void add_serve_command(CLI::App& app, Runtime& rt) {
                   "Trust anchors for the targets' chains (plans use their own ca_file)")
       ->type_name("FILE");
   cmd->add_flag("--allow-write", flags->allow_write,
-                "Enable the API's write endpoints (needs [serve] token_file)");
+                "Enable the API's write endpoints (POST .../confirm, .../release) for callers "
+                "with the bearer token of [serve] token_file (a 0600 file, read at start)");
   cmd->add_flag("--insecure-listen", flags->insecure_listen,
                 "Allow plain HTTP on an address other than loopback");
   cmd->footer(
       "Every response comes from a snapshot refreshed in the background (the store on\n"
       "--refresh-interval and when it changes, endpoints on --probe-interval); /healthz is\n"
       "503 while the store cannot be read. [serve] in certkeeper.toml sets the same options.\n"
-      "See docs/serve.md.");
+      "The JSON API is under /api/v1/ (docs/api.md). See docs/serve.md.");
   on_run(cmd, rt, [flags](Runtime& r) { return run_serve(r, *flags); });
 }
 

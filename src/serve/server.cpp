@@ -12,6 +12,7 @@
 #include "core/ossl.h"
 #include "probe/target.h"
 #include "rollout/alignment.h"
+#include "rollout/journal.h"
 #include "serve/routes.h"
 #include "servercert/inventory.h"
 
@@ -226,7 +227,7 @@ Result<Snapshot> Server::read_store_part(Seconds now) {
   // The newest rollout of each plan, from the journal.
   CK_ASSIGN(auto tx, store->read());
   for (const auto& plan : plans_) {
-    CK_ASSIGN(const auto last, tx->last_rollout(std::filesystem::absolute(plan.file).string()));
+    CK_ASSIGN(const auto last, tx->last_rollout(rollout::plan_key(plan)));
     if (!last)
       continue;
     const auto& r = *last;

@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/pem.h"
 #include "probe/scanner.h"
 #include "rollout/plan.h"
 #include "serve/snapshot.h"
@@ -46,6 +47,9 @@ struct ServeOptions {
   /// The write endpoints of the API (confirm, release) need both.
   bool allow_write = false;
   std::optional<std::filesystem::path> token_file;
+  /// The bearer token, read from token_file once at start (by `serve`, which
+  /// refuses a file others can read); shared so the options stay copyable.
+  std::shared_ptr<const Secret> token;
   /// TLS for the listener; with client_ca a client certificate is required.
   std::optional<std::filesystem::path> tls_cert, tls_key, client_ca;
 };

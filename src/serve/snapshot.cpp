@@ -148,6 +148,7 @@ Status read_crl(store::Tx& tx, CrlStatus& out) {
   out.publish = last->publish;
   out.published_at = last->published_at;
   out.publish_error = last->publish_error;
+  out.release_seq = last->release_seq;
   if (!last->file_path.empty()) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(last->file_path, ec);

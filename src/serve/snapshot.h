@@ -76,6 +76,9 @@ struct CrlStatus {
   std::optional<store::PublishState> publish;  // unset: not attempted yet
   std::optional<Seconds> published_at;
   std::string publish_error;
+  /// The store's release sequence when it was built: releases after it are
+  /// in no CRL yet (store::Tx::count_released_since).
+  std::int64_t release_seq = 0;
 };
 
 struct ServerCert {

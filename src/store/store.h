@@ -28,6 +28,20 @@ struct CertListRow {
   std::optional<RevocationRecord> revocation;
 };
 
+// serve's JSON API (issue 18): one page of the audit log.
+struct AuditQuery {
+  std::optional<std::string> subject;  // entries about exactly this subject (a user name)
+  /// Entries whose subject or detail contains this text (a serial in hex,
+  /// matched without regard to case); with `subject`, either matches.
+  std::optional<std::string> mentions;
+  std::optional<std::int64_t> before_id;  // the cursor: older entries than this one
+  std::size_t limit = 100;
+};
+struct AuditRow {
+  std::int64_t id = 0;  // the audit log's order: a later entry has a higher id
+  AuditEntry entry;
+};
+
 class Tx {
  public:
   virtual ~Tx() = default;
@@ -193,6 +207,20 @@ class Tx {
   // Audit
   [[nodiscard]] virtual Status audit(const AuditEntry& entry) = 0;
   [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_of(std::string_view subject) = 0;
+
+  // serve's JSON API (issue 18): pages keyed by the last row's id or name, so
+  // a cursor stays correct while rows are added (they sort after it).
+  /// Streams certificates with id > `after_id` in id order, with their
+  /// revocation and without the DER, while `fn` returns true; with
+  /// `not_after_max`, only those with notAfter <= it. The row is reused.
+  [[nodiscard]] virtual Status for_each_cert_after(
+      std::int64_t after_id, std::optional<Seconds> not_after_max,
+      const std::function<bool(const CertListRow&)>& fn) = 0;
+  /// Up to `limit` users whose names sort after `after`, by name.
+  [[nodiscard]] virtual Result<std::vector<UserRecord>> users_after(std::string_view after,
+                                                                    std::size_t limit) = 0;
+  /// Up to `q.limit` audit entries matching `q`, newest first.
+  [[nodiscard]] virtual Result<std::vector<AuditRow>> audit_page(const AuditQuery& q) = 0;
 };
 
 class Store {

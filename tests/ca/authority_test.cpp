@@ -122,6 +122,39 @@ TEST_F(AuthorityTest, HeldRevocationsAreReleasedPerUser) {
     EXPECT_FALSE(s.empty());
 }
 
+// serve's POST /api/v1/holds/{serial}/release: one hold goes out, the
+// user's other holds stay; a second release, or a serial never revoked, is
+// refused and changes nothing.
+TEST_F(AuthorityTest, ReleaseHoldReleasesThatHoldOnly) {
+  init_ca();
+  const auto first = create("alice");
+  const auto second = renew("alice");
+  renew("alice");
+  auto released = authority_->release_hold(*parse_serial_hex(first));
+  ASSERT_TRUE(released) << released.error().message;
+  EXPECT_EQ(released->user, "alice");
+  EXPECT_EQ(released->released_hex, std::vector<std::string>{first});
+  EXPECT_EQ(build(), (std::set<std::string>{first}));
+  auto again = authority_->release_hold(*parse_serial_hex(first));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Code::FailedPrecondition);
+  auto unknown = authority_->release_hold(*parse_serial_hex("0123"));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::NotFound);
+  auto st = authority_->crl_status(std::chrono::hours(48), false);
+  ASSERT_TRUE(st);
+  ASSERT_EQ(st->held.size(), 1u);
+  EXPECT_EQ(st->held[0].serial_hex, second);
+  auto alice = authority_->show_user("alice");
+  ASSERT_TRUE(alice);
+  // Audited once: the refused releases left no entry.
+  EXPECT_EQ(alice->history.back().action, "hold.release");
+  EXPECT_EQ(alice->history.back().detail, "released " + first);
+  EXPECT_EQ(std::count_if(alice->history.begin(), alice->history.end(),
+                          [](const auto& e) { return e.action == "hold.release"; }),
+            1);
+}
+
 TEST_F(AuthorityTest, CrlStatusShowsHeldWithUserTicketAndRelease) {
   init_ca();
   const auto old = create("bob");

@@ -68,6 +68,83 @@ TEST_F(SqliteStoreTest, DuplicateSerialIsRefusedNotOverwritten) {
   EXPECT_FALSE(*inserted);
 }
 
+// serve's JSON API: the audit log newest first, paged by id; a mention is a
+// whole word, whatever its case.
+TEST_F(SqliteStoreTest, AuditPageFiltersAndPages) {
+  {
+    auto tx = store_->write();
+    ASSERT_TRUE(tx);
+    for (const auto& [subject, detail] : std::vector<std::pair<std::string, std::string>>{
+             {"alice", "serial 01, reason keyCompromise"},
+             {"alice", "serial 01AB"},
+             {"bob", "revoked at 2026-01-05T10:00:00Z"},
+             {"bob", "released 0102 01"},
+             {"01", "subject only"},
+             {"carol", "serial ab01cd"}}) {
+      ASSERT_TRUE((*tx)->audit(AuditEntry{at(1000), "t@h", "x", subject, detail}));
+    }
+    ASSERT_TRUE((*tx)->commit());
+  }
+  auto tx = store_->read();
+  ASSERT_TRUE(tx);
+  const auto details = [&](const AuditQuery& q) {
+    std::vector<std::string> out;
+    auto rows = (*tx)->audit_page(q);
+    EXPECT_TRUE(rows) << rows.error().message;
+    for (const auto& r : *rows)
+      out.push_back(r.entry.detail);
+    return out;
+  };
+  AuditQuery mentions;
+  mentions.mentions = "01";
+  EXPECT_EQ(details(mentions), (std::vector<std::string>{"subject only", "released 0102 01",
+                                                         "serial 01, reason keyCompromise"}));
+  mentions.mentions = "AB01CD";
+  EXPECT_EQ(details(mentions), std::vector<std::string>{"serial ab01cd"});
+  AuditQuery bob;
+  bob.subject = "bob";
+  EXPECT_EQ(details(bob).size(), 2u);
+  AuditQuery page;
+  page.limit = 4;
+  auto first = (*tx)->audit_page(page);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 4u);
+  EXPECT_EQ(first->front().entry.detail, "serial ab01cd");
+  page.before_id = first->back().id;
+  auto second = (*tx)->audit_page(page);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->size(), 2u);
+  EXPECT_EQ(second->back().entry.detail, "serial 01, reason keyCompromise");
+}
+
+// Paged certificates: after an id, in id order, bounded by notAfter, until told to stop.
+TEST_F(SqliteStoreTest, CertsAfterAnIdStreamInIdOrder) {
+  add_user_with_cert("alice", "\x01", 5000);
+  add_user_with_cert("bob", "\x02", 9000);
+  add_user_with_cert("carol", "\x03", 4000);
+  auto tx = store_->read();
+  ASSERT_TRUE(tx);
+  std::vector<std::string> seen;
+  std::int64_t first_id = 0;
+  ASSERT_TRUE((*tx)->for_each_cert_after(0, at(6000), [&](const CertListRow& r) {
+    if (first_id == 0)
+      first_id = r.cert.id;
+    seen.push_back(r.cert.user);
+    return true;
+  }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"alice", "carol"}));
+  seen.clear();
+  ASSERT_TRUE((*tx)->for_each_cert_after(first_id, std::nullopt, [&](const CertListRow& r) {
+    seen.push_back(r.cert.user);
+    return false;  // one is enough
+  }));
+  EXPECT_EQ(seen, std::vector<std::string>{"bob"});
+  auto users = (*tx)->users_after("alice", 1);
+  ASSERT_TRUE(users);
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ(users->front().profile.name, "bob");
+}
+
 TEST_F(SqliteStoreTest, DuplicateUserIsAlreadyExists) {
   add_user_with_cert("alice", "\x01", 5000);
   auto tx = store_->write();

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 #include <unordered_map>
 
@@ -222,6 +223,54 @@ UserRecord read_user(const Statement& st) {
   if (!st.is_null(11))
     u.disabled_at = to_time(st.int64(11));
   return u;
+}
+
+// A row of kCertSummaryColumns, CK_REV_COLUMNS, "r.cert_id IS NULL" into
+// `row` (reused: its buffers are kept).
+void read_cert_row(const Statement& st, CertListRow& row) {
+  read_cert_into(st, 0, row.cert);
+  if (st.int64(23) == 0) {
+    row.revocation = read_revocation(st, 12);
+  } else {
+    row.revocation.reset();
+  }
+}
+
+// Steps `st` (rows as read_cert_row reads them) while `fn` returns true.
+Status stream_cert_rows(Statement& st, const std::function<bool(const CertListRow&)>& fn) {
+  CertListRow row;
+  for (;;) {
+    CK_ASSIGN(const bool more, st.step());
+    if (!more)
+      return {};
+    read_cert_row(st, row);
+    if (!fn(row))
+      return {};
+  }
+}
+
+// serve's JSON API (issue 18): whether `text` holds `word` (ASCII, any case)
+// as a word of its own: no letter, digit, '-', ':' or '_' right before or
+// after it (serial 01 is not in "2026-01-05T..." nor in "01AB").
+bool mentions_word(std::string_view text, std::string_view word) {
+  const auto alnum = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == ':' || c == '_';
+  };
+  const auto same = [](char a, char b) {
+    return std::toupper(static_cast<unsigned char>(a)) ==
+           std::toupper(static_cast<unsigned char>(b));
+  };
+  if (word.empty())
+    return false;
+  for (auto it = text.begin();;) {
+    it = std::search(it, text.end(), word.begin(), word.end(), same);
+    if (it == text.end())
+      return false;
+    const auto end = it + static_cast<std::ptrdiff_t>(word.size());
+    if ((it == text.begin() || !alnum(*(it - 1))) && (end == text.end() || !alnum(*end)))
+      return true;
+    ++it;
+  }
 }
 
 class SqliteTx final : public Tx {
@@ -464,19 +513,10 @@ class SqliteTx final : public Tx {
                                    " FROM certificates c JOIN users u ON u.id = c.user_id"
                                    " LEFT JOIN revocations r ON r.cert_id = c.id";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
-    CertListRow row;
-    for (;;) {
-      CK_ASSIGN(const bool more, st.step());
-      if (!more)
-        return {};
-      read_cert_into(st, 0, row.cert);
-      if (st.int64(23) == 0) {
-        row.revocation = read_revocation(st, 12);
-      } else {
-        row.revocation.reset();
-      }
+    return stream_cert_rows(st, [&](const CertListRow& row) {
       fn(row);
-    }
+      return true;
+    });
   }
 
   Status insert_revocation(const RevocationRecord& r) override {
@@ -978,6 +1018,60 @@ class SqliteTx final : public Tx {
     return collect(st, [](const Statement& s) {
       return AuditEntry{to_time(s.int64(0)), s.text(1), s.text(2), s.text(3), s.text(4)};
     });
+  }
+
+  // serve's JSON API (issue 18).
+  Status for_each_cert_after(std::int64_t after_id, std::optional<Seconds> not_after_max,
+                             const std::function<bool(const CertListRow&)>& fn) override {
+    static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
+                                   ", " CK_REV_COLUMNS ", r.cert_id IS NULL" +
+                                   " FROM certificates c JOIN users u ON u.id = c.user_id"
+                                   " LEFT JOIN revocations r ON r.cert_id = c.id"
+                                   " WHERE c.id > ?1 AND (?2 IS NULL OR c.not_after <= ?2)"
+                                   " ORDER BY c.id";
+    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    st.bind(1, after_id);
+    if (not_after_max)
+      st.bind(2, secs(*not_after_max));
+    else
+      st.bind_null(2);
+    return stream_cert_rows(st, fn);
+  }
+
+  Result<std::vector<UserRecord>> users_after(std::string_view after, std::size_t limit) override {
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
+                            "created_at, disabled_at FROM users WHERE name > ? ORDER BY name "
+                            "LIMIT ?"));
+    st.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    return collect(st, read_user);
+  }
+
+  Result<std::vector<AuditRow>> audit_page(const AuditQuery& q) override {
+    // instr() finds candidates (no LIKE escaping needed); a mention must
+    // also stand as a word of its own: serial "01" is not in "2026-01-05".
+    CK_ASSIGN(auto st, conn_.prepare("SELECT id, at, actor, action, subject, detail FROM audit"
+                                     " WHERE (?1 IS NULL OR id < ?1)"
+                                     " AND ((?2 IS NULL AND ?3 IS NULL) OR subject = ?2"
+                                     "  OR instr(upper(subject), upper(?3)) > 0"
+                                     "  OR instr(upper(detail), upper(?3)) > 0)"
+                                     " ORDER BY id DESC"));
+    st.bind_opt(1, q.before_id).bind_opt(2, q.subject).bind_opt(3, q.mentions);
+    std::vector<AuditRow> out;
+    while (out.size() < q.limit) {
+      CK_ASSIGN(const bool more, st.step());
+      if (!more)
+        break;
+      AuditRow row{st.int64(0), AuditEntry{to_time(st.int64(1)), st.text(2), st.text(3), st.text(4),
+                                           st.text(5)}};
+      if (q.mentions && row.entry.subject != q.subject &&
+          !mentions_word(row.entry.subject, *q.mentions) &&
+          !mentions_word(row.entry.detail, *q.mentions)) {
+        continue;
+      }
+      out.push_back(std::move(row));
+    }
+    return out;
   }
 
  private:
