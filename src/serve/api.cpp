@@ -246,11 +246,11 @@ Status release_as_caller(const httplib::Request& req, httplib::Response& res, Co
   static SystemRandom random;  // stateless; the Authority's release paths draw nothing from it
   ca::Confirmed done;
   {
-    const std::lock_guard lock(ctx.store_mu);
-    ca::Authority authority(ctx.store, ctx.clock, random, nullptr, caller(req));
+    CK_ASSIGN(const auto store, ctx.open_store());
+    ca::Authority authority(*store, ctx.clock, random, nullptr, caller(req));
     CK_ASSIGN(done, op(authority));
   }
-  ctx.refresh_store();
+  ctx.refresh();
   send(res, {{"user", done.user},
              {"released", done.released_hex},
              {"next", done.released_hex.empty()

@@ -28,8 +28,8 @@ Status list_audit(const httplib::Request& req, httplib::Response& res, Context& 
     serial = std::move(*parsed);
   }
   ++q.limit;  // one more than asked: whether there is a next page
-  const std::lock_guard lock(ctx.store_mu);
-  CK_ASSIGN(auto tx, ctx.store.read());
+  CK_ASSIGN(const auto store, ctx.open_store());
+  CK_ASSIGN(auto tx, store->read());
   if (user) {
     CK_ASSIGN(const auto found, tx->find_user(*user));
     if (!found)

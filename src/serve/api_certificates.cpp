@@ -108,8 +108,8 @@ Status list_certificates(const httplib::Request& req, httplib::Response& res, Co
   }
   if (q.kind != Kind::Server && !more) {
     const std::int64_t after_id = in_clients ? (*q.cursor)[1].get<std::int64_t>() : 0;
-    const std::lock_guard lock(ctx.store_mu);
-    CK_ASSIGN(auto tx, ctx.store.read());
+    CK_ASSIGN(const auto store, ctx.open_store());
+    CK_ASSIGN(auto tx, store->read());
     CK_TRY(tx->for_each_cert_after(after_id, q.not_after_max, [&](const store::CertListRow& row) {
       const ClientState state = client_state(row, now);
       if (!wanted(state, row.cert.not_after))

@@ -17,8 +17,8 @@ Status crl_status(const httplib::Request& req, httplib::Response& res, Context& 
   std::int64_t pending = 0;
   {
     // Releases since the snapshot's CRL: what the next `crl build` adds.
-    const std::lock_guard lock(ctx.store_mu);
-    CK_ASSIGN(auto tx, ctx.store.read());
+    CK_ASSIGN(const auto store, ctx.open_store());
+    CK_ASSIGN(auto tx, store->read());
     CK_ASSIGN(pending,
               tx->count_released_since(c.present ? std::optional(c.release_seq) : std::nullopt));
   }
@@ -171,8 +171,8 @@ Status show_rollout(const httplib::Request& req, httplib::Response& res, Context
   Json j{{"plan", name}, {"path", path->string()}, {"rollout", nullptr}, {"steps", Json::array()}};
   {
     // The journal as it is now (the snapshot keeps only the newest row).
-    const std::lock_guard lock(ctx.store_mu);
-    CK_ASSIGN(auto tx, ctx.store.read());
+    CK_ASSIGN(const auto store, ctx.open_store());
+    CK_ASSIGN(auto tx, store->read());
     CK_ASSIGN(const auto last, tx->last_rollout(rollout::plan_key(plan)));
     if (last) {
       j["rollout"] = {{"id", last->id},

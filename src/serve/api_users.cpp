@@ -32,8 +32,8 @@ Status list_users(const httplib::Request& req, httplib::Response& res, Context& 
   Json items = Json::array();
   bool more = false;
   {
-    const std::lock_guard lock(ctx.store_mu);
-    CK_ASSIGN(auto tx, ctx.store.read());
+    CK_ASSIGN(const auto store, ctx.open_store());
+    CK_ASSIGN(auto tx, store->read());
     // One more than asked: whether there is a next page.
     CK_ASSIGN(auto users,
               tx->users_after(cursor ? (*cursor)[1].get<std::string>() : "", limit + 1));
@@ -57,8 +57,8 @@ Status show_user(const httplib::Request& req, httplib::Response& res, Context& c
   CK_TRY(check_params(req, {}));
   const std::string name = req.matches[1];
   const Seconds now = ctx.clock.now_seconds();
-  const std::lock_guard lock(ctx.store_mu);
-  CK_ASSIGN(auto tx, ctx.store.read());
+  CK_ASSIGN(const auto store, ctx.open_store());
+  CK_ASSIGN(auto tx, store->read());
   CK_ASSIGN(const auto user, tx->find_user(name));
   if (!user)
     return fail(Code::NotFound, "unknown user '" + name + "'");

@@ -104,8 +104,8 @@ class ApiTest : public ::testing::Test {
     ASSERT_TRUE((*tx)->commit());
   }
 
-  /// Starts serving the store (set up first: the server's threads and the
-  /// test must not share a connection).
+  /// Starts serving the store (the server reads it through connections of
+  /// its own).
   void start(bool allow_write, std::vector<std::filesystem::path> plans = {}) {
     ServeOptions o;
     o.host = "127.0.0.1";

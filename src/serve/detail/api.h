@@ -79,6 +79,9 @@ void send(httplib::Response& res, const Json& body, int status = 200);
                                     const std::optional<store::RevocationRecord>& rev, Seconds now);
 [[nodiscard]] Json audit_json(const store::AuditEntry& e);
 
+// Handlers that read the store open a connection of their own for the
+// request (Context::open_store): a connection is never shared between threads.
+
 /// Write endpoints: PermissionDenied unless writes are enabled and the
 /// request carries the token in `Authorization: Bearer` (compared in
 /// constant time). The token is accepted nowhere else (no cookie, so no
@@ -89,7 +92,7 @@ void send(httplib::Response& res, const Json& body, int status = 200);
 /// The write endpoints' one path: authorize_write; then `op` with the
 /// service the CLI uses (ca::Authority, acting as caller(req), without the
 /// CA key: releasing a hold is a store change, the next `crl build` signs)
-/// under the store lock; then a snapshot refresh. Answers {"user",
+/// on a connection of its own; then a snapshot refresh. Answers {"user",
 /// "released"}.
 [[nodiscard]] Status release_as_caller(
     const httplib::Request& req, httplib::Response& res, Context& ctx,
