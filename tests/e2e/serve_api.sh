@@ -134,7 +134,7 @@ for _ in $(seq 1 50); do
   [ "$(json "d['entries']" < "$WORK/body")" = 2 ] && break
   sleep 0.1
 done
-assert_eq "$(json "d['entries']" < "$WORK/body")" 2 "CRL entries in the API"
+assert_eq "$(json "d['entries']" < "$WORK/body")" 2 "CRL entries in the API: $(cat "$WORK/body")"
 pass "the next CRL revokes both old serials (openssl crl -text, openssl verify)"
 
 # Every read endpoint answers; no body holds key material.
