@@ -90,17 +90,32 @@ bool Statement::is_null(int col) const {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool create) {
-  // Create the file ourselves so it is 0600 from the first byte; SQLite gives
-  // its -wal and -shm files the same mode.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-  if (fd < 0 && errno == ENOENT && !create) {
-    return fail(Code::NotFound, "database '" + path + "' does not exist");
+  // The database file is never opened and closed outside SQLite once it
+  // exists: closing any descriptor of a file drops every POSIX lock this
+  // process holds on it, those of its other connections included (serve
+  // keeps several), and another process may then checkpoint and delete the
+  // WAL under them; they go on reading a stale one. Existence and access are
+  // checked by name; only a file about to be created is opened, to make it
+  // 0600 from the first byte (SQLite gives its -wal and -shm the same mode).
+  if (::access(path.c_str(), F_OK) != 0) {
+    if (errno != ENOENT) {
+      return fail(Code::Storage, "cannot open database '" + path + "': " + std::strerror(errno));
+    }
+    if (!create) {
+      return fail(Code::NotFound, "database '" + path + "' does not exist");
+    }
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      return fail(errno == EACCES ? Code::PermissionDenied : Code::Storage,
+                  "cannot open database '" + path + "': " + std::strerror(errno));
+    }
+    if (fd >= 0)
+      ::close(fd);
   }
-  if (fd < 0) {
+  if (::access(path.c_str(), R_OK | W_OK) != 0) {
     return fail(errno == EACCES ? Code::PermissionDenied : Code::Storage,
                 "cannot open database '" + path + "': " + std::strerror(errno));
   }
-  ::close(fd);
   sqlite3* db = nullptr;
   const int rc =
       ::sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
