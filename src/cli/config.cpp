@@ -106,14 +106,10 @@ Status load_serve(const std::filesystem::path& path, const toml::table& root, Se
   CK_ASSIGN(out.refresh_interval, serve.duration("refresh_interval"));
   CK_ASSIGN(out.per_cert_window, serve.duration("per_cert_window"));
   CK_ASSIGN(out.probe_timeout, serve.duration("probe_timeout"));
-  const auto folder = path.parent_path();
-  for (const auto& [key, list] :
-       {std::pair{"targets_files", &out.targets_files}, std::pair{"plans", &out.plans}}) {
-    CK_ASSIGN(const auto files, serve.string_array(key));
-    for (const auto& f : files.value_or(std::vector<std::string>{}))
-      list->push_back(std::filesystem::path(f).is_absolute() ? std::filesystem::path(f)
-                                                             : folder / f);
-  }
+  CK_ASSIGN(auto targets_files, serve.path_array("targets_files"));
+  out.targets_files = std::move(targets_files).value_or(std::vector<std::filesystem::path>{});
+  CK_ASSIGN(auto plans, serve.path_array("plans"));
+  out.plans = std::move(plans).value_or(std::vector<std::filesystem::path>{});
   CK_ASSIGN(out.ca_file, serve.path("ca_file"));
   CK_ASSIGN(out.token_file, serve.path("token_file"));
   CK_ASSIGN(out.tls_cert, serve.path("tls_cert"));

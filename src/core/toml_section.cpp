@@ -136,6 +136,21 @@ Result<std::optional<std::filesystem::path>> TomlSection::path(const char* key) 
   return std::optional<std::filesystem::path>(p.is_relative() ? path_.parent_path() / p : p);
 }
 
+Result<std::optional<std::vector<std::filesystem::path>>> TomlSection::path_array(
+    const char* key) const {
+  CK_ASSIGN(const auto texts, string_array(key));
+  if (!texts)
+    return std::optional<std::vector<std::filesystem::path>>();
+  std::vector<std::filesystem::path> out;
+  for (const auto& text : *texts) {
+    if (text.empty())
+      return fail(wrong_at(table_->get(key), key, "an array of non-empty strings"));
+    std::filesystem::path p(text);
+    out.push_back(p.is_relative() ? path_.parent_path() / p : p);
+  }
+  return std::optional<std::vector<std::filesystem::path>>(std::move(out));
+}
+
 Result<TomlSection> TomlSection::table(const char* name, const std::set<std::string>& keys) const {
   const auto* node = table_ ? table_->get(name) : nullptr;
   const std::string prefix = prefix_ + name + ".";

@@ -58,6 +58,8 @@ class TomlSection {
   Result<std::optional<std::int64_t>> positive_integer(const char* key) const;
   /// A path; relative ones are relative to the file's folder.
   Result<std::optional<std::filesystem::path>> path(const char* key) const;
+  /// A non-empty array of paths, each as path() reads one.
+  Result<std::optional<std::vector<std::filesystem::path>>> path_array(const char* key) const;
 
   /// The sub-table `name` (absent: a section that is not present()).
   Result<TomlSection> table(const char* name, const std::set<std::string>& keys) const;

@@ -95,6 +95,9 @@ conf plain
 for addr in 0.0.0.0:0 "[::]:0" 127.0.0.1.example.test:0 192.0.2.1:0; do
   expect_error "plain HTTP on $addr" "plain HTTP only on loopback" -- ck --config "$WORK/plain.toml" serve --listen "$addr"
 done
+expect_error "--listen without a port" "expected HOST:PORT" -- ck --config "$WORK/plain.toml" serve --listen localhost
+expect_error "--listen port out of range" "the port must be 0-65535" -- ck --config "$WORK/plain.toml" serve --listen 127.0.0.1:70000
+expect_error "--allow-write without a token file" "--allow-write needs" -- ck --config "$WORK/plain.toml" serve --listen 127.0.0.1:0 --allow-write
 start_serve "$WORK/plain.toml" --listen "[::1]:0"
 assert_eq "$(code "$URL/healthz")" 200 "plain HTTP on ::1"
 stop_server $SERVE_PID
