@@ -154,3 +154,8 @@ assert_eq "$rc" 0 "serve's exit code on SIGTERM"
 chmod 644 "$WORK/token"
 expect_error "token file readable by others" "token_file" -- \
   "$CK_BIN" --home "$H" serve --listen 127.0.0.1:0 --allow-write
+printf 'zqxjk\n' > "$WORK/token"
+chmod 600 "$WORK/token"
+expect_error "a token too short" "the token is shorter than" -- \
+  "$CK_BIN" --home "$H" serve --listen 127.0.0.1:0 --allow-write
+if grep -q zqxjk "$WORK/err"; then fail "the error line shows the token"; fi
