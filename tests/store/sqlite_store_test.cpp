@@ -1,6 +1,8 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +55,36 @@ TEST_F(SqliteStoreTest, DatabaseFileIsPrivateAndReopensAtTheSameSchema) {
   EXPECT_EQ(sb.st_mode & 0777, 0600u);
   auto again = open_store("sqlite:" + (dir_.path() / "ck.db").string());
   ASSERT_TRUE(again) << again.error().message;
+}
+
+// A connection in WAL mode holds a shared lock on the database file for as
+// long as it is open: it tells another process's last connection not to
+// checkpoint and delete the WAL under it. Opening a second connection in the
+// same process must keep it (closing any descriptor of the file drops every
+// POSIX lock the process holds on it: serve then read a stale WAL).
+TEST_F(SqliteStoreTest, OpeningAnotherConnectionKeepsTheFirstOnesLock) {
+  const auto db = dir_.path() / "ck.db";
+  ASSERT_TRUE(store_->read());  // the first connection has read the database
+  // Asks, through an open file description of its own, whether a write lock
+  // on the whole file would conflict (OFD locks see the process's own POSIX
+  // locks as another owner's). Its descriptor stays open until the end: closing
+  // it would drop those locks itself.
+  const int probe = ::open(db.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  auto locked = [&] {
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    EXPECT_EQ(::fcntl(probe, F_OFD_GETLK, &fl), 0);
+    return fl.l_type != F_UNLCK;
+  };
+  EXPECT_TRUE(locked()) << "the first connection holds no lock: the test cannot tell";
+  auto second = open_store("sqlite:" + db.string());
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE((*second)->read());
+  second->reset();
+  EXPECT_TRUE(locked()) << "opening and closing a second connection dropped the first one's lock";
+  ::close(probe);
 }
 
 TEST_F(SqliteStoreTest, DuplicateSerialIsRefusedNotOverwritten) {
