@@ -11,7 +11,9 @@
 #     exposition (what users do today with `probe --format prometheus`),
 #     the ratio (target >= 2x);
 #   - serve's RSS (VmRSS, VmHWM) at that size.
-# --soak SECONDS: wrk on /metrics for SECONDS beside the probe loop
+#   - the inventory page (first page, 100 rows; target <= 20 ms) and the API's
+#     certificate list of 1,000 rows (target <= 30 ms), sequential, median;
+# --soak SECONDS: wrk cycling /metrics, the page and the API for SECONDS beside the probe loop
 # (--probe-interval 10s); RSS and open descriptors (from /proc) at start,
 # after warm-up (a tenth of the run, at least 30 s) and at the end, and every
 # non-2xx response or socket error wrk saw. Never fails on a timing.
@@ -116,6 +118,27 @@ if [[ $SOAK -eq 0 ]]; then
   done
   scrape_med=$(median_ms scrape.ms)
   read -r scrape_min scrape_max < <(minmax_ms scrape.ms; echo)
+  # time_get NAME PATH ROWS_CHECK: SCRAPES sequential GETs of PATH (each must
+  # be 200); median and min-max into NAME_med, NAME_min, NAME_max.
+  time_get() {
+    local name=$1 path=$2 i code ms
+    : > "$name.ms"
+    for ((i = 0; i < SCRAPES; i++)); do
+      read -r code ms < <(curl -s --noproxy '*' -o "$name.body" -w '%{http_code} %{time_total}\n' "$URL$path")
+      [[ $code == 200 ]] || die "GET $path: HTTP $code: $(head -c 300 "$name.body")"
+      awk -v t="$ms" 'BEGIN { printf "%.2f\n", t * 1000 }' >> "$name.ms"
+    done
+    printf -v "${name}_med" '%s' "$(median_ms "$name.ms")"
+    read -r "${name}_min" "${name}_max" < <(minmax_ms "$name.ms"; echo)
+  }
+  # The inventory page (first page: 100 rows, the soonest to expire) and the
+  # API's certificate list with 1,000 rows; each checked for its row count.
+  time_get page /
+  page_rows=$(grep -c '<tr class=' page.body || true)
+  (( page_rows >= 100 )) || die "the inventory page shows $page_rows rows, not 100"
+  time_get api '/api/v1/certificates?limit=1000'
+  api_rows=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' api.body)
+  [[ $api_rows == 1000 ]] || die "the API list returned $api_rows rows, not 1000"
 
   # --- the peer: node_exporter's textfile collector, the same series ---------
   mkdir -p textfile
@@ -146,17 +169,31 @@ if [[ $SOAK -eq 0 ]]; then
   echo "|---|---:|---:|---:|---|"
   echo "| one scrape, median of $SCRAPES (min-max) | $scrape_med ms ($scrape_min-$scrape_max) | | | <= 50 ms: $(verdict "$scrape_med" 50) |"
   echo "| scrapes/s (errors) | $ck_rate ($ck_err) | $ne_rate ($ne_err) | $(ratio "$ck_rate" "$ne_rate")x | >= 2x: $(le 2 "$(ratio "$ck_rate" "$ne_rate")" && echo met || echo MISSED) |"
+  echo "| inventory page \`/\` (first page, 100 rows), median of $SCRAPES (min-max) | $page_med ms ($page_min-$page_max) | | | <= 20 ms: $(verdict "$page_med" 20) |"
+  echo "| API \`/api/v1/certificates?limit=1000\`, median of $SCRAPES (min-max) | $api_med ms ($api_min-$api_max) | | | <= 30 ms: $(verdict "$api_med" 30) |"
   echo "| RSS after the wrk run, peak | $(kib_to_mib "$rss") MiB, $(kib_to_mib "$hwm") MiB | peak $(kib_to_mib "$ne_rss") MiB | | report |"
   summary "serve /metrics scrape, $CERTS certs, $ENDPOINTS endpoints" "$scrape_med ms" "" "" "<= 50 ms" "$(verdict "$scrape_med" 50)"
   summary "serve /metrics scrapes/s" "$ck_rate/s" "node_exporter textfile $ne_rate/s" "$(ratio "$ck_rate" "$ne_rate")x" ">= 2x" \
     "$(le 2 "$(ratio "$ck_rate" "$ne_rate")" && echo met || echo MISSED)"
+  summary "serve inventory page, 100 rows" "$page_med ms" "" "" "<= 20 ms" "$(verdict "$page_med" 20)"
+  summary "serve API certificate list, 1000 rows" "$api_med ms" "" "" "<= 30 ms" "$(verdict "$api_med" 30)"
   summary "serve RSS, $CERTS certs" "$(kib_to_mib "$hwm") MiB peak" "" "" "report" "reported"
 else
   # --- soak -----------------------------------------------------------------
   warm=$(( SOAK / 10 > 30 ? SOAK / 10 : 30 ))
   (( warm < SOAK )) || die "--soak must be longer than the 30 s warm-up"
   r0=$(proc_status $serve_pid VmRSS); f0=$(fds $serve_pid)
-  wrk -t2 -c32 -d"${SOAK}s" --timeout 10s "$URL/metrics" > wrk.out 2>&1 &
+  # Each connection cycles through /metrics, the inventory page and an API
+  # list (100 rows), so all three renderers run all along.
+  cat > rotate.lua <<'LUA'
+local paths = {"/metrics", "/", "/api/v1/certificates?limit=100", "/certificates"}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n % #paths) + 1])
+end
+LUA
+  wrk -t2 -c32 -d"${SOAK}s" --timeout 10s -s rotate.lua "$URL" > wrk.out 2>&1 &
   wrk_pid=$!
   sleep "$warm"
   r1=$(proc_status $serve_pid VmRSS); f1=$(fds $serve_pid)
@@ -175,7 +212,7 @@ else
   t0=$(now_ns); kill -TERM $serve_pid; rc=0; wait $serve_pid || rc=$?; stop_ms=$(( ($(now_ns) - t0) / 1000000 ))
   serve_pid=
   echo
-  echo "certkeeper serve soak: ${SOAK}s of wrk -t2 -c32 on /metrics beside a probe round of $ENDPOINTS endpoints every 10 s (~$rounds rounds); $CERTS client certificates; $(date -u +%Y-%m-%d)"
+  echo "certkeeper serve soak: ${SOAK}s of wrk -t2 -c32 cycling /metrics, /, /api/v1/certificates?limit=100 and /certificates beside a probe round of $ENDPOINTS endpoints every 10 s (~$rounds rounds); $CERTS client certificates; $(date -u +%Y-%m-%d)"
   machine_line
   echo
   echo "| | start | after ${warm}s warm-up | end | min-max after warm-up (every 5 s) |"
