@@ -150,9 +150,15 @@ Status list_rollouts(const httplib::Request& req, httplib::Response& res, Contex
   for (const auto& path : ctx.options.plans) {
     const std::string name = path.stem().string();
     if (find_plan(ctx, name) != &path)
-      continue;  // a second plan of that name
+      continue;            // a second plan of that name
+    Json error = nullptr;  // why the certificate did not resolve in the last round
+    for (const auto& p : snap->plans) {
+      if (p.plan == name && !p.error.empty())
+        error = p.error;
+    }
     items.push_back({{"plan", name},
                      {"path", path.string()},
+                     {"certificate_error", std::move(error)},
                      {"rollout", rollout_json(snapshot_rollout(*snap, name))},
                      {"alignment", alignment_json(*snap, name)}});
   }

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -188,8 +189,9 @@ void write_endpoints(PrometheusText& m, const Snapshot& s) {
     m.sample({l[0], l[1], l[2], {"version", e.probe.tls_version}}, 1);
   }
   m.family("certkeeper_endpoint_failure_info", Type::Gauge,
-           help("Why the endpoint's probe failed: dns, connect, timeout, handshake, verify or "
-                "name_mismatch; always 1, absent when it succeeded"));
+           help("Why the endpoint's probe failed: dns, connect, timeout, handshake, verify, "
+                "name_mismatch or setup (the probe could not run, e.g. a CA file no longer "
+                "loads); always 1, absent when it succeeded"));
   for (const auto& e : s.endpoints) {
     if (e.reason == FailureReason::None)
       continue;
@@ -205,6 +207,16 @@ void write_endpoints(PrometheusText& m, const Snapshot& s) {
     const auto l = labels_of(e);
     m.sample({l[0], l[1], l[2]}, *e.aligned ? 1 : 0);
   }
+}
+
+void write_plans(PrometheusText& m, const Snapshot& s) {
+  if (s.plans.empty())
+    return;
+  m.family("certkeeper_plan_certificate_resolved", Type::Gauge,
+           help("1 when the last probe round found the plan's certificate (its endpoints' "
+                "alignment is then meaningful); 0 when not, and every endpoint shows not aligned"));
+  for (const auto& p : s.plans)
+    m.sample({{"plan", p.plan}}, p.error.empty() ? 1 : 0);
 }
 
 void write_rollouts(PrometheusText& m, const Snapshot& s) {
@@ -242,6 +254,7 @@ std::string render_fixed_metrics(const Snapshot& snap) {
     write_rollouts(m, snap);
   }
   write_endpoints(m, snap);
+  write_plans(m, snap);
   return m.take();
 }
 
@@ -286,9 +299,18 @@ Status add_metrics_routes(httplib::Server& http, Context& ctx) {
   http.Get("/metrics", [&ctx, cache](const httplib::Request&, httplib::Response& res) {
     const auto snap = ctx.snapshots.get();
     const auto fixed = cache->fixed_text(snap);
-    std::string body = render_timed_metrics(*snap, ctx.clock.now_seconds());
-    body += *fixed;
-    res.set_content(std::move(body), "text/plain; version=0.0.4; charset=utf-8");
+    // The fixed part (megabytes at a large CA) is sent from the cache, not
+    // copied into each response: one copy per scrape, in one of glibc's
+    // per-thread arenas, left the process' RSS growing for as long as it ran.
+    auto timed =
+        std::make_shared<const std::string>(render_timed_metrics(*snap, ctx.clock.now_seconds()));
+    res.set_content_provider(
+        timed->size() + fixed->size(), "text/plain; version=0.0.4; charset=utf-8",
+        [timed, fixed](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          const std::string& part = offset < timed->size() ? *timed : *fixed;
+          const std::size_t from = offset < timed->size() ? offset : offset - timed->size();
+          return sink.write(part.data() + from, std::min(length, part.size() - from));
+        });
   });
   return {};
 }

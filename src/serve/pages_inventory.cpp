@@ -240,6 +240,10 @@ Data groups_data(const Snapshot& snap, Seconds now) {
       if (!g.plan.empty() && r.plan == g.plan)
         d.set("rollout", rollout_data(r));
     }
+    for (const auto& p : snap.plans) {
+      if (!g.plan.empty() && p.plan == g.plan && !p.error.empty())
+        d.set("plan_error", p.error);
+    }
     Data eps = page::list();
     for (const auto* e : g.endpoints)
       eps.push_back(endpoint_data(*e, now));

@@ -206,6 +206,7 @@ void Server::publish() {
     const std::lock_guard lock(parts_mu_);
     *snap = *store_part_;
     snap->endpoints = endpoints_;
+    snap->plans = plans_status_;
     snap->probed_at = probed_at_;
   }
   snapshots_.set(std::move(snap));
@@ -256,56 +257,99 @@ void Server::refresh_store() {
   publish();
 }
 
+PlanStatus Server::probe_plan(const rollout::Plan& plan, std::vector<Endpoint>& found) {
+  PlanStatus status{plan_name(plan), plan.file.string(), ""};
+  // The plan's certificate as the store has it now (a renewal since the
+  // last round is what endpoints must serve next).
+  Result<rollout::PlanCertificate> cert = fail(Code::Unavailable, "the store cannot be opened");
+  if (!probe_conn_) {
+    if (auto conn = open_connection())
+      probe_conn_ = std::move(*conn);
+    else
+      cert = tl::unexpected(conn.error());
+  }
+  if (probe_conn_) {
+    servercert::Inventory inventory(*probe_conn_, clock_, nullptr, actor_);
+    cert = rollout::resolve_certificate(plan, &inventory);
+    if (!cert)
+      probe_conn_.reset();  // the next round opens a fresh connection
+  }
+  if (!cert)
+    status.error = cert.error().message;
+  // Without a certificate to compare with, the endpoints are still probed
+  // (expiry and handshake stay true) and none counts as aligned.
+  auto alignment = rollout::check_alignment(plan, cert.value_or(rollout::PlanCertificate{}),
+                                            plan_probe_options(), clock_);
+  if (!alignment) {
+    if (status.error.empty())
+      status.error = alignment.error().message;
+    for (const auto& stage : plan.stages) {
+      for (const auto& t : stage.targets) {
+        for (const auto& e : t.endpoints) {
+          Endpoint ep;
+          ep.source = plan.file.string();
+          ep.plan = status.plan;
+          ep.target = t.name;
+          ep.aligned = false;
+          ep.serving = "unknown";
+          ep.reason = FailureReason::Setup;
+          ep.probe.target = e;
+          ep.probe.error = alignment.error().message;
+          found.push_back(std::move(ep));
+        }
+      }
+    }
+    return status;
+  }
+  for (auto& e : alignment->endpoints) {
+    Endpoint ep;
+    ep.source = plan.file.string();
+    ep.plan = status.plan;
+    ep.target = e.target;
+    ep.aligned = cert && e.aligned();
+    ep.serving = cert ? std::string(rollout::serving_name(e.serving)) : "unknown";
+    ep.reason = failure_reason(e.probe);
+    ep.probe = std::move(e.probe);
+    found.push_back(std::move(ep));
+  }
+  return status;
+}
+
 void Server::probe_round() {
   std::vector<Endpoint> found;
   for (const auto& [file, targets] : targets_) {
-    auto scanner = probe::Scanner::create(options_.probe, clock_);
-    if (!scanner)
-      continue;
     std::vector<Endpoint> part(targets.size());
-    auto run = (*scanner)->run(targets, [&](std::size_t i, probe::ProbeResult&& r) {
+    auto scanner = probe::Scanner::create(options_.probe, clock_);
+    Status run = scanner ? Status{} : Status(tl::unexpected(scanner.error()));
+    if (scanner) {
+      run = (*scanner)->run(targets, [&](std::size_t i, probe::ProbeResult&& r) {
+        part[i].reason = failure_reason(r);
+        part[i].probe = std::move(r);
+      });
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
       part[i].source = file.string();
-      part[i].reason = failure_reason(r);
-      part[i].probe = std::move(r);
-    });
-    if (run)
-      std::move(part.begin(), part.end(), std::back_inserter(found));
+      if (!run) {  // never probed: shown failing, not dropped
+        part[i].reason = FailureReason::Setup;
+        part[i].probe = {};
+        part[i].probe.target = targets[i];
+        part[i].probe.error = run.error().message;
+      }
+    }
+    std::move(part.begin(), part.end(), std::back_inserter(found));
   }
-  if (!probe_conn_ && !plans_.empty()) {
-    if (auto conn = open_connection())
-      probe_conn_ = std::move(*conn);
-  }
+  std::vector<PlanStatus> plans;
   for (const auto& plan : plans_) {
     if (probe_stop_)
       return;  // stopping: a round cut short is not published
-    // The plan's certificate as the store has it now (a renewal since the
-    // last round is what endpoints must serve next).
-    if (!probe_conn_)
-      break;
-    servercert::Inventory inventory(*probe_conn_, clock_, nullptr, actor_);
-    auto cert = rollout::resolve_certificate(plan, &inventory);
-    if (!cert)
-      continue;
-    auto alignment = rollout::check_alignment(plan, *cert, plan_probe_options(), clock_);
-    if (!alignment)
-      continue;
-    for (auto& e : alignment->endpoints) {
-      Endpoint ep;
-      ep.source = plan.file.string();
-      ep.plan = plan_name(plan);
-      ep.target = e.target;
-      ep.aligned = e.aligned();
-      ep.serving = std::string(rollout::serving_name(e.serving));
-      ep.reason = failure_reason(e.probe);
-      ep.probe = std::move(e.probe);
-      found.push_back(std::move(ep));
-    }
+    plans.push_back(probe_plan(plan, found));
   }
   if (probe_stop_)
     return;
   {
     const std::lock_guard lock(parts_mu_);
     endpoints_ = std::move(found);
+    plans_status_ = std::move(plans);
     probed_at_ = clock_.now_seconds();
   }
   publish();

@@ -108,6 +108,9 @@ class Server {
   [[nodiscard]] probe::ProbeOptions plan_probe_options() const;
   /// The store part of a snapshot, over a fresh connection to the store.
   [[nodiscard]] Result<Snapshot> read_store_part(Seconds now);
+  /// One plan's endpoints, probed and compared with its certificate, added
+  /// to `found`; the returned status says whether the certificate resolved.
+  [[nodiscard]] PlanStatus probe_plan(const rollout::Plan& plan, std::vector<Endpoint>& found);
   void store_loop();
   void probe_loop();
   /// Waits up to `d` or until stop(); false once stopping.
@@ -118,7 +121,7 @@ class Server {
 
   ServeOptions options_;
   std::string store_url_;
-  std::mutex refresh_mu_;  // one refresh at a time, each on a fresh connection
+  std::mutex refresh_mu_;                     // one refresh at a time, each on a fresh connection
   std::unique_ptr<store::Store> probe_conn_;  // the probe thread's
   const Clock& clock_;
   std::string actor_;
@@ -132,6 +135,7 @@ class Server {
   std::mutex parts_mu_;  // guards the two parts below
   std::shared_ptr<const Snapshot> store_part_ = std::make_shared<Snapshot>();
   std::vector<Endpoint> endpoints_;
+  std::vector<PlanStatus> plans_status_;
   Seconds probed_at_{};
 
   std::mutex stop_mu_;

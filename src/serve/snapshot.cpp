@@ -60,6 +60,8 @@ std::string_view failure_reason_name(FailureReason r) {
       return "verify";
     case FailureReason::NameMismatch:
       return "name_mismatch";
+    case FailureReason::Setup:
+      return "setup";
   }
   return "handshake";
 }

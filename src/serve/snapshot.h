@@ -95,7 +95,8 @@ struct ServerCert {
 };
 
 /// Why a probe failed, from a fixed set (a metric label: never free text).
-enum class FailureReason { None, Dns, Connect, Timeout, Handshake, Verify, NameMismatch };
+/// Setup: the probe could not run at all (a plan's CA file no longer loads).
+enum class FailureReason { None, Dns, Connect, Timeout, Handshake, Verify, NameMismatch, Setup };
 [[nodiscard]] std::string_view failure_reason_name(FailureReason r);
 [[nodiscard]] FailureReason failure_reason(const probe::ProbeResult& r);
 
@@ -109,7 +110,18 @@ struct Endpoint {
   /// For plan endpoints: serves the plan's newest certificate with a chain
   /// and name a client accepts (rollout::EndpointState::aligned).
   std::optional<bool> aligned;
-  std::string serving;  // "new", "old", "other", "failed" for plan endpoints
+  /// "new", "old", "other", "failed" for plan endpoints; "unknown" when the
+  /// plan's certificate could not be resolved (aligned is then false).
+  std::string serving;
+};
+
+/// A plan served: whether its certificate resolved in the last probe round.
+/// When it did not, its endpoints are still probed and shown not aligned:
+/// a plan the server cannot check never drops out of the metrics.
+struct PlanStatus {
+  std::string plan;   // the plan's name
+  std::string path;   // the plan file
+  std::string error;  // one line; "" when the certificate resolved
 };
 
 /// A plan's newest rollout as the journal has it.
@@ -137,6 +149,7 @@ struct Snapshot {
   CrlStatus crl;
   std::vector<ServerCert> servers;  // by name
   std::vector<Endpoint> endpoints;  // targets files first, then plans, in file order
+  std::vector<PlanStatus> plans;    // in --plan order; from the last probe round
   std::vector<Rollout> rollouts;    // by plan name
 };
 

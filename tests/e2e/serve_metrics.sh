@@ -79,6 +79,14 @@ ca_file = "root.pem"
 name = "all"
 $(for t in aligned:$E_NEW stale:$E_OLD down:$E_DOWN; do printf '[[stage.target]]\nname = "%s"\nendpoints = ["%s"]\n[stage.target.deploy]\nkind = "command"\ncommand = ["true"]\n' "${t%%:*}" "${t#*:}"; done)
 TOML
+# plan_file NAME CERTIFICATE TARGET ENDPOINT VERIFY_TIMEOUT: a one-target plan.
+plan_file() {
+  printf '[certificate]\nname = "%s"\nca_file = "root.pem"\n[[stage]]\nname = "all"\n[[stage.target]]\nname = "%s"\nendpoints = ["%s"]\nverify_timeout = "%s"\n[stage.target.deploy]\nkind = "command"\ncommand = ["true"]\n' \
+    "$2" "$3" "$4" "$5" > "$WORK/$1.toml"
+}
+plan_file gone gone edge "$E_NEW" 5s   # no stored certificate of that name
+plan_file one site edge "$E_NEW" 5s    # a rollout that succeeds
+plan_file stale site edge "$E_OLD" 1s  # one whose endpoint keeps the old certificate
 # The same endpoint twice (two teams list it): one series, never a duplicate.
 printf '%s\n%s\n%s\n' "$E_NEW" "$E_NEW" "$E_WRONG" > "$WORK/targets"
 
@@ -106,9 +114,10 @@ wait_for() {
 # --ca-file is for the targets file only (certkeeper's CA: not what nginx's
 # chains lead to); the plan trusts its own ca_file (root.pem).
 start_serve "$WORK/serve.log" --probe-interval 1s --probe-timeout 2s --plan "$WORK/site.toml" \
+  --plan "$WORK/gone.toml" --plan "$WORK/one.toml" --plan "$WORK/stale.toml" \
   --targets-file "$WORK/targets" --ca-file "$WORK/ca.pem"
 started=$(date +%s)
-wait_for "a probe round" '[ "$(PT "$WORK/m.txt" series certkeeper_endpoint_aligned | wc -l)" = 3 ]'
+wait_for "a probe round" '[ "$(PT "$WORK/m.txt" series certkeeper_endpoint_aligned | wc -l)" = 6 ]'
 
 promtool check metrics < "$WORK/m.txt" > "$WORK/promtool.out" 2>&1 || fail "promtool check metrics: $(cat "$WORK/promtool.out")"
 n=$(PT "$WORK/m.txt" check) || fail "exposition: $n"
@@ -167,8 +176,42 @@ earliest=$(printf '%s\n' "$(epoch_of "$WORK/new.pem")" "$(epoch_of "$WORK/inter.
 assert_eq "$(get certkeeper_endpoint_chain_not_after_timestamp_seconds plan=site target=aligned endpoint="$E_NEW")" "$earliest" "earliest notAfter in the chain"
 assert_eq "$(get certkeeper_endpoint_leaf_not_after_timestamp_seconds plan=site target=down endpoint="$E_DOWN")" absent "no notAfter for an endpoint that served nothing"
 assert_eq "$(get certkeeper_endpoint_tls_version_info plan=site target=aligned endpoint="$E_NEW" version=TLSv1.3)" 1 "TLS version"
-assert_eq "$(PT "$WORK/m.txt" series certkeeper_endpoint_probe_success | grep -c "endpoint=$E_NEW,")" 2 "the endpoint listed twice in the targets file: one series (and one for the plan)"
+assert_eq "$(PT "$WORK/m.txt" series certkeeper_endpoint_probe_success | grep -c "^endpoint=$E_NEW,plan=,target= ")" 1 "the endpoint listed twice in the targets file: one series"
 pass "endpoints: aligned 1/0/0 (the plan's own ca_file), failure reasons connect and verify, leaf and chain notAfter"
+
+# A plan whose certificate is not in the store: its endpoint is still probed
+# (it answers) but never counts as aligned, and the plan says why.
+assert_eq "$(get certkeeper_plan_certificate_resolved plan=gone)" 0 "the plan naming no stored certificate"
+assert_eq "$(get certkeeper_plan_certificate_resolved plan=site)" 1 "the plan whose certificate is stored"
+assert_eq "$(get certkeeper_endpoint_aligned plan=gone target=edge endpoint="$E_NEW")" 0 "unresolved plan: not aligned"
+assert_eq "$(get certkeeper_endpoint_probe_success plan=gone target=edge endpoint="$E_NEW")" 1 "unresolved plan: its endpoint still probed"
+curl -sf --noproxy '*' "$URL/api/v1/rollouts" > "$WORK/rollouts.json" || fail "GET /api/v1/rollouts"
+gone_error=$(/usr/bin/python3 -c 'import json,sys; print([p for p in json.load(open(sys.argv[1]))["items"] if p["plan"] == "gone"][0]["certificate_error"])' "$WORK/rollouts.json")
+case "$gone_error" in *gone*) ;; *) fail "the API names the missing certificate: $gone_error" ;; esac
+pass "a plan whose certificate is not stored: resolved 0, its endpoint probed and not aligned ($gone_error)"
+
+# --- rollout states, as rollout status reads them from the journal -----------
+assert_eq "$(PT "$WORK/m.txt" series certkeeper_rollout_state | wc -l)" 0 "no rollout yet: no state series"
+before=$(date +%s)
+ck rollout apply "$WORK/one.toml" > /dev/null || fail "rollout apply one.toml"
+rc=0; ck rollout apply "$WORK/stale.toml" > /dev/null 2>&1 || rc=$?
+assert_eq "$rc" 1 "a rollout whose endpoint keeps the old certificate"
+after=$(date +%s)
+state_of() { "$CK_BIN" --home "$H" rollout status "$WORK/$1.toml" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+one_state=$(state_of one); stale_state=$(state_of stale)
+assert_eq "$one_state" done "rollout status of one.toml"
+case "$stale_state" in failed|partial|rolled-back) ;; *) fail "rollout status of stale.toml: $stale_state" ;; esac
+wait_for "both rollouts in /metrics" \
+  '[ "$(get certkeeper_rollout_state plan=one state=done)" = 1 ] && [ "$(get certkeeper_rollout_state plan=stale state="$stale_state")" = 1 ]'
+for plan in one stale; do
+  # Every state listed once; exactly one of them is 1.
+  assert_eq "$(PT "$WORK/m.txt" series certkeeper_rollout_state | grep -c "^plan=$plan,")" 7 "$plan: one series per state"
+  assert_eq "$(PT "$WORK/m.txt" series certkeeper_rollout_state | grep "^plan=$plan," | awk '{s += $2} END {print s}')" 1 "$plan: one state is 1"
+  t=$(get certkeeper_rollout_last_change_timestamp_seconds plan=$plan)
+  [ "$t" -ge "$before" ] && [ "$t" -le "$after" ] || fail "$plan: last change $t not within [$before, $after]"
+done
+assert_eq "$(PT "$WORK/m.txt" series certkeeper_rollout_state | grep -c "^plan=site,")" 0 "a plan never rolled out: no state"
+pass "rollout states: one.toml done, stale.toml $stale_state (as rollout status says), last change timestamps"
 
 # No e-mail address or DN in any label (the endpoint label's '@' is target syntax).
 for u in alice bob carol dave erin; do

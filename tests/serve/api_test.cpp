@@ -452,6 +452,31 @@ TEST_F(ApiTest, EndpointsShowTheLastProbeRound) {
   ASSERT_EQ(rollouts.body["items"].size(), 1u);
   EXPECT_EQ(rollouts.body["items"][0]["alignment"], (Json{{"endpoints", 1}, {"aligned", 0}}));
   EXPECT_TRUE(rollouts.body["items"][0]["rollout"].is_null());
+  EXPECT_TRUE(rollouts.body["items"][0]["certificate_error"].is_null());
+}
+
+// A plan whose certificate is not in the store stays in the endpoints list
+// (never dropped), not aligned, and the plan says why.
+TEST_F(ApiTest, APlanWithoutItsCertificateShowsNotAligned) {
+  const auto plan = dir_.path() / "web.toml";
+  std::ofstream(plan) << "[certificate]\nname = \"nowhere\"\n[[stage]]\nname = \"a\"\n"
+                         "[[stage.target]]\nname = \"t\"\nendpoints = [\"127.0.0.1:1\"]\n"
+                         "[stage.target.deploy]\nkind = \"command\"\ncommand = [\"true\"]\n";
+  start(false, {plan});
+  server_->probe_round();
+  const auto r = get("/api/v1/endpoints?plan=web");
+  ASSERT_EQ(r.body["items"].size(), 1u) << r.text;
+  EXPECT_EQ(r.body["items"][0]["aligned"], false);
+  EXPECT_EQ(r.body["items"][0]["serving"], "unknown");
+  EXPECT_EQ(r.body["items"][0]["reason"], "connect");  // still probed
+  const auto rollouts = get("/api/v1/rollouts");
+  ASSERT_EQ(rollouts.body["items"].size(), 1u);
+  const auto error = rollouts.body["items"][0]["certificate_error"];
+  ASSERT_TRUE(error.is_string()) << rollouts.text;
+  EXPECT_NE(error.get<std::string>().find("nowhere"), std::string::npos) << error;
+  const auto snap = server_->snapshots().get();
+  ASSERT_EQ(snap->plans.size(), 1u);
+  EXPECT_EQ(snap->plans[0].plan, "web");
 }
 
 TEST_F(ApiTest, NoResponseHoldsKeyMaterial) {
