@@ -141,7 +141,7 @@ class ApiTest : public ::testing::Test {
     out.status = r->status;
     out.text = r->body;
     out.body = Json::parse(r->body, nullptr, false);
-    bodies_.push_back(r->body);
+    seen_bodies.push_back(r->body);
     return out;
   }
 
@@ -196,7 +196,7 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;
-  static inline std::vector<std::string> bodies_;
+  static inline std::vector<std::string> seen_bodies;
 };
 
 std::set<std::string> serials(const std::vector<Json>& items) {
@@ -515,7 +515,7 @@ TEST_F(ApiTest, NoResponseHoldsKeyMaterial) {
   ASSERT_EQ(rollout.body["steps"].size(), 1u);
   EXPECT_EQ(rollout.body["steps"][0]["has_backup"], true);
   EXPECT_EQ(get("/api/v1/rollouts").body["items"][0]["rollout"]["state"], "succeeded");
-  bodies_.clear();
+  seen_bodies.clear();
   for (const std::string path :
        {"/api/v1/certificates", "/api/v1/users", "/api/v1/users/alice", "/api/v1/holds",
         "/api/v1/crl", "/api/v1/endpoints", "/api/v1/rollouts", "/api/v1/rollouts/web",
@@ -523,10 +523,10 @@ TEST_F(ApiTest, NoResponseHoldsKeyMaterial) {
     EXPECT_EQ(get(path).status, 200) << path;
   }
   EXPECT_EQ(post("/api/v1/holds/" + old_alice + "/release", bearer(kToken)).status, 200);
-  ASSERT_EQ(bodies_.size(), 11u);
-  for (const auto& b : bodies_)
+  ASSERT_EQ(seen_bodies.size(), 11u);
+  for (const auto& b : seen_bodies)
     EXPECT_EQ(b.find("PRIVATE KEY"), std::string::npos) << b;
-  EXPECT_NE(bodies_[0].find("\"kind\":\"server\""), std::string::npos) << bodies_[0];
+  EXPECT_NE(seen_bodies[0].find("\"kind\":\"server\""), std::string::npos) << seen_bodies[0];
   // The check can fail: the store does hold the keys.
   stop();
   auto tx = store_->read();
