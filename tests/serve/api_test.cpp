@@ -188,6 +188,17 @@ class ApiTest : public ::testing::Test {
     return items;
   }
 
+  // web.toml: a plan of one target ("t", 127.0.0.1:1, where nothing
+  // listens) for the stored server certificate `certificate`.
+  std::filesystem::path write_plan(const std::string& certificate) {
+    const auto plan = dir_.path() / "web.toml";
+    std::ofstream(plan) << "[certificate]\nname = \"" << certificate
+                        << "\"\n[[stage]]\nname = \"a\"\n"
+                           "[[stage.target]]\nname = \"t\"\nendpoints = [\"127.0.0.1:1\"]\n"
+                           "[stage.target.deploy]\nkind = \"command\"\ncommand = [\"true\"]\n";
+    return plan;
+  }
+
   testing::TempDir dir_;
   testing::FakeClock clock_;
   SystemRandom random_;
@@ -319,10 +330,7 @@ TEST_F(ApiTest, BadParametersAre400NamingThem) {
 
 TEST_F(ApiTest, UnknownUserSerialOrPlanIs404) {
   const std::string alice = create("alice");
-  const auto plan = dir_.path() / "web.toml";
-  std::ofstream(plan) << "[certificate]\nname = \"www\"\n[[stage]]\nname = \"a\"\n"
-                         "[[stage.target]]\nname = \"t\"\nendpoints = [\"127.0.0.1:1\"]\n"
-                         "[stage.target.deploy]\nkind = \"command\"\ncommand = [\"true\"]\n";
+  const auto plan = write_plan("www");
   start(true, {plan});
   for (const std::string path :
        {"/api/v1/users/nobody", "/api/v1/audit?user=nobody", "/api/v1/audit?serial=0123456789",
@@ -430,10 +438,7 @@ TEST_F(ApiTest, AuditPagesNewestFirst) {
 // 127.0.0.1:1, so the probe fails to connect and the endpoint is not aligned.
 TEST_F(ApiTest, EndpointsShowTheLastProbeRound) {
   add_server_cert("www", 90);
-  const auto plan = dir_.path() / "web.toml";
-  std::ofstream(plan) << "[certificate]\nname = \"www\"\n[[stage]]\nname = \"a\"\n"
-                         "[[stage.target]]\nname = \"t\"\nendpoints = [\"127.0.0.1:1\"]\n"
-                         "[stage.target.deploy]\nkind = \"command\"\ncommand = [\"true\"]\n";
+  const auto plan = write_plan("www");
   start(false, {plan});
   server_->probe_round();
   const auto r = get("/api/v1/endpoints?plan=web");
@@ -458,10 +463,7 @@ TEST_F(ApiTest, EndpointsShowTheLastProbeRound) {
 // A plan whose certificate is not in the store stays in the endpoints list
 // (never dropped), not aligned, and the plan says why.
 TEST_F(ApiTest, APlanWithoutItsCertificateShowsNotAligned) {
-  const auto plan = dir_.path() / "web.toml";
-  std::ofstream(plan) << "[certificate]\nname = \"nowhere\"\n[[stage]]\nname = \"a\"\n"
-                         "[[stage.target]]\nname = \"t\"\nendpoints = [\"127.0.0.1:1\"]\n"
-                         "[stage.target.deploy]\nkind = \"command\"\ncommand = [\"true\"]\n";
+  const auto plan = write_plan("nowhere");
   start(false, {plan});
   server_->probe_round();
   const auto r = get("/api/v1/endpoints?plan=web");
@@ -484,10 +486,7 @@ TEST_F(ApiTest, NoResponseHoldsKeyMaterial) {
   renew("alice");
   add_server_cert("www", 90);
   // A rollout whose step backed up a private key (what a files deploy replaced).
-  const auto plan_file = dir_.path() / "web.toml";
-  std::ofstream(plan_file) << "[certificate]\nname = \"www\"\n[[stage]]\nname = \"a\"\n"
-                              "[[stage.target]]\nname = \"t\"\nendpoints = [\"127.0.0.1:1\"]\n"
-                              "[stage.target.deploy]\nkind = \"command\"\ncommand = [\"true\"]\n";
+  const auto plan_file = write_plan("www");
   {
     rollout::Plan plan;
     plan.file = plan_file;
