@@ -95,6 +95,15 @@ Status setup_tls(SSL_CTX& ctx, const ServeOptions& o, const SnapshotHolder& snap
   return {};
 }
 
+// An endpoint the round could not probe at all (no scanner: a CA file that
+// no longer loads): shown failing with why, never dropped.
+void mark_unprobed(Endpoint& ep, const probe::Target& target, const std::string& why) {
+  ep.reason = FailureReason::Setup;
+  ep.probe = {};
+  ep.probe.target = target;
+  ep.probe.error = why;
+}
+
 // A plan's name as the metrics and pages show it: its file name without .toml.
 std::string plan_name(const rollout::Plan& plan) {
   return plan.file.stem().string();
@@ -280,21 +289,23 @@ PlanStatus Server::probe_plan(const rollout::Plan& plan, std::vector<Endpoint>& 
   // (expiry and handshake stay true) and none counts as aligned.
   auto alignment = rollout::check_alignment(plan, cert.value_or(rollout::PlanCertificate{}),
                                             plan_probe_options(), clock_);
+  const auto plan_endpoint = [&](const std::string& target) {
+    Endpoint ep;
+    ep.source = plan.file.string();
+    ep.plan = status.plan;
+    ep.target = target;
+    ep.aligned = false;
+    ep.serving = "unknown";
+    return ep;
+  };
   if (!alignment) {
     if (status.error.empty())
       status.error = alignment.error().message;
     for (const auto& stage : plan.stages) {
       for (const auto& t : stage.targets) {
         for (const auto& e : t.endpoints) {
-          Endpoint ep;
-          ep.source = plan.file.string();
-          ep.plan = status.plan;
-          ep.target = t.name;
-          ep.aligned = false;
-          ep.serving = "unknown";
-          ep.reason = FailureReason::Setup;
-          ep.probe.target = e;
-          ep.probe.error = alignment.error().message;
+          Endpoint ep = plan_endpoint(t.name);
+          mark_unprobed(ep, e, alignment.error().message);
           found.push_back(std::move(ep));
         }
       }
@@ -302,12 +313,11 @@ PlanStatus Server::probe_plan(const rollout::Plan& plan, std::vector<Endpoint>& 
     return status;
   }
   for (auto& e : alignment->endpoints) {
-    Endpoint ep;
-    ep.source = plan.file.string();
-    ep.plan = status.plan;
-    ep.target = e.target;
-    ep.aligned = cert && e.aligned();
-    ep.serving = cert ? std::string(rollout::serving_name(e.serving)) : "unknown";
+    Endpoint ep = plan_endpoint(e.target);
+    if (cert) {
+      ep.aligned = e.aligned();
+      ep.serving = std::string(rollout::serving_name(e.serving));
+    }
     ep.reason = failure_reason(e.probe);
     ep.probe = std::move(e.probe);
     found.push_back(std::move(ep));
@@ -329,12 +339,8 @@ void Server::probe_round() {
     }
     for (std::size_t i = 0; i < targets.size(); ++i) {
       part[i].source = file.string();
-      if (!run) {  // never probed: shown failing, not dropped
-        part[i].reason = FailureReason::Setup;
-        part[i].probe = {};
-        part[i].probe.target = targets[i];
-        part[i].probe.error = run.error().message;
-      }
+      if (!run)
+        mark_unprobed(part[i], targets[i], run.error().message);
     }
     std::move(part.begin(), part.end(), std::back_inserter(found));
   }
