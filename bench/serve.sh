@@ -11,7 +11,8 @@
 #     exposition (what users do today with `probe --format prometheus`),
 #     the ratio (target >= 2x);
 #   - serve's RSS (VmRSS, VmHWM) at that size.
-#   - the inventory page (first page, 100 rows; target <= 20 ms) and the API's
+#   - the inventory page and the full client list (first page, 100 rows;
+#     target <= 20 ms) and the API's
 #     certificate list of 1,000 rows (target <= 30 ms), sequential, median;
 # --soak SECONDS: wrk cycling /metrics, the page and the API for SECONDS beside the probe loop
 # (--probe-interval 10s); RSS and open descriptors (from /proc) at start,
@@ -136,6 +137,10 @@ if [[ $SOAK -eq 0 ]]; then
   time_get page /
   page_rows=$(grep -c '<tr class=' page.body || true)
   (( page_rows >= 100 )) || die "the inventory page shows $page_rows rows, not 100"
+  # The full client list (every state, soonest to expire first, 100 rows).
+  time_get list /certificates
+  list_rows=$(grep -c '<tr class=' list.body || true)
+  (( list_rows >= 100 )) || die "the client list shows $list_rows rows, not 100"
   time_get api '/api/v1/certificates?limit=1000'
   api_rows=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' api.body)
   [[ $api_rows == 1000 ]] || die "the API list returned $api_rows rows, not 1000"
@@ -170,12 +175,14 @@ if [[ $SOAK -eq 0 ]]; then
   echo "| one scrape, median of $SCRAPES (min-max) | $scrape_med ms ($scrape_min-$scrape_max) | | | <= 50 ms: $(verdict "$scrape_med" 50) |"
   echo "| scrapes/s (errors) | $ck_rate ($ck_err) | $ne_rate ($ne_err) | $(ratio "$ck_rate" "$ne_rate")x | >= 2x: $(le 2 "$(ratio "$ck_rate" "$ne_rate")" && echo met || echo MISSED) |"
   echo "| inventory page \`/\` (first page, 100 rows), median of $SCRAPES (min-max) | $page_med ms ($page_min-$page_max) | | | <= 20 ms: $(verdict "$page_med" 20) |"
+  echo "| client list \`/certificates\` (first page, 100 rows), median of $SCRAPES (min-max) | $list_med ms ($list_min-$list_max) | | | <= 20 ms: $(verdict "$list_med" 20) |"
   echo "| API \`/api/v1/certificates?limit=1000\`, median of $SCRAPES (min-max) | $api_med ms ($api_min-$api_max) | | | <= 30 ms: $(verdict "$api_med" 30) |"
   echo "| RSS after the wrk run, peak | $(kib_to_mib "$rss") MiB, $(kib_to_mib "$hwm") MiB | peak $(kib_to_mib "$ne_rss") MiB | | report |"
   summary "serve /metrics scrape, $CERTS certs, $ENDPOINTS endpoints" "$scrape_med ms" "" "" "<= 50 ms" "$(verdict "$scrape_med" 50)"
   summary "serve /metrics scrapes/s" "$ck_rate/s" "node_exporter textfile $ne_rate/s" "$(ratio "$ck_rate" "$ne_rate")x" ">= 2x" \
     "$(le 2 "$(ratio "$ck_rate" "$ne_rate")" && echo met || echo MISSED)"
   summary "serve inventory page, 100 rows" "$page_med ms" "" "" "<= 20 ms" "$(verdict "$page_med" 20)"
+  summary "serve client list page, 100 rows" "$list_med ms" "" "" "<= 20 ms" "$(verdict "$list_med" 20)"
   summary "serve API certificate list, 1000 rows" "$api_med ms" "" "" "<= 30 ms" "$(verdict "$api_med" 30)"
   summary "serve RSS, $CERTS certs" "$(kib_to_mib "$hwm") MiB peak" "" "" "report" "reported"
 else

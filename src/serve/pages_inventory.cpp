@@ -2,7 +2,6 @@
 // certificate, paged through the store).
 #include <algorithm>
 #include <charconv>
-#include <queue>
 #include <tuple>
 
 #include "core/hex.h"
@@ -333,38 +332,30 @@ Page render_client_list(store::Store& store, const Snapshot& snap, const PageQue
     if (!after)
       return render_error_page(snap, 400, "after: not a cursor from this list's next link", now);
   }
-  const auto key = [](const Row& r) { return std::tie(r.not_after, r.serial); };
-  const auto later = [&](const Row& a, const Row& b) { return key(a) < key(b); };
-  // The page's rows plus one (so "next" shows only when there is more):
-  // a max-heap that drops the latest row when it grows past that.
-  std::priority_queue<Row, std::vector<Row>, decltype(later)> best(later);
+  // The page's rows plus one (so "next" shows only when there is more), in
+  // the store's (notAfter, serial) order: an index walk that stops there.
+  std::optional<std::pair<Seconds, std::string>> from;
+  if (after) {
+    auto serial = from_hex(after->serial);
+    if (!serial)
+      return render_error_page(snap, 400, "after: not a cursor from this list's next link", now);
+    from.emplace(Seconds{std::chrono::seconds(after->not_after)}, std::move(*serial));
+  }
   auto tx = store.read();
   if (!tx)
     return render_error_page(snap, 500, tx.error().message, now);
-  const Seconds after_time{std::chrono::seconds(after ? after->not_after : 0)};
-  auto st = (*tx)->for_each_cert([&](const store::CertListRow& r) {
-    if (after && std::make_tuple(r.cert.not_after, to_hex(r.cert.serial)) <=
-                     std::make_tuple(after_time, after->serial))
-      return;
-    if (!best.empty() && best.size() > kPageRows && r.cert.not_after > best.top().not_after)
-      return;  // cheap skip before building the row
+  std::vector<Row> rows;
+  auto st = (*tx)->for_each_cert_by_expiry(from, [&](const store::CertListRow& r) {
     std::string serial = to_hex(r.cert.serial);
     if (!query.q.empty() && !page::matches(r.cert.user, query.q) && !page::matches(serial, query.q))
-      return;
-    best.push({r.cert.not_after, "client", r.cert.user, serial,
-               std::string(client_state_name(client_state(r, now))), page::client_href(serial),
-               r.cert.ticket});
-    if (best.size() > kPageRows + 1)
-      best.pop();
+      return true;
+    rows.push_back({r.cert.not_after, "client", r.cert.user, serial,
+                    std::string(client_state_name(client_state(r, now))), page::client_href(serial),
+                    r.cert.ticket});
+    return rows.size() <= kPageRows;
   });
   if (!st)
     return render_error_page(snap, 500, st.error().message, now);
-  std::vector<Row> rows;
-  while (!best.empty()) {
-    rows.push_back(best.top());
-    best.pop();
-  }
-  std::reverse(rows.begin(), rows.end());
   const bool more = rows.size() > kPageRows;
   if (more)
     rows.pop_back();

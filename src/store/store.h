@@ -216,6 +216,13 @@ class Tx {
   [[nodiscard]] virtual Status for_each_cert_after(
       std::int64_t after_id, std::optional<Seconds> not_after_max,
       const std::function<bool(const CertListRow&)>& fn) = 0;
+  /// Streams certificates in (notAfter, serial) order, those after `after`
+  /// (a notAfter and serial bytes) only, with their revocation and without
+  /// the DER, while `fn` returns true (serve's web list: the soonest to
+  /// expire first, a page at a time). The row is reused.
+  [[nodiscard]] virtual Status for_each_cert_by_expiry(
+      const std::optional<std::pair<Seconds, std::string>>& after,
+      const std::function<bool(const CertListRow&)>& fn) = 0;
   /// Up to `limit` users whose names sort after `after`, by name.
   [[nodiscard]] virtual Result<std::vector<UserRecord>> users_after(std::string_view after,
                                                                     std::size_t limit) = 0;

@@ -177,6 +177,33 @@ TEST_F(SqliteStoreTest, CertsAfterAnIdStreamInIdOrder) {
   EXPECT_EQ(users->front().profile.name, "bob");
 }
 
+// serve's list: by notAfter, then serial as bytes (shorter first on a common
+// prefix, as its hex sorts), resuming strictly after a cursor, stopping on false.
+TEST_F(SqliteStoreTest, CertificatesByExpiryResumeAfterTheCursor) {
+  add_user_with_cert("alice", "\x02", 5000);
+  add_user_with_cert("bob", "\x01\x05", 5000);
+  add_user_with_cert("carol", "\x01", 5000);
+  add_user_with_cert("dave", "\x7f", 4000);
+  auto tx = store_->read();
+  ASSERT_TRUE(tx);
+  const auto users_from = [&](std::optional<std::pair<Seconds, std::string>> after,
+                              std::size_t most) {
+    std::vector<std::string> seen;
+    EXPECT_TRUE((*tx)->for_each_cert_by_expiry(after, [&](const CertListRow& r) {
+      seen.push_back(r.cert.user);
+      return seen.size() < most;
+    }));
+    return seen;
+  };
+  EXPECT_EQ(users_from(std::nullopt, 10),
+            (std::vector<std::string>{"dave", "carol", "bob", "alice"}));
+  EXPECT_EQ(users_from(std::pair{at(5000), std::string("\x01")}, 10),
+            (std::vector<std::string>{"bob", "alice"}));
+  EXPECT_EQ(users_from(std::pair{at(4000), std::string("\x7f")}, 2),
+            (std::vector<std::string>{"carol", "bob"}));
+  EXPECT_TRUE(users_from(std::pair{at(5000), std::string("\x02")}, 10).empty());
+}
+
 TEST_F(SqliteStoreTest, DuplicateUserIsAlreadyExists) {
   add_user_with_cert("alice", "\x01", 5000);
   auto tx = store_->write();

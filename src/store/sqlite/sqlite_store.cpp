@@ -1038,6 +1038,28 @@ class SqliteTx final : public Tx {
     return stream_cert_rows(st, fn);
   }
 
+  Status for_each_cert_by_expiry(const std::optional<std::pair<Seconds, std::string>>& after,
+                                 const std::function<bool(const CertListRow&)>& fn) override {
+    // Serials are compared as blobs (bytes, then length): the order of
+    // their upper-case hex, which the page's cursor carries.
+    static const std::string sql = std::string("SELECT ") + kCertSummaryColumns +
+                                   ", " CK_REV_COLUMNS ", r.cert_id IS NULL" +
+                                   " FROM certificates c INDEXED BY certificates_expiry"
+                                   " JOIN users u ON u.id = c.user_id"
+                                   " LEFT JOIN revocations r ON r.cert_id = c.id"
+                                   " WHERE ?1 IS NULL OR (c.not_after, c.serial) > (?1, ?2)"
+                                   " ORDER BY c.not_after, c.serial";
+    CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
+    if (after) {
+      st.bind(1, secs(after->first));
+      st.bind_blob(2, after->second);
+    } else {
+      st.bind_null(1);
+      st.bind_null(2);
+    }
+    return stream_cert_rows(st, fn);
+  }
+
   Result<std::vector<UserRecord>> users_after(std::string_view after, std::size_t limit) override {
     CK_ASSIGN(auto st,
               conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
