@@ -21,8 +21,9 @@ verify_out "$WORK/bob-old.crt" "$WORK/ca.crl" | grep -q "certificate revoked" ||
 sqlite3 "$H/certkeeper.db" "UPDATE revocations SET released_at = (SELECT max(this_update) FROM crls)
   WHERE cause = 'confirmed'"
 
-# Back to schema 7: drop what schemas 8, 9 and 10 added.
+# Back to schema 7: drop what schemas 8 to 11 added.
 sqlite3 "$H/certkeeper.db" <<'SQL'
+DROP INDEX certificates_expiry;
 DROP TABLE user_leases;
 DROP INDEX notifications_printed;
 ALTER TABLE notifications DROP COLUMN state;
@@ -44,7 +45,7 @@ SQL
 
 assert_eq "$(ck --json crl status | json 'd["released_since_last"]')" 0 \
   "a release in the second of the last build is in that CRL"
-assert_eq "$(sqlite3 "$H/certkeeper.db" 'PRAGMA user_version')" 10 "migrated to the current schema"
+assert_eq "$(sqlite3 "$H/certkeeper.db" 'PRAGMA user_version')" 11 "migrated to the current schema"
 expect_error "renew of a user revoked before the upgrade" "certkeeper user enable alice" -- \
   ck user renew alice --out "$WORK/b" --password-file "$WORK/alice2.pw"
 rc=0; ck crl status --fail-if-stale > "$WORK/status" || rc=$?
