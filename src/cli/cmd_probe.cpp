@@ -27,6 +27,8 @@ struct ProbeFlags {
   std::string expect_fingerprint;
   std::string format = "table";
   std::string dns_server;
+  std::string client_cert;
+  std::string client_key;
 };
 
 /// "AB:CD:…", "abcd…" or "ABCD…" → "abcd…".
@@ -43,8 +45,32 @@ struct Problems {
   std::size_t failed = 0;
   std::size_t expiring = 0;
   std::size_t mismatched = 0;
-  [[nodiscard]] std::size_t total() const { return failed + expiring + mismatched; }
+  std::size_t client_refused = 0;  // asked for our certificate and did not take it (or not known)
+  [[nodiscard]] std::size_t total() const {
+    return failed + expiring + mismatched + client_refused;
+  }
 };
+
+/// The CLIENT CERT column: whether the server asked, and its verdict.
+std::string client_cell(const probe::ClientAuth& c) {
+  if (!c.requested)
+    return "-";
+  switch (c.verdict) {
+    case probe::ClientVerdict::Accepted:
+      return c.sent ? "accepted" : "asked; none sent, went on";
+    case probe::ClientVerdict::RefusedAlert:
+      return "refused: " + c.alert;
+    case probe::ClientVerdict::RefusedHttp:
+      return "refused: HTTP " + std::to_string(c.http_status);
+    case probe::ClientVerdict::Closed:
+      return "closed after it";
+    case probe::ClientVerdict::NoAnswer:
+      return "no answer after it";
+    case probe::ClientVerdict::NotChecked:
+      break;
+  }
+  return c.sent ? "sent" : "asked; none sent";
+}
 
 class Progress {
  public:
@@ -70,16 +96,29 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
+/// With --client-cert: a server asked for it and did not take it, or did not
+/// say (no false green: "not known" is not "accepted").
+bool client_refused(const probe::ProbeResult& r, bool client_given) {
+  return client_given && r.client.requested &&
+         r.client.verdict != probe::ClientVerdict::Accepted &&
+         r.client.verdict != probe::ClientVerdict::NotChecked;
+}
+
 std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
-                  const std::optional<std::chrono::seconds>& within, Seconds now) {
+                  const std::optional<std::chrono::seconds>& within, Seconds now,
+                  bool client_given) {
   const char* red = colour ? "\033[31m" : "";
   const char* yellow = colour ? "\033[33m" : "";
   const char* reset = colour ? "\033[0m" : "";
-  std::vector<std::array<std::string, 7>> rows;
-  rows.push_back({"TARGET", "ADDRESS", "TLS", "DAYS", "NOT AFTER", "VERIFY", "SUBJECT / ERROR"});
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"TARGET", "ADDRESS", "TLS", "DAYS", "NOT AFTER", "VERIFY", "CLIENT CERT",
+                  "SUBJECT / ERROR"});
+  bool asked = false;  // the CLIENT CERT column shows only when a server asked
   for (const auto& r : results) {
+    asked = asked || r.client.requested;
     if (!r.ok) {
       rows.push_back({r.target.text, r.address.empty() ? "-" : r.address, "-", "-", "-", "-",
+                      client_cell(r.client),
                       "FAILED (" + std::string(probe::phase_name(r.phase)) + "): " + r.error});
       continue;
     }
@@ -87,9 +126,13 @@ std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
     if (!r.hostname_match)
       verify = verify == "ok" ? "name mismatch" : verify + "; name mismatch";
     rows.push_back({r.target.text, r.address, r.tls_version, std::to_string(r.days_left),
-                    format_iso8601(r.not_after), verify, r.subject});
+                    format_iso8601(r.not_after), verify, client_cell(r.client), r.subject});
   }
-  std::array<std::size_t, 7> width{};
+  if (!asked) {
+    for (auto& row : rows)
+      row.erase(row.begin() + 6);
+  }
+  std::vector<std::size_t> width(rows.front().size());
   for (const auto& row : rows)
     for (std::size_t i = 0; i + 1 < row.size(); ++i)
       width[i] = std::max(width[i], row[i].size());
@@ -99,7 +142,7 @@ std::string table(const std::vector<probe::ProbeResult>& results, bool colour,
     const char* paint = "";
     if (n > 0) {
       const auto& r = results[n - 1];
-      if (!r.ok)
+      if (!r.ok || client_refused(r, client_given))
         paint = red;
       else if (!r.verified || !r.hostname_match || (within && r.not_after - now < *within))
         paint = yellow;
@@ -143,6 +186,12 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
     options.ca_file = f.ca_file;
   if (!f.dns_server.empty())
     options.dns_server = f.dns_server;
+  if (f.client_cert.empty() != f.client_key.empty())
+    return fail(Code::InvalidArgument, "--client-cert and --client-key go together");
+  if (!f.client_cert.empty()) {
+    CK_ASSIGN(options.client, probe::load_client_credential(f.client_cert, f.client_key));
+  }
+  const bool client_given = options.client != nullptr;
   std::optional<std::chrono::seconds> within;
   if (!f.fail_within.empty()) {
     CK_ASSIGN(within, parse_duration(f.fail_within));
@@ -168,6 +217,8 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
   const Status ran = scanner->run(targets, [&](std::size_t index, probe::ProbeResult&& r) {
     ++done;
     bool mismatch = false;
+    if (client_refused(r, client_given))
+      ++problems.client_refused;
     if (!r.ok) {
       ++problems.failed;
     } else {
@@ -204,13 +255,16 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
     std::cout << probe::to_prometheus(results);
   } else if (!json_lines) {
     const bool colour = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
-    std::cout << table(results, colour, within, now);
+    std::cout << table(results, colour, within, now, client_given);
     std::cout << targets.size() << " probed: " << (targets.size() - problems.failed) << " ok, "
               << problems.failed << " failed";
     if (within)
       std::cout << ", " << problems.expiring << " expire within " << f.fail_within;
     if (!expected.empty())
       std::cout << ", " << problems.mismatched << " not serving the expected certificate";
+    if (client_given)
+      std::cout << ", " << problems.client_refused
+                << " asked for the client certificate and did not accept it";
     std::cout << "\n";
   }
   return problems.total() > 0 ? kExitProblems : kExitOk;
@@ -244,8 +298,9 @@ void add_probe_command(CLI::App& app, Runtime& rt) {
   auto* cmd = app.add_subcommand(
       "probe",
       "TLS handshake with many endpoints at once: the certificate each one serves, and whether "
-      "it verifies. Exit 3 when a target failed, expires within --fail-within, or does not serve "
-      "--expect-fingerprint.");
+      "it verifies, and whether it asks for a client certificate. Exit 3 when a target failed, "
+      "expires within --fail-within, does not serve --expect-fingerprint, or asked for "
+      "--client-cert and did not accept it.");
   cmd->add_option("TARGET", flags->targets,
                   "host, host:port, host:port@sni, [v6addr]:port or https://host:port/ "
                   "(default port 443; SNI is the host unless given after @)");
@@ -275,6 +330,14 @@ void add_probe_command(CLI::App& app, Runtime& rt) {
       ->capture_default_str();
   cmd->add_option("--dns-server", flags->dns_server,
                   "Resolve names with this DNS server (HOST:PORT) instead of /etc/resolv.conf");
+  cmd->add_option("--client-cert", flags->client_cert,
+                  "Offer this client certificate (PEM, intermediates after it) to servers that "
+                  "ask for one, and report what each made of it: accepted, refused by a TLS "
+                  "alert, or (https:// targets, one GET) refused by an HTTP certificate error")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--client-key", flags->client_key,
+                  "The client certificate's key (unencrypted PEM or DER)")
+      ->check(CLI::ExistingFile);
   on_run(cmd, rt, [flags](Runtime& r) { return run_probe(r, *flags); });
 }
 

@@ -48,6 +48,15 @@ nlohmann::ordered_json to_json(const ProbeResult& r) {
                             "verified", "verify_error", "hostname_match", "ocsp_stapled"})
       j[key] = nullptr;
   }
+  nlohmann::ordered_json client;
+  client["requested"] = r.client.requested;
+  client["acceptable_cas"] = r.client.acceptable_cas;
+  client["sent"] = r.client.sent;
+  client["verdict"] = client_verdict_name(r.client.verdict);
+  client["alert"] = text_or_null(!r.client.alert.empty(), r.client.alert);
+  client["http_status"] = r.client.http_status != 0 ? nlohmann::ordered_json(r.client.http_status)
+                                                    : nlohmann::ordered_json(nullptr);
+  j["client_certificate"] = std::move(client);
   j["elapsed_ms"] = static_cast<double>(static_cast<long long>(r.elapsed_ms * 10 + 0.5)) / 10;
   return j;
 }

@@ -11,9 +11,34 @@
 
 namespace ck::probe {
 
-/// Where a probe was when it ended.
-enum class Phase { Resolve, Connect, StartTls, Handshake, Done };
+/// Where a probe was when it ended. Request: after the handshake, asking the
+/// server (HTTP GET, or waiting for its first record) what it made of the
+/// client certificate; a probe that ends there still has its handshake facts.
+enum class Phase { Resolve, Connect, StartTls, Handshake, Request, Done };
 [[nodiscard]] std::string_view phase_name(Phase phase);
+
+/// What the server made of our client certificate (or of our having none).
+/// NotChecked: nothing was asked of the server after the handshake (no
+/// client certificate was sent and the target is not https://).
+enum class ClientVerdict {
+  NotChecked,
+  Accepted,      // the server went on: TLS 1.2 handshake done, a TLS 1.3 record, or an HTTP answer
+  RefusedAlert,  // a fatal TLS alert after our Certificate message
+  RefusedHttp,   // an HTTP certificate error (nginx: 400 "SSL certificate", 495, 496)
+  Closed,        // the server closed the connection without answering
+  NoAnswer,      // nothing before the deadline: not known
+};
+[[nodiscard]] std::string_view client_verdict_name(ClientVerdict verdict);
+
+struct ClientAuth {
+  bool requested = false;  // the server sent a CertificateRequest
+  /// The CA names it lists as acceptable (certificate_authorities), RFC 2253.
+  std::vector<std::string> acceptable_cas;
+  bool sent = false;  // we answered with a certificate (not an empty list)
+  ClientVerdict verdict = ClientVerdict::NotChecked;
+  std::string alert;  // the fatal alert's description, when one came
+  int http_status = 0;  // the HTTP answer's status, when one came
+};
 
 struct ProbeResult {
   Target target;
@@ -42,6 +67,7 @@ struct ProbeResult {
   std::string verify_error;  // OpenSSL's reason when not verified
   bool hostname_match = false;
   bool ocsp_stapled = false;
+  ClientAuth client;
   double elapsed_ms = 0;
 };
 

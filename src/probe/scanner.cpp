@@ -24,6 +24,7 @@
 #include "core/pem.h"
 #include "core/time_format.h"
 #include "probe/address.h"
+#include "probe/http_verdict.h"
 #include "probe/read_budget.h"
 #include "probe/resolver.h"
 #include "probe/starttls.h"
@@ -40,10 +41,30 @@ std::string_view phase_name(Phase phase) {
       return "starttls";
     case Phase::Handshake:
       return "handshake";
+    case Phase::Request:
+      return "request";
     case Phase::Done:
       break;
   }
   return "done";
+}
+
+std::string_view client_verdict_name(ClientVerdict verdict) {
+  switch (verdict) {
+    case ClientVerdict::Accepted:
+      return "accepted";
+    case ClientVerdict::RefusedAlert:
+      return "refused-alert";
+    case ClientVerdict::RefusedHttp:
+      return "refused-http";
+    case ClientVerdict::Closed:
+      return "closed";
+    case ClientVerdict::NoAnswer:
+      return "no-answer";
+    case ClientVerdict::NotChecked:
+      break;
+  }
+  return "not-checked";
 }
 
 namespace {
@@ -143,6 +164,15 @@ struct Conn {
   std::optional<StartTlsDialog> dialog;
   std::string unsent;   // STARTTLS command not yet written
   bool unread = false;  // on Impl::unread: stopped at the per-event read budget
+  ClientAuth client;    // filled by the TLS callbacks as the handshake goes
+  int tickets = 0;       // session tickets received (TLS 1.3: after the handshake)
+  // Phase::Request: the handshake's facts, awaiting the server's verdict on
+  // our client certificate; the HTTP request not yet written; the answer.
+  std::optional<ProbeResult> pending;
+  bool http = false;  // the verdict comes from an HTTP answer
+  int tickets_at_request = 0;
+  std::string request;
+  std::string response;
   Steady::time_point started;
 };
 
@@ -225,6 +255,50 @@ struct Scanner::Impl {
 
   Impl(const ProbeOptions& o, const Clock& c) : options(o), clock(c) {}
 
+  // Index 0 is what the SSL_get_app_data macro reads.
+  static Conn& conn_of(const SSL* ssl) { return *static_cast<Conn*>(::SSL_get_ex_data(ssl, 0)); }
+
+  // The server sent a CertificateRequest: note it and the CA names it lists.
+  static int on_certificate_request(SSL* ssl, void* /*arg*/) {
+    Conn& c = conn_of(ssl);
+    c.client.requested = true;
+    c.client.acceptable_cas.clear();
+    if (const STACK_OF(X509_NAME)* names = ::SSL_get_client_CA_list(ssl)) {
+      for (int i = 0; i < sk_X509_NAME_num(names); ++i)
+        c.client.acceptable_cas.push_back(name_rfc2253(*sk_X509_NAME_value(names, i)));
+    }
+    return 1;
+  }
+
+  // A fatal alert from the server: its reason for ending the connection.
+  static void on_info(const SSL* ssl, int where, int value) {
+    Conn& c = conn_of(ssl);
+    if ((where & SSL_CB_READ_ALERT) != 0 && (value >> 8) == SSL3_AL_FATAL)
+      c.client.alert = ::SSL_alert_desc_string_long(value);
+  }
+
+  // A TLS 1.3 session ticket: the server sends it only once it has taken
+  // our Finished, certificate included. The session is not kept.
+  static int on_new_session(SSL* ssl, SSL_SESSION* /*session*/) {
+    ++conn_of(ssl).tickets;
+    return 0;
+  }
+
+  // Whether the Certificate message we sent carried a certificate: OpenSSL
+  // sends an empty one when the key does not suit the server's algorithms.
+  static void on_message(int write_p, int /*version*/, int content_type, const void* buf,
+                         std::size_t len, SSL* ssl, void* /*arg*/) {
+    const auto* m = static_cast<const unsigned char*>(buf);
+    if (write_p != 1 || content_type != SSL3_RT_HANDSHAKE || len < 7 || m[0] != SSL3_MT_CERTIFICATE)
+      return;
+    // TLS 1.3 puts a request context (length-prefixed) before the list.
+    std::size_t at = 4;
+    if (::SSL_version(ssl) == TLS1_3_VERSION)
+      at += 1 + m[4];
+    if (at + 3 <= len)
+      conn_of(ssl).client.sent = (m[at] | m[at + 1] | m[at + 2]) != 0;
+  }
+
   void start_next() {
     while (in_flight < concurrency && next_target < targets.size() && loop_error)
       start(next_target++);
@@ -246,6 +320,12 @@ struct Scanner::Impl {
     c.dialog.reset();
     c.unsent.clear();
     c.unread = false;
+    c.client = {};
+    c.tickets = 0;
+    c.pending.reset();
+    c.http = false;
+    c.request.clear();
+    c.response.clear();
     c.started = clock.steady_now();
     deadlines.push_back({c.started + options.timeout, slot, c.generation});
 
@@ -366,6 +446,9 @@ struct Scanner::Impl {
       case Phase::Handshake:
         drive_handshake(slot);
         return;
+      case Phase::Request:
+        drive_request(slot);
+        return;
       case Phase::Resolve:
       case Phase::Done:
         return;
@@ -444,6 +527,7 @@ struct Scanner::Impl {
     BIO* io = bio.release();
     ::SSL_set_bio(c.ssl.get(), io, io);  // one BIO both ways; the SSL owns it
     ::SSL_set_connect_state(c.ssl.get());
+    ::SSL_set_ex_data(c.ssl.get(), 0, &c);  // SSL_set_app_data; conns does not move in a scan
     if (!t.sni.empty())
       ::SSL_ctrl(c.ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                  const_cast<char*>(t.sni.c_str()));  // SSL_set_tlsext_host_name, minus its C cast
@@ -490,6 +574,9 @@ struct Scanner::Impl {
     r.target = targets[c.index];
     r.address = c.address_text;
     r.phase = c.phase;
+    r.client = c.client;
+    if (!c.client.requested)
+      r.client.alert.clear();  // an alert about something else than a client certificate
     r.elapsed_ms =
         std::chrono::duration<double, std::milli>(clock.steady_now() - c.started).count();
     return r;
@@ -545,12 +632,124 @@ struct Scanner::Impl {
       r.sha256 = std::move(*fp);
     if (auto fp = fingerprint(*leaf, DigestKind::Md5, FingerprintFormat::Hex))
       r.md5 = std::move(*fp);
-    ::SSL_shutdown(ssl);  // one close_notify; the answer is not awaited
+    // The server's word on our client certificate (or on our having none):
+    // https:// targets answer one GET; on TLS 1.3 the server judges the
+    // certificate after our handshake is done, so its first record (a
+    // ticket, or an alert) is the verdict; on TLS 1.2 and older it judged it
+    // before its Finished.
+    const bool tls13 = ::SSL_version(ssl) == TLS1_3_VERSION;
+    const Target& target = targets[c.index];  // r (and r.target) moves below
+    c.http = !target.http_path.empty() && c.client.requested;
+    if (c.client.sent && !tls13)
+      c.client.verdict = ClientVerdict::Accepted;
+    if (!c.http && !(c.client.sent && tls13)) {
+      r.client = c.client;
+      ::SSL_shutdown(ssl);  // one close_notify; the answer is not awaited
+      finish(slot, std::move(r));
+      return;
+    }
+    c.pending = std::move(r);
+    c.phase = Phase::Request;
+    c.tickets_at_request = c.tickets;
+    if (c.http)
+      c.request = "GET " + target.http_path + " HTTP/1.1\r\nHost: " +
+                  (target.sni.empty() ? target.host : target.sni) +
+                  "\r\nUser-Agent: certkeeper-probe\r\nConnection: close\r\n\r\n";
+    drive_request(slot);
+  }
+
+  // Phase::Request: writes the GET (if any), then reads until the server's
+  // answer says what it made of our client certificate.
+  void drive_request(std::size_t slot) {
+    Conn& c = conns[slot];
+    SSL* ssl = c.ssl.get();
+    const bool http = c.http;
+    BIO* budget = ::SSL_get_rbio(ssl);
+    begin_read_event(budget);
+    ::ERR_clear_error();
+    while (!c.request.empty()) {
+      const int n = ::SSL_write(ssl, c.request.data(), static_cast<int>(c.request.size()));
+      if (n > 0) {
+        c.request.erase(0, static_cast<std::size_t>(n));
+        continue;
+      }
+      const int err = ::SSL_get_error(ssl, n);
+      ::ERR_clear_error();
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+        break;  // the read below may be what it waits for
+      conclude(slot, c.client.alert.empty() ? ClientVerdict::Closed : ClientVerdict::RefusedAlert);
+      return;
+    }
+    char buf[4096];
+    for (;;) {
+      const int n = ::SSL_read(ssl, buf, sizeof buf);
+      if (n > 0) {
+        if (!http) {
+          conclude(slot, ClientVerdict::Accepted);
+          return;
+        }
+        c.response.append(buf, std::min(static_cast<std::size_t>(n),
+                                        kMaxHttpAnswer - std::min(kMaxHttpAnswer, c.response.size())));
+        if (const auto v = http_verdict(c.response, false)) {
+          c.client.http_status = v->status;
+          conclude(slot, v->verdict);
+          return;
+        }
+        continue;
+      }
+      const int err = ::SSL_get_error(ssl, n);
+      ::ERR_clear_error();
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        if (!http && c.tickets > c.tickets_at_request) {
+          conclude(slot, ClientVerdict::Accepted);  // a TLS 1.3 ticket: past our certificate
+          return;
+        }
+        switch (read_budget_stop(budget)) {
+          case BudgetStop::Handshake:
+            conclude(slot, ClientVerdict::NoAnswer);
+            return;
+          case BudgetStop::Event:
+            if (!c.unread)
+              unread.emplace_back(slot, c.generation);
+            c.unread = true;
+            return;
+          case BudgetStop::None:
+            return;
+        }
+        return;
+      }
+      // The server ended the connection: an alert says why.
+      if (!c.client.alert.empty()) {
+        conclude(slot, ClientVerdict::RefusedAlert);
+        return;
+      }
+      const auto v = http ? http_verdict(c.response, true) : std::nullopt;
+      c.client.http_status = v ? v->status : 0;
+      conclude(slot, v ? v->verdict : ClientVerdict::Closed);
+      return;
+    }
+  }
+
+  // Ends a probe in Phase::Request: its handshake facts with the verdict.
+  void conclude(std::size_t slot, ClientVerdict verdict) {
+    Conn& c = conns[slot];
+    ProbeResult r = std::move(*c.pending);
+    c.pending.reset();
+    c.client.verdict = verdict;
+    r.client = c.client;
+    r.elapsed_ms =
+        std::chrono::duration<double, std::milli>(clock.steady_now() - c.started).count();
+    if (verdict != ClientVerdict::RefusedAlert && verdict != ClientVerdict::Closed)
+      ::SSL_shutdown(c.ssl.get());
     finish(slot, std::move(r));
   }
 
   void fail(std::size_t slot, std::string error) {
-    ProbeResult r = base_result(conns[slot]);
+    Conn& c = conns[slot];
+    // TLS 1.2 and older: a server refusing our certificate ends the handshake.
+    if (c.phase == Phase::Handshake && c.client.sent && !c.client.alert.empty())
+      c.client.verdict = ClientVerdict::RefusedAlert;
+    ProbeResult r = base_result(c);
     r.error = std::move(error);
     finish(slot, std::move(r));
   }
@@ -571,6 +770,14 @@ struct Scanner::Impl {
       Conn& c = conns[d.slot];
       if (!c.active || c.generation != d.generation)
         continue;
+      if (c.phase == Phase::Request) {
+        // The handshake is done: its facts stand, the verdict is unknown
+        // (or, for an HTTP 400 cut short, what was read of it).
+        const auto v = c.response.empty() ? std::nullopt : http_verdict(c.response, true);
+        c.client.http_status = v ? v->status : 0;
+        conclude(d.slot, v ? v->verdict : ClientVerdict::NoAnswer);
+        continue;
+      }
       std::string what;
       switch (c.phase) {
         case Phase::Resolve:
@@ -587,6 +794,7 @@ struct Scanner::Impl {
           what = "in the TLS handshake (" + std::to_string(got) + " bytes received)";
           break;
         }
+        case Phase::Request:
         case Phase::Done:
           break;
       }
@@ -606,6 +814,8 @@ struct Scanner::Impl {
       c.unread = false;
       if (c.phase == Phase::Handshake)
         drive_handshake(slot);
+      else if (c.phase == Phase::Request)
+        drive_request(slot);
     }
   }
 
@@ -751,6 +961,26 @@ Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, co
   // record: half the read syscalls.
   ::SSL_CTX_set_read_ahead(ctx, 1);
   ::SSL_CTX_set_max_cert_list(ctx, static_cast<long>(kMaxHandshakeMessage));
+  ::SSL_CTX_set_cert_cb(ctx, &Impl::on_certificate_request, nullptr);
+  ::SSL_CTX_set_info_callback(ctx, &Impl::on_info);
+  if (const auto& cred = options.client) {
+    if (::SSL_CTX_use_certificate(ctx, cred->cert.get()) != 1 ||
+        ::SSL_CTX_use_PrivateKey(ctx, cred->key.get()) != 1) {
+      ::ERR_clear_error();
+      return fail(Code::InvalidArgument, "the client certificate or key cannot be used for TLS");
+    }
+    for (const auto& extra : cred->chain) {
+      if (::SSL_CTX_add1_chain_cert(ctx, extra.get()) != 1) {
+        ::ERR_clear_error();
+        return fail(Code::InvalidArgument, "a client chain certificate cannot be used for TLS");
+      }
+    }
+    ::SSL_CTX_set_msg_callback(ctx, &Impl::on_message);
+    // Sessions are still never resumed: the callback sees each ticket and
+    // keeps none (nothing is stored without SSL_SESS_CACHE_CLIENT's store).
+    ::SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    ::SSL_CTX_sess_set_new_cb(ctx, &Impl::on_new_session);
+  }
   if (options.ca_file) {
     CK_TRY(load_trust_anchors(ctx, options.ca_file->string()));
   } else if (::SSL_CTX_set_default_verify_paths(ctx) != 1) {

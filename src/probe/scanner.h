@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "probe/client_credential.h"
 #include "probe/result.h"
 #include "probe/target.h"
 
@@ -25,6 +26,11 @@ struct ProbeOptions {
   std::optional<std::filesystem::path> ca_file;  // else the system trust store
   StartTls starttls = StartTls::None;
   std::optional<std::string> dns_server;  // "HOST:PORT" instead of /etc/resolv.conf
+  /// Offered to servers that ask for a client certificate. With one, the
+  /// probe also learns what the server made of it: on TLS 1.3 (where the
+  /// server judges the certificate after the client's handshake is done) by
+  /// reading the server's first record, on https:// targets by one GET.
+  std::shared_ptr<const ClientCredential> client;
   /// When set and true, a scan ends within 100 ms: probes in flight are
   /// abandoned unreported (a long-running caller stopping, e.g. `serve` on
   /// SIGTERM, need not wait out their timeout). Must outlive the scanner.

@@ -81,8 +81,15 @@ Result<Target> parse_target(std::string_view text, std::uint16_t port_if_missing
   if (rest.starts_with("https://")) {
     rest.remove_prefix(8);
     t.port = 443;
-    if (const auto slash = rest.find('/'); slash != std::string_view::npos)
+    t.http_path = "/";
+    if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+      t.http_path = std::string(rest.substr(slash));
       rest = rest.substr(0, slash);
+      // Written into a request line as it is: printable ASCII, no space.
+      if (!std::all_of(t.http_path.begin(), t.http_path.end(),
+                       [](char c) { return c > ' ' && c < 0x7f; }))
+        return fail(bad(text, "the URL's path must be printable ASCII without spaces"));
+    }
   } else if (rest.find("://") != std::string_view::npos) {
     return fail(bad(text, "only https:// URLs are understood"));
   }

@@ -24,6 +24,10 @@ struct Target {
   std::string host;  // a name or an IP literal (without brackets)
   std::uint16_t port = 443;
   std::string sni;  // empty: none is sent (the host is an IP literal)
+  /// For https:// URLs, the path ("/" when none): where the probe sends its
+  /// one GET when it needs the server's word on a client certificate.
+  /// Empty for every other form: the probe never speaks HTTP to it.
+  std::string http_path;
 };
 
 /// `host`, `host:port`, `host:port@sni`, `[v6]:port`, or `https://host:port/`.

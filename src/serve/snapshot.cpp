@@ -85,6 +85,7 @@ FailureReason failure_reason(const probe::ProbeResult& r) {
       return FailureReason::Connect;
     case probe::Phase::StartTls:
     case probe::Phase::Handshake:
+    case probe::Phase::Request:
     case probe::Phase::Done:
       return FailureReason::Handshake;
   }

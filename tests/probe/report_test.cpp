@@ -7,7 +7,7 @@ namespace {
 
 ProbeResult good() {
   ProbeResult r;
-  r.target = Target{"web:443", "web", 443, "web"};
+  r.target = Target{"web:443", "web", 443, "web", ""};
   r.address = "192.0.2.1";
   r.ok = true;
   r.phase = Phase::Done;
@@ -28,7 +28,7 @@ TEST(ProbeJson, FieldsInOrderAndNullsOnFailure) {
   EXPECT_EQ(j.at("verify_error"), nullptr);
   EXPECT_EQ(j.at("elapsed_ms"), 12.3);
   ProbeResult bad;
-  bad.target = Target{"10.0.0.1:1", "10.0.0.1", 1, ""};
+  bad.target = Target{"10.0.0.1:1", "10.0.0.1", 1, "", ""};
   bad.error = "connection refused";
   bad.phase = Phase::Connect;
   const auto f = to_json(bad);
@@ -41,7 +41,7 @@ TEST(ProbeJson, FieldsInOrderAndNullsOnFailure) {
 
 TEST(ProbePrometheus, OneSamplePerTargetAndEscapedLabels) {
   std::vector<ProbeResult> rs{good(), ProbeResult{}};
-  rs[1].target = Target{"a\"b\\c:1", "x", 1, ""};
+  rs[1].target = Target{"a\"b\\c:1", "x", 1, "", ""};
   const auto text = to_prometheus(rs);
   EXPECT_NE(text.find("certkeeper_probe_success{target=\"web:443\",sni=\"web\"} 1\n"),
             std::string::npos);

@@ -63,7 +63,7 @@ TEST(ScannerClock, TheTimeoutRunsOnTheInjectedSteadyClock) {
   auto scanner = Scanner::create(opts, clock);
   ASSERT_TRUE(scanner) << scanner.error().message;
   const std::vector<Target> targets{
-      Target{"127.0.0.1:" + std::to_string(server.port()), "127.0.0.1", server.port(), ""}};
+      Target{"127.0.0.1:" + std::to_string(server.port()), "127.0.0.1", server.port(), "", ""}};
   std::vector<ProbeResult> results;
   const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE((*scanner)->run(

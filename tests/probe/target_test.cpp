@@ -43,13 +43,16 @@ TEST(ParseTarget, HttpsUrl) {
   auto t = parsed("https://example.org:4443/path?q=1", 25);
   EXPECT_EQ(t.host, "example.org");
   EXPECT_EQ(t.port, 4443);
+  EXPECT_EQ(t.http_path, "/path?q=1");
   EXPECT_EQ(parsed("https://example.org/").port, 443);
+  EXPECT_EQ(parsed("https://example.org").http_path, "/");
+  EXPECT_EQ(parsed("example.org:443").http_path, "") << "never HTTP unless asked by the URL";
 }
 
 TEST(ParseTarget, RejectsWhatIsNotATarget) {
   for (const char* bad :
        {"", "example.org:0", "example.org:65536", "example.org:https", "exa mple.org",
-        "ftp://example.org", "[::1", "example.org:", "host:1@", "a:b:c:d:zz"}) {
+        "ftp://example.org", "https://example.org/a b", "https://example.org/\r\nX: y", "[::1", "example.org:", "host:1@", "a:b:c:d:zz"}) {
     auto t = parse_target(bad, 443);
     EXPECT_FALSE(t.has_value()) << bad;
     if (!t) {
