@@ -99,8 +99,7 @@ class Progress {
 /// With --client-cert: a server asked for it and did not take it, or did not
 /// say (no false green: "not known" is not "accepted").
 bool client_refused(const probe::ProbeResult& r, bool client_given) {
-  return client_given && r.client.requested &&
-         r.client.verdict != probe::ClientVerdict::Accepted &&
+  return client_given && r.client.requested && r.client.verdict != probe::ClientVerdict::Accepted &&
          r.client.verdict != probe::ClientVerdict::NotChecked;
 }
 

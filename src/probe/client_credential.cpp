@@ -8,8 +8,8 @@
 
 namespace ck::probe {
 
-Result<std::shared_ptr<const ClientCredential>> make_client_credential(
-    X509Ptr cert, EvpPkeyPtr key, std::vector<X509Ptr> chain) {
+Result<std::shared_ptr<const ClientCredential>> make_client_credential(X509Ptr cert, EvpPkeyPtr key,
+                                                                       std::vector<X509Ptr> chain) {
   if (!cert || !key)
     return fail(Code::InvalidArgument, "a client certificate needs both a certificate and a key");
   if (::X509_check_private_key(cert.get(), key.get()) != 1) {

@@ -36,7 +36,7 @@ struct ClientAuth {
   std::vector<std::string> acceptable_cas;
   bool sent = false;  // we answered with a certificate (not an empty list)
   ClientVerdict verdict = ClientVerdict::NotChecked;
-  std::string alert;  // the fatal alert's description, when one came
+  std::string alert;    // the fatal alert's description, when one came
   int http_status = 0;  // the HTTP answer's status, when one came
 };
 

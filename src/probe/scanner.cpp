@@ -165,7 +165,7 @@ struct Conn {
   std::string unsent;   // STARTTLS command not yet written
   bool unread = false;  // on Impl::unread: stopped at the per-event read budget
   ClientAuth client;    // filled by the TLS callbacks as the handshake goes
-  int tickets = 0;       // session tickets received (TLS 1.3: after the handshake)
+  int tickets = 0;      // session tickets received (TLS 1.3: after the handshake)
   // Phase::Request: the handshake's facts, awaiting the server's verdict on
   // our client certificate; the HTTP request not yet written; the answer.
   std::optional<ProbeResult> pending;
@@ -652,8 +652,8 @@ struct Scanner::Impl {
     c.phase = Phase::Request;
     c.tickets_at_request = c.tickets;
     if (c.http)
-      c.request = "GET " + target.http_path + " HTTP/1.1\r\nHost: " +
-                  (target.sni.empty() ? target.host : target.sni) +
+      c.request = "GET " + target.http_path +
+                  " HTTP/1.1\r\nHost: " + (target.sni.empty() ? target.host : target.sni) +
                   "\r\nUser-Agent: certkeeper-probe\r\nConnection: close\r\n\r\n";
     drive_request(slot);
   }
@@ -688,8 +688,9 @@ struct Scanner::Impl {
           conclude(slot, ClientVerdict::Accepted);
           return;
         }
-        c.response.append(buf, std::min(static_cast<std::size_t>(n),
-                                        kMaxHttpAnswer - std::min(kMaxHttpAnswer, c.response.size())));
+        c.response.append(buf,
+                          std::min(static_cast<std::size_t>(n),
+                                   kMaxHttpAnswer - std::min(kMaxHttpAnswer, c.response.size())));
         if (const auto v = http_verdict(c.response, false)) {
           c.client.http_status = v->status;
           conclude(slot, v->verdict);

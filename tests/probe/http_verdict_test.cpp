@@ -33,9 +33,10 @@ TEST(HttpVerdict, A400WaitsForItsBodyThenCountsAsTheApplications) {
 }
 
 TEST(HttpVerdict, AnyOtherStatusIsPastTheCertificate) {
-  for (const auto& [line, status] : std::vector<std::pair<std::string, int>>{
-           {"HTTP/1.1 200 OK\r\n", 200}, {"HTTP/1.0 403 Forbidden\r\n", 403},
-           {"HTTP/1.1 302\r\n", 302}}) {
+  for (const auto& [line, status] :
+       std::vector<std::pair<std::string, int>>{{"HTTP/1.1 200 OK\r\n", 200},
+                                                {"HTTP/1.0 403 Forbidden\r\n", 403},
+                                                {"HTTP/1.1 302\r\n", 302}}) {
     auto v = http_verdict(line, false);
     ASSERT_TRUE(v) << line;
     EXPECT_EQ(v->verdict, ClientVerdict::Accepted) << line;

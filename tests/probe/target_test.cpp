@@ -52,7 +52,8 @@ TEST(ParseTarget, HttpsUrl) {
 TEST(ParseTarget, RejectsWhatIsNotATarget) {
   for (const char* bad :
        {"", "example.org:0", "example.org:65536", "example.org:https", "exa mple.org",
-        "ftp://example.org", "https://example.org/a b", "https://example.org/\r\nX: y", "[::1", "example.org:", "host:1@", "a:b:c:d:zz"}) {
+        "ftp://example.org", "https://example.org/a b", "https://example.org/\r\nX: y", "[::1",
+        "example.org:", "host:1@", "a:b:c:d:zz"}) {
     auto t = parse_target(bad, 443);
     EXPECT_FALSE(t.has_value()) << bad;
     if (!t) {
