@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ca/canary.h"
 #include "ca/pkcs12.h"
 #include "ca/reason.h"
 #include "core/clock.h"
@@ -220,12 +221,20 @@ struct CrlAddition {
   std::string ticket;
 };
 
+struct CheckCanaries {
+  std::int64_t last_crl = 0;          // the store's last CRL number (0: none built)
+  IssuedCanary valid;                 // must be accepted by every server that trusts the CA
+  std::vector<IssuedCanary> revoked;  // crl_number set; newest CRL first
+};
+
 struct CrlBuilt {
   bool built = true;  // false: --if-due found nothing to do (the fields describe the last CRL)
   std::int64_t number = 0;
   Seconds this_update{};
   Seconds next_update{};
-  std::size_t entries = 0;
+  std::size_t entries = 0;        // every entry, canaries included (what `openssl crl` counts)
+  std::size_t canaries = 0;       // of which CRL canaries (ca/canary.h)
+  std::string canary_serial_hex;  // this CRL's own canary (empty when not built)
   std::optional<std::filesystem::path> path;
   std::vector<std::string> dropped_hex;  // held revocations that expired unreleased
   std::vector<CrlAddition> added;        // new since the previous CRL (the first list_added)
@@ -316,6 +325,13 @@ class Authority {
                                 const std::function<void(const CertView&)>& fn);
 
   [[nodiscard]] Result<CrlBuilt> build_crl(const CrlRequest& req);
+  /// What `crl check` presents to servers: a fresh canary, recorded as
+  /// revoked before it is returned (so the next CRL lists it whatever
+  /// becomes of the run), valid from an hour ago (a server's clock may lag)
+  /// for `valid_for`; and the canaries of the newest `how_many` CRLs still
+  /// within their validity, newest first, keys opened.
+  [[nodiscard]] Result<CheckCanaries> canaries_for_check(std::size_t how_many,
+                                                         std::chrono::seconds valid_for);
   /// `stale_before`: a CRL whose nextUpdate is closer than this is stale.
   /// `publisher_configured`: a CRL built without a publish command is not
   /// out once one is configured.

@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <thread>
 #include <unordered_set>
 
 #include "ca/authority.h"
+#include "ca/canary.h"
 #include "ca/crl_codec.h"
 #include "ca/detail/authority_state.h"
 #include "ca/reason.h"
@@ -311,6 +313,17 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
       number = held_before->number + 1;
   }
   const CrlSpec spec{number, now, now + ca.record.crl_validity};
+  // This CRL's canary, revoked in it from the start. It must outlive the
+  // CRLs servers may still hold when `crl check` tries it (an expired
+  // canary is refused for its age, which would look like enforcement):
+  // twice the CRL's validity, a day at least.
+  CK_ASSIGN(const SealKey canary_seal, canary_seal_key(*ca.key));
+  const Seconds canary_end =
+      now + std::max<std::chrono::seconds>(2 * ca.record.crl_validity, std::chrono::hours(24));
+  CK_ASSIGN(auto canary, issue_canary(*ca.cert, *ca.key, store::CanaryPurpose::Crl, now, canary_end,
+                                      &canary_seal, random_));
+  canary.record.crl_number = spec.number;
+  CK_TRY(tx->insert_canary(canary.record));
   // Buffers sized up front: growing a 50 MB DER by doubling copies it and
   // faults in its pages twice. Neither the last CRL's size (a mass
   // revocation since) nor a count (a scan of its own) is the right size.
@@ -321,6 +334,12 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CK_TRY(tx->for_each_crl_entry([&](const store::CrlEntry& e) {
     encoder.add(e.serial, e.revoked_at, e.reason);
     append_serial(intended, e.serial);
+  }));
+  std::size_t canaries = 0;
+  CK_TRY(tx->for_each_canary_entry([&](const store::CrlEntry& e) {
+    encoder.add(e.serial, e.revoked_at, e.reason);
+    append_serial(intended, e.serial);
+    ++canaries;
   }));
   const std::size_t count = encoder.count();
   CK_ASSIGN(auto der, std::move(encoder).finish(*ca.cert, *ca.key, spec));
@@ -349,7 +368,16 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     }
     CK_ASSIGN(before, previous_serials(*prev));
   }
-  const auto diff = diff_serials(std::move(before), serials);
+  // Canaries come and go on their own (one more per build, each dropped a
+  // CRL after its notAfter): the comparison, and what --if-due calls a
+  // change, is about users' entries only.
+  CK_ASSIGN(const auto canary_list, tx->canary_serials());
+  const std::set<std::string, std::less<>> canary_set(canary_list.begin(), canary_list.end());
+  const auto users_only = [&](std::vector<std::string_view> list) {
+    std::erase_if(list, [&](std::string_view serial) { return canary_set.contains(serial); });
+    return list;
+  };
+  const auto diff = diff_serials(users_only(std::move(before)), users_only(serials));
   if (req.if_due && prev && diff.added.empty() && diff.removed.empty() &&
       prev->next_update - now > req.due_before) {
     // Nothing changed and the last CRL is good for a while: keep it (the
@@ -395,8 +423,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CK_TRY(tx->insert_crl(record));
   CK_TRY(tx->mark_final_crl(spec.this_update, spec.number));
   CK_TRY(audit(*tx, "crl.build", "crl#" + std::to_string(spec.number),
-               std::to_string(count) + " entries, " + std::to_string(dropped.size()) +
-                   " held revocations dropped (expired)",
+               std::to_string(count) + " entries (" + std::to_string(canaries) + " canaries), " +
+                   std::to_string(dropped.size()) + " held revocations dropped (expired)",
                now));
   CK_FAULT_POINT("crl.before_commit");
   CK_TRY(tx->commit());
@@ -407,6 +435,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   out.this_update = spec.this_update;
   out.next_update = spec.next_update;
   out.entries = count;
+  out.canaries = canaries;
+  out.canary_serial_hex = serial_hex(canary.record.serial);
   for (const auto& s : dropped)
     out.dropped_hex.push_back(serial_hex(s));
   out.added = std::move(added.listed);

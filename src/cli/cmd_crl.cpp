@@ -69,6 +69,8 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
                      {"this_update", iso(built.this_update)},
                      {"next_update", iso(built.next_update)},
                      {"entries", built.entries},
+                     {"canaries", built.canaries},
+                     {"canary_serial", built.canary_serial_hex},
                      {"path", built.path ? built.path->string() : ""},
                      {"format", f.der ? "der" : "pem"},
                      {"removed", built.removed_hex},
@@ -87,8 +89,9 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
               << iso(built.next_update) << "\n";
   } else {
     std::cout << "CRL #" << built.number << " with " << built.entries
-              << (built.entries == 1 ? " entry" : " entries") << ", next update "
-              << iso(built.next_update) << "\n";
+              << (built.entries == 1 ? " entry" : " entries") << " (" << built.canaries
+              << (built.canaries == 1 ? " canary" : " canaries")
+              << ", see `crl check`), next update " << iso(built.next_update) << "\n";
     if (built.path)
       std::cout << "  written to " << built.path->string() << "\n";
     if (built.superseded_by) {
@@ -259,6 +262,7 @@ void add_crl_commands(CLI::App& app, Runtime& rt) {
       ->check(duration_validator())
       ->capture_default_str();
   on_run(status, rt, [status_flags](Runtime& r) { return run_status(r, *status_flags); });
+  add_crl_check_command(crl, rt);
 }
 
 }  // namespace ck::cli

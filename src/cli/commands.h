@@ -14,6 +14,7 @@ void add_ca_commands(CLI::App& app, Runtime& rt);
 void add_user_commands(CLI::App& app, Runtime& rt);
 void add_cert_commands(CLI::App& app, Runtime& rt);
 void add_crl_commands(CLI::App& app, Runtime& rt);
+void add_crl_check_command(CLI::App* crl, Runtime& rt);
 void add_expiring_command(CLI::App& app, Runtime& rt);
 void add_fingerprint_command(CLI::App& app, Runtime& rt);
 void add_observe_command(CLI::App& app, Runtime& rt);

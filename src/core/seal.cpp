@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 
 #include "core/ossl.h"
 
@@ -77,18 +78,12 @@ Result<std::string> SealKey::seal(std::string_view plaintext, std::string_view c
   return out;
 }
 
-Result<std::string> unseal(std::string_view blob, std::string_view context,
-                           const Secret& passphrase) {
-  const std::string what = "cannot open sealed data (" + std::string(context) + ")";
-  if (blob.size() < kHeader || !is_sealed(blob))
-    return fail(Code::InvalidArgument, what + ": not a sealed blob");
+namespace {
+
+// Decrypts a blob's body with `key` (its header already checked).
+Result<std::string> open_with(std::string_view blob, std::string_view context,
+                              const std::array<std::uint8_t, 32>& key, const std::string& what) {
   const auto* b = bytes(blob);
-  const std::uint32_t iterations = (std::uint32_t{b[7]} << 24) | (std::uint32_t{b[8]} << 16) |
-                                   (std::uint32_t{b[9]} << 8) | std::uint32_t{b[10]};
-  if (iterations == 0 || iterations > kMaxIterations)
-    return fail(Code::InvalidArgument, what + ": damaged header");
-  std::array<std::uint8_t, 32> key{};
-  CK_TRY(pbkdf2(passphrase, b + 11, iterations, key));
   const unsigned char* nonce = b + 11 + kSalt;
   unsigned char tag[kTag];
   std::copy(b + 11 + kSalt + kNonce, b + kHeader, tag);
@@ -104,12 +99,60 @@ Result<std::string> unseal(std::string_view blob, std::string_view context,
       ::EVP_DecryptUpdate(ctx.get(), o, &len, b + kHeader, static_cast<int>(out.size())) == 1 &&
       ::EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag) == 1 &&
       ::EVP_DecryptFinal_ex(ctx.get(), o + len, &len) == 1;
-  ::OPENSSL_cleanse(key.data(), key.size());
   if (!ok) {
     ::ERR_clear_error();
     ::OPENSSL_cleanse(out.data(), out.size());
-    return fail(Code::PermissionDenied, what + ": wrong passphrase or damaged data");
+    return fail(Code::PermissionDenied, what + ": wrong key or damaged data");
   }
+  return out;
+}
+
+std::uint32_t iterations_of(std::string_view blob) {
+  const auto* b = bytes(blob);
+  return (std::uint32_t{b[7]} << 24) | (std::uint32_t{b[8]} << 16) | (std::uint32_t{b[9]} << 8) |
+         std::uint32_t{b[10]};
+}
+
+}  // namespace
+
+Result<SealKey> SealKey::from_secret(std::string_view secret, std::string_view label) {
+  if (secret.empty())
+    return fail(Code::InvalidArgument, "sealing needs key material");
+  SealKey k;
+  k.iterations_ = 0;  // marks a key that no passphrase opens
+  EvpPkeyCtxPtr ctx(::EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr));
+  std::size_t len = k.key_.size();
+  if (!ctx || ::EVP_PKEY_derive_init(ctx.get()) != 1 ||
+      ::EVP_PKEY_CTX_set_hkdf_md(ctx.get(), ::EVP_sha256()) != 1 ||
+      ::EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), bytes(secret), static_cast<int>(secret.size())) !=
+          1 ||
+      ::EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), bytes(label), static_cast<int>(label.size())) != 1 ||
+      ::EVP_PKEY_derive(ctx.get(), k.key_.data(), &len) != 1 || len != k.key_.size())
+    return fail(ossl_error("deriving a sealing key"));
+  return k;
+}
+
+Result<std::string> SealKey::open(std::string_view blob, std::string_view context) const {
+  const std::string what = "cannot open sealed data (" + std::string(context) + ")";
+  if (blob.size() < kHeader || !is_sealed(blob) || iterations_of(blob) != iterations_)
+    return fail(Code::InvalidArgument, what + ": not a blob of this key");
+  return open_with(blob, context, key_, what);
+}
+
+Result<std::string> unseal(std::string_view blob, std::string_view context,
+                           const Secret& passphrase) {
+  const std::string what = "cannot open sealed data (" + std::string(context) + ")";
+  if (blob.size() < kHeader || !is_sealed(blob))
+    return fail(Code::InvalidArgument, what + ": not a sealed blob");
+  const std::uint32_t iterations = iterations_of(blob);
+  if (iterations == 0 || iterations > kMaxIterations)
+    return fail(Code::InvalidArgument, what + ": damaged header");
+  std::array<std::uint8_t, 32> key{};
+  CK_TRY(pbkdf2(passphrase, bytes(blob) + 11, iterations, key));
+  auto out = open_with(blob, context, key, what);
+  ::OPENSSL_cleanse(key.data(), key.size());
+  if (!out)
+    return fail(Code::PermissionDenied, what + ": wrong passphrase or damaged data");
   return out;
 }
 

@@ -26,6 +26,15 @@ class SealKey {
   [[nodiscard]] static Result<SealKey> derive(const Secret& passphrase, RandomSource& random,
                                               std::uint32_t iterations = kDefaultIterations);
 
+  /// A key from secret key material rather than a passphrase, without a slow
+  /// derivation (HKDF-SHA256 over `secret`, with `label` as its info): for
+  /// secrets whose protection is that material's, e.g. keys sealed under the
+  /// CA's private key. Its blobs open only with `open`, never with `unseal`.
+  [[nodiscard]] static Result<SealKey> from_secret(std::string_view secret, std::string_view label);
+
+  /// Opens a blob this key sealed (a key from `from_secret`).
+  [[nodiscard]] Result<std::string> open(std::string_view blob, std::string_view context) const;
+
   /// Encrypts and authenticates `plaintext`; `context` (e.g. "rollout 7 target node1") is
   /// bound as associated data, so a blob cannot be moved to another record unnoticed.
   [[nodiscard]] Result<std::string> seal(std::string_view plaintext, std::string_view context,

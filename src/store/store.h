@@ -124,9 +124,23 @@ class Tx {
   /// Streams every Released revocation still due in a CRL.
   [[nodiscard]] virtual Status for_each_crl_entry(
       const std::function<void(const CrlEntry&)>& fn) = 0;
-  /// Marks released entries with notAfter < this_update as listed for the last
-  /// time in CRL `number` (RFC 5280 §3.3: kept until one CRL after expiry).
+  /// Marks released entries (and canaries) with notAfter < this_update as
+  /// listed for the last time in CRL `number` (RFC 5280 §3.3: kept until one
+  /// CRL after expiry).
   [[nodiscard]] virtual Status mark_final_crl(Seconds this_update, std::int64_t number) = 0;
+
+  // CRL canaries (migration 0012)
+  [[nodiscard]] virtual Status insert_canary(const CanaryRecord& canary) = 0;
+  /// Streams the canaries the next CRL lists (every one not yet past its
+  /// final CRL), as CRL entries (reason 0: unspecified).
+  [[nodiscard]] virtual Status for_each_canary_entry(
+      const std::function<void(const CrlEntry&)>& fn) = 0;
+  /// The serials of every canary ever recorded: what the CRL builder leaves
+  /// out when it compares two CRLs' users' entries.
+  [[nodiscard]] virtual Result<std::vector<std::string>> canary_serials() = 0;
+  /// The canaries of the newest `limit` CRLs (purpose Crl), newest first.
+  [[nodiscard]] virtual Result<std::vector<CanaryRecord>> recent_crl_canaries(
+      std::size_t limit) = 0;
 
   // CRLs
   [[nodiscard]] virtual Result<std::optional<CrlRecord>> last_crl() = 0;

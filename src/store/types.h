@@ -105,6 +105,21 @@ struct CrlEntry {
   Seconds not_after{};
 };
 
+/// A certificate made only to be revoked (or, for one `crl check` run, to be
+/// accepted): see migration 0012.
+enum class CanaryPurpose { Crl, Check };
+
+struct CanaryRecord {
+  std::string serial;  // magnitude bytes
+  CanaryPurpose purpose = CanaryPurpose::Crl;
+  std::optional<std::int64_t> crl_number;  // Crl: the CRL it was made for
+  Seconds not_before{};
+  Seconds not_after{};
+  Seconds revoked_at{};
+  std::string der;
+  std::string sealed_key;  // Crl: the key, sealed; Check: empty
+};
+
 /// What became of handing a CRL to the configured publish command.
 enum class PublishState {
   Ok,      // the command exited 0

@@ -70,7 +70,20 @@ class AuthorityTest : public ::testing::Test {
     return issued ? issued->serial_hex : "";
   }
 
-  /// Builds a CRL and returns the serials (hex) it lists, and its number.
+  /// The serials (hex) of every CRL canary recorded so far.
+  std::set<std::string> canaries() {
+    std::set<std::string> out;
+    auto tx = store_->read();
+    EXPECT_TRUE(tx);
+    auto serials = (*tx)->canary_serials();
+    EXPECT_TRUE(serials);
+    for (const auto& s : *serials)
+      out.insert(serial_hex(s));
+    return out;
+  }
+
+  /// Builds a CRL and returns the users' serials (hex) it lists (canaries
+  /// aside), and its number.
   std::set<std::string> build(std::int64_t* number = nullptr) {
     auto built = authority_->build_crl({});
     EXPECT_TRUE(built) << built.error().message;
@@ -78,9 +91,12 @@ class AuthorityTest : public ::testing::Test {
       return {};
     auto parsed = parse_crl_der(built->der, nullptr);
     EXPECT_TRUE(parsed);
+    const auto canary = canaries();
     std::set<std::string> out;
-    for (const auto& e : parsed->entries)
-      out.insert(serial_hex(e.serial));
+    for (const auto& e : parsed->entries) {
+      if (!canary.contains(serial_hex(e.serial)))
+        out.insert(serial_hex(e.serial));
+    }
     if (number)
       *number = *parsed->number;
     return out;
@@ -184,7 +200,7 @@ TEST_F(AuthorityTest, SupersededCertificateThatExpiresWhileHeldIsNeverListed) {
   clock_.advance(11 * kDay);
   auto built = authority_->build_crl({});
   ASSERT_TRUE(built);
-  EXPECT_EQ(built->entries, 0u);
+  EXPECT_EQ(built->entries, built->canaries);
   EXPECT_EQ(built->dropped_hex, std::vector<std::string>{old});
   auto confirmed = authority_->confirm("dave");
   ASSERT_TRUE(confirmed);
@@ -201,9 +217,10 @@ TEST_F(AuthorityTest, RevokeForCauseIsInTheVeryNextCrlWithItsReason) {
   ASSERT_TRUE(built);
   auto parsed = parse_crl_der(built->der, nullptr);
   ASSERT_TRUE(parsed);
-  ASSERT_EQ(parsed->entries.size(), 1u);
+  ASSERT_EQ(parsed->entries.size(), 2u) << "eve's and the canary";
   EXPECT_EQ(serial_hex(parsed->entries[0].serial), serial);
   EXPECT_EQ(parsed->entries[0].reason, static_cast<int>(Reason::KeyCompromise));
+  EXPECT_EQ(serial_hex(parsed->entries[1].serial), built->canary_serial_hex);
   auto again = authority_->revoke({"eve", Reason::KeyCompromise, std::nullopt, ""});
   ASSERT_FALSE(again);  // no active certificate left
 }
@@ -344,7 +361,8 @@ TEST_F(AuthorityTest, CrlListsTheFirstFewNewEntriesWithAllTickets) {
   few.list_added = 5;
   auto built = authority_->build_crl(few);
   ASSERT_TRUE(built) << built.error().message;
-  EXPECT_EQ(built->entries, 30u);
+  EXPECT_EQ(built->entries, 30u + built->canaries);
+  EXPECT_EQ(built->canaries, 2u) << "the last build's canary and this one's";
   EXPECT_EQ(built->added_count, 12u);
   ASSERT_EQ(built->added.size(), 5u);
   for (const auto& a : built->added) {
@@ -369,12 +387,60 @@ TEST_F(AuthorityTest, FirstCrlListsEveryEntryInSerialOrder) {
   ASSERT_EQ(all->added.size(), 30u);
   auto parsed = parse_crl_der(all->der, nullptr);
   ASSERT_TRUE(parsed);
-  for (std::size_t i = 0; i < parsed->entries.size(); ++i) {
+  ASSERT_EQ(parsed->entries.size(), 31u) << "and the canary, after the users' entries";
+  for (std::size_t i = 0; i < all->added.size(); ++i) {
     EXPECT_EQ(all->added[i].serial_hex, serial_hex(parsed->entries[i].serial)) << i;
     EXPECT_EQ(all->added[i].reason, "keyCompromise");
     EXPECT_EQ(all->added[i].user.substr(0, 1), "n");
   }
   EXPECT_EQ(all->tickets.size(), 7u);
+}
+
+TEST_F(AuthorityTest, EveryCrlRevokesACanaryOfItsOwnUntilOneCrlAfterItExpires) {
+  init_ca();
+  auto first = authority_->build_crl({});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->entries, 1u);
+  EXPECT_EQ(first->canaries, 1u);
+  EXPECT_EQ(first->added_count, 0u) << "a canary is not a user's revocation";
+  auto second = authority_->build_crl({});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->canaries, 2u);
+  EXPECT_NE(second->canary_serial_hex, first->canary_serial_hex);
+  EXPECT_TRUE(second->removed_hex.empty());
+  {
+    auto tx = store_->read();
+    ASSERT_TRUE(tx);
+    auto recent = (*tx)->recent_crl_canaries(5);
+    ASSERT_TRUE(recent);
+    ASSERT_EQ(recent->size(), 2u);
+    EXPECT_EQ(serial_hex((*recent)[0].serial), second->canary_serial_hex) << "newest first";
+    EXPECT_EQ((*recent)[0].crl_number, second->number);
+    EXPECT_FALSE((*recent)[0].sealed_key.empty());
+    EXPECT_EQ((*recent)[0].sealed_key.find("PRIVATE KEY"), std::string::npos);
+    auto cert = cert_from_der((*recent)[0].der);
+    ASSERT_TRUE(cert);
+    EXPECT_EQ((*recent)[0].not_after - (*recent)[0].not_before, 2 * 7 * kDay)
+        << "twice the CRL's validity";
+  }
+  // Nothing changed for users: --if-due keeps the last CRL, no new canary.
+  CrlRequest due;
+  due.if_due = true;
+  auto kept = authority_->build_crl(due);
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(kept->built);
+  EXPECT_EQ(canaries().size(), 2u);
+  // Past both canaries' notAfter: listed once more, then gone, and neither
+  // counts as a user's entry removed.
+  clock_.advance(15 * kDay);
+  auto after = authority_->build_crl({});
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->canaries, 3u);
+  EXPECT_TRUE(after->removed_hex.empty());
+  auto later = authority_->build_crl({});
+  ASSERT_TRUE(later) << later.error().message;
+  EXPECT_EQ(later->canaries, 2u) << "the two expired ones dropped; this one and the last";
+  EXPECT_TRUE(later->removed_hex.empty());
 }
 
 class CrlPublishTest : public AuthorityTest {

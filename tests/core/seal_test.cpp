@@ -31,6 +31,32 @@ TEST(Seal, RoundTripsAndBindsTheContext) {
   EXPECT_NE(bad.error().message.find("wrong passphrase or damaged data"), std::string::npos);
 }
 
+TEST(Seal, AKeyFromSecretMaterialOpensItsOwnBlobsOnly) {
+  SystemRandom random;
+  const auto key = SealKey::from_secret("the CA's private key, DER", "certkeeper canary key");
+  ASSERT_TRUE(key);
+  const auto blob = key->seal("canary key", "canary 01AB", random);
+  ASSERT_TRUE(blob);
+  const auto opened = key->open(*blob, "canary 01AB");
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(*opened, "canary key");
+  EXPECT_FALSE(key->open(*blob, "canary 01AC")) << "another record's context";
+  const auto other = SealKey::from_secret("another CA's key", "certkeeper canary key");
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->open(*blob, "canary 01AB")) << "another CA";
+  const auto relabelled = SealKey::from_secret("the CA's private key, DER", "another use");
+  ASSERT_TRUE(relabelled);
+  EXPECT_FALSE(relabelled->open(*blob, "canary 01AB")) << "the label separates uses";
+  EXPECT_FALSE(unseal(*blob, "canary 01AB", Secret("the CA's private key, DER")))
+      << "no passphrase opens it";
+  const auto by_pass = SealKey::derive(Secret("pass"), random, kFast);
+  ASSERT_TRUE(by_pass);
+  const auto pass_blob = by_pass->seal("x", "c", random);
+  ASSERT_TRUE(pass_blob);
+  EXPECT_FALSE(key->open(*pass_blob, "c")) << "a passphrase blob is not this key's";
+  EXPECT_FALSE(SealKey::from_secret("", "label"));
+}
+
 TEST(Seal, EachBlobHasItsOwnNonce) {
   SystemRandom random;
   const Secret pass("p");

@@ -33,6 +33,14 @@ db_dump() { if [ -e "$H/certkeeper.db" ]; then sqlite3 "$H/certkeeper.db" .dump;
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 crl_number() { printf "%d" "$(openssl crl -in "$1" -noout -crlnumber | cut -d= -f2)"; }
 # Verifies a certificate against the CA and a CRL; prints OK or the error.
+# crl_user_serials CRL [HOME]: the CRL's serials as openssl prints them, sorted,
+# without certkeeper's CRL canaries (those HOME's store recorded; $H by default).
+crl_user_serials() {
+  local canaries
+  canaries=$(sqlite3 "${2:-$H}/certkeeper.db" "SELECT hex(serial) FROM crl_canaries" 2>/dev/null || true)
+  openssl crl -in "$1" -noout -text | awk '/Serial Number:/ {print $3}' \
+    | { grep -vxF -f <(printf '%s\n' "${canaries:-none}") || true; } | sort
+}
 verify_crl() { { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" "$1" 2>&1 || true; } | tail -1; }
 # openssl verify output (never fails, so it can be grepped under pipefail).
 verify_out() { openssl verify -crl_check -CAfile "$WORK/ca.pem" -CRLfile "$2" "$1" 2>&1 || true; }

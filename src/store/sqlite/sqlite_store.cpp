@@ -685,7 +685,71 @@ class SqliteTx final : public Tx {
               conn_.prepare("UPDATE revocations SET final_crl = ?"
                             " WHERE state = 'released' AND final_crl IS NULL AND not_after < ?"));
     st.bind(1, number).bind(2, secs(this_update));
+    CK_TRY(st.run());
+    CK_ASSIGN(auto canaries, conn_.prepare("UPDATE crl_canaries SET final_crl = ?"
+                                           " WHERE final_crl IS NULL AND not_after < ?"));
+    canaries.bind(1, number).bind(2, secs(this_update));
+    return canaries.run();
+  }
+
+  Status insert_canary(const CanaryRecord& c) override {
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO crl_canaries (serial, purpose, crl_number,"
+                                     " not_before, not_after, revoked_at, der, sealed_key)"
+                                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    st.bind_blob(1, c.serial).bind(2, c.purpose == CanaryPurpose::Crl ? "crl" : "check");
+    if (c.crl_number)
+      st.bind(3, *c.crl_number);
+    else
+      st.bind_null(3);
+    st.bind(4, secs(c.not_before)).bind(5, secs(c.not_after)).bind(6, secs(c.revoked_at));
+    st.bind_blob(7, c.der);
+    if (c.sealed_key.empty())
+      st.bind_null(8);
+    else
+      st.bind_blob(8, c.sealed_key);
     return st.run();
+  }
+
+  Status for_each_canary_entry(const std::function<void(const CrlEntry&)>& fn) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT serial, revoked_at, not_after FROM crl_canaries"
+                                     " WHERE final_crl IS NULL ORDER BY serial"));
+    CrlEntry e;
+    for (;;) {
+      CK_ASSIGN(const bool row, st.step());
+      if (!row)
+        break;
+      e.serial.assign(st.blob_view(0));
+      e.revoked_at = to_time(st.int64(1));
+      e.reason = 0;
+      e.not_after = to_time(st.int64(2));
+      fn(e);
+    }
+    return {};
+  }
+
+  Result<std::vector<std::string>> canary_serials() override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT serial FROM crl_canaries"));
+    return collect(st, [](const Statement& s) { return s.blob(0); });
+  }
+
+  Result<std::vector<CanaryRecord>> recent_crl_canaries(std::size_t limit) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT serial, crl_number, not_before, not_after,"
+                                     " revoked_at, der, sealed_key FROM crl_canaries"
+                                     " WHERE purpose = 'crl' ORDER BY crl_number DESC LIMIT ?"));
+    st.bind(1, static_cast<std::int64_t>(limit));
+    return collect(st, [](const Statement& s) {
+      CanaryRecord c;
+      c.serial = s.blob(0);
+      c.purpose = CanaryPurpose::Crl;
+      c.crl_number = s.int64(1);
+      c.not_before = to_time(s.int64(2));
+      c.not_after = to_time(s.int64(3));
+      c.revoked_at = to_time(s.int64(4));
+      c.der = s.blob(5);
+      if (!s.is_null(6))
+        c.sealed_key = s.blob(6);
+      return c;
+    });
   }
 
   Result<std::optional<CrlRecord>> last_crl() override {

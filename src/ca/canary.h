@@ -1,0 +1,49 @@
+#pragma once
+// CRL canaries: certificates made only to be revoked, one in every CRL, so
+// that a server refusing one is seen to enforce that CRL (or a newer one);
+// and, for one `crl check` run, a short-lived one not yet revoked that every
+// server must accept. Never a user's certificate: their own subject, their
+// own table (store migration 0012), no bundle, no notice.
+//
+// A CRL canary's key stays in the store, sealed under a key derived from the
+// CA's private key: opening it takes what signing with the CA takes, and
+// nothing more (no passphrase derivation per canary).
+
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/ossl.h"
+#include "core/random.h"
+#include "core/seal.h"
+#include "store/types.h"
+
+namespace ck::ca {
+
+/// The canaries' subject CN (O=certkeeper, OU=CRL canary; e-mail
+/// canary@certkeeper.invalid): what a server's log shows when one is tried.
+inline constexpr std::string_view kCanaryName = "certkeeper CRL canary";
+
+struct IssuedCanary {
+  X509Ptr cert;
+  EvpPkeyPtr key;
+  store::CanaryRecord record;  // revoked_at = not_before; sealed_key filled for Crl
+};
+
+/// Issues a canary under the CA (a P-256 key, a clientAuth certificate, a
+/// random serial). A Crl canary's key is sealed into the record under
+/// `seal`; a Check canary's is not kept (`seal` may be null).
+[[nodiscard]] Result<IssuedCanary> issue_canary(X509& ca_cert, EVP_PKEY& ca_key,
+                                                store::CanaryPurpose purpose, Seconds not_before,
+                                                Seconds not_after, const SealKey* seal,
+                                                RandomSource& random);
+
+/// The key canary keys are sealed under, derived from the CA's private key.
+[[nodiscard]] Result<SealKey> canary_seal_key(const EVP_PKEY& ca_key);
+
+/// A recorded Crl canary's certificate and key (opened with `seal`).
+[[nodiscard]] Result<IssuedCanary> open_canary(const store::CanaryRecord& record,
+                                               const SealKey& seal);
+
+}  // namespace ck::ca

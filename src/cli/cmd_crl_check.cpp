@@ -1,0 +1,158 @@
+// `crl check`: which CRL each mTLS server enforces (enforce/crl_check.h).
+
+#include <algorithm>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "enforce/crl_check.h"
+#include "probe/target.h"
+
+namespace ck::cli {
+namespace {
+
+struct CheckFlags {
+  std::vector<std::string> targets;
+  std::string targets_file;
+  std::string timeout = "5s";
+  std::size_t concurrency = 256;
+  std::string ca_file;
+  std::size_t canaries = 4;
+  bool tls_only = false;
+};
+
+/// "newest (#12)", "stale by 2 (#10)", "accepts revoked certificates", ...
+std::string state_text(const enforce::EndpointCrl& c) {
+  switch (c.state) {
+    case enforce::Enforcement::Newest:
+      return "newest (#" + std::to_string(*c.crl_number) + ")";
+    case enforce::Enforcement::Stale:
+      return "stale by " + std::to_string(c.stale_by) + " (#" + std::to_string(*c.crl_number) + ")";
+    case enforce::Enforcement::AcceptsRevoked:
+      return "accepts revoked certificates";
+    case enforce::Enforcement::NoClientCheck:
+      return "does not check client certificates";
+    case enforce::Enforcement::RefusesValid:
+      return "refuses a valid certificate";
+    case enforce::Enforcement::Unreachable:
+      return "unreachable";
+    case enforce::Enforcement::Unknown:
+      break;
+  }
+  return "not known";
+}
+
+Exit run_check(Runtime& rt, const CheckFlags& f) {
+  std::vector<probe::Target> targets;
+  for (const auto& text : f.targets) {
+    CK_ASSIGN(auto t, probe::parse_target(text, 443));
+    targets.push_back(std::move(t));
+  }
+  if (!f.targets_file.empty()) {
+    CK_ASSIGN(const auto more, probe::read_targets_file(f.targets_file, 443));
+    targets.insert(targets.end(), more.begin(), more.end());
+  }
+  if (targets.empty())
+    return fail(Code::InvalidArgument, "no endpoint given (ENDPOINT... or --targets-file)");
+  probe::ProbeOptions options;
+  CK_ASSIGN(options.timeout, parse_timeout(f.timeout));
+  if (options.timeout.count() <= 0)
+    return fail(Code::InvalidArgument, "--timeout '" + f.timeout + "' must be longer than 0");
+  options.concurrency = std::max<std::size_t>(f.concurrency, 1);
+  if (!f.ca_file.empty())
+    options.ca_file = f.ca_file;
+
+  CK_ASSIGN(auto* auth, rt.authority());
+  // The valid canary lives a few timeouts past the whole run (each round
+  // is bounded by the timeout), and never less than five minutes.
+  const auto rounds = static_cast<long>(f.canaries) + 2;
+  const auto valid_for = std::max<std::chrono::seconds>(
+      std::chrono::minutes(5),
+      std::chrono::duration_cast<std::chrono::seconds>(options.timeout * rounds * 2));
+  CK_ASSIGN(const auto canaries, auth->canaries_for_check(f.canaries, valid_for));
+  CK_ASSIGN(const auto reports,
+            enforce::check_crl_enforcement(
+                targets, canaries, options, f.tls_only, rt.clock(),
+                rt.json() ? std::function<void(const std::string&)>() : terminal_progress()));
+  std::size_t newest = 0;
+  for (const auto& r : reports)
+    newest += r.crl.state == enforce::Enforcement::Newest ? 1 : 0;
+  const bool all_newest = newest == reports.size();
+  if (rt.json()) {
+    nlohmann::ordered_json j;
+    j["last_crl"] = canaries.last_crl;
+    j["canaries_tried"] = nlohmann::ordered_json::array();
+    for (const auto& c : canaries.revoked)
+      j["canaries_tried"].push_back(c.record.crl_number.value_or(0));
+    j["endpoints"] = nlohmann::ordered_json::array();
+    for (const auto& r : reports) {
+      nlohmann::ordered_json e;
+      e["target"] = r.target.text;
+      e["state"] = enforcement_name(r.crl.state);
+      e["crl_number"] = r.crl.crl_number ? nlohmann::ordered_json(*r.crl.crl_number)
+                                         : nlohmann::ordered_json(nullptr);
+      e["stale_by"] = r.crl.stale_by;
+      e["detail"] = r.crl.detail;
+      j["endpoints"].push_back(std::move(e));
+    }
+    j["on_newest"] = newest;
+    j["total"] = reports.size();
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::size_t width = 8;
+    for (const auto& r : reports)
+      width = std::max(width, r.target.text.size());
+    for (const auto& r : reports) {
+      std::cout << r.target.text << std::string(width - r.target.text.size() + 2, ' ')
+                << state_text(r.crl) << ": " << r.crl.detail << "\n";
+    }
+    std::cout << newest << "/" << reports.size() << " endpoint(s) enforce the newest CRL";
+    if (canaries.last_crl > 0)
+      std::cout << " (#" << canaries.last_crl << ")";
+    std::cout << "\n";
+  }
+  return all_newest ? kExitOk : kExitProblems;
+}
+
+}  // namespace
+
+void add_crl_check_command(CLI::App* crl, Runtime& rt) {
+  auto flags = std::make_shared<CheckFlags>();
+  auto* cmd = crl->add_subcommand(
+      "check",
+      "Which CRL each mTLS server enforces, observed: every CRL revokes a canary certificate of "
+      "its own; a server that refuses CRL #N's canary has CRL #N or newer. Exit 3 unless every "
+      "endpoint enforces the newest CRL.");
+  cmd->add_option("ENDPOINT", flags->targets,
+                  "host:port, host:port@sni or https://host:port/path (default port 443)");
+  cmd->add_option("--targets-file", flags->targets_file,
+                  "More endpoints, one per line (# comments and blank lines skipped)");
+  cmd->add_option("--timeout", flags->timeout, "Per handshake and answer (5s, 500ms)")
+      ->capture_default_str();
+  cmd->add_option("--concurrency", flags->concurrency, "Handshakes in flight at once")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--ca-file", flags->ca_file,
+                  "Verify the servers' chains against these CA certificates instead of the system "
+                  "store (reported, not required)");
+  cmd->add_option("--canaries", flags->canaries,
+                  "How many of the newest CRLs' canaries to try before saying a server accepts "
+                  "revoked certificates")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_flag("--tls-only", flags->tls_only,
+                "Judge by the TLS handshake only, for servers that are not HTTPS (by default each "
+                "handshake is followed by one GET: nginx refuses a revoked certificate with HTTP "
+                "400, not in the handshake)");
+  cmd->footer(
+      "Each run first presents a fresh canary, valid for minutes and recorded as revoked before\n"
+      "it is used (the next CRL lists it): every endpoint must accept it, or nothing can be\n"
+      "concluded (\"refuses a valid certificate\"). Then the revoked canaries of the newest\n"
+      "CRLs, newest first, on the endpoints not yet decided. States: newest, stale by N,\n"
+      "accepts revoked certificates, does not check client certificates, refuses a valid\n"
+      "certificate, unreachable, not known. Needs the CA key (it issues the valid canary).");
+  on_run(cmd, rt, [flags](Runtime& r) { return run_check(r, *flags); });
+}
+
+}  // namespace ck::cli

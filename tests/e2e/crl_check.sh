@@ -1,0 +1,129 @@
+#!/bin/bash
+# `crl check` against real nginx nodes with client-certificate auth: which
+# CRL each one enforces, observed with the CRL canaries. Three nodes get the
+# CRL; after a new build it is copied to two of them and only one reloads:
+# "newest" there, "stale by 1" on the others, then "newest" everywhere once
+# they reload. A node that does not ask for client certificates, and one
+# that asks without a CRL (it answers 200 to a revoked certificate), are
+# named as such. The canary is revoked as openssl sees it, and shows up in
+# no listing.
+. "$(dirname "$0")/lib.sh" "$1"
+command -v nginx >/dev/null || fail "nginx is not installed (scripts/install-deps.sh)"
+
+ck ca init --name "Check CA" > /dev/null 2>&1
+ck ca show --pem > "$WORK/ca.pem"
+ck user create alice --cn alice --email alice@example.org --out "$WORK/p12" --password-file "$WORK/a.pw" > /dev/null
+ck --json crl build --out "$WORK/ca.crl" > "$WORK/b1.json"
+assert_eq "$(json '(d["number"], d["canaries"], d["entries"])' < "$WORK/b1.json")" "(1, 1, 1)" "CRL #1: its canary only"
+
+# The servers' own certificate, from a throwaway CA.
+S="$WORK/srv"; mkdir -p "$S"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=server-ca \
+  -keyout "$S/sca.key" -out "$S/sca.pem" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+  -keyout "$S/server.key" -out "$S/server.csr" 2>/dev/null
+openssl x509 -req -in "$S/server.csr" -CA "$S/sca.pem" -CAkey "$S/sca.key" -CAcreateserial -days 2 \
+  -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") -out "$S/server.pem" 2>/dev/null
+
+# node NAME MODE: an nginx of its own under $WORK/NAME with its own CRL copy.
+# MODE: on (CRL checked), off (no client certificate asked), nocrl (asked,
+# verified against the CA, no CRL: a revoked certificate gets 200).
+node() {
+  local dir="$WORK/$1" mode="$2"
+  mkdir -p "$dir/logs" "$dir/tmp"
+  cp "$WORK/ca.crl" "$dir/ca.crl"
+  eval "conf_$1() {
+    echo '  access_log off;'
+    echo '  server {'
+    echo \"    listen 127.0.0.1:\$1 ssl;\"
+    echo '    ssl_protocols TLSv1.2 TLSv1.3;'
+    echo '    ssl_certificate $S/server.pem;'
+    echo '    ssl_certificate_key $S/server.key;'
+    case $mode in
+      on) echo '    ssl_client_certificate $WORK/ca.pem;'; echo '    ssl_crl $dir/ca.crl;'; echo '    ssl_verify_client on;';;
+      nocrl) echo '    ssl_client_certificate $WORK/ca.pem;'; echo '    ssl_verify_client optional;';;
+      off) ;;
+    esac
+    echo '    location / { return 200 \"hello\\n\"; }'
+    echo '  }'
+  }"
+  start_nginx_on_a_port "$dir" "$S/sca.pem" https "conf_$1"
+  printf -v "PORT_$1" '%s' "$PORT"
+  printf -v "PID_$1" '%s' "$NGINX_PID"
+}
+# reload NAME: nginx re-reads its CRL; waits until the old worker is gone.
+reload() {
+  local pid_var="PID_$1" old w alive
+  old=$(pgrep -P "${!pid_var}" || true)
+  kill -HUP "${!pid_var}"
+  for _ in $(seq 1 100); do
+    alive=0
+    for w in $old; do kill -0 "$w" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+}
+on_fail() { for n in n1 n2 n3 off nocrl; do echo "--- $n error.log"; tail -5 "$WORK/$n/logs/error.log" 2>/dev/null; done; }
+node n1 on; node n2 on; node n3 on; node off off; node nocrl nocrl
+ep() { echo "https://127.0.0.1:$(eval echo "\$PORT_$1")/"; }
+check_json() { ck --json crl check --ca-file "$S/sca.pem" --timeout 3s "$@"; }
+states() { json '" ".join(e["state"] + ("#" + str(e["crl_number"]) if e["crl_number"] else "") for e in d["endpoints"])'; }
+
+rc=0; check_json "$(ep n1)" "$(ep n2)" "$(ep n3)" "$(ep off)" "$(ep nocrl)" > "$WORK/c1.json" || rc=$?
+assert_eq "$rc" 3 "two nodes do not enforce the CRL: exit 3"
+assert_eq "$(states < "$WORK/c1.json")" "newest#1 newest#1 newest#1 no-client-check accepts-revoked" "CRL #1 everywhere it is checked"
+assert_eq "$(json '(d["last_crl"], d["on_newest"], d["total"])' < "$WORK/c1.json")" "(1, 3, 5)" "summary"
+pass "newest on the nodes with the CRL; no client check and accepts-revoked named"
+
+# CRL #2: copied to n1 and n2, only n1 reloads.
+ck --json crl build --out "$WORK/ca.crl" > "$WORK/b2.json"
+assert_eq "$(json '(d["number"], d["canaries"])' < "$WORK/b2.json")" "(2, 3)" "CRL #2: both CRL canaries and the first check's"
+cp "$WORK/ca.crl" "$WORK/n1/ca.crl"; cp "$WORK/ca.crl" "$WORK/n2/ca.crl"
+reload n1
+rc=0; check_json "$(ep n1)" "$(ep n2)" "$(ep n3)" > "$WORK/c2.json" || rc=$?
+assert_eq "$rc" 3 "stale nodes: exit 3"
+assert_eq "$(states < "$WORK/c2.json")" "newest#2 stale#1 stale#1" "n1 reloaded; n2 copied but not reloaded; n3 neither"
+assert_eq "$(json '[e["stale_by"] for e in d["endpoints"]]' < "$WORK/c2.json")" "[0, 1, 1]" "stale by 1"
+# The text says it too.
+rc=0; ck crl check --ca-file "$S/sca.pem" "$(ep n1)" "$(ep n2)" > "$WORK/c2.txt" || rc=$?
+assert_eq "$rc" 3 "text: exit 3"
+grep -q "stale by 1 (#1)" "$WORK/c2.txt" || fail "text: $(cat "$WORK/c2.txt")"
+grep -q "^1/2 endpoint(s) enforce the newest CRL (#2)$" "$WORK/c2.txt" || fail "text summary: $(cat "$WORK/c2.txt")"
+pass "copied without a reload is stale; reloaded is newest"
+
+cp "$WORK/ca.crl" "$WORK/n3/ca.crl"; reload n2; reload n3
+rc=0; check_json "$(ep n1)" "$(ep n2)" "$(ep n3)" > "$WORK/c3.json" || rc=$?
+assert_eq "$rc" 0 "every node on the newest CRL: exit 0"
+assert_eq "$(states < "$WORK/c3.json")" "newest#2 newest#2 newest#2" "after the reloads"
+pass "newest everywhere after the reloads"
+
+# What nginx saw: the canary by its name, refused as revoked.
+grep -q "certificate revoked" "$WORK/n1/logs/error.log" || fail "nginx logged no revoked canary"
+# openssl agrees: CRL #2's canary is revoked by CRL #2.
+sqlite3 "$H/certkeeper.db" "SELECT hex(der) FROM crl_canaries WHERE crl_number = 2" | xxd -r -p \
+  | openssl x509 -inform DER -out "$WORK/canary2.pem"
+openssl x509 -in "$WORK/canary2.pem" -noout -subject | grep -q "certkeeper CRL canary" || fail "canary subject"
+verify_out "$WORK/canary2.pem" "$WORK/ca.crl" | grep -q "certificate revoked" || fail "openssl: canary #2 not revoked"
+# The valid canaries of the runs are in the next CRL.
+check_serial=$(sqlite3 "$H/certkeeper.db" "SELECT hex(serial) FROM crl_canaries WHERE purpose = 'check' LIMIT 1")
+openssl crl -in "$WORK/ca.crl" -noout -text | grep -q "Serial Number: $check_serial" || fail "a run's valid canary is not in the next CRL"
+pass "the canaries are revoked as openssl reads the CRL"
+
+# Never in a listing; the key never leaves the store.
+for cmd in "user list" "cert list" "expiring --within 3650d" "notify --dry-run --within 3650d"; do
+  # shellcheck disable=SC2086
+  if ck --json $cmd 2>&1 | grep -qi "canary"; then fail "$cmd shows a canary"; fi
+done
+if sqlite3 "$H/certkeeper.db" "SELECT sealed_key FROM crl_canaries WHERE sealed_key IS NOT NULL" | grep -q "PRIVATE KEY"; then
+  fail "a canary key is stored in the clear"
+fi
+assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM crl_canaries WHERE purpose = 'check' AND sealed_key IS NOT NULL")" 0 "valid canaries keep no key"
+# (The store itself holds this test CA's key unencrypted: no passphrase is set.)
+if grep -rl --exclude='certkeeper.db*' "PRIVATE KEY" "$H" "$WORK"/*.json "$WORK"/*.txt 2>/dev/null; then
+  fail "a key in a file"
+fi
+pass "canaries in no listing, keys sealed or not kept"
+
+# Bad input: one line, exit 1.
+expect_error "no endpoint" "no endpoint given" -- ck crl check
+expect_error "a bad endpoint" "nope:99999" -- ck crl check "nope:99999"
