@@ -332,6 +332,12 @@ class Authority {
   /// within their validity, newest first, keys opened.
   [[nodiscard]] Result<CheckCanaries> canaries_for_check(std::size_t how_many,
                                                          std::chrono::seconds valid_for);
+  /// For `probe --client-user`: a certificate with `user`'s current subject,
+  /// valid from an hour ago for `valid_for`, its key only in memory; recorded
+  /// (and revoked, so the next CRL lists it) before it is returned, audited.
+  /// The user must exist and not be disabled.
+  [[nodiscard]] Result<IssuedCanary> probe_credential(const std::string& user,
+                                                      std::chrono::seconds valid_for);
   /// `stale_before`: a CRL whose nextUpdate is closer than this is stale.
   /// `publisher_configured`: a CRL built without a publish command is not
   /// out once one is configured.

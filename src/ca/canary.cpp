@@ -20,7 +20,7 @@ std::string seal_context(std::string_view serial) {
 
 Result<IssuedCanary> issue_canary(X509& ca_cert, EVP_PKEY& ca_key, store::CanaryPurpose purpose,
                                   Seconds not_before, Seconds not_after, const SealKey* seal,
-                                  RandomSource& random) {
+                                  RandomSource& random, const store::UserProfile* subject) {
   if (purpose == store::CanaryPurpose::Crl && seal == nullptr)
     return fail(Code::Internal, "a CRL canary's key must be sealed");
   IssuedCanary out;
@@ -33,7 +33,7 @@ Result<IssuedCanary> issue_canary(X509& ca_cert, EVP_PKEY& ca_key, store::Canary
   profile.org = "certkeeper";
   profile.ou = "CRL canary";
   ClientCertRequest req;
-  req.profile = &profile;
+  req.profile = subject != nullptr ? subject : &profile;
   req.public_key = out.key.get();
   req.serial = serial;
   req.not_before = not_before;

@@ -33,11 +33,13 @@ struct IssuedCanary {
 
 /// Issues a canary under the CA (a P-256 key, a clientAuth certificate, a
 /// random serial). A Crl canary's key is sealed into the record under
-/// `seal`; a Check canary's is not kept (`seal` may be null).
+/// `seal`; another's is not kept (`seal` may be null). `subject`: a Probe
+/// credential's (a user's profile); the canary subject when null.
 [[nodiscard]] Result<IssuedCanary> issue_canary(X509& ca_cert, EVP_PKEY& ca_key,
                                                 store::CanaryPurpose purpose, Seconds not_before,
                                                 Seconds not_after, const SealKey* seal,
-                                                RandomSource& random);
+                                                RandomSource& random,
+                                                const store::UserProfile* subject = nullptr);
 
 /// The key canary keys are sealed under, derived from the CA's private key.
 [[nodiscard]] Result<SealKey> canary_seal_key(const EVP_PKEY& ca_key);

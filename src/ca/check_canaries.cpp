@@ -35,4 +35,32 @@ Result<CheckCanaries> Authority::canaries_for_check(std::size_t how_many,
   return out;
 }
 
+Result<IssuedCanary> Authority::probe_credential(const std::string& user,
+                                                 std::chrono::seconds valid_for) {
+  std::optional<store::UserRecord> record;
+  {
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_ASSIGN(record, rtx->find_user(user));
+  }
+  if (!record)
+    return fail(Code::NotFound, "--client-user: no user '" + user + "' in this CA");
+  if (record->disabled_at)
+    return fail(Code::FailedPrecondition,
+                "--client-user: user '" + user +
+                    "' is revoked (disabled): servers must refuse them; no certificate is issued");
+  CK_ASSIGN(auto ca, unlock());
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto issued, issue_canary(*ca.cert, *ca.key, store::CanaryPurpose::Probe,
+                                      now - std::chrono::hours(1), now + valid_for, nullptr,
+                                      random_, &record->profile));
+  CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(tx->insert_canary(issued.record));
+  CK_TRY(audit(*tx, "probe.credential", user,
+               "serial " + serial_hex(issued.record.serial) + ", valid " +
+                   std::to_string(valid_for.count()) + " s, recorded revoked",
+               now));
+  CK_TRY(tx->commit());
+  return issued;
+}
+
 }  // namespace ck::ca

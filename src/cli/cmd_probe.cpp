@@ -29,6 +29,7 @@ struct ProbeFlags {
   std::string dns_server;
   std::string client_cert;
   std::string client_key;
+  std::string client_user;
 };
 
 /// "AB:CD:…", "abcd…" or "ABCD…" → "abcd…".
@@ -187,8 +188,23 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
     options.dns_server = f.dns_server;
   if (f.client_cert.empty() != f.client_key.empty())
     return fail(Code::InvalidArgument, "--client-cert and --client-key go together");
+  if (!f.client_cert.empty() && !f.client_user.empty())
+    return fail(Code::InvalidArgument, "--client-user or --client-cert, not both");
   if (!f.client_cert.empty()) {
     CK_ASSIGN(options.client, probe::load_client_credential(f.client_cert, f.client_key));
+  }
+  if (!f.client_user.empty()) {
+    CK_ASSIGN(auto* auth, rt.authority());
+    // Valid for the whole scan: every wave of `concurrency` probes is
+    // bounded by the timeout; five minutes at least.
+    const auto waves =
+        static_cast<long>((targets.size() + options.concurrency - 1) / options.concurrency);
+    const auto valid_for = std::max<std::chrono::seconds>(
+        std::chrono::minutes(5),
+        std::chrono::duration_cast<std::chrono::seconds>(options.timeout * waves * 2));
+    CK_ASSIGN(auto issued, auth->probe_credential(f.client_user, valid_for));
+    CK_ASSIGN(options.client,
+              probe::make_client_credential(std::move(issued.cert), std::move(issued.key), {}));
   }
   const bool client_given = options.client != nullptr;
   std::optional<std::chrono::seconds> within;
@@ -337,6 +353,11 @@ void add_probe_command(CLI::App& app, Runtime& rt) {
   cmd->add_option("--client-key", flags->client_key,
                   "The client certificate's key (unencrypted PEM or DER)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--client-user", flags->client_user,
+                  "Probe as this user of the CA: a certificate with the user's current subject, "
+                  "valid for minutes, its key only in memory, recorded and revoked in the store "
+                  "before use (the next CRL lists it) and audited. Needs the CA key")
+      ->type_name("USER");
   on_run(cmd, rt, [flags](Runtime& r) { return run_probe(r, *flags); });
 }
 

@@ -107,7 +107,11 @@ struct CrlEntry {
 
 /// A certificate made only to be revoked (or, for one `crl check` run, to be
 /// accepted): see migration 0012.
-enum class CanaryPurpose { Crl, Check };
+enum class CanaryPurpose {
+  Crl,    // revoked in the CRL it was made for; its key kept, sealed
+  Check,  // one `crl check` run's valid canary
+  Probe,  // `probe --client-user`: a user's subject, for minutes
+};
 
 struct CanaryRecord {
   std::string serial;  // magnitude bytes

@@ -120,6 +120,26 @@ probe_json "127.0.0.1:$PORT" --client-cert "$WORK/bob.crt" --client-key "$WORK/b
 assert_eq "$(field '(c["verdict"], c["http_status"])' < "$WORK/nt.json")" "('accepted', None)" "nginx, plain target: TLS only"
 pass "nginx: accepted 200, refused 400 (https:// GET), none sent 400; plain target: TLS verdict only"
 
+# --client-user: a certificate in alice's name, for minutes, recorded revoked.
+rc=0; probe_json "$U" --client-user alice > "$WORK/nu.json" || rc=$?
+assert_eq "$rc" 0 "--client-user alice: exit 0"
+assert_eq "$(field '(c["sent"], c["verdict"], c["http_status"])' < "$WORK/nu.json")" "(True, 'accepted', 200)" "--client-user alice"
+row=$(sqlite3 "$H/certkeeper.db" "SELECT hex(serial), not_after - not_before, sealed_key IS NULL FROM crl_canaries WHERE purpose = 'probe'")
+serial=${row%%|*}
+assert_eq "${row#*|}" "3900|1" "recorded: valid an hour back and five minutes on, no key kept"
+sqlite3 "$H/certkeeper.db" "SELECT hex(der) FROM crl_canaries WHERE purpose = 'probe'" | xxd -r -p \
+  | openssl x509 -inform DER -noout -subject -ext extendedKeyUsage > "$WORK/pc.txt"
+grep -q "CN = alice" "$WORK/pc.txt" || fail "the probe certificate has alice's subject: $(cat "$WORK/pc.txt")"
+ck --json user show alice | grep -q "probe.credential" || fail "the probe credential is audited under alice"
+ck crl build --out "$WORK/ca2.crl" > /dev/null
+openssl crl -in "$WORK/ca2.crl" -noout -text | grep -q "Serial Number: $serial" || fail "the next CRL lists it"
+if ck --json cert list | grep -q "$serial"; then fail "cert list shows the probe certificate"; fi
+expect_error "--client-user of a revoked user" "is revoked" -- ck probe "$U" --client-user bob
+expect_error "--client-user of nobody" "no user 'nobody'" -- ck probe "$U" --client-user nobody
+expect_error "--client-user with --client-cert" "not both" -- \
+  ck probe "$U" --client-user alice --client-cert "$WORK/alice.crt" --client-key "$WORK/alice.key"
+pass "--client-user: alice's subject, accepted, recorded revoked, in the next CRL, audited"
+
 # --- Bad input: one line naming it, exit 1.
 expect_error "a key that is not the certificate's" "does not belong" -- \
   ck probe "$U" --client-cert "$WORK/alice.crt" --client-key "$WORK/bob.key"

@@ -696,7 +696,10 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st, conn_.prepare("INSERT INTO crl_canaries (serial, purpose, crl_number,"
                                      " not_before, not_after, revoked_at, der, sealed_key)"
                                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-    st.bind_blob(1, c.serial).bind(2, c.purpose == CanaryPurpose::Crl ? "crl" : "check");
+    const char* purpose = c.purpose == CanaryPurpose::Crl     ? "crl"
+                          : c.purpose == CanaryPurpose::Check ? "check"
+                                                              : "probe";
+    st.bind_blob(1, c.serial).bind(2, purpose);
     if (c.crl_number)
       st.bind(3, *c.crl_number);
     else
