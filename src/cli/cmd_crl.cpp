@@ -2,6 +2,7 @@
 
 #include "ca/crl_publish.h"
 #include "cli/commands.h"
+#include "cli/crl_enforcement.h"
 #include "cli/render.h"
 #include "core/duration.h"
 
@@ -62,7 +63,25 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
   CK_ASSIGN(req.publish, rt.crl_publisher());
   if (!rt.json())
     req.list_added = kShown;
+  // [crl] check_endpoints are read before anything is built: a typo is an
+  // error with the store unchanged.
+  std::vector<probe::Target> check_targets;
+  for (const auto& text : cfg->crl_check_endpoints) {
+    auto t = probe::parse_target(text, 443);
+    if (!t)
+      return fail(std::move(t).error().context("[crl] check_endpoints"));
+    check_targets.push_back(std::move(*t));
+  }
   CK_ASSIGN(const auto built, auth->build_crl(req));
+  // A CRL that went out (built and published, or published again) is
+  // checked where it should now be enforced.
+  std::optional<EnforcementRun> enforced;
+  const bool went_out = (built.built && !built.superseded_by) || built.republished;
+  if (!check_targets.empty() && went_out && built.publish_error.empty()) {
+    probe::ProbeOptions options;
+    options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg->crl_check_timeout);
+    CK_ASSIGN(enforced, observe_enforcement(rt, check_targets, options, 4, false));
+  }
   if (rt.json()) {
     nlohmann::json j{{"built", built.built},
                      {"number", built.number},
@@ -81,6 +100,7 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
     j["publish"] = store::to_string(built.publish);
     if (!built.publish_error.empty())
       j["publish_error"] = built.publish_error;
+    j["enforcement"] = enforced ? enforcement_json(*enforced) : nlohmann::json(nullptr);
     print_build_json(rt, std::move(j), built.added);
   } else if (built.republished) {
     // Said by one line below once it worked; by the error line if it did not.
@@ -127,7 +147,18 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
                                     : "")
               << " ([crl] publish_command exited 0)\n";
   }
-  return kExitOk;
+  if (enforced && !rt.json()) {
+    std::cout << (built.publish == store::PublishState::Ok ? "published and enforced on "
+                                                           : "enforced on ")
+              << enforced->on_newest << "/" << enforced->reports.size() << " endpoint(s)\n";
+    for (const auto& r : enforced->reports) {
+      if (r.crl.state != enforce::Enforcement::Newest)
+        std::cout << "  not enforced: " << r.target.text << " " << enforcement_text(r.crl) << ": "
+                  << r.crl.detail << "\n";
+    }
+  }
+  // Built and out, but not (yet) enforced everywhere: a problem to act on.
+  return enforced && !enforced->all_newest() ? kExitProblems : kExitOk;
 }
 
 struct StatusFlags {

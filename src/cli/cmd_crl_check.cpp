@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/crl_enforcement.h"
 #include "enforce/crl_check.h"
 #include "probe/target.h"
 
@@ -21,27 +22,6 @@ struct CheckFlags {
   std::size_t canaries = 4;
   bool tls_only = false;
 };
-
-/// "newest (#12)", "stale by 2 (#10)", "accepts revoked certificates", ...
-std::string state_text(const enforce::EndpointCrl& c) {
-  switch (c.state) {
-    case enforce::Enforcement::Newest:
-      return "newest (#" + std::to_string(*c.crl_number) + ")";
-    case enforce::Enforcement::Stale:
-      return "stale by " + std::to_string(c.stale_by) + " (#" + std::to_string(*c.crl_number) + ")";
-    case enforce::Enforcement::AcceptsRevoked:
-      return "accepts revoked certificates";
-    case enforce::Enforcement::NoClientCheck:
-      return "does not check client certificates";
-    case enforce::Enforcement::RefusesValid:
-      return "refuses a valid certificate";
-    case enforce::Enforcement::Unreachable:
-      return "unreachable";
-    case enforce::Enforcement::Unknown:
-      break;
-  }
-  return "not known";
-}
 
 Exit run_check(Runtime& rt, const CheckFlags& f) {
   std::vector<probe::Target> targets;
@@ -63,59 +43,94 @@ Exit run_check(Runtime& rt, const CheckFlags& f) {
   if (!f.ca_file.empty())
     options.ca_file = f.ca_file;
 
-  CK_ASSIGN(auto* auth, rt.authority());
-  // The valid canary lives a few timeouts past the whole run (each round
-  // is bounded by the timeout), and never less than five minutes.
-  const auto rounds = static_cast<long>(f.canaries) + 2;
-  const auto valid_for = std::max<std::chrono::seconds>(
-      std::chrono::minutes(5),
-      std::chrono::duration_cast<std::chrono::seconds>(options.timeout * rounds * 2));
-  CK_ASSIGN(const auto canaries, auth->canaries_for_check(f.canaries, valid_for));
-  CK_ASSIGN(const auto reports,
-            enforce::check_crl_enforcement(
-                targets, canaries, options, f.tls_only, rt.clock(),
-                rt.json() ? std::function<void(const std::string&)>() : terminal_progress()));
-  std::size_t newest = 0;
-  for (const auto& r : reports)
-    newest += r.crl.state == enforce::Enforcement::Newest ? 1 : 0;
-  const bool all_newest = newest == reports.size();
+  CK_ASSIGN(const auto run, observe_enforcement(rt, targets, options, f.canaries, f.tls_only));
   if (rt.json()) {
-    nlohmann::ordered_json j;
-    j["last_crl"] = canaries.last_crl;
-    j["canaries_tried"] = nlohmann::ordered_json::array();
-    for (const auto& c : canaries.revoked)
-      j["canaries_tried"].push_back(c.record.crl_number.value_or(0));
-    j["endpoints"] = nlohmann::ordered_json::array();
-    for (const auto& r : reports) {
-      nlohmann::ordered_json e;
-      e["target"] = r.target.text;
-      e["state"] = enforcement_name(r.crl.state);
-      e["crl_number"] = r.crl.crl_number ? nlohmann::ordered_json(*r.crl.crl_number)
-                                         : nlohmann::ordered_json(nullptr);
-      e["stale_by"] = r.crl.stale_by;
-      e["detail"] = r.crl.detail;
-      j["endpoints"].push_back(std::move(e));
-    }
-    j["on_newest"] = newest;
-    j["total"] = reports.size();
-    std::cout << j.dump(2) << "\n";
+    std::cout << enforcement_json(run).dump(2) << "\n";
   } else {
     std::size_t width = 8;
-    for (const auto& r : reports)
+    for (const auto& r : run.reports)
       width = std::max(width, r.target.text.size());
-    for (const auto& r : reports) {
+    for (const auto& r : run.reports) {
       std::cout << r.target.text << std::string(width - r.target.text.size() + 2, ' ')
-                << state_text(r.crl) << ": " << r.crl.detail << "\n";
+                << enforcement_text(r.crl) << ": " << r.crl.detail << "\n";
     }
-    std::cout << newest << "/" << reports.size() << " endpoint(s) enforce the newest CRL";
-    if (canaries.last_crl > 0)
-      std::cout << " (#" << canaries.last_crl << ")";
+    std::cout << run.on_newest << "/" << run.reports.size()
+              << " endpoint(s) enforce the newest CRL";
+    if (run.last_crl > 0)
+      std::cout << " (#" << run.last_crl << ")";
     std::cout << "\n";
   }
-  return all_newest ? kExitOk : kExitProblems;
+  return run.all_newest() ? kExitOk : kExitProblems;
 }
 
 }  // namespace
+
+Result<EnforcementRun> observe_enforcement(Runtime& rt, const std::vector<probe::Target>& targets,
+                                           const probe::ProbeOptions& options, std::size_t canaries,
+                                           bool tls_only) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  // The valid canary lives a few timeouts past the whole run (each round
+  // is bounded by the timeout per wave of probes), never less than five
+  // minutes.
+  const auto waves =
+      static_cast<long>((targets.size() + options.concurrency - 1) / options.concurrency);
+  const auto rounds = static_cast<long>(canaries) + 2;
+  const auto valid_for = std::max<std::chrono::seconds>(
+      std::chrono::minutes(5),
+      std::chrono::duration_cast<std::chrono::seconds>(options.timeout * rounds * waves * 2));
+  CK_ASSIGN(const auto issued, auth->canaries_for_check(canaries, valid_for));
+  EnforcementRun run;
+  run.last_crl = issued.last_crl;
+  for (const auto& c : issued.revoked)
+    run.tried.push_back(c.record.crl_number.value_or(0));
+  CK_ASSIGN(run.reports,
+            enforce::check_crl_enforcement(
+                targets, issued, options, tls_only, rt.clock(),
+                rt.json() ? std::function<void(const std::string&)>() : terminal_progress()));
+  for (const auto& r : run.reports)
+    run.on_newest += r.crl.state == enforce::Enforcement::Newest ? 1 : 0;
+  return run;
+}
+
+std::string enforcement_text(const enforce::EndpointCrl& c) {
+  switch (c.state) {
+    case enforce::Enforcement::Newest:
+      return "newest (#" + std::to_string(*c.crl_number) + ")";
+    case enforce::Enforcement::Stale:
+      return "stale by " + std::to_string(c.stale_by) + " (#" + std::to_string(*c.crl_number) + ")";
+    case enforce::Enforcement::AcceptsRevoked:
+      return "accepts revoked certificates";
+    case enforce::Enforcement::NoClientCheck:
+      return "does not check client certificates";
+    case enforce::Enforcement::RefusesValid:
+      return "refuses a valid certificate";
+    case enforce::Enforcement::Unreachable:
+      return "unreachable";
+    case enforce::Enforcement::Unknown:
+      break;
+  }
+  return "not known";
+}
+
+nlohmann::json enforcement_json(const EnforcementRun& run) {
+  nlohmann::json j;
+  j["last_crl"] = run.last_crl;
+  j["canaries_tried"] = run.tried;
+  j["endpoints"] = nlohmann::json::array();
+  for (const auto& r : run.reports) {
+    nlohmann::json e;
+    e["target"] = r.target.text;
+    e["state"] = enforcement_name(r.crl.state);
+    e["crl_number"] =
+        r.crl.crl_number ? nlohmann::json(*r.crl.crl_number) : nlohmann::json(nullptr);
+    e["stale_by"] = r.crl.stale_by;
+    e["detail"] = r.crl.detail;
+    j["endpoints"].push_back(std::move(e));
+  }
+  j["on_newest"] = run.on_newest;
+  j["total"] = run.reports.size();
+  return j;
+}
 
 void add_crl_check_command(CLI::App* crl, Runtime& rt) {
   auto flags = std::make_shared<CheckFlags>();

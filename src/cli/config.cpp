@@ -147,8 +147,9 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     cfg.delivery_timeout = *timeout;
   }
 
-  CK_ASSIGN(const auto crl,
-            section(path, root, "crl", {"out", "publish_command", "publish_timeout", "max_size"}));
+  CK_ASSIGN(const auto crl, section(path, root, "crl",
+                                    {"out", "publish_command", "publish_timeout", "max_size",
+                                     "check_endpoints", "check_timeout"}));
   CK_ASSIGN(cfg.crl_out, crl.path("out"));
   CK_ASSIGN(auto publish, crl.string_array("publish_command"));
   if (publish) {
@@ -159,6 +160,12 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
     cfg.crl_publish_timeout = *publish_timeout;
   }
   CK_ASSIGN(cfg.crl_max_size, crl.positive_integer("max_size"));
+  CK_ASSIGN(auto check_endpoints, crl.string_array("check_endpoints"));
+  if (check_endpoints)
+    cfg.crl_check_endpoints = std::move(*check_endpoints);
+  CK_ASSIGN(const auto check_timeout, crl.duration("check_timeout"));
+  if (check_timeout)
+    cfg.crl_check_timeout = *check_timeout;
   CK_TRY(load_notify(path, root, cfg));
   CK_TRY(load_serve(path, root, cfg.serve));
   return cfg;

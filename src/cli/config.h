@@ -72,6 +72,10 @@ struct Config {
   std::chrono::seconds crl_publish_timeout{120};
   /// [crl] max_size: `crl status` warns when the CRL file is larger (bytes).
   std::optional<std::int64_t> crl_max_size;
+  /// [crl] check_endpoints: after each published build, `crl check` of
+  /// these (targets as `crl check` takes them), within check_timeout each.
+  std::vector<std::string> crl_check_endpoints;
+  std::chrono::seconds crl_check_timeout{5};
   NotifyConfig notify;
   SmtpConfig smtp;
   TicketConfig ticket;

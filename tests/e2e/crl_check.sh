@@ -127,3 +127,41 @@ pass "canaries in no listing, keys sealed or not kept"
 # Bad input: one line, exit 1.
 expect_error "no endpoint" "no endpoint given" -- ck crl check
 expect_error "a bad endpoint" "nope:99999" -- ck crl check "nope:99999"
+
+# [crl] check_endpoints: `crl build` checks where its CRL went.
+cat > "$WORK/deploy" <<DEPLOY
+#!/bin/bash
+# Copies the CRL to the nodes (n3 only without skip_n3) and reloads them,
+# waiting for each old worker to go.
+set -e
+for n in n1 n2 n3; do
+  [ "\$n" = n3 ] && [ -e "$WORK/skip_n3" ] && continue
+  cp "\$1" "$WORK/\$n/ca.crl"
+done
+for pid in $PID_n1 $PID_n2 $PID_n3; do
+  old=\$(pgrep -P "\$pid" || true); kill -HUP "\$pid"
+  for _ in \$(seq 100); do
+    alive=0; for w in \$old; do kill -0 "\$w" 2>/dev/null && alive=1; done
+    [ "\$alive" = 0 ] && break; sleep 0.1
+  done
+done
+DEPLOY
+chmod +x "$WORK/deploy"
+cat > "$H/certkeeper.toml" <<TOML
+[crl]
+out = "$WORK/ca.crl"
+publish_command = ["$WORK/deploy", "{{crl_file}}"]
+check_endpoints = ["$(ep n1)", "$(ep n2)", "$(ep n3)"]
+check_timeout = "3s"
+TOML
+rc=0; ck crl build > "$WORK/b3.txt" || rc=$?
+assert_eq "$rc" 0 "deployed everywhere: exit 0 ($(cat "$WORK/b3.txt"))"
+grep -q "^published and enforced on 3/3 endpoint(s)$" "$WORK/b3.txt" || fail "build text: $(cat "$WORK/b3.txt")"
+touch "$WORK/skip_n3"
+rc=0; ck --json crl build > "$WORK/b4.json" || rc=$?
+assert_eq "$rc" 3 "n3 left behind: exit 3"
+assert_eq "$(json '(d["number"], d["enforcement"]["on_newest"], d["enforcement"]["total"])' < "$WORK/b4.json")" "(4, 2, 3)" "enforced on 2 of 3"
+assert_eq "$(json '[e["state"] for e in d["enforcement"]["endpoints"]]' < "$WORK/b4.json")" "['newest', 'newest', 'stale']" "n3 stale"
+pass "crl build with [crl] check_endpoints: enforced on 3/3, then names the straggler (exit 3)"
+printf '[crl]\ncheck_endpoints = ["nope:99999"]\n' > "$H/certkeeper.toml"
+expect_error "a typo in [crl] check_endpoints" "check_endpoints" -- ck crl build --out "$WORK/never.crl"
