@@ -24,15 +24,7 @@ struct CheckFlags {
 };
 
 Exit run_check(Runtime& rt, const CheckFlags& f) {
-  std::vector<probe::Target> targets;
-  for (const auto& text : f.targets) {
-    CK_ASSIGN(auto t, probe::parse_target(text, 443));
-    targets.push_back(std::move(t));
-  }
-  if (!f.targets_file.empty()) {
-    CK_ASSIGN(const auto more, probe::read_targets_file(f.targets_file, 443));
-    targets.insert(targets.end(), more.begin(), more.end());
-  }
+  CK_ASSIGN(const auto targets, probe::collect_targets(f.targets, f.targets_file, 443));
   if (targets.empty())
     return fail(Code::InvalidArgument, "no endpoint given (ENDPOINT... or --targets-file)");
   probe::ProbeOptions options;

@@ -165,15 +165,7 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
     CK_ASSIGN(options.starttls, probe::parse_starttls(f.starttls));
   }
   const auto port = probe::default_port(options.starttls);
-  std::vector<probe::Target> targets;
-  for (const auto& text : f.targets) {
-    CK_ASSIGN(auto t, probe::parse_target(text, port));
-    targets.push_back(std::move(t));
-  }
-  if (!f.targets_file.empty()) {
-    CK_ASSIGN(const auto more, probe::read_targets_file(f.targets_file, port));
-    targets.insert(targets.end(), more.begin(), more.end());
-  }
+  CK_ASSIGN(const auto targets, probe::collect_targets(f.targets, f.targets_file, port));
   if (targets.empty()) {
     std::cerr << "certkeeper: error: no target given (TARGET... or --targets-file)\n";
     return kExitUsage;

@@ -273,7 +273,9 @@ struct Scanner::Impl {
   // A fatal alert from the server: its reason for ending the connection.
   static void on_info(const SSL* ssl, int where, int value) {
     Conn& c = conn_of(ssl);
-    if ((where & SSL_CB_READ_ALERT) != 0 && (value >> 8) == SSL3_AL_FATAL)
+    // SSL_CB_READ_ALERT is two bits, one shared with SSL_CB_WRITE_ALERT:
+    // both must be set, or our own alerts would pass for the server's.
+    if ((where & SSL_CB_READ_ALERT) == SSL_CB_READ_ALERT && (value >> 8) == SSL3_AL_FATAL)
       c.client.alert = ::SSL_alert_desc_string_long(value);
   }
 
@@ -565,7 +567,11 @@ struct Scanner::Impl {
       ::ERR_clear_error();
       return;
     }
-    fail(slot, handshake_error_text(err, saved_errno));
+    // A fatal alert is the server's own reason; OpenSSL's queue words some
+    // ("tlsv1 unrecognized name") without saying the server sent it.
+    fail(slot, c.client.alert.empty()
+                   ? handshake_error_text(err, saved_errno)
+                   : "the server ended the handshake with a fatal TLS alert: " + c.client.alert);
     ::ERR_clear_error();
   }
 

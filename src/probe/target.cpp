@@ -165,4 +165,20 @@ Result<std::vector<Target>> read_targets_file(const std::filesystem::path& path,
   return out;
 }
 
+Result<std::vector<Target>> collect_targets(const std::vector<std::string>& args,
+                                            const std::string& file,
+                                            std::uint16_t port_if_missing) {
+  std::vector<Target> out;
+  for (const auto& text : args) {
+    CK_ASSIGN(auto t, parse_target(text, port_if_missing));
+    out.push_back(std::move(t));
+  }
+  if (!file.empty()) {
+    CK_ASSIGN(auto more, read_targets_file(file, port_if_missing));
+    out.insert(out.end(), std::make_move_iterator(more.begin()),
+               std::make_move_iterator(more.end()));
+  }
+  return out;
+}
+
 }  // namespace ck::probe

@@ -38,6 +38,12 @@ struct Target {
 [[nodiscard]] Result<std::vector<Target>> read_targets_file(const std::filesystem::path& path,
                                                             std::uint16_t port_if_missing);
 
+/// The targets of a command line: each argument, then `file`'s lines (when
+/// `file` is not empty).
+[[nodiscard]] Result<std::vector<Target>> collect_targets(const std::vector<std::string>& args,
+                                                          const std::string& file,
+                                                          std::uint16_t port_if_missing);
+
 /// True when `host` is an IPv4 or IPv6 literal.
 [[nodiscard]] bool is_ip_literal(std::string_view host);
 

@@ -18,12 +18,7 @@ assert_eq "$(json '(d["number"], d["canaries"], d["entries"])' < "$WORK/b1.json"
 
 # The servers' own certificate, from a throwaway CA.
 S="$WORK/srv"; mkdir -p "$S"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=server-ca \
-  -keyout "$S/sca.key" -out "$S/sca.pem" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
-  -keyout "$S/server.key" -out "$S/server.csr" 2>/dev/null
-openssl x509 -req -in "$S/server.csr" -CA "$S/sca.pem" -CAkey "$S/sca.key" -CAcreateserial -days 2 \
-  -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") -out "$S/server.pem" 2>/dev/null
+server_pki "$S"
 
 # node NAME MODE: an nginx of its own under $WORK/NAME with its own CRL copy.
 # MODE: on (CRL checked), off (no client certificate asked), nocrl (asked,

@@ -164,6 +164,19 @@ launch_nginx() {
   return 1
 }
 
+# server_pki DIR: a throwaway CA (DIR/sca.pem, what clients trust) and a P-256
+# server certificate from it for localhost and 127.0.0.1 (DIR/server.pem, .key).
+server_pki() {
+  mkdir -p "$1"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=server-ca \
+    -keyout "$1/sca.key" -out "$1/sca.pem" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -keyout "$1/server.key" -out "$1/server.csr" 2>/dev/null
+  openssl x509 -req -in "$1/server.csr" -CA "$1/sca.pem" -CAkey "$1/sca.key" -CAcreateserial -days 2 \
+    -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") \
+    -out "$1/server.pem" 2>/dev/null
+}
+
 # test_pki: a root ($WORK/root.pem, what a client trusts) and an intermediate
 # under it ($WORK/inter.pem, .key) that issues leaves: servers must send it.
 test_pki() {

@@ -25,12 +25,7 @@ ck crl build --out "$WORK/ca.crl" > /dev/null
 
 # The servers' own certificate, from a separate throwaway CA.
 N="$WORK/srv"; mkdir -p "$N/logs" "$N/tmp"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=server-ca \
-  -keyout "$N/sca.key" -out "$N/sca.pem" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
-  -keyout "$N/server.key" -out "$N/server.csr" 2>/dev/null
-openssl x509 -req -in "$N/server.csr" -CA "$N/sca.pem" -CAkey "$N/sca.key" -CAcreateserial -days 2 \
-  -extfile <(printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth") -out "$N/server.pem" 2>/dev/null
+server_pki "$N"
 
 # --- openssl s_server: -Verify (a client certificate is required), CRL checked.
 s_server() {  # s_server PORT PROTOCOL-FLAG

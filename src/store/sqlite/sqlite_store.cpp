@@ -622,11 +622,8 @@ class SqliteTx final : public Tx {
     return collect(st, [](const Statement& s) { return s.blob(0); });
   }
 
-  Status for_each_crl_entry(const std::function<void(const CrlEntry&)>& fn) override {
-    CK_ASSIGN(auto st,
-              conn_.prepare("SELECT serial, released_at, reason, not_after FROM revocations"
-                            " INDEXED BY revocations_due"
-                            " WHERE state = 'released' AND final_crl IS NULL"));
+  // Rows of (serial, revocation time, reason, notAfter) to `fn`, one reused entry.
+  static Status stream_crl_entries(Statement& st, const std::function<void(const CrlEntry&)>& fn) {
     CrlEntry e;
     for (;;) {
       CK_ASSIGN(const bool row, st.step());
@@ -639,6 +636,14 @@ class SqliteTx final : public Tx {
       fn(e);
     }
     return {};
+  }
+
+  Status for_each_crl_entry(const std::function<void(const CrlEntry&)>& fn) override {
+    CK_ASSIGN(auto st,
+              conn_.prepare("SELECT serial, released_at, reason, not_after FROM revocations"
+                            " INDEXED BY revocations_due"
+                            " WHERE state = 'released' AND final_crl IS NULL"));
+    return stream_crl_entries(st, fn);
   }
 
   Status for_each_released_since(std::optional<std::int64_t> crl_release_seq,
@@ -714,20 +719,10 @@ class SqliteTx final : public Tx {
   }
 
   Status for_each_canary_entry(const std::function<void(const CrlEntry&)>& fn) override {
-    CK_ASSIGN(auto st, conn_.prepare("SELECT serial, revoked_at, not_after FROM crl_canaries"
+    // Reason 0: unspecified (no reason extension).
+    CK_ASSIGN(auto st, conn_.prepare("SELECT serial, revoked_at, 0, not_after FROM crl_canaries"
                                      " WHERE final_crl IS NULL ORDER BY serial"));
-    CrlEntry e;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row)
-        break;
-      e.serial.assign(st.blob_view(0));
-      e.revoked_at = to_time(st.int64(1));
-      e.reason = 0;
-      e.not_after = to_time(st.int64(2));
-      fn(e);
-    }
-    return {};
+    return stream_crl_entries(st, fn);
   }
 
   Result<std::vector<std::string>> canary_serials() override {
