@@ -319,6 +319,11 @@ class Authority {
   [[nodiscard]] Result<std::vector<UserView>> list_users();
   [[nodiscard]] Result<UserView> show_user(const std::string& user);
   [[nodiscard]] Result<std::vector<CertView>> list_certs(store::CertFilter filter);
+  /// CRL canaries and `probe --client-user` certificates as `cert list --all`
+  /// shows them: user "(crl canary #N)", "(crl check)" or "(probe)", status
+  /// revoked (expired once past notAfter), revocation "listed" until its final
+  /// CRL, then "dropped".
+  [[nodiscard]] Result<std::vector<CertView>> list_canaries();
   /// Streams the active certificates expiring within the window, soonest
   /// first; the view passed to `fn` is reused between rows.
   [[nodiscard]] Status expiring(std::chrono::seconds within,

@@ -131,6 +131,37 @@ Result<std::vector<CertView>> Authority::list_certs(store::CertFilter filter) {
   return out;
 }
 
+Result<std::vector<CertView>> Authority::list_canaries() {
+  const Seconds now = clock_.now_seconds();
+  CK_ASSIGN(auto tx, store_.read());
+  CK_ASSIGN(const auto rows, tx->list_canaries());
+  std::vector<CertView> out;
+  out.reserve(rows.size());
+  for (const auto& c : rows) {
+    CertView v;
+    switch (c.purpose) {
+      case store::CanaryPurpose::Crl:
+        v.user = "(crl canary #" + std::to_string(c.crl_number.value_or(0)) + ")";
+        break;
+      case store::CanaryPurpose::Check:
+        v.user = "(crl check)";
+        break;
+      case store::CanaryPurpose::Probe:
+        v.user = "(probe)";
+        break;
+    }
+    v.serial_hex = serial_hex(c.serial);
+    v.not_before = c.not_before;
+    v.not_after = c.not_after;
+    v.status = c.not_after <= now ? "expired" : "revoked";
+    v.delivery = "external";
+    v.revocation = c.final_crl ? "dropped" : "listed";
+    v.reason = "unspecified";
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 Status Authority::expiring(std::chrono::seconds within,
                            const std::function<void(const CertView&)>& fn) {
   const Seconds now = clock_.now_seconds();

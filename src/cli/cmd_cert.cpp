@@ -7,7 +7,7 @@
 namespace ck::cli {
 namespace {
 
-Exit run_list(Runtime& rt, const std::string& status) {
+Exit run_list(Runtime& rt, const std::string& status, bool all) {
   store::CertFilter filter = store::CertFilter::All;
   if (status == "active")
     filter = store::CertFilter::Active;
@@ -18,7 +18,15 @@ Exit run_list(Runtime& rt, const std::string& status) {
   if (status == "held")
     filter = store::CertFilter::Held;
   CK_ASSIGN(auto* auth, rt.authority());
-  CK_ASSIGN(const auto certs, auth->list_certs(filter));
+  CK_ASSIGN(auto certs, auth->list_certs(filter));
+  if (all) {
+    // CRL canaries and probe credentials: revoked from the start.
+    CK_ASSIGN(auto canaries, auth->list_canaries());
+    for (auto& c : canaries) {
+      if (status.empty() || status == c.status)
+        certs.push_back(std::move(c));
+    }
+  }
   // Server certificates are active or expired; none is revoked or held.
   CK_ASSIGN(auto* inventory, rt.inventory());
   std::vector<servercert::ServerCertView> servers;
@@ -108,7 +116,11 @@ void add_cert_commands(CLI::App& app, Runtime& rt) {
   list->add_option("--status", *status,
                    "Only certificates that are active, expired, revoked or held")
       ->check(CLI::IsMember({"active", "expired", "revoked", "held"}));
-  on_run(list, rt, [status](Runtime& r) { return run_list(r, *status); });
+  auto all = std::make_shared<bool>(false);
+  list->add_flag("--all", *all,
+                 "Also the CRL canaries and `probe --client-user` certificates (revoked from the "
+                 "start; see `crl check`)");
+  on_run(list, rt, [status, all](Runtime& r) { return run_list(r, *status, *all); });
 
   auto flags = std::make_shared<ImportFlags>();
   auto* import = cert->add_subcommand(

@@ -138,6 +138,8 @@ class Tx {
   /// The serials of every canary ever recorded: what the CRL builder leaves
   /// out when it compares two CRLs' users' entries.
   [[nodiscard]] virtual Result<std::vector<std::string>> canary_serials() = 0;
+  /// Every canary recorded, oldest first, without DER or key (`cert list --all`).
+  [[nodiscard]] virtual Result<std::vector<CanaryRecord>> list_canaries() = 0;
   /// The canaries of the newest `limit` CRLs (purpose Crl), newest first.
   [[nodiscard]] virtual Result<std::vector<CanaryRecord>> recent_crl_canaries(
       std::size_t limit) = 0;

@@ -121,7 +121,8 @@ struct CanaryRecord {
   Seconds not_after{};
   Seconds revoked_at{};
   std::string der;
-  std::string sealed_key;  // Crl: the key, sealed; Check: empty
+  std::string sealed_key;                 // Crl: the key, sealed; Check: empty
+  std::optional<std::int64_t> final_crl;  // the last CRL listing it, once known
 };
 
 /// What became of handing a CRL to the configured publish command.

@@ -117,7 +117,13 @@ assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM crl_canaries WHERE
 if grep -rl --exclude='certkeeper.db*' "PRIVATE KEY" "$H" "$WORK"/*.json "$WORK"/*.txt 2>/dev/null; then
   fail "a key in a file"
 fi
-pass "canaries in no listing, keys sealed or not kept"
+# ... but `cert list --all` shows them, revoked.
+ck --json cert list --all > "$WORK/all.json"
+assert_eq "$(json '[c["user"] for c in d if c["user"].startswith("(crl canary")]' < "$WORK/all.json")" \
+  "['(crl canary #1)', '(crl canary #2)']" "cert list --all: the CRL canaries"
+assert_eq "$(json 'sorted({c["status"] for c in d if c["user"].startswith("(")})' < "$WORK/all.json")" "['revoked']" "all revoked"
+assert_eq "$(json 'len([c for c in d if c["user"] == "(crl check)"])' < "$WORK/all.json")" 4 "one valid canary per check run (four runs)"
+pass "canaries in no listing but cert list --all, keys sealed or not kept"
 
 # Bad input: one line, exit 1.
 expect_error "no endpoint" "no endpoint given" -- ck crl check

@@ -1,9 +1,34 @@
-// The plain-text STARTTLS dialog (probe/starttls.h) with whatever a server
-// sends, cut into reads. Byte 0 picks the protocol, byte 1 the read size;
-// the rest is what the server sends.
+// What a server sends in plain text and the probe parses: the STARTTLS
+// dialog (probe/starttls.h), cut into reads, and the HTTP answer that says
+// what it made of a client certificate (probe/http_verdict.h), read as it
+// grows. Byte 0 picks the protocol, byte 1 the read size; the rest is what
+// the server sends.
+
+#include <algorithm>
 
 #include "fuzz_input.h"
+#include "probe/http_verdict.h"
 #include "probe/starttls.h"
+
+namespace {
+
+void check_http(std::string_view answer, std::size_t chunk) {
+  for (std::size_t n = chunk;; n += chunk) {
+    const auto seen = answer.substr(0, std::min(n, answer.size()));
+    const bool complete = seen.size() == answer.size();
+    const auto v = ck::probe::http_verdict(seen, complete);
+    // A complete answer always decides; a status is 0 or three digits.
+    CK_ASSERT(v || !complete);
+    if (v) {
+      CK_ASSERT(v->status == 0 || (v->status >= 100 && v->status <= 999));
+      break;
+    }
+    if (complete)
+      break;
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2)
@@ -13,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ck::probe::StartTlsDialog dialog(kProtocols[data[0] % 3]);
   const std::size_t chunk = (data[1] & 0x3f) + 1;
   auto rest = ck::fuzz::text(data + 2, size - 2);
+  check_http(rest, chunk);
   std::size_t fed = 0;
   while (!rest.empty()) {
     const auto piece = rest.substr(0, chunk);

@@ -730,6 +730,28 @@ class SqliteTx final : public Tx {
     return collect(st, [](const Statement& s) { return s.blob(0); });
   }
 
+  Result<std::vector<CanaryRecord>> list_canaries() override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT serial, purpose, crl_number, not_before, not_after,"
+                                     " revoked_at, final_crl FROM crl_canaries"
+                                     " ORDER BY revoked_at, serial"));
+    return collect(st, [](const Statement& s) {
+      CanaryRecord c;
+      c.serial = s.blob(0);
+      const std::string purpose = s.text(1);
+      c.purpose = purpose == "crl"     ? CanaryPurpose::Crl
+                  : purpose == "check" ? CanaryPurpose::Check
+                                       : CanaryPurpose::Probe;
+      if (!s.is_null(2))
+        c.crl_number = s.int64(2);
+      c.not_before = to_time(s.int64(3));
+      c.not_after = to_time(s.int64(4));
+      c.revoked_at = to_time(s.int64(5));
+      if (!s.is_null(6))
+        c.final_crl = s.int64(6);
+      return c;
+    });
+  }
+
   Result<std::vector<CanaryRecord>> recent_crl_canaries(std::size_t limit) override {
     CK_ASSIGN(auto st, conn_.prepare("SELECT serial, crl_number, not_before, not_after,"
                                      " revoked_at, der, sealed_key FROM crl_canaries"
