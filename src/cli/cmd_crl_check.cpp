@@ -27,13 +27,7 @@ Exit run_check(Runtime& rt, const CheckFlags& f) {
   CK_ASSIGN(const auto targets, probe::collect_targets(f.targets, f.targets_file, 443));
   if (targets.empty())
     return fail(Code::InvalidArgument, "no endpoint given (ENDPOINT... or --targets-file)");
-  probe::ProbeOptions options;
-  CK_ASSIGN(options.timeout, parse_timeout(f.timeout));
-  if (options.timeout.count() <= 0)
-    return fail(Code::InvalidArgument, "--timeout '" + f.timeout + "' must be longer than 0");
-  options.concurrency = std::max<std::size_t>(f.concurrency, 1);
-  if (!f.ca_file.empty())
-    options.ca_file = f.ca_file;
+  CK_ASSIGN(const auto options, scan_options(f.timeout, f.concurrency, f.ca_file));
 
   CK_ASSIGN(const auto run, observe_enforcement(rt, targets, options, f.canaries, f.tls_only));
   if (rt.json()) {

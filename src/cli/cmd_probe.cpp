@@ -170,12 +170,11 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
     std::cerr << "certkeeper: error: no target given (TARGET... or --targets-file)\n";
     return kExitUsage;
   }
-  CK_ASSIGN(options.timeout, parse_timeout(f.timeout));
-  if (options.timeout.count() <= 0)
-    return fail(Code::InvalidArgument, "--timeout '" + f.timeout + "' must be longer than 0");
-  options.concurrency = std::max<std::size_t>(f.concurrency, 1);
-  if (!f.ca_file.empty())
-    options.ca_file = f.ca_file;
+  {
+    const auto starttls = options.starttls;
+    CK_ASSIGN(options, scan_options(f.timeout, f.concurrency, f.ca_file));
+    options.starttls = starttls;
+  }
   if (!f.dns_server.empty())
     options.dns_server = f.dns_server;
   if (f.client_cert.empty() != f.client_key.empty())
@@ -287,6 +286,18 @@ std::function<void(const std::string&)> terminal_progress() {
     std::lock_guard lock(*mutex);
     std::cerr << "certkeeper: " << step << "\n";
   };
+}
+
+Result<probe::ProbeOptions> scan_options(const std::string& timeout, std::size_t concurrency,
+                                         const std::string& ca_file) {
+  probe::ProbeOptions options;
+  CK_ASSIGN(options.timeout, parse_timeout(timeout));
+  if (options.timeout.count() <= 0)
+    return fail(Code::InvalidArgument, "--timeout '" + timeout + "' must be longer than 0");
+  options.concurrency = std::max<std::size_t>(concurrency, 1);
+  if (!ca_file.empty())
+    options.ca_file = ca_file;
+  return options;
 }
 
 Result<std::chrono::milliseconds> parse_timeout(const std::string& text) {

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/runtime.h"
+#include "probe/scanner.h"
 
 namespace ck::cli {
 
@@ -32,6 +33,12 @@ void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
 
 /// A deadline as operators write it: "500ms", "5s", "2m".
 [[nodiscard]] Result<std::chrono::milliseconds> parse_timeout(const std::string& text);
+
+/// The scanner options every probing command takes: --timeout (longer than
+/// 0), --concurrency (at least 1), --ca-file (empty: the system store).
+[[nodiscard]] Result<probe::ProbeOptions> scan_options(const std::string& timeout,
+                                                       std::size_t concurrency,
+                                                       const std::string& ca_file);
 
 /// Steps to stderr as they happen when a person watches (an ACME order takes
 /// seconds, a rollout minutes); a script's stderr keeps only the error line.

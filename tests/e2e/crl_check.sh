@@ -47,17 +47,7 @@ node() {
   printf -v "PID_$1" '%s' "$NGINX_PID"
 }
 # reload NAME: nginx re-reads its CRL; waits until the old worker is gone.
-reload() {
-  local pid_var="PID_$1" old w alive
-  old=$(pgrep -P "${!pid_var}" || true)
-  kill -HUP "${!pid_var}"
-  for _ in $(seq 1 100); do
-    alive=0
-    for w in $old; do kill -0 "$w" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.1
-  done
-}
+reload() { local pid_var="PID_$1"; nginx_reload "${!pid_var}"; }
 on_fail() { for n in n1 n2 n3 off nocrl; do echo "--- $n error.log"; tail -5 "$WORK/$n/logs/error.log" 2>/dev/null; done; }
 node n1 on; node n2 on; node n3 on; node off off; node nocrl nocrl
 ep() { echo "https://127.0.0.1:$(eval echo "\$PORT_$1")/"; }
@@ -95,8 +85,8 @@ pass "newest everywhere after the reloads"
 # What nginx saw: the canary by its name, refused as revoked.
 grep -q "certificate revoked" "$WORK/n1/logs/error.log" || fail "nginx logged no revoked canary"
 # openssl agrees: CRL #2's canary is revoked by CRL #2.
-sqlite3 "$H/certkeeper.db" "SELECT hex(der) FROM crl_canaries WHERE crl_number = 2" | xxd -r -p \
-  | openssl x509 -inform DER -out "$WORK/canary2.pem"
+sqlite3 "$H/certkeeper.db" "SELECT writefile('$WORK/canary2.der', der) FROM crl_canaries WHERE crl_number = 2" > /dev/null
+openssl x509 -inform DER -in "$WORK/canary2.der" -out "$WORK/canary2.pem"
 openssl x509 -in "$WORK/canary2.pem" -noout -subject | grep -q "certkeeper CRL canary" || fail "canary subject"
 verify_out "$WORK/canary2.pem" "$WORK/ca.crl" | grep -q "certificate revoked" || fail "openssl: canary #2 not revoked"
 # The valid canaries of the runs are in the next CRL.

@@ -164,6 +164,37 @@ launch_nginx() {
   return 1
 }
 
+# nginx_mtls_server PORT DIR: an nginx `server` block on 127.0.0.1:PORT serving
+# DIR/server.pem (server_pki), requiring a client certificate from
+# $WORK/ca.pem, revocation from $WORK/ca.crl; answers "hello DN".
+nginx_mtls_server() {
+  cat <<CONF
+  server {
+    listen 127.0.0.1:$1 ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate $2/server.pem;
+    ssl_certificate_key $2/server.key;
+    ssl_client_certificate $WORK/ca.pem;
+    ssl_crl $WORK/ca.crl;
+    ssl_verify_client on;
+    location / { return 200 "hello \$ssl_client_s_dn\n"; }
+  }
+CONF
+}
+# nginx_reload PID: SIGHUP to nginx's master PID; returns once its old
+# workers (which keep the old configuration and CRL) are gone.
+nginx_reload() {
+  local old w alive
+  old=$(pgrep -P "$1" || true)
+  kill -HUP "$1"
+  for _ in $(seq 1 100); do
+    alive=0
+    for w in $old; do kill -0 "$w" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+}
+
 # server_pki DIR: a throwaway CA (DIR/sca.pem, what clients trust) and a P-256
 # server certificate from it for localhost and 127.0.0.1 (DIR/server.pem, .key).
 server_pki() {

@@ -24,17 +24,8 @@ nginx_http() {
   cat <<CONF
   log_format certkeeper '\$time_iso8601 \$ssl_client_serial \$ssl_client_verify \$remote_addr "\$request" \$status';
   access_log $N/logs/access.log certkeeper;
-  server {
-    listen 127.0.0.1:$1 ssl;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_certificate $N/server.pem;
-    ssl_certificate_key $N/server.key;
-    ssl_client_certificate $WORK/ca.pem;
-    ssl_crl $WORK/ca.crl;
-    ssl_verify_client on;
-    location / { return 200 "hello \$ssl_client_s_dn\n"; }
-  }
 CONF
+  nginx_mtls_server "$1" "$N"
 }
 on_fail() { echo "--- nginx error.log"; tail -20 "$N/logs/error.log"; echo "--- stdout"; cat "$N/logs/stdout.log"; }
 status_with() { curl -s -o /dev/null -w '%{http_code}' --cacert "$N/sca.pem" --cert "$1" "https://127.0.0.1:$PORT/"; }
@@ -58,14 +49,7 @@ assert_eq "$(json 'd["junk"]' < "$WORK/observe.json")" 1 "junk lines counted"
 ck --json user show carol | json '[h["action"] for h in d["history"]]' | grep -q "user.observe" || fail "audit records the sighting"
 ck crl build --out "$WORK/ca.crl" >/dev/null
 # Reload, and wait until the old worker (which still has the old CRL) is gone.
-old_workers=$(pgrep -P "$NGINX_PID" || true)
-kill -HUP "$NGINX_PID"
-for _ in $(seq 1 100); do
-  alive=0
-  for w in $old_workers; do kill -0 "$w" 2>/dev/null && alive=1; done
-  [ "$alive" = 0 ] && break
-  sleep 0.1
-done
+nginx_reload "$NGINX_PID"
 assert_eq "$(status_with "$WORK/carol-old.pem")" 400 "carol's old certificate after confirm"
 assert_eq "$(status_with "$WORK/carol-new.pem")" 200 "carol's new certificate after confirm"
 pass "nginx: after observe + crl build + reload, the old certificate is refused"

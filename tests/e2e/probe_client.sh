@@ -76,21 +76,7 @@ grep -q "1 asked for the client certificate and did not accept it" "$WORK/table"
 
 # --- nginx: ssl_verify_client on, with the CRL. It completes every handshake
 # and answers 400, so only an https:// target (one GET) shows the refusal.
-nginx_http() {
-  cat <<CONF
-  access_log off;
-  server {
-    listen 127.0.0.1:$1 ssl;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_certificate $N/server.pem;
-    ssl_certificate_key $N/server.key;
-    ssl_client_certificate $WORK/ca.pem;
-    ssl_crl $WORK/ca.crl;
-    ssl_verify_client on;
-    location / { return 200 "hello \$ssl_client_s_dn\n"; }
-  }
-CONF
-}
+nginx_http() { echo "  access_log off;"; nginx_mtls_server "$1" "$N"; }
 on_fail() { echo "--- nginx error.log"; tail -20 "$N/logs/error.log"; }
 start_nginx_on_a_port "$N" "$N/sca.pem" https nginx_http
 U="https://127.0.0.1:$PORT/"
@@ -122,8 +108,8 @@ assert_eq "$(field '(c["sent"], c["verdict"], c["http_status"])' < "$WORK/nu.jso
 row=$(sqlite3 "$H/certkeeper.db" "SELECT hex(serial), not_after - not_before, sealed_key IS NULL FROM crl_canaries WHERE purpose = 'probe'")
 serial=${row%%|*}
 assert_eq "${row#*|}" "3900|1" "recorded: valid an hour back and five minutes on, no key kept"
-sqlite3 "$H/certkeeper.db" "SELECT hex(der) FROM crl_canaries WHERE purpose = 'probe'" | xxd -r -p \
-  | openssl x509 -inform DER -noout -subject -ext extendedKeyUsage > "$WORK/pc.txt"
+sqlite3 "$H/certkeeper.db" "SELECT writefile('$WORK/pc.der', der) FROM crl_canaries WHERE purpose = 'probe'" > /dev/null
+openssl x509 -inform DER -in "$WORK/pc.der" -noout -subject -ext extendedKeyUsage > "$WORK/pc.txt"
 grep -q "CN = alice" "$WORK/pc.txt" || fail "the probe certificate has alice's subject: $(cat "$WORK/pc.txt")"
 ck --json user show alice | grep -q "probe.credential" || fail "the probe credential is audited under alice"
 ck crl build --out "$WORK/ca2.crl" > /dev/null
