@@ -22,7 +22,8 @@ std::optional<HttpVerdict> http_verdict(std::string_view answer, bool complete) 
       }
       status = status * 10 + (line[i] - '0');
     }
-    if (line.size() > 12 && line[12] != ' ')
+    // "HTTP/1.1 099" or "HTTP/1.1 2000" is no status line.
+    if ((line.size() > 12 && line[12] != ' ') || status < 100)
       status = 0;
   }
   if (status == 495 || status == 496)
