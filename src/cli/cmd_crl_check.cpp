@@ -55,15 +55,9 @@ Result<EnforcementRun> observe_enforcement(Runtime& rt, const std::vector<probe:
                                            const probe::ProbeOptions& options, std::size_t canaries,
                                            bool tls_only) {
   CK_ASSIGN(auto* auth, rt.authority());
-  // The valid canary lives a few timeouts past the whole run (each round
-  // is bounded by the timeout per wave of probes), never less than five
-  // minutes.
-  const auto waves =
-      static_cast<long>((targets.size() + options.concurrency - 1) / options.concurrency);
-  const auto rounds = static_cast<long>(canaries) + 2;
-  const auto valid_for = std::max<std::chrono::seconds>(
-      std::chrono::minutes(5),
-      std::chrono::duration_cast<std::chrono::seconds>(options.timeout * rounds * waves * 2));
+  // The valid canary outlives every round: itself, each revoked canary, one spare.
+  const auto valid_for =
+      scan_credential_lifetime(targets.size(), options, static_cast<long>(canaries) + 2);
   CK_ASSIGN(const auto issued, auth->canaries_for_check(canaries, valid_for));
   EnforcementRun run;
   run.last_crl = issued.last_crl;

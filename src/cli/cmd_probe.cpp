@@ -186,13 +186,7 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
   }
   if (!f.client_user.empty()) {
     CK_ASSIGN(auto* auth, rt.authority());
-    // Valid for the whole scan: every wave of `concurrency` probes is
-    // bounded by the timeout; five minutes at least.
-    const auto waves =
-        static_cast<long>((targets.size() + options.concurrency - 1) / options.concurrency);
-    const auto valid_for = std::max<std::chrono::seconds>(
-        std::chrono::minutes(5),
-        std::chrono::duration_cast<std::chrono::seconds>(options.timeout * waves * 2));
+    const auto valid_for = scan_credential_lifetime(targets.size(), options, 1);
     CK_ASSIGN(auto issued, auth->probe_credential(f.client_user, valid_for));
     CK_ASSIGN(options.client,
               probe::make_client_credential(std::move(issued.cert), std::move(issued.key), {}));
@@ -298,6 +292,14 @@ Result<probe::ProbeOptions> scan_options(const std::string& timeout, std::size_t
   if (!ca_file.empty())
     options.ca_file = ca_file;
   return options;
+}
+
+std::chrono::seconds scan_credential_lifetime(std::size_t targets,
+                                              const probe::ProbeOptions& options, long rounds) {
+  const auto waves = static_cast<long>((targets + options.concurrency - 1) / options.concurrency);
+  return std::max<std::chrono::seconds>(
+      std::chrono::minutes(5),
+      std::chrono::duration_cast<std::chrono::seconds>(options.timeout * rounds * waves * 2));
 }
 
 Result<std::chrono::milliseconds> parse_timeout(const std::string& text) {

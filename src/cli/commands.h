@@ -40,6 +40,13 @@ void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
                                                        std::size_t concurrency,
                                                        const std::string& ca_file);
 
+/// How long a certificate a scan presents must stay valid: two timeouts per
+/// wave of `concurrency` probes, for each of `rounds` scans of `targets`;
+/// five minutes at least.
+[[nodiscard]] std::chrono::seconds scan_credential_lifetime(std::size_t targets,
+                                                            const probe::ProbeOptions& options,
+                                                            long rounds);
+
 /// Steps to stderr as they happen when a person watches (an ACME order takes
 /// seconds, a rollout minutes); a script's stderr keeps only the error line.
 /// Safe to call from several threads.
