@@ -80,6 +80,7 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
   if (!check_targets.empty() && went_out && built.publish_error.empty()) {
     probe::ProbeOptions options;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg->crl_check_timeout);
+    options.threads = available_cores();
     CK_ASSIGN(enforced, observe_enforcement(rt, check_targets, options, 4, false));
   }
   if (rt.json()) {

@@ -18,6 +18,7 @@ struct CheckFlags {
   std::string targets_file;
   std::string timeout = "5s";
   std::size_t concurrency = 256;
+  std::size_t threads = available_cores();
   std::string ca_file;
   std::size_t canaries = 4;
   bool tls_only = false;
@@ -27,7 +28,7 @@ Exit run_check(Runtime& rt, const CheckFlags& f) {
   CK_ASSIGN(const auto targets, probe::collect_targets(f.targets, f.targets_file, 443));
   if (targets.empty())
     return fail(Code::InvalidArgument, "no endpoint given (ENDPOINT... or --targets-file)");
-  CK_ASSIGN(const auto options, scan_options(f.timeout, f.concurrency, f.ca_file));
+  CK_ASSIGN(const auto options, scan_options(f.timeout, f.concurrency, f.threads, f.ca_file));
 
   CK_ASSIGN(const auto run, observe_enforcement(rt, targets, options, f.canaries, f.tls_only));
   if (rt.json()) {
@@ -128,6 +129,7 @@ void add_crl_check_command(CLI::App* crl, Runtime& rt) {
   cmd->add_option("--concurrency", flags->concurrency, "Handshakes in flight at once")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  add_threads_option(cmd, flags->threads);
   cmd->add_option("--ca-file", flags->ca_file,
                   "Verify the servers' chains against these CA certificates instead of the system "
                   "store (reported, not required)");

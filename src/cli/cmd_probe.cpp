@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "cli/commands.h"
 #include "core/duration.h"
@@ -20,6 +22,7 @@ struct ProbeFlags {
   std::vector<std::string> targets;
   std::string targets_file;
   std::size_t concurrency = 256;
+  std::size_t threads = available_cores();
   std::string timeout = "5s";
   std::string ca_file;
   std::string starttls;
@@ -172,7 +175,7 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
   }
   {
     const auto starttls = options.starttls;
-    CK_ASSIGN(options, scan_options(f.timeout, f.concurrency, f.ca_file));
+    CK_ASSIGN(options, scan_options(f.timeout, f.concurrency, f.threads, f.ca_file));
     options.starttls = starttls;
   }
   if (!f.dns_server.empty())
@@ -282,13 +285,30 @@ std::function<void(const std::string&)> terminal_progress() {
   };
 }
 
+std::size_t available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<std::size_t>(CPU_COUNT(&set));
+  return std::max<std::size_t>(std::thread::hardware_concurrency(), 1);
+}
+
+void add_threads_option(CLI::App* cmd, std::size_t& threads) {
+  cmd->add_option("--threads", threads,
+                  "Event loops, one per thread, sharing the targets and the --concurrency "
+                  "(default: the cores this process may use)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+}
+
 Result<probe::ProbeOptions> scan_options(const std::string& timeout, std::size_t concurrency,
-                                         const std::string& ca_file) {
+                                         std::size_t threads, const std::string& ca_file) {
   probe::ProbeOptions options;
   CK_ASSIGN(options.timeout, parse_timeout(timeout));
   if (options.timeout.count() <= 0)
     return fail(Code::InvalidArgument, "--timeout '" + timeout + "' must be longer than 0");
   options.concurrency = std::max<std::size_t>(concurrency, 1);
+  options.threads = std::max<std::size_t>(threads, 1);
   if (!ca_file.empty())
     options.ca_file = ca_file;
   return options;
@@ -329,6 +349,7 @@ void add_probe_command(CLI::App& app, Runtime& rt) {
   cmd->add_option("--concurrency", flags->concurrency, "Handshakes in flight at once")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  add_threads_option(cmd, flags->threads);
   cmd->add_option("--timeout", flags->timeout,
                   "Per target, covering name lookup, connect, STARTTLS and handshake, "
                   "whatever the server sends (5s, 500ms)")

@@ -21,6 +21,7 @@ struct VerifyFlags {
   std::string stage;
   std::string timeout = "5s";
   std::size_t concurrency = 256;
+  std::size_t threads = available_cores();
   std::string ca_file;
 };
 
@@ -44,6 +45,7 @@ Result<rollout::Alignment> align(Runtime& rt, const Loaded& l, const VerifyFlags
   probe::ProbeOptions opts;
   CK_ASSIGN(opts.timeout, parse_timeout(f.timeout));
   opts.concurrency = f.concurrency;
+  opts.threads = f.threads;
   if (!f.ca_file.empty())
     opts.ca_file = f.ca_file;
   return rollout::check_alignment(l.plan, l.cert, opts, rt.clock(), f.stage);
@@ -334,6 +336,7 @@ Result<rollout::RunOptions> run_options(const RunFlags& f) {
   o.stage = f.probe.stage;
   CK_ASSIGN(o.probe.timeout, parse_timeout(f.probe.timeout));
   o.probe.concurrency = f.probe.concurrency;
+  o.probe.threads = f.probe.threads;
   if (!f.probe.ca_file.empty())
     o.probe.ca_file = f.probe.ca_file;
   o.progress = terminal_progress();
@@ -373,6 +376,7 @@ void add_probe_flags(CLI::App* cmd, VerifyFlags& f) {
   cmd->add_option("--concurrency", f.concurrency, "Handshakes at once")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  add_threads_option(cmd, f.threads);
   cmd->add_option("--ca-file", f.ca_file,
                   "Trust anchors (PEM) the served chains must verify against, instead of the "
                   "plan's [certificate] ca_file (else the system store)");

@@ -35,10 +35,18 @@ void on_run(CLI::App* sub, Runtime& rt, Fn fn) {
 [[nodiscard]] Result<std::chrono::milliseconds> parse_timeout(const std::string& text);
 
 /// The scanner options every probing command takes: --timeout (longer than
-/// 0), --concurrency (at least 1), --ca-file (empty: the system store).
+/// 0), --concurrency (at least 1), --threads, --ca-file (empty: the system
+/// store).
 [[nodiscard]] Result<probe::ProbeOptions> scan_options(const std::string& timeout,
-                                                       std::size_t concurrency,
+                                                       std::size_t concurrency, std::size_t threads,
                                                        const std::string& ca_file);
+
+/// The cores this process may run on (its CPU affinity, so `taskset` and
+/// cgroup cpusets count): the default number of probe loops.
+[[nodiscard]] std::size_t available_cores();
+
+/// `--threads N` for a probing command, defaulting to available_cores().
+void add_threads_option(CLI::App* cmd, std::size_t& threads);
 
 /// How long a certificate a scan presents must stay valid: two timeouts per
 /// wave of `concurrency` probes, for each of `rounds` scans of `targets`;

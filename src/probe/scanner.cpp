@@ -11,6 +11,10 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include <openssl/err.h>
@@ -163,7 +167,7 @@ struct Conn {
   std::string connect_error;
   std::optional<StartTlsDialog> dialog;
   std::string unsent;   // STARTTLS command not yet written
-  bool unread = false;  // on Impl::unread: stopped at the per-event read budget
+  bool unread = false;  // on Loop::unread: stopped at the per-event read budget
   ClientAuth client;    // filled by the TLS callbacks as the handshake goes
   int tickets = 0;      // session tickets received (TLS 1.3: after the handshake)
   // Phase::Request: the handshake's facts, awaiting the server's verdict on
@@ -188,12 +192,13 @@ struct HostLookup {
   std::vector<std::pair<std::size_t, std::uint32_t>> waiters;  // slot, generation
 };
 
-// Chain verification, remembered per chain within one scanner: a fleet
-// serves one certificate from hundreds of endpoints, and verifying the same
-// chain again (signature checks, path building) is a sixth of a handshake's
-// CPU. The key is the SHA-256 of every certificate the server sent, in order;
-// the outcome depends on nothing else the probe varies (hostnames are checked
-// apart, time is one scan's).
+// Chain verification, remembered per chain within one scanner and shared by
+// its loops: a fleet serves one certificate from hundreds of endpoints, and
+// verifying the same chain again (signature checks, path building) is a sixth
+// of a handshake's CPU. The key is the SHA-256 of every certificate the server
+// sent, in order; the outcome depends on nothing else the probe varies
+// (hostnames are checked apart, time is one scan's). Two loops meeting a new
+// chain at once both verify it; the outcome is the same.
 class VerifyCache {
  public:
   static int callback(X509_STORE_CTX* store, void* arg) {
@@ -214,46 +219,55 @@ class VerifyCache {
     }
     if (key.empty())
       return ::X509_verify_cert(store);
-    if (const auto it = outcomes_.find(key); it != outcomes_.end()) {
-      ::X509_STORE_CTX_set_error(store, it->second);
-      return it->second == X509_V_OK ? 1 : 0;
+    {
+      std::shared_lock lock(mutex_);
+      if (const auto it = outcomes_.find(key); it != outcomes_.end()) {
+        ::X509_STORE_CTX_set_error(store, it->second);
+        return it->second == X509_V_OK ? 1 : 0;
+      }
     }
     const int ok = ::X509_verify_cert(store);
+    std::unique_lock lock(mutex_);
     outcomes_.emplace(std::move(key), ::X509_STORE_CTX_get_error(store));
     return ok;
   }
+  std::shared_mutex mutex_;
   std::unordered_map<std::string, int> outcomes_;
 };
 
-}  // namespace
+using OnResult = Scanner::OnResult;
 
-struct Scanner::Impl {
-  ProbeOptions options;
+// One event loop: its own epoll, resolver and connections, on one thread.
+// The loops of a scan take targets from one shared counter, so a slow part of
+// the list does not leave a loop idle while another has a queue.
+struct Loop {
+  const ProbeOptions& options;
   const Clock& clock;
-  VerifyCache verify_cache;  // declared before ctx, whose callback points at it
-  SslCtxPtr ctx;
-  std::size_t concurrency = 1;
+  SSL_CTX* ctx;
+  std::size_t concurrency;
 
-  // One scan's state.
   int epfd = -1;
   std::unique_ptr<Resolver> resolver;
   std::span<const Target> targets;
+  std::atomic<std::size_t>* next_target = nullptr;
+  bool exhausted = false;  // the shared counter ran past the list
   const OnResult* on_result = nullptr;
   std::vector<Conn> conns;
   std::vector<std::size_t> free_slots;
-  // Every target gets the same timeout and targets start in order, so
-  // deadlines come due in the order they were pushed: a FIFO is a timer queue.
+  // Every target gets the same timeout and a loop starts its targets in
+  // time order, so deadlines come due in the order they were pushed: a FIFO
+  // is a timer queue.
   std::deque<Deadline> deadlines;
   // Handshakes that stopped at their per-event read budget with bytes maybe
   // still waiting (slot, generation): edge-triggered epoll will not report
   // those bytes again, so the loop drives these itself, after its deadlines.
   std::vector<std::pair<std::size_t, std::uint32_t>> unread;
   std::unordered_map<std::string, HostLookup> hosts;
-  std::size_t next_target = 0;
   std::size_t in_flight = 0;
   Status loop_error;
 
-  Impl(const ProbeOptions& o, const Clock& c) : options(o), clock(c) {}
+  Loop(const ProbeOptions& o, const Clock& c, SSL_CTX* context, std::size_t connections)
+      : options(o), clock(c), ctx(context), concurrency(connections) {}
 
   // Index 0 is what the SSL_get_app_data macro reads.
   static Conn& conn_of(const SSL* ssl) { return *static_cast<Conn*>(::SSL_get_ex_data(ssl, 0)); }
@@ -302,8 +316,14 @@ struct Scanner::Impl {
   }
 
   void start_next() {
-    while (in_flight < concurrency && next_target < targets.size() && loop_error)
-      start(next_target++);
+    while (in_flight < concurrency && !exhausted && loop_error) {
+      const std::size_t index = next_target->fetch_add(1, std::memory_order_relaxed);
+      if (index >= targets.size()) {
+        exhausted = true;
+        break;
+      }
+      start(index);
+    }
   }
 
   void start(std::size_t index) {
@@ -520,7 +540,7 @@ struct Scanner::Impl {
     Conn& c = conns[slot];
     const Target& t = targets[c.index];
     c.phase = Phase::Handshake;
-    c.ssl.reset(::SSL_new(ctx.get()));
+    c.ssl.reset(::SSL_new(ctx));
     BioPtr bio = read_budget_bio(BioPtr(::BIO_new_socket(c.fd, BIO_NOCLOSE)));
     if (!c.ssl || !bio) {
       fail(slot, "cannot set up a TLS session (out of memory?)");
@@ -843,29 +863,12 @@ struct Scanner::Impl {
     return static_cast<int>(std::max<std::chrono::milliseconds::rep>(wait.count(), 0));
   }
 
-  Status run(std::span<const Target> list, const OnResult& callback) {
-    // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a server that
-    // resets the connection before our Finished or close_notify must cost
-    // that probe, not the process.
-    struct sigaction ignore_pipe {};
-    struct sigaction previous {};
-    ignore_pipe.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ignore_pipe, &previous);
-    struct RestorePipe {
-      struct sigaction* old;
-      ~RestorePipe() { ::sigaction(SIGPIPE, old, nullptr); }
-    } restore{&previous};
+  Status run(std::span<const Target> list, std::atomic<std::size_t>& next,
+             const OnResult& callback) {
     targets = list;
+    next_target = &next;
     on_result = &callback;
-    next_target = 0;
-    in_flight = 0;
-    loop_error = {};
-    deadlines.clear();
-    unread.clear();
-    hosts.clear();
-    conns.clear();
-    conns.resize(std::min(concurrency, std::max<std::size_t>(list.size(), 1)));
-    free_slots.clear();
+    conns.resize(std::max<std::size_t>(concurrency, 1));
     for (std::size_t i = conns.size(); i > 0; --i)
       free_slots.push_back(i - 1);
     epfd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -875,7 +878,7 @@ struct Scanner::Impl {
     std::vector<epoll_event> events(512);
     for (;;) {
       start_next();
-      if (!loop_error || (in_flight == 0 && next_target == targets.size()))
+      if (!loop_error || (in_flight == 0 && exhausted))
         break;
       if (options.stop != nullptr && options.stop->load())
         break;
@@ -908,6 +911,78 @@ struct Scanner::Impl {
     ::close(epfd);
     epfd = -1;
     return loop_error;
+  }
+};
+
+}  // namespace
+
+struct Scanner::Impl {
+  ProbeOptions options;
+  const Clock& clock;
+  VerifyCache verify_cache;  // declared before ctx, whose callback points at it
+  SslCtxPtr ctx;
+  std::size_t concurrency = 1;
+
+  Impl(const ProbeOptions& o, const Clock& c) : options(o), clock(c) {}
+
+  // As many loops as asked for, but no loop without a connection or a target;
+  // the connections are shared out among them.
+  [[nodiscard]] std::size_t loops_for(std::size_t targets) const {
+    return std::max<std::size_t>(
+        1, std::min({std::max<std::size_t>(options.threads, 1), concurrency, targets}));
+  }
+
+  Status run(std::span<const Target> list, const OnResult& callback) {
+    // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a server that
+    // resets the connection before our Finished or close_notify must cost
+    // that probe, not the process.
+    struct sigaction ignore_pipe {};
+    struct sigaction previous {};
+    ignore_pipe.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore_pipe, &previous);
+    struct RestorePipe {
+      struct sigaction* old;
+      ~RestorePipe() { ::sigaction(SIGPIPE, old, nullptr); }
+    } restore{&previous};
+
+    std::atomic<std::size_t> next{0};
+    const std::size_t loops = loops_for(list.size());
+    // A single loop runs on the caller's thread.
+    const std::size_t wanted = std::min(concurrency, std::max<std::size_t>(list.size(), 1));
+    if (loops == 1) {
+      Loop loop(options, clock, ctx.get(), wanted);
+      return loop.run(list, next, callback);
+    }
+    // The caller's callback sees one result at a time, as with one loop.
+    std::mutex callback_mutex;
+    const OnResult serialized = [&](std::size_t index, ProbeResult&& r) {
+      std::lock_guard lock(callback_mutex);
+      callback(index, std::move(r));
+    };
+    std::vector<Status> outcomes(loops);
+    {
+      std::vector<std::jthread> threads;
+      for (std::size_t i = 0; i < loops; ++i) {
+        const std::size_t share = wanted / loops + (i < wanted % loops ? 1 : 0);
+        try {
+          threads.emplace_back([&, i, share] {
+            Loop loop(options, clock, ctx.get(), share);
+            outcomes[i] = loop.run(list, next, serialized);
+          });
+        } catch (const std::system_error& e) {
+          // The loops already running take every target.
+          if (i == 0)
+            return ck::fail(Code::Internal,
+                            std::string("cannot start a probe thread: ") + e.what());
+          break;
+        }
+      }
+    }
+    for (auto& outcome : outcomes) {
+      if (!outcome)
+        return outcome;
+    }
+    return {};
   }
 };
 
@@ -968,8 +1043,8 @@ Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, co
   // record: half the read syscalls.
   ::SSL_CTX_set_read_ahead(ctx, 1);
   ::SSL_CTX_set_max_cert_list(ctx, static_cast<long>(kMaxHandshakeMessage));
-  ::SSL_CTX_set_cert_cb(ctx, &Impl::on_certificate_request, nullptr);
-  ::SSL_CTX_set_info_callback(ctx, &Impl::on_info);
+  ::SSL_CTX_set_cert_cb(ctx, &Loop::on_certificate_request, nullptr);
+  ::SSL_CTX_set_info_callback(ctx, &Loop::on_info);
   if (const auto& cred = options.client) {
     if (::SSL_CTX_use_certificate(ctx, cred->cert.get()) != 1 ||
         ::SSL_CTX_use_PrivateKey(ctx, cred->key.get()) != 1) {
@@ -982,11 +1057,11 @@ Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, co
         return fail(Code::InvalidArgument, "a client chain certificate cannot be used for TLS");
       }
     }
-    ::SSL_CTX_set_msg_callback(ctx, &Impl::on_message);
+    ::SSL_CTX_set_msg_callback(ctx, &Loop::on_message);
     // Sessions are still never resumed: the callback sees each ticket and
     // keeps none (nothing is stored without SSL_SESS_CACHE_CLIENT's store).
     ::SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    ::SSL_CTX_sess_set_new_cb(ctx, &Impl::on_new_session);
+    ::SSL_CTX_sess_set_new_cb(ctx, &Loop::on_new_session);
   }
   if (options.ca_file) {
     CK_TRY(load_trust_anchors(ctx, options.ca_file->string()));

@@ -1,7 +1,8 @@
 #pragma once
-// Many TLS handshakes at once on one thread: non-blocking sockets and OpenSSL
-// driven by epoll, names resolved by c-ares on the same loop. One deadline per
-// target covers resolve, connect, STARTTLS and handshake.
+// Many TLS handshakes at once: non-blocking sockets and OpenSSL driven by
+// epoll, names resolved by c-ares on the same loop; one such loop per thread,
+// as many threads as asked for. One deadline per target covers resolve,
+// connect, STARTTLS and handshake.
 
 #include <atomic>
 #include <chrono>
@@ -22,7 +23,12 @@ namespace ck::probe {
 
 struct ProbeOptions {
   std::chrono::milliseconds timeout{5000};
-  std::size_t concurrency = 256;
+  std::size_t concurrency = 256;  // in all, shared out among the threads
+  /// Event loops, each on its own thread, taking targets from one list; they
+  /// share the TLS context and the chain verification cache. One runs on
+  /// the caller's thread. Probing is CPU-bound (the handshake's cryptography
+  /// and certificate decoding), so one per core is the useful most.
+  std::size_t threads = 1;
   std::optional<std::filesystem::path> ca_file;  // else the system trust store
   StartTls starttls = StartTls::None;
   std::optional<std::string> dns_server;  // "HOST:PORT" instead of /etc/resolv.conf
@@ -52,7 +58,8 @@ class Scanner {
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
 
-  /// Called for each target as its probe ends, in the order they end.
+  /// Called for each target as its probe ends, in the order they end; one
+  /// call at a time, from whichever loop's thread probed it.
   using OnResult = std::function<void(std::size_t index, ProbeResult&& result)>;
   /// Probes every target; up to `concurrency` at once. Fails only when the
   /// scan itself cannot run (no epoll, no resolver); a target that fails is a

@@ -202,6 +202,22 @@ ck probe --json --concurrency 16 --ca-file "$N/ca.pem" --targets-file "$WORK/tar
 assert_eq "$(jq_py "len(rows), sum(r['ok'] and r['verified'] for r in rows)" < "$WORK/out")" "(300, 300)" "300 targets, 16 at a time"
 pass "targets file"
 
+# 8b. One event loop per thread: four loops report every target once, with the
+# same outcome as one loop, and the table (in target order) is the same.
+{ for _ in $(seq 1 40); do echo "localhost:$P1"; echo "127.0.0.1:$P2@localhost"; echo "127.0.0.1:1"; done; } > "$WORK/mixed"
+rc1=0; ck probe --threads 1 --concurrency 8 --timeout 2s --ca-file "$N/ca.pem" --targets-file "$WORK/mixed" > "$WORK/t1" || rc1=$?
+rc4=0; ck probe --threads 4 --concurrency 8 --timeout 2s --ca-file "$N/ca.pem" --targets-file "$WORK/mixed" > "$WORK/t4" || rc4=$?
+assert_eq "$rc1 $rc4" "3 3" "refused targets make exit 3 on one loop and on four"
+diff "$WORK/t1" "$WORK/t4" || fail "--threads 4 printed another table than --threads 1"
+assert_eq "$(tail -1 "$WORK/t4")" "120 probed: 80 ok, 40 failed" "the summary line"
+ck probe --json --threads 4 --concurrency 8 --timeout 2s --ca-file "$N/ca.pem" --targets-file "$WORK/mixed" > "$WORK/out" || true
+assert_eq "$(jq_py "len(rows), sum(r['ok'] and r['verified'] for r in rows), sorted(set(r['error'] for r in rows if not r['ok']))" < "$WORK/out")" \
+  "(120, 80, ['connection refused'])" "--threads 4 --json: every target once"
+rc=0; ck probe --threads 0 "localhost:$P1" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 2 "--threads 0 is a usage error"
+grep -q "^certkeeper: error: --threads: Value 0 not in range 1 to 256" "$WORK/err" || fail "--threads 0: $(cat "$WORK/err")"
+pass "--threads 4: the same table as one loop"
+
 # 9. Bad input: one line naming the input, exit 1, the store untouched; no
 # target at all is a usage error.
 ck ca init --name "Probe E2E" > /dev/null 2>&1
