@@ -266,3 +266,12 @@ CONF
   done
   FLEET_PIDS="$FLEET_PID,$(pgrep -d, -P "$FLEET_PID")"
 }
+
+# build_bench_tool TARGET : builds a program of bench/CMakeLists.txt in
+# build-bench (Release, no tests) and prints its path.
+build_bench_tool() {
+  cmake -S "$BENCH_ROOT" -B "$BENCH_ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCK_TESTING=OFF -DCK_BENCH=ON >/dev/null || die "cannot configure build-bench"
+  cmake --build "$BENCH_ROOT/build-bench" --target "$1" >/dev/null || die "cannot build $1"
+  echo "$BENCH_ROOT/build-bench/bench/$1"
+}

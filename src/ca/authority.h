@@ -337,6 +337,11 @@ class Authority {
   /// within their validity, newest first, keys opened.
   [[nodiscard]] Result<CheckCanaries> canaries_for_check(std::size_t how_many,
                                                          std::chrono::seconds valid_for);
+  /// Keeps what a `crl check` run saw on each endpoint (each replaces that
+  /// endpoint's last observation; `serve` shows them) and audits the run:
+  /// `on_newest` of them enforce CRL #`last_crl`.
+  [[nodiscard]] Status record_crl_enforcement(const std::vector<store::CrlEnforcementRecord>& seen,
+                                              std::size_t on_newest, std::int64_t last_crl);
   /// For `probe --client-user`: a certificate with `user`'s current subject,
   /// valid from an hour ago for `valid_for`, its key only in memory; recorded
   /// (and revoked, so the next CRL lists it) before it is returned, audited.

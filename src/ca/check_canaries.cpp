@@ -35,6 +35,18 @@ Result<CheckCanaries> Authority::canaries_for_check(std::size_t how_many,
   return out;
 }
 
+Status Authority::record_crl_enforcement(const std::vector<store::CrlEnforcementRecord>& seen,
+                                         std::size_t on_newest, std::int64_t last_crl) {
+  CK_ASSIGN(auto tx, store_.write());
+  for (const auto& e : seen)
+    CK_TRY(tx->record_crl_enforcement(e));
+  CK_TRY(audit(*tx, "crl.check", "crl#" + std::to_string(last_crl),
+               std::to_string(on_newest) + "/" + std::to_string(seen.size()) +
+                   " endpoint(s) enforce the newest CRL",
+               clock_.now_seconds()));
+  return tx->commit();
+}
+
 Result<IssuedCanary> Authority::probe_credential(const std::string& user,
                                                  std::chrono::seconds valid_for) {
   std::optional<store::UserRecord> record;

@@ -68,8 +68,14 @@ Result<EnforcementRun> observe_enforcement(Runtime& rt, const std::vector<probe:
             enforce::check_crl_enforcement(
                 targets, issued, options, tls_only, rt.clock(),
                 rt.json() ? std::function<void(const std::string&)>() : terminal_progress()));
-  for (const auto& r : run.reports)
+  std::vector<store::CrlEnforcementRecord> seen;
+  const Seconds now = rt.clock().now_seconds();
+  for (const auto& r : run.reports) {
     run.on_newest += r.crl.state == enforce::Enforcement::Newest ? 1 : 0;
+    seen.push_back({r.target.text, std::string(enforce::enforcement_name(r.crl.state)),
+                    r.crl.crl_number, run.last_crl, now, r.crl.detail});
+  }
+  CK_TRY(auth->record_crl_enforcement(seen, run.on_newest, run.last_crl));
   return run;
 }
 

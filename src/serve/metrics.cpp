@@ -151,6 +151,40 @@ void write_crl(PrometheusText& m, const Snapshot& s) {
   }
 }
 
+// What `crl check` last saw (serve cannot check: it holds no CA key). An
+// endpoint counts as enforcing only while the CRL it was seen refusing is
+// still the newest: a CRL built since, and not checked, makes it 0.
+void write_crl_enforcement(PrometheusText& m, const Snapshot& s) {
+  const auto& seen = s.crl.enforcement;
+  if (seen.empty())
+    return;
+  m.family("certkeeper_endpoint_crl_number", Type::Gauge,
+           help("The newest CRL whose revoked canary the endpoint refused when `crl check` last "
+                "ran; absent when it refused none (see certkeeper_endpoint_crl_state_info)"));
+  for (const auto& e : seen) {
+    if (e.crl_number)
+      m.sample({{"endpoint", e.endpoint}}, static_cast<double>(*e.crl_number));
+  }
+  m.family("certkeeper_endpoint_crl_enforced", Type::Gauge,
+           help("1 when the last `crl check` saw the endpoint enforce the CRL that is the newest "
+                "now; 0 when it enforced an older one, accepted revoked certificates, did not "
+                "check client certificates, could not be judged, or a CRL was built since"));
+  for (const auto& e : seen) {
+    const bool newest = s.crl.present && e.crl_number && *e.crl_number >= s.crl.number;
+    m.sample({{"endpoint", e.endpoint}}, newest ? 1 : 0);
+  }
+  m.family("certkeeper_endpoint_crl_state_info", Type::Gauge,
+           help("What the last `crl check` concluded: newest, stale, accepts-revoked, "
+                "no-client-check, refuses-valid, unreachable or unknown (newest then, maybe not "
+                "now); always 1"));
+  for (const auto& e : seen)
+    m.sample({{"endpoint", e.endpoint}, {"state", e.state}}, 1);
+  m.family("certkeeper_endpoint_crl_checked_timestamp_seconds", Type::Gauge,
+           help("When `crl check` last checked the endpoint"));
+  for (const auto& e : seen)
+    m.sample({{"endpoint", e.endpoint}}, ts(e.checked_at));
+}
+
 void write_endpoints(PrometheusText& m, const Snapshot& s) {
   if (s.endpoints.empty())
     return;
@@ -251,6 +285,7 @@ std::string render_fixed_metrics(const Snapshot& snap) {
     write_clients(m, snap);
     write_held(m, snap);
     write_crl(m, snap);
+    write_crl_enforcement(m, snap);
     write_rollouts(m, snap);
   }
   write_endpoints(m, snap);

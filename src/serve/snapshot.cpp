@@ -139,6 +139,7 @@ Status read_held(store::Tx& tx, std::vector<HeldRevocation>& out) {
 }
 
 Status read_crl(store::Tx& tx, CrlStatus& out) {
+  CK_ASSIGN(out.enforcement, tx.list_crl_enforcement());
   CK_ASSIGN(const auto last, tx.last_crl());
   if (!last)
     return {};

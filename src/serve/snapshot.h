@@ -79,6 +79,9 @@ struct CrlStatus {
   /// The store's release sequence when it was built: releases after it are
   /// in no CRL yet (store::Tx::count_released_since).
   std::int64_t release_seq = 0;
+  /// What the last `crl check` saw on each endpoint, by endpoint (present
+  /// or not: a check can run before the first CRL).
+  std::vector<store::CrlEnforcementRecord> enforcement;
 };
 
 struct ServerCert {

@@ -144,6 +144,12 @@ class Tx {
   [[nodiscard]] virtual Result<std::vector<CanaryRecord>> recent_crl_canaries(
       std::size_t limit) = 0;
 
+  // CRL enforcement as `crl check` last saw it (migration 0013)
+  /// Replaces the endpoint's observation.
+  [[nodiscard]] virtual Status record_crl_enforcement(const CrlEnforcementRecord& seen) = 0;
+  /// Every endpoint's last observation, by endpoint.
+  [[nodiscard]] virtual Result<std::vector<CrlEnforcementRecord>> list_crl_enforcement() = 0;
+
   // CRLs
   [[nodiscard]] virtual Result<std::optional<CrlRecord>> last_crl() = 0;
   /// The last CRL number handed out (also counts numbers taken over on import).

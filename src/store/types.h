@@ -125,6 +125,17 @@ struct CanaryRecord {
   std::optional<std::int64_t> final_crl;  // the last CRL listing it, once known
 };
 
+/// What one `crl check` run saw on one endpoint (migration 0013). `state` is
+/// one of enforce::enforcement_name's words (the schema checks the set).
+struct CrlEnforcementRecord {
+  std::string endpoint;
+  std::string state;
+  std::optional<std::int64_t> crl_number;  // the newest CRL whose canary it refused
+  std::int64_t last_crl = 0;               // the newest CRL when checked
+  Seconds checked_at{};
+  std::string detail;
+};
+
 /// What became of handing a CRL to the configured publish command.
 enum class PublishState {
   Ok,      // the command exited 0

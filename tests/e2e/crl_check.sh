@@ -154,5 +154,40 @@ assert_eq "$rc" 3 "n3 left behind: exit 3"
 assert_eq "$(json '(d["number"], d["enforcement"]["on_newest"], d["enforcement"]["total"])' < "$WORK/b4.json")" "(4, 2, 3)" "enforced on 2 of 3"
 assert_eq "$(json '[e["state"] for e in d["enforcement"]["endpoints"]]' < "$WORK/b4.json")" "['newest', 'newest', 'stale']" "n3 stale"
 pass "crl build with [crl] check_endpoints: enforced on 3/3, then names the straggler (exit 3)"
+
+# serve shows what the last check saw (it holds no CA key and cannot check):
+# the CRL number each endpoint enforces, and "enforced" only while that CRL is
+# still the newest.
+PT() { /usr/bin/python3 "$(dirname "$0")/prom_text.py" "$@"; }
+start_serve "$WORK/serve.log" --refresh-interval 1s
+metric() { PT "$WORK/m.txt" get "$@"; }
+scrape_until() {  # scrape_until WHAT 'CONDITION'
+  for _ in $(seq 50); do
+    curl -sf --noproxy '*' "$URL/metrics" > "$WORK/m.txt" || fail "scrape failed"
+    eval "$2" && return 0
+    sleep 0.2
+  done
+  fail "$1: $(PT "$WORK/m.txt" check 2>&1 | tail -1); $(grep "^certkeeper_endpoint_crl" "$WORK/m.txt")"
+}
+scrape_until "the check's observations" '[ "$(metric certkeeper_endpoint_crl_number "endpoint=$(ep n3)")" = 3 ]'
+PT "$WORK/m.txt" check > /dev/null || fail "exposition: $(PT "$WORK/m.txt" check)"
+promtool check metrics < "$WORK/m.txt" > "$WORK/promtool.out" 2>&1 || fail "promtool: $(cat "$WORK/promtool.out")"
+assert_eq "$(metric certkeeper_endpoint_crl_number "endpoint=$(ep n1)") $(metric certkeeper_endpoint_crl_enforced "endpoint=$(ep n1)")" \
+  "4 1" "n1 enforces CRL #4, the newest"
+assert_eq "$(metric certkeeper_endpoint_crl_enforced "endpoint=$(ep n3)") $(metric certkeeper_endpoint_crl_state_info "endpoint=$(ep n3)" state=stale)" \
+  "0 1" "n3 is stale: not enforced"
+checked=$(metric certkeeper_endpoint_crl_checked_timestamp_seconds "endpoint=$(ep n1)")
+[ "$(( $(date +%s) - ${checked%.*} ))" -lt 120 ] || fail "checked at $checked"
+# A CRL built and not checked: what was seen enforcing #4 no longer counts.
+printf '[crl]\nout = "%s"\n' "$WORK/ca.crl" > "$H/certkeeper.toml"
+ck crl build > /dev/null
+scrape_until "a CRL built since the check" '[ "$(metric certkeeper_crl_number)" = 5 ]'
+assert_eq "$(metric certkeeper_endpoint_crl_number "endpoint=$(ep n1)") $(metric certkeeper_endpoint_crl_enforced "endpoint=$(ep n1)")" \
+  "4 0" "n1 enforced #4; #5 is newer and unchecked: not enforced"
+assert_eq "$(metric certkeeper_endpoint_crl_enforced "endpoint=$(ep off)") $(metric certkeeper_endpoint_crl_number "endpoint=$(ep off)")" \
+  "0 absent" "the node without client checks: not enforced, no CRL number"
+assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM audit WHERE action = 'crl.check'
+  UNION ALL SELECT count(*) FROM audit WHERE action = 'crl.check.canary'" | sort -u)" 6 "one audit entry per check run (six)"
+pass "serve: certkeeper_endpoint_crl_number / _enforced from the last check, judged against the newest CRL"
 printf '[crl]\ncheck_endpoints = ["nope:99999"]\n' > "$H/certkeeper.toml"
 expect_error "a typo in [crl] check_endpoints" "check_endpoints" -- ck crl build --out "$WORK/never.crl"

@@ -236,3 +236,19 @@ client_accepts() {
   openssl s_client -connect "127.0.0.1:$1" -servername "$2" -verify_hostname "$2" \
     -CAfile "$WORK/root.pem" -verify_return_error < /dev/null > "$WORK/s_client.log" 2>&1
 }
+
+# start_serve LOG ARGS...: starts `certkeeper serve` on a free loopback port, waits for
+# its "serving on" line; sets SERVE_PID, URL. (serve_api.sh and serve_tls.sh have their own.)
+start_serve() {
+  local log="$1"; shift
+  "$CK_BIN" --home "$H" serve --listen 127.0.0.1:0 "$@" > "$log" 2>&1 &
+  SERVE_PID=$!
+  CLEANUP_CMDS+=("kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null")
+  for _ in $(seq 100); do
+    URL=$(sed -n 's#^certkeeper: serving on \(https\?://127.0.0.1:[0-9]*\)/ .*#\1#p' "$log")
+    [ -n "$URL" ] && return 0
+    kill -0 $SERVE_PID 2>/dev/null || fail "serve did not start: $(cat "$log")"
+    sleep 0.1
+  done
+  fail "serve did not print its address: $(cat "$log")"
+}

@@ -91,20 +91,6 @@ plan_file stale site edge "$E_OLD" 1s  # one whose endpoint keeps the old certif
 printf '%s\n%s\n%s\n' "$E_NEW" "$E_NEW" "$E_WRONG" > "$WORK/targets"
 
 # --- serve ------------------------------------------------------------------
-# start_serve LOG ARGS...: starts serve, waits for its "serving on" line; sets SERVE_PID, URL.
-start_serve() {
-  local log="$1"; shift
-  "$CK_BIN" --home "$H" serve --listen 127.0.0.1:0 "$@" > "$log" 2>&1 &
-  SERVE_PID=$!
-  CLEANUP_CMDS+=("kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null")
-  for _ in $(seq 100); do
-    URL=$(sed -n 's#^certkeeper: serving on \(https\?://127.0.0.1:[0-9]*\)/ .*#\1#p' "$log")
-    [ -n "$URL" ] && return 0
-    kill -0 $SERVE_PID 2>/dev/null || fail "serve did not start: $(cat "$log")"
-    sleep 0.1
-  done
-  fail "serve did not print its address: $(cat "$log")"
-}
 scrape() { curl -sf --noproxy '*' "$URL/metrics" > "$WORK/m.txt" || fail "scrape failed"; }
 # wait_for WHAT 'CONDITION': up to 10 s until CONDITION (evaluated after each scrape) holds.
 wait_for() {

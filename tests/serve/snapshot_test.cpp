@@ -307,6 +307,38 @@ TEST(RenderMetrics, AgesFromNowAndEachSeriesOnce) {
   EXPECT_EQ(render_fixed_metrics(s).find("age_seconds"), std::string::npos);
 }
 
+TEST(RenderMetrics, CrlEnforcedOnlyWhileTheCrlSeenIsTheNewest) {
+  Snapshot s;
+  s.store_up = true;
+  s.taken_at = kNow;
+  s.crl.present = true;
+  s.crl.number = 13;
+  s.crl.enforcement = {
+      {"https://a/", "newest", 13, 13, kNow - days(1), ""},
+      {"https://b/", "newest", 12, 12, kNow - days(2), ""},  // #13 built since
+      {"https://c/", "stale", 11, 13, kNow, "stale by 2"},
+      {"https://d/", "accepts-revoked", std::nullopt, 13, kNow, ""},
+  };
+  const std::string text = render_metrics(s, kNow);
+  for (const auto& [line, present] : std::vector<std::pair<std::string, bool>>{
+           {"certkeeper_endpoint_crl_enforced{endpoint=\"https://a/\"} 1\n", true},
+           {"certkeeper_endpoint_crl_enforced{endpoint=\"https://b/\"} 0\n", true},
+           {"certkeeper_endpoint_crl_enforced{endpoint=\"https://c/\"} 0\n", true},
+           {"certkeeper_endpoint_crl_enforced{endpoint=\"https://d/\"} 0\n", true},
+           {"certkeeper_endpoint_crl_number{endpoint=\"https://b/\"} 12\n", true},
+           {"certkeeper_endpoint_crl_number{endpoint=\"https://d/\"}", false},
+           {"certkeeper_endpoint_crl_state_info{endpoint=\"https://b/\",state=\"newest\"} 1\n",
+            true},
+       })
+    EXPECT_EQ(text.find(line) != std::string::npos, present) << line << text;
+
+  // Before any CRL (a check can run then): nothing counts as enforced.
+  s.crl.present = false;
+  EXPECT_NE(
+      render_metrics(s, kNow).find("certkeeper_endpoint_crl_enforced{endpoint=\"https://a/\"} 0\n"),
+      std::string::npos);
+}
+
 TEST(RenderMetrics, AStoreThatCannotBeReadHasNoStoreSeries) {
   Snapshot s;
   s.store_up = false;

@@ -360,6 +360,31 @@ TEST_F(SqliteStoreTest, RollbackOnDestructionChangesNothing) {
   EXPECT_FALSE(*(*tx)->find_user("ghost"));
 }
 
+TEST_F(SqliteStoreTest, CrlEnforcementKeepsTheLastObservationPerEndpoint) {
+  {
+    auto tx = store_->write();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE((*tx)->record_crl_enforcement({"https://b/", "stale", 3, 4, at(10), "stale by 1"}));
+    ASSERT_TRUE(
+        (*tx)->record_crl_enforcement({"https://a/", "accepts-revoked", {}, 4, at(10), ""}));
+    ASSERT_TRUE((*tx)->record_crl_enforcement({"https://b/", "newest", 5, 5, at(20), ""}));
+    // The schema holds the set of states: a typo is refused, not stored.
+    EXPECT_FALSE((*tx)->record_crl_enforcement({"https://c/", "fresh", 5, 5, at(20), ""}));
+    ASSERT_TRUE((*tx)->commit());
+  }
+  auto tx = store_->read();
+  const auto rows = (*tx)->list_crl_enforcement();
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].endpoint, "https://a/");
+  EXPECT_FALSE((*rows)[0].crl_number);
+  EXPECT_EQ((*rows)[1].endpoint, "https://b/");
+  EXPECT_EQ((*rows)[1].state, "newest");
+  EXPECT_EQ((*rows)[1].crl_number, 5);
+  EXPECT_EQ((*rows)[1].last_crl, 5);
+  EXPECT_EQ((*rows)[1].checked_at, at(20));
+}
+
 TEST(SqliteStoreOpen, NotADatabaseIsAClearError) {
   testing::TempDir dir;
   const auto path = dir.path() / "junk.db";

@@ -733,7 +733,7 @@ class SqliteTx final : public Tx {
   Result<std::vector<CanaryRecord>> list_canaries() override {
     CK_ASSIGN(auto st, conn_.prepare("SELECT serial, purpose, crl_number, not_before, not_after,"
                                      " revoked_at, final_crl FROM crl_canaries"
-                                     " ORDER BY revoked_at, serial"));
+                                     " ORDER BY revoked_at, rowid"));
     return collect(st, [](const Statement& s) {
       CanaryRecord c;
       c.serial = s.blob(0);
@@ -769,6 +769,35 @@ class SqliteTx final : public Tx {
       if (!s.is_null(6))
         c.sealed_key = s.blob(6);
       return c;
+    });
+  }
+
+  Status record_crl_enforcement(const CrlEnforcementRecord& e) override {
+    CK_ASSIGN(auto st, conn_.prepare("INSERT OR REPLACE INTO crl_enforcement (endpoint, state,"
+                                     " crl_number, last_crl, checked_at, detail)"
+                                     " VALUES (?, ?, ?, ?, ?, ?)"));
+    st.bind(1, e.endpoint).bind(2, e.state);
+    if (e.crl_number)
+      st.bind(3, *e.crl_number);
+    else
+      st.bind_null(3);
+    st.bind(4, e.last_crl).bind(5, secs(e.checked_at)).bind(6, e.detail);
+    return st.run();
+  }
+
+  Result<std::vector<CrlEnforcementRecord>> list_crl_enforcement() override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT endpoint, state, crl_number, last_crl, checked_at,"
+                                     " detail FROM crl_enforcement ORDER BY endpoint"));
+    return collect(st, [](const Statement& s) {
+      CrlEnforcementRecord e;
+      e.endpoint = s.text(0);
+      e.state = s.text(1);
+      if (!s.is_null(2))
+        e.crl_number = s.int64(2);
+      e.last_crl = s.int64(3);
+      e.checked_at = to_time(s.int64(4));
+      e.detail = s.text(5);
+      return e;
     });
   }
 
