@@ -224,6 +224,8 @@ print_problems() {
 # (server.pem, server.key) and one nginx listening on N ports from BASE_PORT
 # (ssl_protocols TLSv1.2 TLSv1.3). Sets FLEET_PID (the master) and FLEET_PIDS
 # (master and workers, comma-separated). The caller stops FLEET_PID.
+# FLEET_SERVER_EXTRA: more directives for the server block (e.g. client
+# certificate checks).
 start_tls_fleet() {
   local dir=$1 n=$2 base=$3 p listens=""
   (( base + n <= 32768 )) || die "ports must stay below 32768 (the ephemeral range)"
@@ -255,7 +257,8 @@ http {
   ssl_certificate $dir/server.pem;
   ssl_certificate_key $dir/server.key;
   server {
-$listens  }
+$listens${FLEET_SERVER_EXTRA:-}
+  }
 }
 CONF
   nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/logs/nginx.out" 2>&1 &

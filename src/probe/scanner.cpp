@@ -914,6 +914,35 @@ struct Loop {
   }
 };
 
+// OpenSSL writes with write(), not send(MSG_NOSIGNAL): a server that resets
+// the connection before our Finished or close_notify must cost that probe,
+// not the process. SIGPIPE is ignored while any scan runs (scans may run at
+// once on several threads: the first one in sets it, the last one out puts
+// the caller's disposition back).
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() {
+    const std::lock_guard lock(mutex_);
+    if (running_++ == 0) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigaction(SIGPIPE, &ignore, &previous_);
+    }
+  }
+  ~IgnoreSigpipe() {
+    const std::lock_guard lock(mutex_);
+    if (--running_ == 0)
+      ::sigaction(SIGPIPE, &previous_, nullptr);
+  }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+
+ private:
+  static inline std::mutex mutex_;
+  static inline int running_ = 0;
+  static inline struct sigaction previous_ {};
+};
+
 }  // namespace
 
 struct Scanner::Impl {
@@ -933,17 +962,7 @@ struct Scanner::Impl {
   }
 
   Status run(std::span<const Target> list, const OnResult& callback) {
-    // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a server that
-    // resets the connection before our Finished or close_notify must cost
-    // that probe, not the process.
-    struct sigaction ignore_pipe {};
-    struct sigaction previous {};
-    ignore_pipe.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ignore_pipe, &previous);
-    struct RestorePipe {
-      struct sigaction* old;
-      ~RestorePipe() { ::sigaction(SIGPIPE, old, nullptr); }
-    } restore{&previous};
+    const IgnoreSigpipe ignore_sigpipe;
 
     std::atomic<std::size_t> next{0};
     const std::size_t loops = loops_for(list.size());
