@@ -169,10 +169,8 @@ void write_crl_enforcement(PrometheusText& m, const Snapshot& s) {
            help("1 when the last `crl check` saw the endpoint enforce the CRL that is the newest "
                 "now; 0 when it enforced an older one, accepted revoked certificates, did not "
                 "check client certificates, could not be judged, or a CRL was built since"));
-  for (const auto& e : seen) {
-    const bool newest = s.crl.present && e.crl_number && *e.crl_number >= s.crl.number;
-    m.sample({{"endpoint", e.endpoint}}, newest ? 1 : 0);
-  }
+  for (const auto& e : seen)
+    m.sample({{"endpoint", e.endpoint}}, enforces_newest(s.crl, e) ? 1 : 0);
   m.family("certkeeper_endpoint_crl_state_info", Type::Gauge,
            help("What the last `crl check` concluded: newest, stale, accepts-revoked, "
                 "no-client-check, refuses-valid, unreachable or unknown (newest then, maybe not "

@@ -166,6 +166,34 @@ Data crl_data(const CrlStatus& crl, Seconds now) {
   return d;
 }
 
+// What the last `crl check` saw, judged against the newest CRL now (as the
+// certkeeper_endpoint_crl_enforced metric).
+Data enforcement_data(const CrlStatus& crl) {
+  Data list = page::list();
+  for (const auto& e : crl.enforcement) {
+    Data d;
+    const bool ok = enforces_newest(crl, e);
+    const std::string seen = e.crl_number ? " #" + std::to_string(*e.crl_number) : "";
+    std::string verdict;
+    if (ok)
+      verdict = "enforces the newest CRL" + seen;
+    else if (e.state == "newest")
+      verdict = "enforced" + seen + " when checked; a newer CRL was built since, not checked yet";
+    else if (e.state == "stale")
+      verdict = "stale: enforces" + seen + ", an older CRL";
+    else
+      verdict = e.state + (e.detail.empty() ? "" : ": " + e.detail);
+    page::set_text(d, "endpoint", e.endpoint);
+    page::set_text(d, "verdict", verdict);
+    d.set("checked", page::when(e.checked_at));
+    d.set("row_class", std::string(ok ? "enforced" : "not-enforced"));
+    list.push_back(d);
+  }
+  Data table;
+  table.set("rows", list);
+  return table;
+}
+
 std::string chain_text(const Endpoint& e) {
   const auto& p = e.probe;
   if (!p.ok) {
@@ -316,6 +344,8 @@ Page render_inventory(const Snapshot& snap, const PageQuery& query, Seconds now)
   d.set("held", held_data(snap, now));
   if (snap.crl.present)
     d.set("crl", crl_data(snap.crl, now));
+  if (!snap.crl.enforcement.empty())
+    d.set("enforcement", enforcement_data(snap.crl));
   d.set("groups", groups_data(snap, now));
   if (snap.probed_at.time_since_epoch().count() > 0)
     d.set("probing", true);

@@ -44,6 +44,10 @@ ClientState client_state(const store::CertListRow& row, Seconds now) {
   return row.cert.status == store::CertStatus::Revoked ? ClientState::Revoked : ClientState::Active;
 }
 
+bool enforces_newest(const CrlStatus& crl, const store::CrlEnforcementRecord& seen) {
+  return crl.present && seen.crl_number && *seen.crl_number >= crl.number;
+}
+
 std::string_view failure_reason_name(FailureReason r) {
   switch (r) {
     case FailureReason::None:

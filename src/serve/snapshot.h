@@ -84,6 +84,11 @@ struct CrlStatus {
   std::vector<store::CrlEnforcementRecord> enforcement;
 };
 
+/// Whether `seen` shows the endpoint enforcing the CRL that is the newest
+/// now: seen enforcing #12 says nothing about #13, built since and not
+/// checked (nor anything before the first CRL).
+[[nodiscard]] bool enforces_newest(const CrlStatus& crl, const store::CrlEnforcementRecord& seen);
+
 struct ServerCert {
   std::string name;
   std::int64_t version = 0;

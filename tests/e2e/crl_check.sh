@@ -176,6 +176,12 @@ assert_eq "$(metric certkeeper_endpoint_crl_number "endpoint=$(ep n1)") $(metric
   "4 1" "n1 enforces CRL #4, the newest"
 assert_eq "$(metric certkeeper_endpoint_crl_enforced "endpoint=$(ep n3)") $(metric certkeeper_endpoint_crl_state_info "endpoint=$(ep n3)" state=stale)" \
   "0 1" "n3 is stale: not enforced"
+# The inventory page says the same.
+curl -sf --noproxy '*' "$URL/" > "$WORK/page.html" || fail "the inventory page"
+grep -qF "<tr class=\"enforced\"><td class=\"who\">$(ep n1)</td><td class=\"verdict\">enforces the newest CRL #4</td>" "$WORK/page.html" ||
+  fail "page: n1 enforced: $(grep -A3 'id="enforcement"' "$WORK/page.html")"
+grep -qF "<tr class=\"not-enforced\"><td class=\"who\">$(ep n3)</td><td class=\"verdict\">stale: enforces #3, an older CRL</td>" "$WORK/page.html" ||
+  fail "page: n3 stale: $(grep -A6 'id="enforcement"' "$WORK/page.html")"
 checked=$(metric certkeeper_endpoint_crl_checked_timestamp_seconds "endpoint=$(ep n1)")
 [ "$(( $(date +%s) - ${checked%.*} ))" -lt 120 ] || fail "checked at $checked"
 # A CRL built and not checked: what was seen enforcing #4 no longer counts.

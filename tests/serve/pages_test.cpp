@@ -154,6 +154,28 @@ TEST(Pages, InventorySortsByDaysLeftWithColourBands) {
   EXPECT_NE(p.html.find("rsync exited 23"), std::string::npos);
 }
 
+TEST(Pages, CrlEnforcementJudgedAgainstTheNewestCrl) {
+  Snapshot s = sample_snapshot();  // CRL #12
+  s.crl.enforcement = {
+      {"https://a/", "newest", 12, 12, kNow, ""},
+      {"https://b/", "newest", 11, 11, kNow, ""},
+      {"https://c/", "no-client-check", std::nullopt, 12, kNow, "never asked for one"},
+  };
+  const Page p = render_inventory(s, {}, kNow);
+  const auto rows = rows_of(p.html, "enforcement");
+  ASSERT_EQ(rows.size(), 3u) << p.html;
+  EXPECT_EQ(rows[0], (std::pair<std::string, std::string>{"enforced", "https://a/"}));
+  EXPECT_EQ(rows[1].first, "not-enforced");
+  EXPECT_EQ(rows[2].first, "not-enforced");
+  EXPECT_NE(p.html.find("enforces the newest CRL #12"), std::string::npos);
+  EXPECT_NE(p.html.find("enforced #11 when checked; a newer CRL was built since"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("no-client-check: never asked for one"), std::string::npos);
+  // No check yet: no table.
+  EXPECT_EQ(render_inventory(sample_snapshot(), {}, kNow).html.find("id=\"enforcement\""),
+            std::string::npos);
+}
+
 TEST(Pages, SearchFiltersOnTheServerCaseInsensitively) {
   PageQuery q;
   q.q = "ALI";
