@@ -922,25 +922,33 @@ struct Loop {
 class IgnoreSigpipe {
  public:
   IgnoreSigpipe() {
-    const std::lock_guard lock(mutex_);
-    if (running_++ == 0) {
+    State& s = state();
+    const std::lock_guard lock(s.mutex);
+    if (s.running++ == 0) {
       struct sigaction ignore {};
       ignore.sa_handler = SIG_IGN;
-      ::sigaction(SIGPIPE, &ignore, &previous_);
+      ::sigaction(SIGPIPE, &ignore, &s.previous);
     }
   }
   ~IgnoreSigpipe() {
-    const std::lock_guard lock(mutex_);
-    if (--running_ == 0)
-      ::sigaction(SIGPIPE, &previous_, nullptr);
+    State& s = state();
+    const std::lock_guard lock(s.mutex);
+    if (--s.running == 0)
+      ::sigaction(SIGPIPE, &s.previous, nullptr);
   }
   IgnoreSigpipe(const IgnoreSigpipe&) = delete;
   IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
 
  private:
-  static inline std::mutex mutex_;
-  static inline int running_ = 0;
-  static inline struct sigaction previous_ {};
+  struct State {
+    std::mutex mutex;
+    int running = 0;  // scans under way
+    struct sigaction previous {};
+  };
+  static State& state() {
+    static State s;
+    return s;
+  }
 };
 
 }  // namespace
