@@ -1,7 +1,8 @@
 #pragma once
 // `crl check`: which CRL each mTLS server enforces, observed with canaries
-// (ca/canary.h): the valid one first on every endpoint, then the revoked
-// ones, newest CRL first, each only on the endpoints not yet decided.
+// (ca/canary.h): the valid one and the newest CRL's revoked one on every
+// endpoint, in one round; then the older CRLs' revoked ones, newest first,
+// each only on the endpoints not yet decided.
 
 #include <cstdint>
 #include <functional>
