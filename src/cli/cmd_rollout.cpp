@@ -284,7 +284,32 @@ nlohmann::json report_json(const rollout::Report& rep) {
   return j;
 }
 
-void print_report(const rollout::Report& rep) {
+// A command's output under its step, indented; at most `max_lines` of its
+// end (0: all that the journal kept).
+void print_output(const std::string& output, std::size_t max_lines) {
+  std::vector<std::string_view> lines;
+  std::string_view rest = output;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    const auto line = rest.substr(0, nl);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos)
+      lines.push_back(line);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+  const std::size_t from =
+      max_lines == 0 || lines.size() <= max_lines ? 0 : lines.size() - max_lines;
+  if (from > 0)
+    std::cout << "      | (" << from << " line(s) before)\n";
+  for (std::size_t i = from; i < lines.size(); ++i)
+    std::cout << "      | " << lines[i] << "\n";
+}
+
+// Text reports show what the commands printed: all of it for a check (the
+// --diff an operator reads before the real run), the last lines of each
+// step for `status`, of a failed step otherwise (the tool's own error).
+enum class Outputs { All, Tails, Failures };
+
+void print_report(const rollout::Report& rep, Outputs outputs) {
   if (rep.state == rollout::RolloutState::None) {
     std::cout << "no rollout of " << rep.plan << " yet\n";
     return;
@@ -297,6 +322,15 @@ void print_report(const rollout::Report& rep) {
   for (const auto& s : rep.steps) {
     std::printf("  %-28s %-15s %s\n", (s.stage + "/" + s.target).c_str(),
                 rollout::to_string(s.state), s.detail.c_str());
+    std::fflush(stdout);
+    if (s.output.empty())
+      continue;
+    if (outputs == Outputs::All)
+      print_output(s.output, 0);
+    else if (outputs == Outputs::Tails)
+      print_output(s.output, 5);
+    else if (s.state == rollout::StepState::Failed || s.state == rollout::StepState::RollbackFailed)
+      print_output(s.output, 10);
   }
   for (const auto& n : rep.notes)
     std::cout << "  " << n << "\n";
@@ -312,7 +346,7 @@ Exit finish_run(Runtime& rt, const std::string& plan, const Result<rollout::Repo
   if (rt.json())
     rt.print_json(report_json(*rep));
   else
-    print_report(*rep);
+    print_report(*rep, rep->rollout_id == 0 ? Outputs::All : Outputs::Failures);
   if (rep->ok())
     return kExitOk;
   rt.report_error(Error{Code::FailedPrecondition, rep->failure, ""});
@@ -364,7 +398,7 @@ Exit run_action(Runtime& rt, const RunFlags& f, Action action) {
     rt.print_json(report_json(rep));
     return kExitOk;
   }
-  print_report(rep);
+  print_report(rep, Outputs::Tails);
   if (!rep.failure.empty())
     std::cout << "stopped: " << rep.failure << "\n";
   return kExitOk;

@@ -1,0 +1,96 @@
+#!/bin/bash
+# The server-certificate runbook with the tools operators use: the example in
+# examples/runbook (an Ansible play, a role with a reload handler, three nginx
+# nodes on loopback) driven by a certkeeper rollout plan whose targets run the
+# play per node. Checked with openssl s_client (leaf and chain), the nodes'
+# files byte for byte and by mode, and the journal.
+. "$(dirname "$0")/lib.sh" "$1"
+for tool in nginx ansible-playbook; do
+  command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/install-deps.sh)"
+done
+RUNBOOK="$(cd "$(dirname "$0")/../../examples/runbook" && pwd)"
+export CERTKEEPER_CA_PASSPHRASE="runbook test passphrase"
+
+test_pki
+for v in v1 v2 v3; do
+  leaf "$v" "DNS:www.example.test,IP:127.0.0.1"
+  cat "$WORK/$v.pem" "$WORK/inter.pem" > "$WORK/$v.fullchain"
+done
+sha_of() { openssl x509 -in "$1" -outform DER | openssl sha256 -r | cut -d' ' -f1; }
+ck ca init --name "Runbook CA" > /dev/null 2>&1
+for v in v1 v2; do
+  ck cert import --cert "$WORK/$v.pem" --key "$WORK/$v.key" --chain "$WORK/inter.pem" --name www > /dev/null 2>&1
+done
+
+# Three free ports (the kernel's choice), then the nodes, serving v1.
+read -r P1 P2 P3 < <(/usr/bin/python3 -c '
+import socket
+s = [socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+R="$WORK/rb"
+"$RUNBOOK/setup-nodes" "$R" "$WORK/root.pem" "$WORK/v1.fullchain" "$WORK/v1.key" "$P1" "$P2" "$P3"
+PLAN="$R/plan.toml"
+for n in 1 2 3; do
+  d="$R/nodes/node$n"
+  nginx -p "$d" -c "$d/nginx.conf" > "$d/logs/stdout.log" 2>&1 &
+  CLEANUP_CMDS+=("kill $! 2>/dev/null; wait $! 2>/dev/null")
+done
+served() {  # the SHA-256 a node serves, by openssl s_client
+  openssl s_client -connect "127.0.0.1:$1" -servername www.example.test < /dev/null 2>/dev/null \
+    | openssl x509 -outform DER 2>/dev/null | openssl sha256 -r | cut -d' ' -f1
+}
+for p in $P1 $P2 $P3; do
+  for _ in $(seq 100); do [ -n "$(served "$p")" ] && [ "$(served "$p")" != "$(printf '' | openssl sha256 -r | cut -d' ' -f1)" ] && break; sleep 0.1; done
+done
+fleet() { echo "$(served "$P1") $(served "$P2") $(served "$P3")"; }
+V1=$(sha_of "$WORK/v1.pem"); V2=$(sha_of "$WORK/v2.pem"); V3=$(sha_of "$WORK/v3.pem")
+assert_eq "$(fleet)" "$V1 $V1 $V1" "the nodes serve v1"
+on_fail() { for n in 1 2 3; do echo "--- node$n"; tail -3 "$R/nodes/node$n/logs/error.log"; done; }
+files() { sha256sum "$R"/nodes/node*/ssl/* | sort; }
+
+# 1. --check: Ansible's check mode reports the change (its --diff is printed in
+# text mode), nothing is written, no node changes, no key in the output.
+before=$(files)
+rc=0; ck rollout apply "$PLAN" --check > "$WORK/check.txt" 2>&1 || rc=$?
+assert_eq "$rc" 0 "rollout apply --check ($(tail -3 "$WORK/check.txt"))"
+assert_eq "$(grep -c 'node[123] *: ok=[0-9]* *changed=2 ' "$WORK/check.txt")" 3 "Ansible's check mode: two changes on each node"
+grep -q "| +++ after: .*fullchain.pem" "$WORK/check.txt" || fail "no --diff in the text output: $(cat "$WORK/check.txt")"
+assert_eq "$(files)" "$before" "--check wrote nothing on the nodes"
+assert_eq "$(fleet)" "$V1 $V1 $V1" "--check changed no node"
+if grep -q "PRIVATE KEY" "$WORK/check.txt"; then fail "a key in the check output"; fi
+pass "apply --check: Ansible check mode with --diff, nothing written"
+
+# 2. The canary, then the rest; every node checked by an independent client.
+ck rollout apply "$PLAN" --stage canary > "$WORK/canary.txt" 2>&1 || fail "canary: $(cat "$WORK/canary.txt")"
+assert_eq "$(fleet)" "$V2 $V1 $V1" "only node1 serves v2 after the canary stage"
+client_accepts "$P1" www.example.test || fail "a client refuses node1: $(tail -5 "$WORK/s_client.log")"
+ck rollout apply "$PLAN" > "$WORK/rest.txt" 2>&1 || fail "rest: $(cat "$WORK/rest.txt")"
+assert_eq "$(fleet)" "$V2 $V2 $V2" "every node serves v2"
+for p in $P1 $P2 $P3; do client_accepts "$p" www.example.test || fail "a client refuses $p"; done
+assert_eq "$(stat -c %a "$R"/nodes/node*/ssl/key.pem | sort -u)" 600 "keys 0600, as the role says"
+cmp -s "$R/nodes/node3/ssl/fullchain.pem" "$WORK/v2.fullchain" || fail "node3's file is not v2's full chain"
+ck verify "$PLAN" > "$WORK/verify.txt" || fail "verify: $(cat "$WORK/verify.txt")"
+pass "canary then the rest, through the play; verify agrees"
+
+# 3. An Ansible failure on node2 (its ssl folder is a file now) stops the
+# rollout there, Ansible's error in the journal; node3 is not touched.
+ck cert import --cert "$WORK/v3.pem" --key "$WORK/v3.key" --chain "$WORK/inter.pem" --name www > /dev/null 2>&1
+mv "$R/nodes/node2/ssl" "$R/nodes/node2/ssl.good"; touch "$R/nodes/node2/ssl"
+rc=0; ck rollout apply "$PLAN" > "$WORK/fail.txt" 2> "$WORK/fail.err" || rc=$?
+assert_eq "$rc" 1 "a failed play: exit 1"
+assert_eq "$(grep -c '^certkeeper: error: ' "$WORK/fail.err")" 1 "one error line: $(cat "$WORK/fail.err")"
+grep -q "^certkeeper: error: .*node2" "$WORK/fail.err" || fail "the error names node2: $(cat "$WORK/fail.err")"
+assert_eq "$(fleet)" "$V3 $V2 $V2" "node1 on v3, node2 failed, node3 untouched"
+ck rollout status "$PLAN" > "$WORK/status.txt"
+grep -q "rest/node2 .*failed" "$WORK/status.txt" || fail "status: $(cat "$WORK/status.txt")"
+grep -q "| .*FAILED!" "$WORK/status.txt" || fail "status shows no Ansible error: $(cat "$WORK/status.txt")"
+grep -q "| .*FAILED!" "$WORK/fail.txt" || fail "apply shows no Ansible error: $(cat "$WORK/fail.txt")"
+pass "an Ansible failure stops the rollout at node2, with Ansible's error: $(grep -m1 'FAILED!' "$WORK/status.txt" | cut -c1-120)"
+
+# 4. Roll back through the play once node2 is fixed: v2 everywhere again.
+rm "$R/nodes/node2/ssl"; mv "$R/nodes/node2/ssl.good" "$R/nodes/node2/ssl"
+ck rollout rollback "$PLAN" > "$WORK/rollback.txt" 2>&1 || fail "rollback: $(cat "$WORK/rollback.txt")"
+assert_eq "$(fleet)" "$V2 $V2 $V2" "rolled back to v2 through the play"
+cmp -s "$R/nodes/node1/ssl/fullchain.pem" "$WORK/v2.fullchain" || fail "node1's file is not v2's full chain after the rollback"
+pass "rollback restores the previous certificate through the play"
