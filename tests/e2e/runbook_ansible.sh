@@ -1,11 +1,13 @@
 #!/bin/bash
 # The server-certificate runbook with the tools operators use: the example in
 # examples/runbook (an Ansible play, a role with a reload handler, three nginx
-# nodes on loopback) driven by a certkeeper rollout plan whose targets run the
-# play per node. Checked with openssl s_client (leaf and chain), the nodes'
-# files byte for byte and by mode, and the journal.
+# nodes on loopback, monit pinning each node's certificate MD5, a PagerDuty
+# maintenance window as hooks) driven by a certkeeper rollout plan whose
+# targets run the play per node. Checked with openssl s_client (leaf and
+# chain), the nodes' files byte for byte and by mode, monit's own status, the
+# calls PagerDuty's API received, and the journal.
 . "$(dirname "$0")/lib.sh" "$1"
-for tool in nginx ansible-playbook; do
+for tool in nginx ansible-playbook monit; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/install-deps.sh)"
 done
 RUNBOOK="$(cd "$(dirname "$0")/../../examples/runbook" && pwd)"
@@ -22,14 +24,17 @@ for v in v1 v2; do
   ck cert import --cert "$WORK/$v.pem" --key "$WORK/$v.key" --chain "$WORK/inter.pem" --name www > /dev/null 2>&1
 done
 
-# Three free ports (the kernel's choice), then the nodes, serving v1.
-read -r P1 P2 P3 < <(/usr/bin/python3 -c '
+# PagerDuty's API (a stand-in that records its calls); four free ports (the
+# kernel's choice): the nodes, serving v1, and monit's web interface.
+start_server PD "$WORK/pd" -- /usr/bin/python3 "$(dirname "$0")/pagerduty_api.py" "$WORK/pd"
+read -r P1 P2 P3 PM < <(/usr/bin/python3 -c '
 import socket
-s = [socket.socket() for _ in range(3)]
+s = [socket.socket() for _ in range(4)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*(x.getsockname()[1] for x in s))')
 R="$WORK/rb"
-"$RUNBOOK/setup-nodes" "$R" "$WORK/root.pem" "$WORK/v1.fullchain" "$WORK/v1.key" "$P1" "$P2" "$P3"
+MONIT_PORT=$PM PD_API="http://127.0.0.1:$PD_PORT" \
+  "$RUNBOOK/setup-nodes" "$R" "$WORK/root.pem" "$WORK/v1.fullchain" "$WORK/v1.key" "$P1" "$P2" "$P3"
 PLAN="$R/plan.toml"
 for n in 1 2 3; do
   d="$R/nodes/node$n"
@@ -44,8 +49,36 @@ for p in $P1 $P2 $P3; do
   for _ in $(seq 100); do [ -n "$(served "$p")" ] && [ "$(served "$p")" != "$(printf '' | openssl sha256 -r | cut -d' ' -f1)" ] && break; sleep 0.1; done
 done
 fleet() { echo "$(served "$P1") $(served "$P2") $(served "$P3")"; }
+MONITRC="$R/monit/monitrc"
+monit -c "$MONITRC" -t > "$WORK/monit-t.txt" 2>&1 || fail "monit -t: $(cat "$WORK/monit-t.txt")"
+monit -c "$MONITRC" -I > "$WORK/monit.out" 2>&1 &
+CLEANUP_CMDS+=("monit -c '$MONITRC' quit > /dev/null 2>&1; kill $! 2>/dev/null; wait $! 2>/dev/null")
+# monit_states: each node's status as monit reports it ("OK", "Connection failed", ...).
+monit_states() {
+  monit -c "$MONITRC" status 2>/dev/null | awk '
+    /^Remote Host / { host = $3; gsub("\047", "", host) }
+    /^  status / && host != "" { sub(/^  status +/, ""); states[host] = $0; host = "" }
+    END { printf "%s|%s|%s", states["node1"], states["node2"], states["node3"] }'
+}
+# wait_monit WANT: until monit's states are WANT (monit checks every second).
+wait_monit() {
+  for _ in $(seq 60); do [ "$(monit_states)" = "$1" ] && return 0; sleep 0.5; done
+  fail "monit: want '$1', got '$(monit_states)' ($(tail -3 "$R/monit/monit.log"))"
+}
+md5_hex() { openssl x509 -in "$1" -noout -fingerprint -md5 | cut -d= -f2 | tr -d :; }
+# pd_calls N: the last N calls PagerDuty received, "METHOD path [description]".
+pd_calls() {
+  tail -n "$1" "$WORK/pd/calls.jsonl" | /usr/bin/python3 -c '
+import json, sys
+for l in sys.stdin:
+    c = json.loads(l)
+    d = ((c["body"] or {}).get("maintenance_window") or {}).get("description", "")
+    print(c["method"], c["path"], d)'
+}
+pd_at() { tail -n "$1" "$WORK/pd/calls.jsonl" | head -1 | json 'd["at"]'; }
 V1=$(sha_of "$WORK/v1.pem"); V2=$(sha_of "$WORK/v2.pem"); V3=$(sha_of "$WORK/v3.pem")
 assert_eq "$(fleet)" "$V1 $V1 $V1" "the nodes serve v1"
+wait_monit "OK|OK|OK"
 on_fail() { for n in 1 2 3; do echo "--- node$n"; tail -3 "$R/nodes/node$n/logs/error.log"; done; }
 files() { sha256sum "$R"/nodes/node*/ssl/* | sort; }
 
@@ -73,6 +106,21 @@ cmp -s "$R/nodes/node3/ssl/fullchain.pem" "$WORK/v2.fullchain" || fail "node3's 
 ck verify "$PLAN" > "$WORK/verify.txt" || fail "verify: $(cat "$WORK/verify.txt")"
 pass "canary then the rest, through the play; verify agrees"
 
+# monit: the pins now hold v2's MD5 (rewritten once every node was verified,
+# the files still 0600), monit reloaded by the after hook, every check passes.
+assert_eq "$(grep -ho 'MD5 [0-9A-F]\{32\}' "$R"/monit/conf.d/*.conf | sort -u)" "MD5 $(md5_hex "$WORK/v2.pem")" "the pins hold v2's MD5"
+assert_eq "$(stat -c %a "$R"/monit/conf.d/*.conf | sort -u)" 600 "pin files keep their mode"
+monit -c "$MONITRC" -t > /dev/null 2>&1 || fail "monit -t after the pin rewrite"
+wait_monit "OK|OK|OK"
+# PagerDuty: the full run opened a window before node2's deploy and closed it
+# after node3 was verified, saying how it ended.
+assert_eq "$(pd_calls 3)" "POST /maintenance_windows certificate rollout 1 (www)
+PUT /maintenance_windows/PW2 certificate rollout ended: done
+DELETE /maintenance_windows/PW2 " "a maintenance window around the run"
+/usr/bin/python3 -c 'import os, sys; sys.exit(not float(sys.argv[1]) < os.path.getmtime(sys.argv[2]) < float(sys.argv[3]))' \
+  "$(pd_at 3)" "$R/nodes/node3/ssl/fullchain.pem" "$(pd_at 1)" || fail "the window does not span node3's deploy"
+pass "monit: every node passes with the rewritten pins; the PagerDuty window spans the deploys"
+
 # 3. An Ansible failure on node2 (its ssl folder is a file now) stops the
 # rollout there, Ansible's error in the journal; node3 is not touched.
 ck cert import --cert "$WORK/v3.pem" --key "$WORK/v3.key" --chain "$WORK/inter.pem" --name www > /dev/null 2>&1
@@ -86,6 +134,9 @@ ck rollout status "$PLAN" > "$WORK/status.txt"
 grep -q "rest/node2 .*failed" "$WORK/status.txt" || fail "status: $(cat "$WORK/status.txt")"
 grep -q "| .*FAILED!" "$WORK/status.txt" || fail "status shows no Ansible error: $(cat "$WORK/status.txt")"
 grep -q "| .*FAILED!" "$WORK/fail.txt" || fail "apply shows no Ansible error: $(cat "$WORK/fail.txt")"
+assert_eq "$(pd_calls 2)" "PUT /maintenance_windows/PW3 certificate rollout ended: failed
+DELETE /maintenance_windows/PW3 " "the window is closed after a failure too"
+assert_eq "$(grep -ho 'MD5 [0-9A-F]\{32\}' "$R"/monit/conf.d/*.conf | sort -u)" "MD5 $(md5_hex "$WORK/v2.pem")" "no pin changes on a failed rollout"
 pass "an Ansible failure stops the rollout at node2, with Ansible's error: $(grep -m1 'FAILED!' "$WORK/status.txt" | cut -c1-120)"
 
 # 4. Roll back through the play once node2 is fixed: v2 everywhere again.
@@ -94,3 +145,14 @@ ck rollout rollback "$PLAN" > "$WORK/rollback.txt" 2>&1 || fail "rollback: $(cat
 assert_eq "$(fleet)" "$V2 $V2 $V2" "rolled back to v2 through the play"
 cmp -s "$R/nodes/node1/ssl/fullchain.pem" "$WORK/v2.fullchain" || fail "node1's file is not v2's full chain after the rollback"
 pass "rollback restores the previous certificate through the play"
+
+# 5. A plan that leaves node3's monit file out of its pins: the rollout
+# succeeds, and monit reports node3 failing (it pins v2, serves v3).
+sed 's|paths = \["monit/conf.d/node1.conf", "monit/conf.d/node2.conf", "monit/conf.d/node3.conf"\]|paths = ["monit/conf.d/node1.conf", "monit/conf.d/node2.conf"]|' \
+  "$PLAN" > "$R/plan-nopin3.toml"
+grep -q 'paths = \["monit/conf.d/node1.conf", "monit/conf.d/node2.conf"\]' "$R/plan-nopin3.toml" || fail "the plan variant"
+ck rollout apply "$R/plan-nopin3.toml" > "$WORK/nopin.txt" 2>&1 || fail "rollout without node3's pin: $(cat "$WORK/nopin.txt")"
+assert_eq "$(fleet)" "$V3 $V3 $V3" "every node serves v3"
+wait_monit "OK|OK|Connection failed"
+grep -q "SSL server certificate checksum failed\|checksum" "$R/monit/monit.log" || fail "monit's log gives no reason: $(tail -5 "$R/monit/monit.log")"
+pass "monit reports node3, whose pin file the plan left out: $(monit_states)"
