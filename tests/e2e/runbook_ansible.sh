@@ -156,3 +156,16 @@ assert_eq "$(fleet)" "$V3 $V3 $V3" "every node serves v3"
 wait_monit "OK|OK|Connection failed"
 grep -q "SSL server certificate checksum failed\|checksum" "$R/monit/monit.log" || fail "monit's log gives no reason: $(tail -5 "$R/monit/monit.log")"
 pass "monit reports node3, whose pin file the plan left out: $(monit_states)"
+
+# 6. monit's configuration broken by hand (a typo in node3's file): the
+# rollback itself completes, the after hook `monit reload` fails, and that is
+# one error line naming monit, exit 1; the journal says rolled-back.
+sed -i 's/^  if failed port/  iff failed port/' "$R/monit/conf.d/node3.conf"
+rc=0; ck rollout rollback "$R/plan-nopin3.toml" > "$WORK/rb6.txt" 2> "$WORK/rb6.err" || rc=$?
+assert_eq "$rc" 1 "a failing monit reload: exit 1"
+assert_eq "$(grep -c '^certkeeper: error: ' "$WORK/rb6.err")" 1 "one error line: $(cat "$WORK/rb6.err")"
+grep -q "^certkeeper: error: .*monit" "$WORK/rb6.err" || fail "the error names monit: $(cat "$WORK/rb6.err")"
+assert_eq "$(fleet)" "$V2 $V2 $V2" "rolled back to v2 all the same"
+ck --json rollout status "$R/plan-nopin3.toml" > "$WORK/st6.json"
+assert_eq "$(json 'd["state"]' < "$WORK/st6.json")" "rolled-back" "the journal: rolled back"
+pass "a broken monit configuration: $(head -1 "$WORK/rb6.err" | cut -c1-160)"
