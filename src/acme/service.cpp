@@ -232,6 +232,7 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
   IssueOutcome out;
   out.name = name;
   out.renewed = true;
+  out.out = s.out;
   out.warnings = std::move(issued.warnings);
   {
     std::lock_guard lock(store_mutex_);
@@ -306,6 +307,7 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
   }
   IssueOutcome out;
   out.name = name;
+  out.out = s.out;
   out.due = servercert::renewal_due(rec.not_before, rec.not_after, clock_.now_seconds(), ari,
                                     opts.before);
   if (!out.due.due) {

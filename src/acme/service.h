@@ -57,6 +57,7 @@ struct IssueOutcome {
   bool renewed = false;  // false: not due (renew only)
   servercert::DueDecision due;
   std::optional<servercert::ServerCertView> cert;
+  std::string out;  // the --out folder its files were written to ("" for none)
   std::vector<std::string> warnings;
   std::optional<Error> error;  // renew --all: one name's failure
 };

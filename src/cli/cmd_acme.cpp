@@ -1,11 +1,15 @@
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <mutex>
 
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "core/duration.h"
+#include "core/subprocess.h"
 #include "core/time_format.h"
 
 namespace ck::cli {
@@ -26,7 +30,56 @@ struct RenewFlags {
   std::string before;
   std::string profile;
   int parallel = 4;
+  std::string deploy_hook;
 };
+
+// What became of --deploy-hook for one renewed certificate.
+struct HookRun {
+  bool ran = false;
+  std::string error;   // empty: exited 0
+  std::string output;  // its tail
+};
+
+/// --deploy-hook must name a program that can run, before anything renews.
+Status check_hook(const std::string& hook) {
+  if (hook.empty())
+    return {};
+  if (hook.find('/') != std::string::npos) {
+    if (::access(hook.c_str(), X_OK) != 0)
+      return fail(Code::InvalidArgument, "--deploy-hook '" + hook + "': " + std::strerror(errno) +
+                                             " (a program, no arguments)");
+    return {};
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const std::string dir(dirs.substr(0, colon));
+    if (!dir.empty() && ::access((dir + "/" + hook).c_str(), X_OK) == 0)
+      return {};
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+  }
+  return fail(Code::InvalidArgument, "--deploy-hook '" + hook + "': not found in PATH");
+}
+
+// certbot's habit: the hook learns what was renewed from its environment.
+HookRun run_deploy_hook(const std::string& hook, const acme::IssueOutcome& o,
+                        const std::filesystem::path& home) {
+  HookRun run;
+  run.ran = true;
+  std::string domains;
+  for (const auto& d : o.cert->domains)
+    domains += (domains.empty() ? "" : " ") + d;
+  CommandOptions opts;
+  opts.timeout = std::chrono::hours(1);
+  opts.name = "deploy hook '" + hook + "'";
+  // CERTKEEPER_HOME: a `certkeeper rollout apply` in the hook works on this store.
+  opts.env = {"CERTKEEPER_NAME=" + o.name, "RENEWED_LINEAGE=" + o.out, "RENEWED_DOMAINS=" + domains,
+              "CERTKEEPER_HOME=" + home.string()};
+  if (auto st = run_command({hook}, opts, &run.output); !st)
+    run.error = st.error().message;
+  return run;
+}
 
 Result<std::optional<std::chrono::seconds>> optional_duration(const std::string& text,
                                                               const char* flag) {
@@ -89,8 +142,13 @@ void print_outcome(const acme::IssueOutcome& o) {
   }
 }
 
-nlohmann::json outcome_json(const acme::IssueOutcome& o) {
+nlohmann::json outcome_json(const acme::IssueOutcome& o, const HookRun& hook) {
   nlohmann::json j{{"name", o.name}, {"renewed", o.renewed}};
+  if (hook.ran) {
+    j["deploy_hook"] = {{"ok", hook.error.empty()}, {"output", hook.output}};
+    if (!hook.error.empty())
+      j["deploy_hook"]["error"] = hook.error;
+  }
   if (o.error) {
     j["error"] = o.error->message;
   } else {
@@ -108,6 +166,7 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
   CK_ASSIGN(const auto before, optional_duration(f.before, "--before"));
   if (f.all == !f.name.empty())
     return fail(Code::InvalidArgument, "give either --name NAME or --all");
+  CK_TRY(check_hook(f.deploy_hook));
   CK_ASSIGN(const auto service, rt.acme_service(terminal_progress()));
   const acme::Service::RenewOptions opts{before, f.profile};
   std::vector<acme::IssueOutcome> outcomes;
@@ -123,13 +182,43 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
     for (const auto& w : o.warnings)
       rt.warn(o.name + ": " + w);
   }
-  if (rt.json()) {
-    rt.print_json_array(outcomes, outcome_json);
-  } else {
-    for (const auto& o : outcomes)
+  // The hook runs once per certificate renewed, after its files are written,
+  // one at a time. A failed hook fails the run; the renewal stands (the next
+  // run finds it not due: run the hook's work by hand).
+  std::vector<HookRun> hooks(outcomes.size());
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& o = outcomes[i];
+    if (f.deploy_hook.empty() || o.error || !o.renewed || !o.cert)
+      continue;
+    if (!rt.json())
       print_outcome(o);
+    hooks[i] = run_deploy_hook(f.deploy_hook, o, rt.home());
+    failed = failed || !hooks[i].error.empty();
+    if (!rt.json()) {
+      std::cout << hooks[i].output;
+      if (!hooks[i].output.empty() && hooks[i].output.back() != '\n')
+        std::cout << "\n";
+      std::cout << "  deploy hook: "
+                << (hooks[i].error.empty() ? "ok" : "FAILED: " + hooks[i].error) << "\n";
+    }
+  }
+  if (rt.json()) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      arr.push_back(outcome_json(outcomes[i], hooks[i]));
+    rt.print_json(arr);
+  } else {
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (!hooks[i].ran)
+        print_outcome(outcomes[i]);
+    }
     if (outcomes.empty())
       std::cout << "no ACME certificates in the store\n";
+  }
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (!hooks[i].error.empty())
+      rt.report_error(
+          Error{Code::Unavailable, outcomes[i].name + ": renewed, but " + hooks[i].error, ""});
   }
   return failed ? kExitError : kExitOk;
 }
@@ -204,6 +293,12 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
                     "Due this long before expiry (when the server gives no renewal window)");
   renew->add_option("--profile", rf->profile,
                     "ACME profile for the new order (e.g. shortlived), if the server lists it");
+  renew->add_option("--deploy-hook", rf->deploy_hook,
+                    "A program run once per certificate renewed, after its --out files are "
+                    "written, with CERTKEEPER_NAME, RENEWED_LINEAGE (the --out folder), "
+                    "RENEWED_DOMAINS and CERTKEEPER_HOME in its environment (e.g. one that runs "
+                    "`certkeeper rollout "
+                    "apply PLAN`); its failure fails the run, the renewal stands");
   renew->add_option("--parallel", rf->parallel, "Orders at once with --all")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

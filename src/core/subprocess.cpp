@@ -56,7 +56,8 @@ Ending wait_leader(pid_t pid, std::chrono::steady_clock::time_point deadline,
 
 Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::string_view input,
                                   std::chrono::milliseconds timeout,
-                                  std::chrono::milliseconds grace) {
+                                  std::chrono::milliseconds grace,
+                                  const std::vector<std::string>& extra_env) {
   if (argv.empty() || argv[0].empty()) {
     return fail(Code::InvalidArgument, "empty command");
   }
@@ -73,9 +74,17 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, std::str
     const bool secret = std::any_of(kWithheld.begin(), kWithheld.end(), [&](std::string_view name) {
       return var.size() > name.size() && var.starts_with(name) && var[name.size()] == '=';
     });
-    if (!secret)
+    const bool replaced =
+        std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& x) {
+          const auto eq = x.find('=');
+          return eq != std::string::npos && var.size() > eq &&
+                 var.compare(0, eq + 1, x, 0, eq + 1) == 0;
+        });
+    if (!secret && !replaced)
       env.push_back(*e);
   }
+  for (const auto& x : extra_env)
+    env.push_back(const_cast<char*>(x.c_str()));
   env.push_back(nullptr);
   std::vector<char*> args;
   for (const auto& a : argv)
@@ -240,7 +249,7 @@ Status run_command(const std::vector<std::string>& argv, const CommandOptions& o
                    std::string* output) {
   const std::string name =
       !options.name.empty() ? options.name : "'" + (argv.empty() ? "" : argv[0]) + "'";
-  auto result = run_process(argv, options.input, options.timeout);
+  auto result = run_process(argv, options.input, options.timeout, kTerminateGrace, options.env);
   if (!result) {
     if (!options.name_run_errors)
       return fail(std::move(result.error()));

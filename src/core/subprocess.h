@@ -28,10 +28,13 @@ struct ProcessResult {
 /// A command that exits on its own keeps what it started in the background
 /// (a service it launched). An error means it could not run at all, timed out
 /// or was interrupted; a non-zero exit is a result, not an error.
+/// `extra_env` ("NAME=VALUE") is added to the environment, replacing an
+/// inherited variable of the same name.
 [[nodiscard]] Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                                                 std::string_view input,
                                                 std::chrono::milliseconds timeout,
-                                                std::chrono::milliseconds grace = kTerminateGrace);
+                                                std::chrono::milliseconds grace = kTerminateGrace,
+                                                const std::vector<std::string>& extra_env = {});
 
 /// How run_command names a command in its errors and what it keeps of the
 /// command's output.
@@ -51,6 +54,8 @@ struct CommandOptions {
   /// interrupted) starts with "<name>: " too, as a journal entry that names
   /// each failure by its command wants.
   bool name_run_errors = false;
+  /// Added to its environment ("NAME=VALUE"; see run_process).
+  std::vector<std::string> env;
 };
 
 /// Runs `argv` (run_process); an exit other than 0 is an error (Unavailable)

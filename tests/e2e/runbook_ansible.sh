@@ -10,7 +10,7 @@
 for tool in nginx ansible-playbook monit; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/install-deps.sh)"
 done
-RUNBOOK="$(cd "$(dirname "$0")/../../examples/runbook" && pwd)"
+. "$(dirname "$0")/runbook_lib.sh"
 export CERTKEEPER_CA_PASSPHRASE="runbook test passphrase"
 
 test_pki
@@ -18,64 +18,12 @@ for v in v1 v2 v3; do
   leaf "$v" "DNS:www.example.test,IP:127.0.0.1"
   cat "$WORK/$v.pem" "$WORK/inter.pem" > "$WORK/$v.fullchain"
 done
-sha_of() { openssl x509 -in "$1" -outform DER | openssl sha256 -r | cut -d' ' -f1; }
 ck ca init --name "Runbook CA" > /dev/null 2>&1
 for v in v1 v2; do
   ck cert import --cert "$WORK/$v.pem" --key "$WORK/$v.key" --chain "$WORK/inter.pem" --name www > /dev/null 2>&1
 done
 
-# PagerDuty's API (a stand-in that records its calls); four free ports (the
-# kernel's choice): the nodes, serving v1, and monit's web interface.
-start_server PD "$WORK/pd" -- /usr/bin/python3 "$(dirname "$0")/pagerduty_api.py" "$WORK/pd"
-read -r P1 P2 P3 PM < <(/usr/bin/python3 -c '
-import socket
-s = [socket.socket() for _ in range(4)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))')
-R="$WORK/rb"
-MONIT_PORT=$PM PD_API="http://127.0.0.1:$PD_PORT" \
-  "$RUNBOOK/setup-nodes" "$R" "$WORK/root.pem" "$WORK/v1.fullchain" "$WORK/v1.key" "$P1" "$P2" "$P3"
-PLAN="$R/plan.toml"
-for n in 1 2 3; do
-  d="$R/nodes/node$n"
-  nginx -p "$d" -c "$d/nginx.conf" > "$d/logs/stdout.log" 2>&1 &
-  CLEANUP_CMDS+=("kill $! 2>/dev/null; wait $! 2>/dev/null")
-done
-served() {  # the SHA-256 a node serves, by openssl s_client
-  openssl s_client -connect "127.0.0.1:$1" -servername www.example.test < /dev/null 2>/dev/null \
-    | openssl x509 -outform DER 2>/dev/null | openssl sha256 -r | cut -d' ' -f1
-}
-for p in $P1 $P2 $P3; do
-  for _ in $(seq 100); do [ -n "$(served "$p")" ] && [ "$(served "$p")" != "$(printf '' | openssl sha256 -r | cut -d' ' -f1)" ] && break; sleep 0.1; done
-done
-fleet() { echo "$(served "$P1") $(served "$P2") $(served "$P3")"; }
-MONITRC="$R/monit/monitrc"
-monit -c "$MONITRC" -t > "$WORK/monit-t.txt" 2>&1 || fail "monit -t: $(cat "$WORK/monit-t.txt")"
-monit -c "$MONITRC" -I > "$WORK/monit.out" 2>&1 &
-CLEANUP_CMDS+=("monit -c '$MONITRC' quit > /dev/null 2>&1; kill $! 2>/dev/null; wait $! 2>/dev/null")
-# monit_states: each node's status as monit reports it ("OK", "Connection failed", ...).
-monit_states() {
-  monit -c "$MONITRC" status 2>/dev/null | awk '
-    /^Remote Host / { host = $3; gsub("\047", "", host) }
-    /^  status / && host != "" { sub(/^  status +/, ""); states[host] = $0; host = "" }
-    END { printf "%s|%s|%s", states["node1"], states["node2"], states["node3"] }'
-}
-# wait_monit WANT: until monit's states are WANT (monit checks every second).
-wait_monit() {
-  for _ in $(seq 60); do [ "$(monit_states)" = "$1" ] && return 0; sleep 0.5; done
-  fail "monit: want '$1', got '$(monit_states)' ($(tail -3 "$R/monit/monit.log"))"
-}
-md5_hex() { openssl x509 -in "$1" -noout -fingerprint -md5 | cut -d= -f2 | tr -d :; }
-# pd_calls N: the last N calls PagerDuty received, "METHOD path [description]".
-pd_calls() {
-  tail -n "$1" "$WORK/pd/calls.jsonl" | /usr/bin/python3 -c '
-import json, sys
-for l in sys.stdin:
-    c = json.loads(l)
-    d = ((c["body"] or {}).get("maintenance_window") or {}).get("description", "")
-    print(c["method"], c["path"], d)'
-}
-pd_at() { tail -n "$1" "$WORK/pd/calls.jsonl" | head -1 | json 'd["at"]'; }
+runbook_up "$WORK/v1.fullchain" "$WORK/v1.key" "$WORK/root.pem"
 V1=$(sha_of "$WORK/v1.pem"); V2=$(sha_of "$WORK/v2.pem"); V3=$(sha_of "$WORK/v3.pem")
 assert_eq "$(fleet)" "$V1 $V1 $V1" "the nodes serve v1"
 wait_monit "OK|OK|OK"
