@@ -62,7 +62,7 @@ monit -c "$MONITRC" -t > /dev/null 2>&1 || fail "monit -t after the pin rewrite"
 wait_monit "OK|OK|OK"
 # PagerDuty: the full run opened a window before node2's deploy and closed it
 # after node3 was verified, saying how it ended.
-assert_eq "$(pd_calls 3)" "POST /maintenance_windows certificate rollout 1 (www)
+assert_eq "$(pd_calls 3)" "POST /maintenance_windows certificate rollout of www
 PUT /maintenance_windows/PW2 certificate rollout ended: done
 DELETE /maintenance_windows/PW2 " "a maintenance window around the run"
 /usr/bin/python3 -c 'import os, sys; sys.exit(not float(sys.argv[1]) < os.path.getmtime(sys.argv[2]) < float(sys.argv[3]))' \

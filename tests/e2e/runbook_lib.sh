@@ -9,7 +9,7 @@ RUNBOOK="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/runbook" && pwd)"
 # starts the PagerDuty stand-in, the nodes and monit; sets R, PLAN, MONITRC,
 # P1 P2 P3 (the nodes' ports), PM (monit's), PD_PORT.
 runbook_up() {
-  start_server PD "$WORK/pd" -- /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/pagerduty_api.py" "$WORK/pd"
+  start_server PD "$WORK/pd" -- /usr/bin/python3 "$RUNBOOK/pagerduty-standin" "$WORK/pd"
   read -r P1 P2 P3 PM < <(/usr/bin/python3 -c '
 import socket
 s = [socket.socket() for _ in range(4)]
