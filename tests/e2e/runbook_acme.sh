@@ -33,7 +33,8 @@ pebble-challtestsrv -management 127.0.0.1:$CTS -dns01 127.0.0.1:$DNS -http01 "" 
 CLEANUP_CMDS+=("stop_server $!")
 PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 pebble -config "$P/config.json" -dnsserver 127.0.0.1:$DNS \
   > "$P/pebble.log" 2>&1 &
-CLEANUP_CMDS+=("stop_server $!")
+PEBBLE_PID=$!
+CLEANUP_CMDS+=("stop_server $PEBBLE_PID")
 for _ in $(seq 50); do curl -sf --noproxy '*' --cacert "$P/tls.pem" "$DIR_URL" > /dev/null && break; sleep 0.1; done
 curl -sf --noproxy '*' --cacert "$P/tls.pem" "https://127.0.0.1:$MGMT/roots/0" -o "$P/root.pem" || fail "pebble did not start"
 cat > "$WORK/dns-hook" <<SH
@@ -98,3 +99,27 @@ grep -q "^certkeeper: error: $NAME: renewed, but deploy hook '.*bad-hook' exited
 assert_eq "$(ck --json cert list | json "[c['version'] for c in d if c['name'] == '$NAME'][0]")" 3 "the renewal stands (version 3)"
 expect_error "a deploy hook that does not exist" "$WORK/nope" -- ck acme renew --name "$NAME" --deploy-hook "$WORK/nope"
 pass "a failing hook: $(cat "$WORK/renew3.err")"
+
+# pebble dies mid-order (the DNS hook stops it once the record is set): one
+# error line naming the ACME server, exit 1, no hook run, nothing rolled out.
+cat > "$WORK/kill-dns-hook" <<SH
+#!/bin/sh
+"$WORK/dns-hook" "\$@"
+[ "\$1" = add ] && kill $PEBBLE_PID
+exit 0
+SH
+chmod +x "$WORK/kill-dns-hook"
+ck acme issue --domain '*.example.test' --domain example.test --directory "$DIR_URL" --ca-bundle "$P/tls.pem" \
+  --agree-tos --email ops@example.test --challenge dns-01 --dns-hook "$WORK/kill-dns-hook" \
+  --dns-resolver 127.0.0.1:$DNS --dns-timeout 1s --name doomed > /dev/null 2>&1 && fail "an order with pebble stopped succeeded"
+rollouts_before=$(ck --json rollout status "$PLAN" | json 'd["rollout"]')
+served_before=$(fleet)
+# (the renewal itself now finds the server gone)
+rc=0; ck acme renew --name "$NAME" --before 3650d --deploy-hook "$R/on-renewal" > "$WORK/renew4.txt" 2> "$WORK/renew4.err" || rc=$?
+assert_eq "$rc" 1 "pebble down: exit 1"
+assert_eq "$(grep -c '^certkeeper: error: ' "$WORK/renew4.err")" 1 "one error line: $(cat "$WORK/renew4.err")"
+grep -q "127.0.0.1:$ACME" "$WORK/renew4.err" || fail "the error names the ACME server: $(cat "$WORK/renew4.err")"
+if grep -q "deploy hook" "$WORK/renew4.txt"; then fail "the hook ran without a renewal"; fi
+assert_eq "$(ck --json rollout status "$PLAN" | json 'd["rollout"]') $(fleet)" "$rollouts_before $served_before" \
+  "no rollout started, the nodes unchanged"
+pass "ACME server gone: $(cat "$WORK/renew4.err")"
