@@ -53,6 +53,21 @@ TEST(Subprocess, SecretsInTheEnvironmentAreWithheld) {
   EXPECT_NE(r->output.find("CERTKEEPER_TEST_VISIBLE=yes"), std::string::npos);
 }
 
+TEST(Subprocess, ExtraEnvironmentIsAddedAndReplacesTheInheritedValue) {
+  ::setenv("CERTKEEPER_TEST_REPLACED", "inherited", 1);
+  ::setenv("CERTKEEPER_TEST_REPLACED_NOT", "kept", 1);
+  auto r = run_process({"env"}, "", 10s, kTerminateGrace,
+                       {"CERTKEEPER_TEST_REPLACED=given", "CERTKEEPER_TEST_NEW=a=b"});
+  ::unsetenv("CERTKEEPER_TEST_REPLACED");
+  ::unsetenv("CERTKEEPER_TEST_REPLACED_NOT");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->output.find("\nCERTKEEPER_TEST_REPLACED=given\n"), std::string::npos) << r->output;
+  EXPECT_EQ(r->output.find("CERTKEEPER_TEST_REPLACED=inherited"), std::string::npos);
+  // A name that only starts like a given one is not replaced.
+  EXPECT_NE(r->output.find("CERTKEEPER_TEST_REPLACED_NOT=kept"), std::string::npos);
+  EXPECT_NE(r->output.find("CERTKEEPER_TEST_NEW=a=b"), std::string::npos);
+}
+
 // Live processes whose command line holds `marker` (zombies have none).
 int processes_with(const std::string& marker) {
   int count = 0;
