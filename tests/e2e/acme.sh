@@ -7,14 +7,8 @@
 
 ACME=14100; MGMT=15100; HTTP01=5102; DNS=8153; CTS=8155
 DIR_URL="https://127.0.0.1:$ACME/dir"
-P="$WORK/pebble"; mkdir -p "$P"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=pebble-test \
-  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$P/tls.key" -out "$P/tls.pem" 2>/dev/null
-cat > "$P/config.json" <<JSON
-{ "pebble": { "listenAddress": "127.0.0.1:$ACME", "managementListenAddress": "127.0.0.1:$MGMT",
-  "certificate": "$P/tls.pem", "privateKey": "$P/tls.key", "httpPort": $HTTP01, "tlsPort": 5101,
-  "ocspResponderURL": "", "externalAccountBindingRequired": false } }
-JSON
+P="$WORK/pebble"
+pebble_config "$P" $ACME $MGMT $HTTP01 5101
 pebble-challtestsrv -management 127.0.0.1:$CTS -dns01 127.0.0.1:$DNS -http01 "" -https01 "" \
   -tlsalpn01 "" -defaultIPv6 "" > "$P/cts.log" 2>&1 &
 CTS_PID=$!; CLEANUP_CMDS+=("stop_server $CTS_PID")

@@ -252,3 +252,17 @@ start_serve() {
   done
   fail "serve did not print its address: $(cat "$log")"
 }
+
+# pebble_config DIR ACME_PORT MGMT_PORT HTTP_PORT TLS_PORT: DIR/config.json for
+# Debian's pebble on 127.0.0.1, with its own TLS certificate (DIR/tls.pem,
+# what clients pass as --ca-bundle; Debian's pebble ships none).
+pebble_config() {
+  mkdir -p "$1"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=pebble-test \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$1/tls.key" -out "$1/tls.pem" 2>/dev/null
+  cat > "$1/config.json" <<JSON
+{ "pebble": { "listenAddress": "127.0.0.1:$2", "managementListenAddress": "127.0.0.1:$3",
+  "certificate": "$1/tls.pem", "privateKey": "$1/tls.key", "httpPort": $4, "tlsPort": $5,
+  "ocspResponderURL": "", "externalAccountBindingRequired": false } }
+JSON
+}

@@ -20,14 +20,8 @@ printf '[ca]\npassphrase_file = "%s/passphrase"\n' "$H" > "$H/certkeeper.toml"
 
 ACME=14300; MGMT=15300; DNS=8353; CTS=8355
 DIR_URL="https://127.0.0.1:$ACME/dir"
-P="$WORK/pebble"; mkdir -p "$P"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=pebble-test \
-  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$P/tls.key" -out "$P/tls.pem" 2>/dev/null
-cat > "$P/config.json" <<JSON
-{ "pebble": { "listenAddress": "127.0.0.1:$ACME", "managementListenAddress": "127.0.0.1:$MGMT",
-  "certificate": "$P/tls.pem", "privateKey": "$P/tls.key", "httpPort": 5302, "tlsPort": 5301,
-  "ocspResponderURL": "", "externalAccountBindingRequired": false } }
-JSON
+P="$WORK/pebble"
+pebble_config "$P" $ACME $MGMT 5302 5301
 pebble-challtestsrv -management 127.0.0.1:$CTS -dns01 127.0.0.1:$DNS -http01 "" -https01 "" \
   -tlsalpn01 "" -defaultIPv6 "" > "$P/cts.log" 2>&1 &
 CLEANUP_CMDS+=("stop_server $!")

@@ -1,14 +1,10 @@
 // The scanner's per-target deadline runs on the injected clock's steady
 // time: under a clock that leaps, a server that never answers times out at
 // once, not after the real timeout.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include "probe/scanner.h"
+#include "silent_server.h"
 
 namespace ck::probe {
 namespace {
@@ -30,30 +26,7 @@ class LeapingClock final : public Clock {
   mutable std::chrono::steady_clock::time_point steady_{};
 };
 
-// A TCP port on 127.0.0.1 that accepts connections (the kernel's backlog)
-// and never says a word: a TLS handshake there waits for ever.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentServer() { ::close(fd_); }
-  SilentServer(const SilentServer&) = delete;
-  SilentServer& operator=(const SilentServer&) = delete;
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+using test_support::SilentServer;
 
 TEST(ScannerClock, TheTimeoutRunsOnTheInjectedSteadyClock) {
   SilentServer server;

@@ -1,10 +1,5 @@
 // Several event loops in one scan: every target is reported once, with its
 // own outcome, one callback at a time; no more loops than connections.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <map>
 #include <set>
@@ -14,36 +9,14 @@
 
 #include "core/clock.h"
 #include "probe/scanner.h"
+#include "silent_server.h"
 
 namespace ck::probe {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A listening socket on 127.0.0.1 that never accepts nor speaks: a handshake
-// there waits until the deadline.
-class SilentPort {
- public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 64), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentPort() { ::close(fd_); }
-  SilentPort(const SilentPort&) = delete;
-  SilentPort& operator=(const SilentPort&) = delete;
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+using SilentPort = test_support::SilentServer;
 
 // A port on 127.0.0.1 nothing listens on: bound, then closed.
 std::uint16_t closed_port() {
