@@ -38,14 +38,16 @@ nlohmann::ordered_json to_json(const ProbeResult& r) {
     j["sha256"] = r.sha256;
     j["md5"] = r.md5;
     j["chain_length"] = r.chain_length;
+    j["chain_not_after"] = format_iso8601(r.chain_not_after);
     j["verified"] = r.verified;
     j["verify_error"] = text_or_null(!r.verified, r.verify_error);
     j["hostname_match"] = r.hostname_match;
     j["ocsp_stapled"] = r.ocsp_stapled;
   } else {
-    for (const char* key : {"tls_version", "cipher", "subject", "issuer", "sans", "serial",
-                            "not_before", "not_after", "days_left", "sha256", "md5", "chain_length",
-                            "verified", "verify_error", "hostname_match", "ocsp_stapled"})
+    for (const char* key :
+         {"tls_version", "cipher", "subject", "issuer", "sans", "serial", "not_before", "not_after",
+          "days_left", "sha256", "md5", "chain_length", "chain_not_after", "verified",
+          "verify_error", "hostname_match", "ocsp_stapled"})
       j[key] = nullptr;
   }
   nlohmann::ordered_json client;

@@ -198,7 +198,9 @@ struct HostLookup {
 // of a handshake's CPU. The key is the SHA-256 of every certificate the server
 // sent, in order; the outcome depends on nothing else the probe varies
 // (hostnames are checked apart, time is one scan's). Two loops meeting a new
-// chain at once both verify it; the outcome is the same.
+// chain at once both verify it; the outcome is the same. The chain built is
+// kept too and handed back on a hit: the handshake keeps it as its verified
+// chain, whose earliest notAfter (an intermediate's, often) is reported.
 class VerifyCache {
  public:
   static int callback(X509_STORE_CTX* store, void* arg) {
@@ -206,6 +208,15 @@ class VerifyCache {
   }
 
  private:
+  struct ChainFree {
+    void operator()(STACK_OF(X509) * chain) const { sk_X509_pop_free(chain, ::X509_free); }
+  };
+  using ChainPtr = std::unique_ptr<STACK_OF(X509), ChainFree>;
+  struct Outcome {
+    int error = X509_V_OK;
+    ChainPtr chain;  // the verified chain (verified outcomes only)
+  };
+
   int verify(X509_STORE_CTX* store) {
     std::string key;
     if (const STACK_OF(X509)* sent = ::X509_STORE_CTX_get0_untrusted(store)) {
@@ -222,17 +233,28 @@ class VerifyCache {
     {
       std::shared_lock lock(mutex_);
       if (const auto it = outcomes_.find(key); it != outcomes_.end()) {
-        ::X509_STORE_CTX_set_error(store, it->second);
-        return it->second == X509_V_OK ? 1 : 0;
+        ::X509_STORE_CTX_set_error(store, it->second.error);
+        if (it->second.error != X509_V_OK)
+          return 0;
+        // The context owns what it is given and frees it with itself.
+        ::X509_STORE_CTX_set0_verified_chain(store, ::X509_chain_up_ref(it->second.chain.get()));
+        return 1;
       }
     }
     const int ok = ::X509_verify_cert(store);
+    Outcome outcome;
+    outcome.error = ::X509_STORE_CTX_get_error(store);
+    if (ok == 1) {
+      outcome.chain.reset(::X509_STORE_CTX_get1_chain(store));
+      if (!outcome.chain)
+        return ok;  // not kept: the next handshake verifies again
+    }
     std::unique_lock lock(mutex_);
-    outcomes_.emplace(std::move(key), ::X509_STORE_CTX_get_error(store));
+    outcomes_.emplace(std::move(key), std::move(outcome));
     return ok;
   }
   std::shared_mutex mutex_;
-  std::unordered_map<std::string, int> outcomes_;
+  std::unordered_map<std::string, Outcome> outcomes_;
 };
 
 using OnResult = Scanner::OnResult;

@@ -7,10 +7,10 @@
 . "$(dirname "$0")/lib.sh" "$1"
 rows() { /usr/bin/python3 -c "
 import json, sys
-by = {}
+by, rs = {}, []
 for l in sys.stdin:
     if l.strip():
-        r = json.loads(l); by[r['target']] = r
+        r = json.loads(l); by[r['target']] = r; rs.append(r)
 print(eval(sys.argv[1]))" "$1"; }
 
 L="$WORK/legacy"; mkdir -p "$L"
@@ -70,3 +70,25 @@ assert_eq "$(rows "by['$(t $((P + 5)))']['client_certificate']['acceptable_cas']
 openssl s_client -connect "127.0.0.1:$P" -tls1 -cipher 'DEFAULT@SECLEVEL=0' < /dev/null 2>/dev/null | grep -q "Protocol *: TLSv1$" \
   || fail "s_client does not see TLS 1.0 on $P"
 pass "TLS 1.0/1.1-only, RSA key exchange, self-signed, expired, SNI refused, client certificate demanded: facts and reasons"
+
+# An intermediate that expires before the leaf: every endpoint serving that
+# chain reports the intermediate's notAfter as its chain's earliest, the
+# second and later ones from the scan's verification cache too.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=chain-root \
+  -keyout "$L/croot.key" -out "$L/croot.pem" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=chain-inter \
+  -keyout "$L/cinter.key" -out "$L/cinter.csr" 2>/dev/null
+openssl x509 -req -in "$L/cinter.csr" -CA "$L/croot.pem" -CAkey "$L/croot.key" -CAcreateserial -days 2 \
+  -out "$L/cinter.pem" -extfile <(printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n') 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=chained \
+  -keyout "$L/cleaf.key" -out "$L/cleaf.csr" 2>/dev/null
+openssl x509 -req -in "$L/cleaf.csr" -CA "$L/cinter.pem" -CAkey "$L/cinter.key" -CAcreateserial -days 20 \
+  -out "$L/cleaf.pem" -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') 2>/dev/null
+C=$((P + 6))
+serve $C -cert "$L/cleaf.pem" -key "$L/cleaf.key" -cert_chain "$L/cinter.pem"
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$C") 2>/dev/null && break; sleep 0.1; done
+inter_end=$(date -u -d "$(openssl x509 -in "$L/cinter.pem" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+ck --json probe --threads 1 --concurrency 1 --ca-file "$L/croot.pem" "127.0.0.1:$C" "127.0.0.1:$C" "127.0.0.1:$C" > "$WORK/chain.json"
+assert_eq "$(rows "sorted({(r['verified'], r['chain_not_after']) for r in rs})" < "$WORK/chain.json")" \
+  "[(True, '$inter_end')]" "every probe of the chain: verified, the intermediate's notAfter"
+pass "the chain's earliest notAfter is the intermediate's, from the cache too ($inter_end)"
