@@ -90,13 +90,18 @@ run rollout apply plan.toml
 run verify plan.toml
 
 say "monit agrees (it checks each node's certificate MD5 every second)."
-for _ in $(seq 20); do
-  status=$(monit -c monit/monitrc status 2> /dev/null |
+status=""
+for _ in $(seq 30); do
+  status=$({ monit -c monit/monitrc status 2> /dev/null || true; } |
     awk '/^Remote Host/ { h = $3; gsub("\047", "", h) } /^  status/ && h { print " ", h, $2, $3; h = "" }' | sort)
-  [ "$(grep -c ' OK' <<< "$status")" = 3 ] && break
+  [ "$(grep -c ' OK *$' <<< "$status")" = 3 ] && break
   sleep 0.5
 done
 echo "$status"
+if [ "$(grep -c ' OK *$' <<< "$status")" != 3 ]; then
+  echo "run.sh: monit does not report every node OK: the demo failed" >&2
+  exit 1
+fi
 
 say "The PagerDuty calls the hooks made (one window per apply, its outcome written before it ended)."
 /usr/bin/python3 -c '

@@ -24,15 +24,24 @@ Status run_hooks(const Plan& plan, HookWhen when, const PlanCertificate& cert,
                  std::int64_t rollout_id, const std::string& outcome, const Deployer& deployer,
                  Progress& progress) {
   const std::string name = to_string(when);
+  // A failing `before` hook stops the rollout before anything is touched.
+  // `after` hooks are the clean-up (closing a maintenance window, reloading
+  // a monitor): one failing must not leave the others undone, so each runs,
+  // and the first failure is returned.
+  Status first;
   for (const auto& h : plan.hooks) {
     if (h.when != when)
       continue;
     progress.say("hook " + name + ": " + join(h.command));
     std::string output;
-    CK_TRY(deployer.command(h.command, hook_variables(plan, cert, rollout_id, outcome), h.timeout,
-                            "hook " + name, output));
+    auto ran = deployer.command(h.command, hook_variables(plan, cert, rollout_id, outcome),
+                                h.timeout, "hook " + name, output);
+    if (!ran && when == HookWhen::Before)
+      return ran;
+    if (!ran && first)
+      first = std::move(ran);
   }
-  return {};
+  return first;
 }
 
 }  // namespace ck::rollout

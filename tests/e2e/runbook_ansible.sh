@@ -116,4 +116,6 @@ grep -q "^certkeeper: error: .*monit" "$WORK/rb6.err" || fail "the error names m
 assert_eq "$(fleet)" "$V2 $V2 $V2" "rolled back to v2 all the same"
 ck --json rollout status "$R/plan-nopin3.toml" > "$WORK/st6.json"
 assert_eq "$(json 'd["state"]' < "$WORK/st6.json")" "rolled-back" "the journal: rolled back"
+assert_eq "$(pd_calls 2 | cut -d' ' -f1,3-)" "PUT certificate rollout ended: rolled-back
+DELETE " "the maintenance window is closed although monit's hook, before it, failed"
 pass "a broken monit configuration: $(head -1 "$WORK/rb6.err" | cut -c1-160)"
