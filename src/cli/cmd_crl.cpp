@@ -20,7 +20,7 @@ struct BuildFlags {
 // one compact element per line (a mass revocation lists 100,000), the rest
 // is a small object printed first.
 void print_build_json(Runtime& rt, nlohmann::json head, const std::vector<ca::CrlAddition>& added) {
-  std::string text = head.dump(2);
+  std::string text = head.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   text.pop_back();  // the closing brace; "added" follows as the last member
   while (!text.empty() && text.back() == '\n')
     text.pop_back();

@@ -32,7 +32,8 @@ Exit run_check(Runtime& rt, const CheckFlags& f) {
 
   CK_ASSIGN(const auto run, observe_enforcement(rt, targets, options, f.canaries, f.tls_only));
   if (rt.json()) {
-    std::cout << enforcement_json(run).dump(2) << "\n";
+    std::cout << enforcement_json(run).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
   } else {
     std::size_t width = 8;
     for (const auto& r : run.reports)

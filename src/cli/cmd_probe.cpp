@@ -236,7 +236,7 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
       auto j = probe::to_json(r);
       if (!expected.empty())
         j["fingerprint_match"] = r.ok ? nlohmann::ordered_json(!mismatch) : nullptr;
-      lines += j.dump();
+      lines += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       lines += '\n';
       // Lines reach a pipe within 100 ms, without one write per target.
       const auto now_steady = std::chrono::steady_clock::now();

@@ -21,7 +21,7 @@ void append_json_string(std::string& out, std::string_view s) {
     out += s;
     out += '"';
   } else {
-    out += nlohmann::json(s).dump();
+    out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 }
 

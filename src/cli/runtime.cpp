@@ -308,7 +308,7 @@ void Runtime::warn(const std::string& message) const {
 }
 
 void Runtime::print_json(const nlohmann::json& j) const {
-  std::cout << j.dump(2) << "\n";
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace ck::cli
@@ -320,7 +320,9 @@ JsonArrayWriter::JsonArrayWriter(const Runtime& rt) : rt_(rt) {}
 void JsonArrayWriter::add(const nlohmann::json& element) {
   buffer_ += empty_ ? "\n  " : ",\n  ";
   empty_ = false;
-  buffer_ += element.dump();  // compact, UTF-8 as is: what `--json` has always written
+  // Compact, UTF-8 as is: what `--json` has always written; text a server
+  // sent that is not UTF-8 becomes U+FFFD rather than an exception.
+  buffer_ += element.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   flush_if_full();
 }
 

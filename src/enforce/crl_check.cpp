@@ -1,7 +1,9 @@
 #include "enforce/crl_check.h"
 
 #include <algorithm>
+#include <exception>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include <openssl/evp.h>
@@ -81,11 +83,23 @@ Result<std::vector<EndpointReport>> check_crl_enforcement(
     half.threads = std::max<std::size_t>(1, base.threads / 2);
     CK_ASSIGN(auto first_cred, credential_of(*first));
     Result<std::vector<probe::ProbeResult>> valid_scan;
-    {
-      const std::jthread revoked_scan(
-          [&] { newest.emplace(scan(targets, all, half, first_cred, clock)); });
+    std::exception_ptr thrown;
+    try {
+      const std::jthread revoked_scan([&] {
+        try {
+          newest.emplace(scan(targets, all, half, first_cred, clock));
+        } catch (...) {
+          thrown = std::current_exception();
+        }
+      });
       valid_scan = scan(targets, all, half, valid_cred, clock);
+    } catch (const std::system_error&) {
+      // No second thread to be had: one scan after the other.
+      valid_scan = scan(targets, all, half, valid_cred, clock);
+      newest.emplace(scan(targets, all, half, first_cred, clock));
     }
+    if (thrown)
+      std::rethrow_exception(thrown);
     CK_TRY(valid_scan);
     CK_TRY(*newest);
     valid = std::move(*valid_scan);

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <exception>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 #include <system_error>
@@ -1009,14 +1011,24 @@ struct Scanner::Impl {
       callback(index, std::move(r));
     };
     std::vector<Status> outcomes(loops);
+    // What a loop's thread threw (the caller's callback, an allocation) is
+    // thrown again on the caller's thread once every loop has ended, as one
+    // loop on the caller's thread would have thrown it; meanwhile the other
+    // loops start no new target.
+    std::vector<std::exception_ptr> thrown(loops);
     {
       std::vector<std::jthread> threads;
       for (std::size_t i = 0; i < loops; ++i) {
         const std::size_t share = wanted / loops + (i < wanted % loops ? 1 : 0);
         try {
           threads.emplace_back([&, i, share] {
-            Loop loop(options, clock, ctx.get(), share);
-            outcomes[i] = loop.run(list, next, serialized);
+            try {
+              Loop loop(options, clock, ctx.get(), share);
+              outcomes[i] = loop.run(list, next, serialized);
+            } catch (...) {
+              thrown[i] = std::current_exception();
+              next.store(std::numeric_limits<std::size_t>::max() / 2);
+            }
           });
         } catch (const std::system_error& e) {
           // The loops already running take every target.
@@ -1026,6 +1038,10 @@ struct Scanner::Impl {
           break;
         }
       }
+    }
+    for (const auto& e : thrown) {
+      if (e)
+        std::rethrow_exception(e);
     }
     for (auto& outcome : outcomes) {
       if (!outcome)

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -91,6 +92,29 @@ TEST(ScannerThreads, NoMoreLoopsThanConnections) {
   const Seen seen = scan(targets, 8, 2);
   EXPECT_EQ(seen.by_index.size(), targets.size());
   EXPECT_LE(seen.threads.size(), 2u);
+}
+
+TEST(ScannerThreads, WhatACallbackThrowsReachesTheCaller) {
+  const std::uint16_t refused = closed_port();
+  const std::vector<Target> targets(50, target(refused));
+  ProbeOptions opts;
+  opts.timeout = 300ms;
+  opts.threads = 3;
+  opts.concurrency = 6;
+  const SystemClock clock;
+  auto scanner = Scanner::create(opts, clock);
+  ASSERT_TRUE(scanner) << scanner.error().message;
+  std::size_t calls = 0;
+  EXPECT_THROW(
+      {
+        const Status ran = (*scanner)->run(targets, [&](std::size_t, ProbeResult&&) {
+          if (++calls == 5)
+            throw std::runtime_error("the caller's own failure");
+        });
+        (void)ran;
+      },
+      std::runtime_error);
+  EXPECT_LT(calls, targets.size());  // the loops stopped starting targets
 }
 
 TEST(ScannerThreads, AnEmptyListEndsAtOnce) {
