@@ -76,12 +76,19 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
   // A CRL that went out (built and published, or published again) is
   // checked where it should now be enforced.
   std::optional<EnforcementRun> enforced;
+  // A check that cannot run is reported after what was built and published,
+  // never instead of it: the CRL is out either way.
+  std::optional<Error> check_error;
   const bool went_out = (built.built && !built.superseded_by) || built.republished;
   if (!check_targets.empty() && went_out && built.publish_error.empty()) {
     probe::ProbeOptions options;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg->crl_check_timeout);
     options.threads = available_cores();
-    CK_ASSIGN(enforced, observe_enforcement(rt, check_targets, options, 4, false));
+    auto run = observe_enforcement(rt, check_targets, options, 4, false);
+    if (run)
+      enforced = std::move(*run);
+    else
+      check_error = std::move(run.error());
   }
   if (rt.json()) {
     nlohmann::json j{{"built", built.built},
@@ -102,6 +109,8 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
     if (!built.publish_error.empty())
       j["publish_error"] = built.publish_error;
     j["enforcement"] = enforced ? enforcement_json(*enforced) : nlohmann::json(nullptr);
+    if (check_error)
+      j["enforcement_error"] = check_error->message;
     print_build_json(rt, std::move(j), built.added);
   } else if (built.republished) {
     // Said by one line below once it worked; by the error line if it did not.
@@ -157,6 +166,11 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
         std::cout << "  not enforced: " << r.target.text << " " << enforcement_text(r.crl) << ": "
                   << r.crl.detail << "\n";
     }
+  }
+  if (check_error) {
+    return fail(check_error->code,
+                "CRL #" + std::to_string(built.number) +
+                    " went out, but [crl] check_endpoints could not run: " + check_error->message);
   }
   // Built and out, but not (yet) enforced everywhere: a problem to act on.
   return enforced && !enforced->all_newest() ? kExitProblems : kExitOk;
