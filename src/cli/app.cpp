@@ -50,10 +50,14 @@ int run(int argc, char** argv) {
                  "Home folder (default: $CERTKEEPER_HOME, else $XDG_DATA_HOME/certkeeper, else "
                  "~/.local/share/certkeeper)")
       ->type_name("DIR");
-  app.add_option("--store", rt.global.store_url, "Store URL (default: sqlite:HOME/certkeeper.db)")
-      ->type_name("URL");
-  app.add_option("--config", rt.global.config, "Config file (default: HOME/certkeeper.toml)")
-      ->type_name("FILE");
+  app.add_option("--store", rt.global.store_url,
+                 "Store URL (default: $CERTKEEPER_STORE, else sqlite:HOME/certkeeper.db)")
+      ->type_name("URL")
+      ->envname("CERTKEEPER_STORE");
+  app.add_option("--config", rt.global.config,
+                 "Config file (default: $CERTKEEPER_CONFIG, else HOME/certkeeper.toml)")
+      ->type_name("FILE")
+      ->envname("CERTKEEPER_CONFIG");
   app.add_flag("--json", rt.global.json, "Machine-readable output on stdout");
   app.footer(
       "Exit codes: 0 success, 1 error, 2 usage error, 3 a check found problems.\n"

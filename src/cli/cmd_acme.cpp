@@ -63,8 +63,7 @@ Status check_hook(const std::string& hook) {
 }
 
 // certbot's habit: the hook learns what was renewed from its environment.
-HookRun run_deploy_hook(const std::string& hook, const acme::IssueOutcome& o,
-                        const std::filesystem::path& home) {
+HookRun run_deploy_hook(const std::string& hook, const acme::IssueOutcome& o, const Runtime& rt) {
   HookRun run;
   run.ran = true;
   std::string domains;
@@ -73,9 +72,14 @@ HookRun run_deploy_hook(const std::string& hook, const acme::IssueOutcome& o,
   CommandOptions opts;
   opts.timeout = std::chrono::hours(1);
   opts.name = "deploy hook '" + hook + "'";
-  // CERTKEEPER_HOME: a `certkeeper rollout apply` in the hook works on this store.
+  // A `certkeeper rollout apply` in the hook works on this store, with this
+  // configuration: the home, and the store and config when given.
   opts.env = {"CERTKEEPER_NAME=" + o.name, "RENEWED_LINEAGE=" + o.out, "RENEWED_DOMAINS=" + domains,
-              "CERTKEEPER_HOME=" + home.string()};
+              "CERTKEEPER_HOME=" + rt.home().string()};
+  if (!rt.global.store_url.empty())
+    opts.env.push_back("CERTKEEPER_STORE=" + rt.global.store_url);
+  if (!rt.global.config.empty())
+    opts.env.push_back("CERTKEEPER_CONFIG=" + rt.global.config);
   if (auto st = run_command({hook}, opts, &run.output); !st)
     run.error = st.error().message;
   return run;
@@ -192,7 +196,7 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
       continue;
     if (!rt.json())
       print_outcome(o);
-    hooks[i] = run_deploy_hook(f.deploy_hook, o, rt.home());
+    hooks[i] = run_deploy_hook(f.deploy_hook, o, rt);
     failed = failed || !hooks[i].error.empty();
     if (!rt.json()) {
       std::cout << hooks[i].output;
@@ -296,9 +300,9 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
   renew->add_option("--deploy-hook", rf->deploy_hook,
                     "A program run once per certificate renewed, after its --out files are "
                     "written, with CERTKEEPER_NAME, RENEWED_LINEAGE (the --out folder), "
-                    "RENEWED_DOMAINS and CERTKEEPER_HOME in its environment (e.g. one that runs "
-                    "`certkeeper rollout "
-                    "apply PLAN`); its failure fails the run, the renewal stands");
+                    "RENEWED_DOMAINS, CERTKEEPER_HOME (and CERTKEEPER_STORE, CERTKEEPER_CONFIG "
+                    "when given) in its environment (e.g. one that runs `certkeeper rollout apply "
+                    "PLAN`); its failure fails the run, the renewal stands");
   renew->add_option("--parallel", rf->parallel, "Orders at once with --all")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
