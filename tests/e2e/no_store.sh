@@ -75,6 +75,13 @@ grep -qF "no certkeeper store at 'sqlite:$WORK/h2/other.db'" "$WORK/err" \
   || fail "--store missing: message: $(cat "$WORK/err")"
 [ ! -e "$WORK/h2/other.db" ] || fail "--store missing: created the database"
 pass "--store missing: refused, nothing created"
+# ... and so does CERTKEEPER_STORE, its default.
+rc=0
+CERTKEEPER_STORE="sqlite:$WORK/h2/env.db" "$CK_BIN" --home "$WORK/h2" user list > /dev/null 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "CERTKEEPER_STORE missing: exit code"
+grep -qF "no certkeeper store at 'sqlite:$WORK/h2/env.db'" "$WORK/err" \
+  || fail "CERTKEEPER_STORE is not --store's default: $(cat "$WORK/err")"
+pass "CERTKEEPER_STORE is --store's default"
 
 # An empty database file (left by an earlier version) is no store, and stays empty.
 mkdir -p "$T"
