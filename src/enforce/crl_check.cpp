@@ -79,7 +79,9 @@ Result<std::vector<EndpointReport>> check_crl_enforcement(
     say("the valid canary and CRL #" + std::to_string(first->record.crl_number.value_or(0)) +
         "'s revoked canary on " + std::to_string(targets.size()) + " endpoint(s)");
     probe::ProbeOptions half = base;
-    half.concurrency = std::max<std::size_t>(1, base.concurrency / 2);
+    // Two scans at once share the process's file descriptors too.
+    half.concurrency =
+        std::max<std::size_t>(1, std::min(base.concurrency, probe::connection_room()) / 2);
     half.threads = std::max<std::size_t>(1, base.threads / 2);
     CK_ASSIGN(auto first_cred, credential_of(*first));
     Result<std::vector<probe::ProbeResult>> valid_scan;

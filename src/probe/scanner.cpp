@@ -1135,8 +1135,18 @@ Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, co
     return fail(Code::NotFound, "cannot load the system trust store");
   }
 
+  // Each loop keeps an epoll set and its resolver's sockets besides its
+  // connections.
+  const std::size_t loops = std::max<std::size_t>(options.threads, 1);
+  const std::size_t room = connection_room();
+  const std::size_t for_loops = std::min(room / 2, loops * 4);
+  impl->concurrency = std::max<std::size_t>(1, std::min(options.concurrency, room - for_loops));
+  return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
+}
+
+std::size_t connection_room() {
   // Each connection is one file descriptor: lift the soft limit to the hard
-  // one and keep some for the resolver, the database and stdio.
+  // one and keep some for the database, stdio and the like.
   rlimit lim{};
   std::size_t fds = 1024;
   if (::getrlimit(RLIMIT_NOFILE, &lim) == 0) {
@@ -1147,9 +1157,7 @@ Result<std::unique_ptr<Scanner>> Scanner::create(const ProbeOptions& options, co
     }
     fds = lim.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : lim.rlim_cur;
   }
-  const std::size_t room = fds > 96 ? fds - 64 : 32;
-  impl->concurrency = std::max<std::size_t>(1, std::min(options.concurrency, room));
-  return std::unique_ptr<Scanner>(new Scanner(std::move(impl)));
+  return fds > 96 ? fds - 64 : 32;
 }
 
 Scanner::Scanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -43,6 +43,11 @@ struct ProbeOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
+/// How many connections a process may hold open at once: its open-file
+/// limit (the soft limit is raised to the hard one first) less some for
+/// everything else. Scanners that run at once share it.
+[[nodiscard]] std::size_t connection_room();
+
 /// The largest handshake message (in practice: the certificate chain) a
 /// server may send; more ends that probe. Real chains are a few KiB.
 inline constexpr std::size_t kMaxHandshakeMessage = 64 * 1024;
