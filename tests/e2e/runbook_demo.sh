@@ -15,3 +15,10 @@ assert_eq "$(grep -c '^  PUT /maintenance_windows/PW[12] certificate rollout end
 if ls -d "$WORK"/certkeeper-runbook.* 2>/dev/null; then fail "run.sh left its folder"; fi
 if pgrep -f "$WORK/certkeeper-runbook" > /dev/null; then fail "run.sh left processes: $(pgrep -af "$WORK/certkeeper-runbook")"; fi
 pass "the runbook demo runs to the end and tears down ($(grep -c '^# ' "$WORK/run.out") steps)"
+# setup-nodes writes its paths into nginx, monit, TOML and shell files as they
+# are: a path with a space is refused with a line naming it, nothing written.
+rc=0; "$(dirname "$0")/../../examples/runbook/setup-nodes" "$WORK/a b" /dev/null /dev/null /dev/null 1 2 3 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 2 "a root with a space: usage error"
+grep -q "setup-nodes: '$WORK/a b': use a path of letters" "$WORK/err" || fail "setup-nodes: $(cat "$WORK/err")"
+[ ! -e "$WORK/a b" ] || fail "setup-nodes wrote under a refused root"
+pass "setup-nodes refuses a root it could not write safely"
