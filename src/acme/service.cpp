@@ -6,6 +6,7 @@
 #include "core/duration.h"
 #include "core/fault.h"
 #include "core/file_io.h"
+#include "core/pem.h"
 
 namespace ck::acme {
 namespace {
@@ -247,6 +248,23 @@ Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings
   return out;
 }
 
+namespace {
+
+// Whether the --out folder's cert.pem holds the certificate `der` (a file
+// missing or unreadable does not).
+bool files_hold(const std::filesystem::path& out, std::string_view der) {
+  auto text = read_file(out / "cert.pem", kPemInput);
+  if (!text)
+    return false;
+  auto chain = parse_cert_chain(*text, "cert.pem");
+  if (!chain || chain->empty())
+    return false;
+  auto served = cert_to_der(*chain->front());
+  return served && *served == der;
+}
+
+}  // namespace
+
 Status Service::publish(const std::string& name, const std::filesystem::path& out,
                         const servercert::Material& m) {
   if (out.empty())
@@ -316,6 +334,7 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
     // failed after the certificate was stored): they are written from it.
     // Writing the same certificate again changes nothing on disk.
     if (!s.out.empty()) {
+      out.caught_up = !files_hold(s.out, rec.cert_der);
       // Under the store's lock: load() may store the key re-encrypted, and
       // renew_all runs this on several threads sharing one connection.
       servercert::Material m;

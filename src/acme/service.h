@@ -58,6 +58,10 @@ struct IssueOutcome {
   servercert::DueDecision due;
   std::optional<servercert::ServerCertView> cert;
   std::string out;  // the --out folder its files were written to ("" for none)
+  /// Not due, but its --out files held another certificate than the store's
+  /// newest (a renewal whose files failed, or a run killed after the store):
+  /// now written. Its deploy work (--deploy-hook) is still to do.
+  bool caught_up = false;
   std::vector<std::string> warnings;
   std::optional<Error> error;  // renew --all: one name's failure
 };

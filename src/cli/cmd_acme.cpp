@@ -139,7 +139,10 @@ void print_outcome(const acme::IssueOutcome& o) {
   if (o.error) {
     std::cout << o.name << ": FAILED: " << o.error->message << "\n";
   } else if (!o.renewed) {
-    std::cout << o.name << ": not due (due " << iso(o.due.at) << ": " << o.due.reason << ")\n";
+    std::cout << o.name << ": not due (due " << iso(o.due.at) << ": " << o.due.reason << ")";
+    if (o.caught_up)
+      std::cout << "; its --out files held another certificate: written from the store";
+    std::cout << "\n";
   } else {
     std::cout << o.name << ": renewed (version " << o.cert->version << ", not after "
               << iso(o.cert->not_after) << "; due by " << o.due.reason << ")\n";
@@ -147,7 +150,7 @@ void print_outcome(const acme::IssueOutcome& o) {
 }
 
 nlohmann::json outcome_json(const acme::IssueOutcome& o, const HookRun& hook) {
-  nlohmann::json j{{"name", o.name}, {"renewed", o.renewed}};
+  nlohmann::json j{{"name", o.name}, {"renewed", o.renewed}, {"caught_up", o.caught_up}};
   if (hook.ran) {
     j["deploy_hook"] = {{"ok", hook.error.empty()}, {"output", hook.output}};
     if (!hook.error.empty())
@@ -192,7 +195,7 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
   std::vector<HookRun> hooks(outcomes.size());
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& o = outcomes[i];
-    if (f.deploy_hook.empty() || o.error || !o.renewed || !o.cert)
+    if (f.deploy_hook.empty() || o.error || !(o.renewed || o.caught_up) || !o.cert)
       continue;
     if (!rt.json())
       print_outcome(o);

@@ -83,6 +83,20 @@ grep -q "^$NAME: not due" "$WORK/renew2.txt" || fail "renew: $(cat "$WORK/renew2
 if grep -q "deploy hook" "$WORK/renew2.txt"; then fail "the hook ran for a certificate not renewed"; fi
 pass "not due: the hook does not run"
 
+# A renewal whose files never got written (a run killed after the store: the
+# folder's `current` link still leads to the previous set): the next run finds
+# it not due, writes the files from the store, and runs the hook it owes.
+previous_set=$(cd "$WORK/wild" && for d in .v-*; do [ "$d" != "$(readlink current)" ] && echo "$d"; done | head -1)
+[ -n "$previous_set" ] || fail "no previous set kept in $WORK/wild: $(ls -a "$WORK/wild")"
+ln -sfn "$previous_set" "$WORK/wild/current"
+assert_eq "$(sha_of "$WORK/wild/cert.pem")" "$W1" "the files lag the store"
+ck acme renew --name "$NAME" --deploy-hook "$R/on-renewal" > "$WORK/renew5.txt" 2>&1 || fail "renew (caught up): $(cat "$WORK/renew5.txt")"
+grep -q "^$NAME: not due .*its --out files held another certificate: written from the store" "$WORK/renew5.txt" ||
+  fail "renew: $(cat "$WORK/renew5.txt")"
+grep -q "^  deploy hook: ok" "$WORK/renew5.txt" || fail "the owed hook did not run: $(cat "$WORK/renew5.txt")"
+assert_eq "$(sha_of "$WORK/wild/cert.pem")" "$W2" "cert.pem written from the store"
+pass "files that lagged the store: written, and the deploy hook runs"
+
 # A hook that fails: one error line naming it, exit 1, the renewal stands.
 printf '#!/bin/sh\necho "rollout refused: maintenance freeze" >&2\nexit 4\n' > "$WORK/bad-hook"; chmod +x "$WORK/bad-hook"
 rc=0; ck acme renew --name "$NAME" --before 3650d --deploy-hook "$WORK/bad-hook" > "$WORK/renew3.txt" 2> "$WORK/renew3.err" || rc=$?
