@@ -20,6 +20,7 @@ struct ServeFlags {
   std::string refresh_interval;
   std::string per_cert_window;
   std::string probe_timeout;
+  std::size_t probe_threads = 0;  // 0: not given
   std::vector<std::string> targets_files;
   std::vector<std::string> plans;
   std::string ca_file;
@@ -74,6 +75,9 @@ Result<serve::ServeOptions> options(Runtime& rt, const ServeFlags& f) {
   CK_ASSIGN(const auto timeout,
             pick(f.probe_timeout, "--probe-timeout", c.probe_timeout, std::chrono::seconds(5)));
   o.probe.timeout = timeout;
+  // One loop unless asked: serve shares the machine with what it answers.
+  o.probe.threads = f.probe_threads != 0 ? f.probe_threads
+                                         : static_cast<std::size_t>(c.probe_threads.value_or(1));
   if (o.probe_interval < std::chrono::seconds(1) || o.refresh_interval < std::chrono::seconds(1)) {
     return fail(Code::InvalidArgument, "--probe-interval and --refresh-interval: at least 1s");
   }
@@ -168,6 +172,10 @@ void add_serve_command(CLI::App& app, Runtime& rt) {
       ->check(duration_validator());
   cmd->add_option("--probe-timeout", flags->probe_timeout, "Deadline of each probe (default 5s)")
       ->check(duration_validator());
+  cmd->add_option("--probe-threads", flags->probe_threads,
+                  "Event loops for the probe rounds, one per thread (default 1: serve shares the "
+                  "machine; as probe --threads)")
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--targets-file", flags->targets_files,
                   "A file of targets to probe, one per line (repeatable)")
       ->type_name("FILE");

@@ -99,13 +99,14 @@ Status load_serve(const std::filesystem::path& path, const toml::table& root, Se
   CK_ASSIGN(const auto serve,
             section(path, root, "serve",
                     {"listen", "probe_interval", "refresh_interval", "per_cert_window",
-                     "probe_timeout", "targets_files", "plans", "ca_file", "token_file", "tls_cert",
-                     "tls_key", "client_ca", "allow_write"}));
+                     "probe_timeout", "probe_threads", "targets_files", "plans", "ca_file",
+                     "token_file", "tls_cert", "tls_key", "client_ca", "allow_write"}));
   CK_ASSIGN(out.listen, serve.string("listen"));
   CK_ASSIGN(out.probe_interval, serve.duration("probe_interval"));
   CK_ASSIGN(out.refresh_interval, serve.duration("refresh_interval"));
   CK_ASSIGN(out.per_cert_window, serve.duration("per_cert_window"));
   CK_ASSIGN(out.probe_timeout, serve.duration("probe_timeout"));
+  CK_ASSIGN(out.probe_threads, serve.positive_integer("probe_threads"));
   CK_ASSIGN(auto targets_files, serve.path_array("targets_files"));
   out.targets_files = std::move(targets_files).value_or(std::vector<std::filesystem::path>{});
   CK_ASSIGN(auto plans, serve.path_array("plans"));

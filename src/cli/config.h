@@ -53,6 +53,7 @@ struct ServeConfig {
   std::optional<std::string> listen;  // "HOST:PORT"
   std::optional<std::chrono::seconds> probe_interval, refresh_interval, per_cert_window,
       probe_timeout;
+  std::optional<std::int64_t> probe_threads;
   std::vector<std::filesystem::path> targets_files, plans;  // relative to the config's folder
   std::optional<std::filesystem::path> ca_file, token_file, tls_cert, tls_key, client_ca;
   std::optional<bool> allow_write;

@@ -99,7 +99,7 @@ wait_for() {
 }
 # --ca-file is for the targets file only (certkeeper's CA: not what nginx's
 # chains lead to); the plan trusts its own ca_file (root.pem).
-start_serve "$WORK/serve.log" --probe-interval 1s --probe-timeout 2s --plan "$WORK/site.toml" \
+start_serve "$WORK/serve.log" --probe-interval 1s --probe-timeout 2s --probe-threads 2 --plan "$WORK/site.toml" \
   --plan "$WORK/gone.toml" --plan "$WORK/one.toml" --plan "$WORK/stale.toml" \
   --targets-file "$WORK/targets" --ca-file "$WORK/ca.pem"
 started=$(date +%s)
