@@ -1,8 +1,5 @@
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <mutex>
 
@@ -10,6 +7,7 @@
 #include "cli/render.h"
 #include "core/duration.h"
 #include "core/subprocess.h"
+#include "core/system_lookup.h"
 #include "core/time_format.h"
 
 namespace ck::cli {
@@ -42,24 +40,13 @@ struct HookRun {
 
 /// --deploy-hook must name a program that can run, before anything renews.
 Status check_hook(const std::string& hook) {
-  if (hook.empty())
+  if (hook.empty() || program_found(hook))
     return {};
-  if (hook.find('/') != std::string::npos) {
-    if (::access(hook.c_str(), X_OK) != 0)
-      return fail(Code::InvalidArgument, "--deploy-hook '" + hook + "': " + std::strerror(errno) +
-                                             " (a program, no arguments)");
-    return {};
-  }
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path != nullptr ? path : "";
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const std::string dir(dirs.substr(0, colon));
-    if (!dir.empty() && ::access((dir + "/" + hook).c_str(), X_OK) == 0)
-      return {};
-    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
-  }
-  return fail(Code::InvalidArgument, "--deploy-hook '" + hook + "': not found in PATH");
+  return fail(
+      Code::InvalidArgument,
+      "--deploy-hook '" + hook + "': " +
+          (hook.find('/') != std::string::npos ? "not an executable file" : "not found in PATH") +
+          " (a program, no arguments)");
 }
 
 // certbot's habit: the hook learns what was renewed from its environment.
@@ -189,9 +176,10 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
     for (const auto& w : o.warnings)
       rt.warn(o.name + ": " + w);
   }
-  // The hook runs once per certificate renewed, after its files are written,
-  // one at a time. A failed hook fails the run; the renewal stands (the next
-  // run finds it not due: run the hook's work by hand).
+  // The hook runs once per certificate renewed (or whose files caught up
+  // with the store), after its files are written, one at a time. A failed
+  // hook fails the run; the renewal stands, and the next run, finding it not
+  // due with its files in place, does not run the hook again.
   std::vector<HookRun> hooks(outcomes.size());
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& o = outcomes[i];

@@ -322,7 +322,6 @@ void print_report(const rollout::Report& rep, Outputs outputs) {
   for (const auto& s : rep.steps) {
     std::printf("  %-28s %-15s %s\n", (s.stage + "/" + s.target).c_str(),
                 rollout::to_string(s.state), s.detail.c_str());
-    std::fflush(stdout);
     if (s.output.empty())
       continue;
     if (outputs == Outputs::All)

@@ -46,6 +46,8 @@ printf '[crl]\npublish = ["x"]\n' > "$H/certkeeper.toml"
 expect_error "[crl] unknown key" "line 2: unknown key 'crl.publish'" -- ck user list
 printf '[serve]\nplans = ["ok.toml", ""]\n' > "$H/certkeeper.toml"
 expect_error "[serve] empty plan path" "line 2: 'serve.plans' must be an array of non-empty strings" -- ck user list
+printf '[serve]\nprobe_threads = 0\n' > "$H/certkeeper.toml"
+expect_error "[serve] probe_threads 0" "probe_threads" -- ck user list
 printf 'crl = 3\n' > "$H/certkeeper.toml"
 expect_error "section not a table" "'crl' must be a table" -- ck user list
 printf '[ca]\npassphrase_file = "missing.pass"\n' > "$H/certkeeper.toml"

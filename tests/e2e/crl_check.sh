@@ -197,3 +197,22 @@ assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM audit WHERE action
 pass "serve: certkeeper_endpoint_crl_number / _enforced from the last check, judged against the newest CRL"
 printf '[crl]\ncheck_endpoints = ["nope:99999"]\n' > "$H/certkeeper.toml"
 expect_error "a typo in [crl] check_endpoints" "check_endpoints" -- ck crl build --out "$WORK/never.crl"
+
+# A check that cannot run after the CRL went out (here: its table is gone when
+# the publish command returns): the build is still reported, then one error
+# line says the check could not run; exit 1.
+cat > "$WORK/drop-table" <<SH
+#!/bin/sh
+sqlite3 "$H/certkeeper.db" "DROP TABLE crl_enforcement"
+SH
+chmod +x "$WORK/drop-table"
+printf '[crl]\nout = "%s"\npublish_command = ["%s"]\ncheck_endpoints = ["%s"]\ncheck_timeout = "3s"\n' \
+  "$WORK/ca.crl" "$WORK/drop-table" "$(ep n1)" > "$H/certkeeper.toml"
+rc=0; ck crl build > "$WORK/b9.txt" 2> "$WORK/b9.err" || rc=$?
+assert_eq "$rc" 1 "the check could not run: exit 1"
+n=$(crl_number "$WORK/ca.crl")
+grep -q "^CRL #$n with " "$WORK/b9.txt" || fail "the built CRL is not reported: $(cat "$WORK/b9.txt")"
+assert_eq "$(wc -l < "$WORK/b9.err")" 1 "one error line: $(cat "$WORK/b9.err")"
+grep -q "^certkeeper: error: CRL #$n went out, but \[crl\] check_endpoints could not run: " "$WORK/b9.err" ||
+  fail "the error: $(cat "$WORK/b9.err")"
+pass "a check that cannot run: $(cat "$WORK/b9.err")"

@@ -106,6 +106,8 @@ grep -q "^certkeeper: error: $NAME: renewed, but deploy hook '.*bad-hook' exited
   fail "the error: $(cat "$WORK/renew3.err")"
 assert_eq "$(ck --json cert list | json "[c['version'] for c in d if c['name'] == '$NAME'][0]")" 3 "the renewal stands (version 3)"
 expect_error "a deploy hook that does not exist" "$WORK/nope" -- ck acme renew --name "$NAME" --deploy-hook "$WORK/nope"
+expect_error "a deploy hook not in PATH" "'no-such-deploy-hook': not found in PATH" -- \
+  ck acme renew --name "$NAME" --deploy-hook no-such-deploy-hook
 pass "a failing hook: $(cat "$WORK/renew3.err")"
 
 # pebble dies mid-order (the DNS hook stops it once the record is set): one
