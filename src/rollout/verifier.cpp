@@ -11,6 +11,11 @@ namespace {
 
 constexpr auto kFirstRetry = std::chrono::milliseconds(250);
 constexpr auto kLongestRetry = std::chrono::milliseconds(4000);
+// A target counts as verified only when a second probe this long after the
+// first good one agrees: a server reloading its configuration (nginx) keeps
+// old workers accepting for a moment, and one lucky handshake with a new
+// worker is not what every client gets.
+constexpr auto kConfirmAfter = std::chrono::milliseconds(250);
 
 }  // namespace
 
@@ -25,6 +30,7 @@ std::string Verification::name_of(const std::string& sha256) const {
 Status Verification::wait_for(const Target& t, const Expect& expect) const {
   const auto deadline = clock_.steady_now() + t.verify_timeout;
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(kFirstRetry);
+  bool once = false;  // the previous probe found every endpoint right
   while (true) {
     CK_ASSIGN(const auto served, verifier_.probe(plan_, options_, t));
     std::vector<std::string> wrong(t.endpoints.size());
@@ -45,8 +51,14 @@ Status Verification::wait_for(const Target& t, const Expect& expect) const {
       }
     }
     std::erase_if(wrong, [](const std::string& w) { return w.empty(); });
-    if (wrong.empty())
-      return {};
+    if (wrong.empty()) {
+      if (once)
+        return {};
+      once = true;
+      sleep_(kConfirmAfter);
+      continue;
+    }
+    once = false;
     const auto now = clock_.steady_now();
     std::string joined;
     for (const auto& w : wrong)
