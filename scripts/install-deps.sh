@@ -5,7 +5,8 @@ PKGS="build-essential cmake ninja-build pkg-config libssl-dev openssl libsqlite3
   libcli11-dev nlohmann-json3-dev libexpected-dev libtomlplusplus-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libc-ares-dev libcpp-httplib-dev
   nginx curl faketime procps python3 python3-aiosmtpd pebble clang-14 libclang-rt-14-dev
-  clang-tidy-14 clang-format-14 prometheus prometheus-node-exporter wrk chromium ansible-core monit"
+  clang-tidy-14 clang-format-14 prometheus prometheus-node-exporter wrk chromium ansible-core monit
+  libpq-dev postgresql-15"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

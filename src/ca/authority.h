@@ -408,7 +408,7 @@ class Authority {
   /// when nothing was written to a file).
   [[nodiscard]] Result<bool> crl_file_intact(const std::optional<std::filesystem::path>& out,
                                              const store::CrlRecord& last) const;
-  [[nodiscard]] Status audit(store::Tx& tx, std::string action, std::string subject,
+  [[nodiscard]] Status audit(store::AuditRecords& tx, std::string action, std::string subject,
                              std::string detail, Seconds at);
 
   store::Store& store_;

@@ -42,8 +42,8 @@ Authority::Authority(store::Store& store, const Clock& clock, RandomSource& rand
       passphrase_(ca_passphrase),
       actor_(std::move(actor)) {}
 
-Status Authority::audit(store::Tx& tx, std::string action, std::string subject, std::string detail,
-                        Seconds at) {
+Status Authority::audit(store::AuditRecords& tx, std::string action, std::string subject,
+                        std::string detail, Seconds at) {
   return tx.audit(
       store::AuditEntry{at, actor_, std::move(action), std::move(subject), std::move(detail)});
 }

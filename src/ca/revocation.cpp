@@ -14,7 +14,7 @@ namespace {
 
 // Releasing a hold while the user's newest certificate never reached them
 // would leave them without a certificate that works.
-Status check_newest_delivered(store::Tx& tx, const std::string& user) {
+Status check_newest_delivered(store::CertRecords& tx, const std::string& user) {
   CK_ASSIGN(const auto current, tx.current_cert(user));
   if (current && current->delivery == store::Delivery::Pending) {
     return fail(Code::FailedPrecondition,

@@ -118,7 +118,7 @@ Result<UserLease> UserLease::acquire(store::Tx& tx, store::Store& store, const C
   return UserLease(store, clock, std::move(users), std::move(mine));
 }
 
-Status UserLease::hold(store::Tx& tx) const {
+Status UserLease::hold(store::UserLeaseRecords& tx) const {
   store::UserLeaseRecord extended = mine_;
   const Seconds now = clock_->now_seconds();
   extended.expires_at = now + kUserLeaseTtl;
@@ -139,7 +139,7 @@ Status UserLease::hold(store::Tx& tx) const {
   return {};
 }
 
-Status UserLease::release(store::Tx& tx) {
+Status UserLease::release(store::UserLeaseRecords& tx) {
   for (const auto& user : users_)
     CK_TRY(tx.delete_user_lease(user, mine_.token));
   users_.clear();

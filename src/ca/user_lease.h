@@ -59,12 +59,12 @@ class UserLease {
   /// Inside a caller's write transaction: checks that every lease is still
   /// this one's and extends it. Fails when one was taken over (the caller's
   /// transaction then rolls back, so the step records nothing).
-  [[nodiscard]] Status hold(store::Tx& tx) const;
+  [[nodiscard]] Status hold(store::UserLeaseRecords& tx) const;
 
   /// Gives the leases back (best effort: a lease left behind goes stale).
   void release() noexcept;
   /// Gives them back inside a caller's write transaction (its last step).
-  [[nodiscard]] Status release(store::Tx& tx);
+  [[nodiscard]] Status release(store::UserLeaseRecords& tx);
 
   UserLease(UserLease&& other) noexcept;
   UserLease& operator=(UserLease&&) = delete;

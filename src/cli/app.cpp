@@ -77,6 +77,7 @@ int run(int argc, char** argv) {
   add_acme_commands(app, rt);
   add_rollout_commands(app, rt);
   add_serve_command(app, rt);
+  add_store_commands(app, rt);
 
   try {
     app.parse(argc, argv);

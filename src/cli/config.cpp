@@ -134,7 +134,10 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
   CK_ASSIGN(const auto text, read_file(path, kTomlInput));
   CK_ASSIGN(const auto root, parse_toml_file(path, text));
   CK_TRY(check_toml_keys(path, root, "",
-                         {"ca", "delivery", "crl", "notify", "smtp", "ticket", "serve"}));
+                         {"store", "ca", "delivery", "crl", "notify", "smtp", "ticket", "serve"}));
+
+  CK_ASSIGN(const auto store, section(path, root, "store", {"url"}));
+  CK_ASSIGN(cfg.store_url, store.string("url"));
 
   CK_ASSIGN(const auto ca, section(path, root, "ca", {"passphrase_file"}));
   CK_ASSIGN(cfg.ca_passphrase_file, ca.path("passphrase_file"));

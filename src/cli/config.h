@@ -60,6 +60,9 @@ struct ServeConfig {
 };
 
 struct Config {
+  /// [store] url: the store when neither --store nor CERTKEEPER_STORE is
+  /// given (a team's postgresql://...; no password in it).
+  std::optional<std::string> store_url;
   std::optional<std::filesystem::path> ca_passphrase_file;
   /// [delivery] command: argv (mustache: {{user}}, {{phone}}, {{email}}, {{cn}},
   /// {{serial}}) that gets each new PKCS#12 password on its standard input.

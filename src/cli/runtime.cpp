@@ -97,16 +97,32 @@ std::filesystem::path Runtime::home() const {
 }
 
 std::string Runtime::store_url() const {
-  return global.store_url.empty() ? "sqlite:" + (home() / "certkeeper.db").string()
-                                  : global.store_url;
+  if (!global.store_url.empty())
+    return global.store_url;
+  if (config_.store_url && !config_.store_url->empty())
+    return *config_.store_url;
+  return "sqlite:" + (home() / "certkeeper.db").string();
+}
+
+Status Runtime::load_configuration() {
+  if (config_loaded_)
+    return {};
+  const std::filesystem::path config_path =
+      global.config.empty() ? home() / "certkeeper.toml" : std::filesystem::path(global.config);
+  CK_ASSIGN(config_, load_config(config_path, !global.config.empty()));
+  config_loaded_ = true;
+  return {};
+}
+
+Result<std::string> Runtime::resolve_store_url() {
+  CK_TRY(load_configuration());
+  return store_url();
 }
 
 Status Runtime::open() {
   const auto dir = home();
   // The configuration first: a bad --config must not leave a new home behind.
-  const std::filesystem::path config_path =
-      global.config.empty() ? dir / "certkeeper.toml" : std::filesystem::path(global.config);
-  CK_ASSIGN(config_, load_config(config_path, !global.config.empty()));
+  CK_TRY(load_configuration());
   CK_ASSIGN(passphrase_, optional_secret("CERTKEEPER_CA_PASSPHRASE", config_.ca_passphrase_file,
                                          "CA passphrase file"));
   const std::string url = store_url();
@@ -121,8 +137,9 @@ Status Runtime::open() {
   }
   auto opened = store::open_store(url, open_mode_);
   if (!opened && opened.error().code == Code::NotFound) {
-    const std::string where = global.store_url.empty() ? "in home '" + dir.string() + "'"
-                                                       : "at '" + global.store_url + "'";
+    const std::string where = store::local_file(url) && global.store_url.empty()
+                                  ? "in home '" + dir.string() + "'"
+                                  : "at '" + store::display_url(url) + "'";
     return fail(Code::FailedPrecondition,
                 "no certkeeper store " + where + " (" + opened.error().message +
                     "): create one with `certkeeper ca init --name NAME` (or ca import, "

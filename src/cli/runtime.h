@@ -102,6 +102,10 @@ class Runtime {
   [[nodiscard]] Result<Window> window(const std::string& flag);
   /// The loaded configuration (loads it first).
   [[nodiscard]] Result<const Config*> config();
+  /// The store's URL: --store / CERTKEEPER_STORE, else [store] url, else the
+  /// home's SQLite file. Loads the configuration, opens nothing (`store
+  /// migrate` works on a store no other command may open yet).
+  [[nodiscard]] Result<std::string> resolve_store_url();
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] bool json() const { return global.json; }
 
@@ -119,6 +123,7 @@ class Runtime {
 
  private:
   [[nodiscard]] Status open();
+  [[nodiscard]] Status load_configuration();
   [[nodiscard]] std::string store_url() const;
   void write_out(const std::string& text) const;
   friend class JsonArrayWriter;
@@ -130,6 +135,7 @@ class Runtime {
   std::unique_ptr<store::Store> store_;
   std::optional<Secret> passphrase_;
   Config config_;
+  bool config_loaded_ = false;
   std::unique_ptr<ca::Authority> authority_;
   std::unique_ptr<servercert::Inventory> inventory_;
 };

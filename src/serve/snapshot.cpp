@@ -129,7 +129,7 @@ Status read_clients(store::Tx& tx, Seconds now, const StoreReadOptions& options,
   return {};
 }
 
-Status read_held(store::Tx& tx, std::vector<HeldRevocation>& out) {
+Status read_held(store::RevocationRecords& tx, std::vector<HeldRevocation>& out) {
   CK_ASSIGN(const auto held, tx.revocations(store::RevocationState::Held));
   for (const auto& r : held) {
     out.push_back({r.user, to_hex(r.serial), r.replacement ? to_hex(*r.replacement) : "", r.ticket,
@@ -168,7 +168,7 @@ Status read_crl(store::Tx& tx, CrlStatus& out) {
   return {};
 }
 
-Status read_servers(store::Tx& tx, std::vector<ServerCert>& out) {
+Status read_servers(store::ServerCertRecords& tx, std::vector<ServerCert>& out) {
   CK_ASSIGN(const auto certs, tx.list_server_certs());
   for (const auto& c : certs) {
     ServerCert s{c.name,   c.version, c.source, c.domains,    "",

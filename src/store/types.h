@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/error.h"
 
 namespace ck::store {
 
@@ -264,5 +267,17 @@ const char* to_string(RevocationState s);
 const char* to_string(ReleaseCause c);
 const char* to_string(PublishState p);
 const char* to_string(NotificationState s);
+const char* to_string(CanaryPurpose p);
+
+// The enum a stored word stands for. Strict: an unknown word is a damaged (or
+// newer) row, a Code::Storage error naming the column, never a default such as
+// "active" that would put a revoked certificate back in service.
+[[nodiscard]] Result<CertStatus> parse_cert_status(std::string_view word);
+[[nodiscard]] Result<Delivery> parse_delivery(std::string_view word);
+[[nodiscard]] Result<RevocationState> parse_revocation_state(std::string_view word);
+[[nodiscard]] Result<ReleaseCause> parse_release_cause(std::string_view word);
+[[nodiscard]] Result<PublishState> parse_publish_state(std::string_view word);
+[[nodiscard]] Result<NotificationState> parse_notification_state(std::string_view word);
+[[nodiscard]] Result<CanaryPurpose> parse_canary_purpose(std::string_view word);
 
 }  // namespace ck::store

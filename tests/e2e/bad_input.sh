@@ -39,6 +39,24 @@ for kind in garbage truncated; do
 done
 H="$WORK/home"
 
+# A row holding a word this certkeeper does not know (damaged, or written by a
+# newer one) is an error on every read, never a default: a revoked
+# certificate read as "active" would be a false green in every report.
+H="$WORK/home-damaged"; mkdir -p "$H"
+sqlite3 "$WORK/home/certkeeper.db" ".backup '$H/certkeeper.db'"
+sqlite3 "$H/certkeeper.db" "PRAGMA ignore_check_constraints = ON; UPDATE certificates SET status = 'actve'"
+sum_before=$(sha256sum < "$H/certkeeper.db")
+for cmd in "user show alice" "cert list" "user renew alice --out $WORK/damaged" "user revoke alice"; do
+  rc=0; ck $cmd > /dev/null 2> "$WORK/err" || rc=$?
+  [ "$rc" = 1 ] || fail "damaged row ($cmd): exit $rc"
+  [ "$(wc -l < "$WORK/err")" = 1 ] && grep -q "^certkeeper: error: .*unknown certificate status 'actve'" "$WORK/err" \
+    || fail "damaged row ($cmd): $(cat "$WORK/err")"
+done
+[ ! -e "$WORK/damaged" ] || fail "a certificate was issued on a damaged store"
+assert_eq "$(sha256sum < "$H/certkeeper.db")" "$sum_before" "damaged store left unchanged"
+pass "damaged row: $(cat "$WORK/err")"
+H="$WORK/home"
+
 # Malformed input to fingerprint names the file.
 echo "-----BEGIN CERTIFICATE-----" > "$WORK/bad.pem"
 rc=0; ck fingerprint "$WORK/bad.pem" 2> "$WORK/err" || rc=$?

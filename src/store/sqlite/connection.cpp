@@ -42,6 +42,7 @@ Result<bool> Statement::step() {
   if (rc == SQLITE_DONE) {
     return false;
   }
+  conn_->note_failed_statement();
   return fail(conn_->error("query", rc));
 }
 

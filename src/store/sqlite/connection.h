@@ -71,6 +71,11 @@ class Connection {
   [[nodiscard]] Result<Statement> prepare(const char* sql);
   [[nodiscard]] Error error(std::string_view what, int rc) const;
   [[nodiscard]] const std::string& path() const { return path_; }
+  /// Whether a statement failed since the last clear: a transaction with a
+  /// failed statement is not committed (PostgreSQL cannot, so no backend does).
+  void note_failed_statement() { failed_ = true; }
+  void clear_failed_statement() { failed_ = false; }
+  [[nodiscard]] bool statement_failed() const { return failed_; }
   [[nodiscard]] std::int64_t changes() const { return ::sqlite3_changes64(db_); }
   [[nodiscard]] std::int64_t last_insert_rowid() const { return ::sqlite3_last_insert_rowid(db_); }
 
@@ -79,6 +84,7 @@ class Connection {
   sqlite3* db_;
   std::string path_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  bool failed_ = false;
 };
 
 }  // namespace ck::store::sqlite

@@ -2,126 +2,27 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <iterator>
+#include <type_traits>
 #include <unordered_map>
 
 #include "migrations.inc"
+#include "store/rows.h"
 #include "store/serial_list.h"
 
 namespace ck::store::sqlite {
 namespace {
 
-std::int64_t secs(Seconds t) {
-  return t.time_since_epoch().count();
-}
-Seconds to_time(std::int64_t v) {
-  return Seconds(std::chrono::seconds(v));
-}
-
-CertStatus parse_status(const std::string& s) {
-  if (s == "superseded")
-    return CertStatus::Superseded;
-  if (s == "revoked")
-    return CertStatus::Revoked;
-  return CertStatus::Active;
-}
-
-Delivery parse_delivery(const std::string& s) {
-  if (s == "delivered")
-    return Delivery::Delivered;
-  if (s == "external")
-    return Delivery::External;
-  return Delivery::Pending;
-}
-
-RevocationState parse_state(const std::string& s) {
-  if (s == "released")
-    return RevocationState::Released;
-  if (s == "dropped")
-    return RevocationState::Dropped;
-  return RevocationState::Held;
-}
-
-// crls.tickets holds a CRL's tickets space-separated (ticket ids have no spaces).
-std::string join_tickets(const std::vector<std::string>& tickets) {
-  std::string out;
-  for (const auto& t : tickets)
-    out += (out.empty() ? "" : " ") + t;
-  return out;
-}
-
-std::vector<std::string> split_tickets(std::string_view text) {
-  std::vector<std::string> out;
-  for (std::size_t start = 0; start < text.size();) {
-    const auto end = std::min(text.find(' ', start), text.size());
-    if (end > start)
-      out.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-// Strict: an unknown value is a damaged row, never quietly "published".
-Result<PublishState> parse_publish_state(const std::string& s) {
-  if (s == "ok")
-    return PublishState::Ok;
-  if (s == "failed")
-    return PublishState::Failed;
-  if (s == "none")
-    return PublishState::None;
-  return fail(Code::Storage, "unknown CRL publish state '" + s + "' in the store");
-}
-
-std::optional<ReleaseCause> parse_cause(const Statement& st, int col) {
-  if (st.is_null(col))
-    return std::nullopt;
-  const std::string s = st.text(col);
-  if (s == "confirmed")
-    return ReleaseCause::Confirmed;
-  if (s == "observed")
-    return ReleaseCause::Observed;
-  if (s == "undelivered")
-    return ReleaseCause::Undelivered;
-  if (s == "imported")
-    return ReleaseCause::Imported;
-  return ReleaseCause::Immediate;
-}
+using namespace rows;  // NOLINT(google-build-using-namespace): the row readers
 
 constexpr const char* kNotificationSelect =
     "SELECT key, channel, method, at, reference, state, link FROM notifications";
 
-NotificationRecord read_notification(const Statement& st) {
-  return NotificationRecord{
-      st.text(0), st.text(1),
-      st.text(2), to_time(st.int64(3)),
-      st.text(4), st.text(5) == "printed" ? NotificationState::Printed : NotificationState::Sent,
-      st.text(6)};
-}
-
-// Steps through every row, turning each into a T with `read`.
-template <class Read>
-auto collect(Statement& st, Read read) -> Result<std::vector<decltype(read(st))>> {
-  std::vector<decltype(read(st))> out;
-  for (;;) {
-    CK_ASSIGN(const bool row, st.step());
-    if (!row)
-      return out;
-    out.push_back(read(st));
-  }
-}
-
-// The row `st` finds, turned into a T with `read`, or nullopt.
-template <class Read>
-auto find_one(Statement& st, Read read) -> Result<std::optional<decltype(read(st))>> {
-  CK_ASSIGN(const bool row, st.step());
-  if (!row)
-    return std::optional<decltype(read(st))>();
-  return std::optional<decltype(read(st))>(read(st));
-}
-
 constexpr const char* kCertColumns =
     "c.id, c.serial, u.name, c.key_type, c.not_before, c.not_after, c.issued_at, c.der, "
     "c.status, c.superseded_by, c.delivery, c.ticket";
+
 // The same columns with an empty DER, for listings that never show the
 // certificate itself (reading it would cost more than the rest of the row).
 constexpr const char* kCertSummaryColumns =
@@ -133,145 +34,9 @@ constexpr const char* kCertSummaryColumns =
   "name, version, source, domains, cert_der, chain_pem, key_pem, key_encrypted, not_before, " \
   "not_after, created_at, sha256, settings"
 
-ServerCertRecord read_server_cert(const Statement& st) {
-  ServerCertRecord r;
-  r.name = st.text(0);
-  r.version = st.int64(1);
-  r.source = st.text(2);
-  const std::string domains = st.text(3);
-  for (std::size_t pos = 0; pos < domains.size();) {
-    auto nl = domains.find('\n', pos);
-    if (nl == std::string::npos)
-      nl = domains.size();
-    r.domains.push_back(domains.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  r.cert_der = st.blob(4);
-  r.chain_pem = st.text(5);
-  r.key_pem = st.text(6);
-  r.key_encrypted = st.int64(7) != 0;
-  r.not_before = to_time(st.int64(8));
-  r.not_after = to_time(st.int64(9));
-  r.created_at = to_time(st.int64(10));
-  r.sha256 = st.text(11);
-  r.settings = st.text(12);
-  return r;
-}
-
-// Fills `c` in place, so a loop over many rows reuses its strings' storage.
-void read_cert_into(const Statement& st, int base, CertRecord& c) {
-  c.id = st.int64(base + 0);
-  c.serial.assign(st.blob_view(base + 1));
-  c.user.assign(st.text_view(base + 2));
-  c.key_type.assign(st.text_view(base + 3));
-  c.not_before = to_time(st.int64(base + 4));
-  c.not_after = to_time(st.int64(base + 5));
-  c.issued_at = to_time(st.int64(base + 6));
-  c.der.assign(st.blob_view(base + 7));
-  c.status = parse_status(std::string(st.text_view(base + 8)));
-  if (st.is_null(base + 9)) {
-    c.superseded_by.reset();
-  } else {
-    c.superseded_by = st.blob(base + 9);
-  }
-  c.delivery = parse_delivery(std::string(st.text_view(base + 10)));
-  c.ticket.assign(st.text_view(base + 11));
-}
-
-CertRecord read_cert(const Statement& st, int base = 0) {
-  CertRecord c;
-  read_cert_into(st, base, c);
-  return c;
-}
-
 #define CK_REV_COLUMNS                                                                      \
   "r.serial, u.name, r.reason, r.state, r.requested_at, r.released_at, r.cause, r.ticket, " \
   "r.not_after, r.replacement, r.final_crl"
-
-RevocationRecord read_revocation(const Statement& st, int base = 0) {
-  RevocationRecord r;
-  r.serial = st.blob(base + 0);
-  r.user = st.text(base + 1);
-  r.reason = static_cast<int>(st.int64(base + 2));
-  r.state = parse_state(st.text(base + 3));
-  r.requested_at = to_time(st.int64(base + 4));
-  if (!st.is_null(base + 5))
-    r.released_at = to_time(st.int64(base + 5));
-  r.cause = parse_cause(st, base + 6);
-  r.ticket = st.text(base + 7);
-  r.not_after = to_time(st.int64(base + 8));
-  if (!st.is_null(base + 9))
-    r.replacement = st.blob(base + 9);
-  if (!st.is_null(base + 10))
-    r.final_crl = st.int64(base + 10);
-  return r;
-}
-
-UserRecord read_user(const Statement& st) {
-  UserRecord u;
-  u.id = st.int64(0);
-  u.profile.name = st.text(1);
-  u.profile.cn = st.text(2);
-  u.profile.email = st.text(3);
-  u.profile.org = st.text(4);
-  u.profile.ou = st.text(5);
-  u.profile.locality = st.text(6);
-  u.profile.state = st.text(7);
-  u.profile.country = st.text(8);
-  u.profile.phone = st.text(9);
-  u.created_at = to_time(st.int64(10));
-  if (!st.is_null(11))
-    u.disabled_at = to_time(st.int64(11));
-  return u;
-}
-
-// A row of kCertSummaryColumns, CK_REV_COLUMNS, "r.cert_id IS NULL" into
-// `row` (reused: its buffers are kept).
-void read_cert_row(const Statement& st, CertListRow& row) {
-  read_cert_into(st, 0, row.cert);
-  if (st.int64(23) == 0) {
-    row.revocation = read_revocation(st, 12);
-  } else {
-    row.revocation.reset();
-  }
-}
-
-// Steps `st` (rows as read_cert_row reads them) while `fn` returns true.
-Status stream_cert_rows(Statement& st, const std::function<bool(const CertListRow&)>& fn) {
-  CertListRow row;
-  for (;;) {
-    CK_ASSIGN(const bool more, st.step());
-    if (!more)
-      return {};
-    read_cert_row(st, row);
-    if (!fn(row))
-      return {};
-  }
-}
-
-// serve's JSON API (issue 18): whether `text` holds `word` (ASCII, any case)
-// as a word of its own: no letter, digit, '-', ':' or '_' right before or
-// after it (serial 01 is not in "2026-01-05T..." nor in "01AB").
-bool mentions_word(std::string_view text, std::string_view word) {
-  const auto alnum = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == ':' || c == '_';
-  };
-  const auto same = [](char a, char b) {
-    return std::toupper(static_cast<unsigned char>(a)) ==
-           std::toupper(static_cast<unsigned char>(b));
-  };
-  if (word.empty())
-    return false;
-  for (auto it = text.begin();;) {
-    it = std::search(it, text.end(), word.begin(), word.end(), same);
-    if (it == text.end())
-      return false;
-    const auto end = it + static_cast<std::ptrdiff_t>(word.size());
-    if ((it == text.begin() || !alnum(*(it - 1))) && (end == text.end() || !alnum(*end)))
-      return true;
-    ++it;
-  }
-}
 
 class SqliteTx final : public Tx {
  public:
@@ -285,11 +50,17 @@ class SqliteTx final : public Tx {
 
   Status begin(bool write) {
     CK_TRY(conn_.exec(write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
+    conn_.clear_failed_statement();
     open_ = true;
     return {};
   }
 
   Status commit() override {
+    if (conn_.statement_failed()) {
+      return fail(Code::Storage, "database '" + conn_.path() +
+                                     "': a statement of this transaction failed; nothing of it "
+                                     "was committed");
+    }
     conn_.reset_all();
     CK_TRY(conn_.exec("COMMIT"));
     open_ = false;
@@ -389,7 +160,7 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st,
               conn_.prepare("SELECT id, name, cn, email, org, ou, locality, state, country, phone, "
                             "created_at, disabled_at FROM users ORDER BY name"));
-    return collect(st, read_user);
+    return collect(st, read_user<Statement>);
   }
 
   Result<bool> insert_cert(const CertRecord& c) override {
@@ -422,20 +193,26 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(const bool row, st.step());
     if (!row)
       return std::optional<CertRecord>();
-    return std::optional<CertRecord>(read_cert(st));
+    CK_ASSIGN(auto cert, read_cert(st));
+    return std::optional<CertRecord>(std::move(cert));
   }
 
   Result<std::optional<CertRecord>> current_cert(std::string_view user) override {
     static const std::string sql = std::string("SELECT ") + kCertColumns +
                                    " FROM certificates c JOIN users u ON u.id = c.user_id"
-                                   " WHERE u.name = ? AND c.status = 'active'"
+                                   // Not `status = 'active'`: a row with a
+                                   // status this certkeeper does not know
+                                   // must fail the read, not leave the user
+                                   // without a certificate to supersede.
+                                   " WHERE u.name = ? AND c.status NOT IN ('superseded', 'revoked')"
                                    " ORDER BY c.issued_at DESC, c.id DESC LIMIT 1";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind(1, user);
     CK_ASSIGN(const bool row, st.step());
     if (!row)
       return std::optional<CertRecord>();
-    return std::optional<CertRecord>(read_cert(st));
+    CK_ASSIGN(auto cert, read_cert(st));
+    return std::optional<CertRecord>(std::move(cert));
   }
 
   Result<std::vector<CertRecord>> certs_of_user(std::string_view user) override {
@@ -479,11 +256,9 @@ class SqliteTx final : public Tx {
                                    " ORDER BY u.name, c.issued_at, c.id";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
     st.bind(1, static_cast<std::int64_t>(filter)).bind(2, secs(now));
-    return collect(st, [](const Statement& s) {
-      CertListRow r{read_cert(s), std::nullopt};
-      if (s.int64(23) == 0) {
-        r.revocation = read_revocation(s, 12);
-      }
+    return collect(st, [](const Statement& s) -> Result<CertListRow> {
+      CertListRow r;
+      CK_TRY(read_cert_row(s, r));
       return r;
     });
   }
@@ -502,7 +277,7 @@ class SqliteTx final : public Tx {
       CK_ASSIGN(const bool more, st.step());
       if (!more)
         return {};
-      read_cert_into(st, 0, row);
+      CK_TRY(read_cert_into(st, 0, row));
       fn(row);
     }
   }
@@ -556,7 +331,8 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(const bool row, st.step());
     if (!row)
       return std::optional<RevocationRecord>();
-    return std::optional<RevocationRecord>(read_revocation(st));
+    CK_ASSIGN(auto rev, read_revocation(st));
+    return std::optional<RevocationRecord>(std::move(rev));
   }
 
   Result<std::vector<RevocationRecord>> revocations(std::optional<RevocationState> state) override {
@@ -701,10 +477,7 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st, conn_.prepare("INSERT INTO crl_canaries (serial, purpose, crl_number,"
                                      " not_before, not_after, revoked_at, der, sealed_key)"
                                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-    const char* purpose = c.purpose == CanaryPurpose::Crl     ? "crl"
-                          : c.purpose == CanaryPurpose::Check ? "check"
-                                                              : "probe";
-    st.bind_blob(1, c.serial).bind(2, purpose);
+    st.bind_blob(1, c.serial).bind(2, to_string(c.purpose));
     if (c.crl_number)
       st.bind(3, *c.crl_number);
     else
@@ -734,13 +507,10 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st, conn_.prepare("SELECT serial, purpose, crl_number, not_before, not_after,"
                                      " revoked_at, final_crl FROM crl_canaries"
                                      " ORDER BY revoked_at, rowid"));
-    return collect(st, [](const Statement& s) {
+    return collect(st, [](const Statement& s) -> Result<CanaryRecord> {
       CanaryRecord c;
       c.serial = s.blob(0);
-      const std::string purpose = s.text(1);
-      c.purpose = purpose == "crl"     ? CanaryPurpose::Crl
-                  : purpose == "check" ? CanaryPurpose::Check
-                                       : CanaryPurpose::Probe;
+      CK_ASSIGN(c.purpose, parse_canary_purpose(s.text_view(1)));
       if (!s.is_null(2))
         c.crl_number = s.int64(2);
       c.not_before = to_time(s.int64(3));
@@ -910,7 +680,8 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(const bool found, st.step());
     if (!found)
       return std::optional<NotificationRecord>();
-    return std::optional<NotificationRecord>(read_notification(st));
+    CK_ASSIGN(auto record, read_notification(st));
+    return std::optional<NotificationRecord>(std::move(record));
   }
 
   Status record_notification(const NotificationRecord& n) override {
@@ -927,7 +698,7 @@ class SqliteTx final : public Tx {
                                    " INDEXED BY notifications_printed"
                                    " WHERE state = 'printed' ORDER BY at, key, channel";
     CK_ASSIGN(auto st, conn_.prepare(sql.c_str()));
-    return collect(st, read_notification);
+    return collect(st, read_notification<Statement>);
   }
 
   Result<std::int64_t> forget_notifications(std::string_view key) override {
@@ -980,7 +751,7 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st, conn_.prepare("SELECT " CK_SERVER_CERT_COLUMNS
                                      " FROM server_certs s WHERE version = (SELECT MAX(version)"
                                      " FROM server_certs WHERE name = s.name) ORDER BY name"));
-    return collect(st, read_server_cert);
+    return collect(st, read_server_cert<Statement>);
   }
 
   Result<bool> replace_server_cert_key(std::string_view name, std::int64_t version,
@@ -1179,7 +950,7 @@ class SqliteTx final : public Tx {
                             "created_at, disabled_at FROM users WHERE name > ? ORDER BY name "
                             "LIMIT ?"));
     st.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
-    return collect(st, read_user);
+    return collect(st, read_user<Statement>);
   }
 
   Result<std::vector<AuditRow>> audit_page(const AuditQuery& q) override {
@@ -1238,6 +1009,18 @@ constexpr std::int64_t kReleaseSeqSchema = 8;
 
 int SqliteStore::schema_version() {
   return static_cast<int>(std::size(kMigrations));
+}
+
+Result<int> SqliteStore::version_of(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return 0;
+  CK_ASSIGN(auto conn, Connection::open(path, false));
+  CK_ASSIGN(auto version, conn->prepare("PRAGMA user_version"));
+  CK_TRY(version.step());
+  const auto v = version.int64(0);
+  conn->reset_all();
+  return static_cast<int>(v);
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, OpenMode mode) {

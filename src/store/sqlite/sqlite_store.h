@@ -21,6 +21,9 @@ class SqliteStore final : public Store {
 
   /// Schema version this build writes.
   static int schema_version();
+  /// The schema version of the database at `path` (0: none there yet),
+  /// read without changing it.
+  [[nodiscard]] static Result<int> version_of(const std::string& path);
 
  private:
   explicit SqliteStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
