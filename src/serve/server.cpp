@@ -366,16 +366,31 @@ bool Server::wait_for(std::chrono::milliseconds d) {
   return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
-std::optional<std::filesystem::file_time_type> Server::store_stamp() const {
-  if (!store_file_)
-    return std::nullopt;
+std::optional<std::int64_t> Server::store_stamp() {
+  if (!store_file_) {
+    // A shared store says itself when it changed (PostgreSQL's change
+    // counter), through a connection kept for the purpose; when that fails
+    // the stamp is unknown and the interval decides.
+    if (!poll_store_) {
+      auto opened = open_connection();
+      if (!opened)
+        return std::nullopt;
+      poll_store_ = std::move(*opened);
+    }
+    auto stamp = poll_store_->change_stamp();
+    if (!stamp) {
+      poll_store_.reset();
+      return std::nullopt;
+    }
+    return *stamp;
+  }
   // SQLite in WAL mode writes the -wal file first: a commit changes it.
   std::error_code ec;
   auto t = std::filesystem::last_write_time(*store_file_, ec);
   auto wal = std::filesystem::last_write_time(store_file_->string() + "-wal", ec);
   if (!ec)
     t = std::max(t, wal);
-  return t;
+  return static_cast<std::int64_t>(t.time_since_epoch().count());
 }
 
 void Server::store_loop() {

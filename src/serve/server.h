@@ -115,7 +115,9 @@ class Server {
   void probe_loop();
   /// Waits up to `d` or until stop(); false once stopping.
   bool wait_for(std::chrono::milliseconds d);
-  [[nodiscard]] std::optional<std::filesystem::file_time_type> store_stamp() const;
+  /// Changes when the store did: the SQLite file's times, or a shared
+  /// store's change counter; nullopt when unknown.
+  [[nodiscard]] std::optional<std::int64_t> store_stamp();
 
   [[nodiscard]] Result<std::unique_ptr<store::Store>> open_connection() const;
 
@@ -129,6 +131,7 @@ class Server {
   std::vector<std::pair<std::filesystem::path, std::vector<probe::Target>>> targets_;
   std::vector<rollout::Plan> plans_;
   std::optional<std::filesystem::path> store_file_;
+  std::unique_ptr<store::Store> poll_store_;  // store_loop's, for a shared store's stamp
 
   SnapshotHolder snapshots_;
   Context context_;

@@ -66,6 +66,12 @@ class Store {
   [[nodiscard]] virtual Result<std::unique_ptr<Tx>> write() = 0;
   /// Where the store lives, for messages ("sqlite:/home/x/certkeeper.db").
   [[nodiscard]] virtual std::string describe() const = 0;
+  /// A number that changes whenever a write transaction commits, read
+  /// cheaply: how serve learns a shared store changed. nullopt where the
+  /// store has a cheaper sign of its own (SQLite: its file's times).
+  [[nodiscard]] virtual Result<std::optional<std::int64_t>> change_stamp() {
+    return std::optional<std::int64_t>();
+  }
 };
 
 /// Whether opening may create the store. Only the commands that put the first

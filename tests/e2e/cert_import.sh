@@ -17,7 +17,7 @@ leaf() {  # leaf NAME DAYS
 }
 leaf short 30
 leaf long 90
-versions() { sqlite3 "$H/certkeeper.db" "select count(*) from server_certs where name='www.example.test'"; }
+versions() { db_sql "select count(*) from server_certs where name='www.example.test'"; }
 
 ck cert import --cert "$WORK/long.pem" --key "$WORK/long.key" --chain "$WORK/root.pem" > /dev/null 2>&1 \
   || fail "first import"

@@ -27,12 +27,12 @@ for i in 1 2 3 4 5 6 7 8; do
   assert_eq "$(openssl verify -CAfile "$WORK/ca.pem" "$WORK/b/u$i.crt")" "$WORK/b/u$i.crt: OK" "u$i chain"
   openssl pkcs12 -in "$WORK/b/u$i.p12" -passin "file:$WORK/u$i.pw" -noout 2>/dev/null || fail "u$i bundle opens"
 done
-assert_eq "$(sqlite3 "$H/certkeeper.db" 'select count(distinct serial) from certificates')" 9 "rows in the store"
+assert_eq "$(db_sql 'select count(distinct serial) from certificates')" 9 "rows in the store"
 numbers=$(for i in 1 2 3 4; do crl_number "$WORK/crl$i.pem"; echo; done | sort -n | tr '\n' ' ')
 assert_eq "$numbers" "1 2 3 4 " "CRL numbers, one each"
 for i in 1 2 3 4; do
   openssl crl -in "$WORK/crl$i.pem" -CAfile "$WORK/ca.pem" -noout 2>&1 | grep -q "verify OK" || fail "crl$i signature"
   openssl crl -in "$WORK/crl$i.pem" -noout -text | grep -q "$(serial_of "$WORK/b/seed.crt")" || fail "crl$i lists the revoked seed"
 done
-assert_eq "$(sqlite3 "$H/certkeeper.db" 'select value from counters where name="crl_number"')" 4 "CRL counter"
+assert_eq "$(db_sql "select value from counters where name='crl_number'")" 4 "CRL counter"
 pass "8 creates and 4 CRL builds at once: 8 distinct serials, CRL numbers 1-4"

@@ -38,10 +38,10 @@ grep -q "^CRL 2$" "$REPO/commit-message" || fail "crl number in the message"
 pass "publish command gets the CRL and one Bug line per new revocation"
 
 # --if-due: nothing changed and nextUpdate is a week away -> not built.
-n_before=$(sqlite3 "$H/certkeeper.db" "select value from counters where name='crl_number'")
+n_before=$(db_sql "select value from counters where name='crl_number'")
 ck --json crl build --if-due > "$WORK/c3.json"
 assert_eq "$(json 'd["built"]' < "$WORK/c3.json")" False "not due"
-assert_eq "$(sqlite3 "$H/certkeeper.db" "select value from counters where name='crl_number'")" "$n_before" "no number used"
+assert_eq "$(db_sql "select value from counters where name='crl_number'")" "$n_before" "no number used"
 assert_eq "$(json 'd["built"]' < <(ck --json crl build --if-due --before 8d))" True "due within 8 days"
 ck user revoke bob --reason affiliationChanged >/dev/null
 assert_eq "$(json 'd["built"]' < <(ck --json crl build --if-due))" True "due after a revocation"

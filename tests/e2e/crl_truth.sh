@@ -27,7 +27,7 @@ ck ca init --name "CRL Truth CA" --crl-validity 7d > /dev/null 2>&1
 ck ca show --pem > "$WORK/ca.pem"
 ck user create alice --cn alice --email alice@example.org --out "$WORK/b" \
   --password-file "$WORK/alice.pw" > /dev/null
-counter() { sqlite3 "$H/certkeeper.db" "select value from counters where name='crl_number'"; }
+counter() { db_sql "select value from counters where name='crl_number'"; }
 runs() { [ -e "$RUNS" ] && wc -l < "$RUNS" || echo 0; }
 
 # --- 3. a failed publish is retried until it succeeds ----------------------

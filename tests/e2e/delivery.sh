@@ -45,7 +45,7 @@ pw=$(json 'd["password"]' < "$WORK/bob.json")
 openssl pkcs12 -in "$WORK/b/bob.p12" -passin "pass:$pw" -noout 2>/dev/null || fail "shown password opens the bundle"
 if grep -qF "$pw" "$WORK/err"; then fail "the password is in the error line"; fi
 if db_dump | grep -qF "$pw"; then fail "the undelivered password is stored"; fi
-assert_eq "$(sqlite3 "$H/certkeeper.db" "select delivery from certificates c join users u on u.id=c.user_id where u.name='bob'")" delivered "the bundle is recorded as written"
+assert_eq "$(db_sql "select delivery from certificates c join users u on u.id=c.user_id where u.name='bob'")" delivered "the bundle is recorded as written"
 pass "failed delivery: exit 1, bundle written, password shown once"
 
 rc=0; SMS_EXIT=3 ck user renew bob --out "$WORK/b" > "$WORK/bob.txt" 2> "$WORK/err" || rc=$?

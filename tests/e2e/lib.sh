@@ -13,6 +13,26 @@ cleanup() {
 trap cleanup EXIT
 
 ck() { "$CK_BIN" --home "$H" "$@"; }
+# The store: SQLite in the home by default; with CK_E2E_STORE=postgresql (the
+# e2e_pg.* tests) a database of its own on the server of the CTest fixture
+# "postgres" (tests/pg/server.sh), migrated, and dropped at the end. Every
+# command finds it through CERTKEEPER_STORE.
+pg_store() { [ "${CK_E2E_STORE:-sqlite}" = postgresql ]; }
+if pg_store; then
+  PG_BASE=$(cat "${CK_TEST_POSTGRES_DIR:?the e2e_pg tests run through ctest (fixture postgres)}/url")
+  PG_DB="ck_e2e_$$_${RANDOM}"
+  psql -qX "$PG_BASE/postgres" -c "CREATE DATABASE $PG_DB" > /dev/null
+  CLEANUP_CMDS+=("psql -qX '$PG_BASE/postgres' -c 'DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)' > /dev/null 2>&1")
+  export CERTKEEPER_STORE="$PG_BASE/$PG_DB"
+  "$CK_BIN" store migrate > /dev/null
+  # SQLite's hex() for the scripts' queries (a test database only).
+  psql -qX "$CERTKEEPER_STORE" -c "CREATE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS \$\$ SELECT upper(encode(\$1, 'hex')) \$\$" > /dev/null
+fi
+# db_sql SQL: runs SQL on the test's store (SQLite or PostgreSQL), rows as
+# lines, columns separated by '|'.
+db_sql() {
+  if pg_store; then psql -qAtX "$CERTKEEPER_STORE" -c "$1"; else sqlite3 "$H/certkeeper.db" "$1"; fi
+}
 # Against an ASan+UBSan build (CK_SANITIZED=1, set by tests/CMakeLists.txt
 # with CK_SANITIZE) peak RSS counts the sanitizer's shadow memory and
 # quarantine, and `ulimit -v` breaks its shadow mapping: checks of memory use
@@ -29,7 +49,18 @@ assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 # A logical dump of the store, to prove a failed command changed nothing.
 # A home without a store dumps as "(no store)" (sqlite3 must not create one).
-db_dump() { if [ -e "$H/certkeeper.db" ]; then sqlite3 "$H/certkeeper.db" .dump; else echo "(no store)"; fi; }
+db_dump() {
+  # pg_dump 15.14+ brackets its output with \restrict KEY, a new key each run.
+  # A failed pg_dump prints a line no other dump has, so two never compare equal.
+  if pg_store; then
+    pg_dump --data-only --inserts -O -x "$CERTKEEPER_STORE" > "$WORK/pg_dump.out" 2> "$WORK/pg_dump.err" ||
+      { echo "pg_dump failed ($RANDOM$RANDOM): $(cat "$WORK/pg_dump.err")"; return; }
+    # counters.changes counts write transactions (serve's poll), a failed
+    # command's lease taken and given back among them: not state.
+    grep -v "^--\|^SET \|^SELECT pg_catalog\|^$\|^.restrict \|^.unrestrict \|^INSERT INTO public.counters VALUES ('changes'" \
+      "$WORK/pg_dump.out"
+  elif [ -e "$H/certkeeper.db" ]; then sqlite3 "$H/certkeeper.db" .dump; else echo "(no store)"; fi
+}
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 crl_number() { printf "%d" "$(openssl crl -in "$1" -noout -crlnumber | cut -d= -f2)"; }
 # Verifies a certificate against the CA and a CRL; prints OK or the error.

@@ -5,7 +5,7 @@
 # tests make a database of their own on it. Trust authentication on 127.0.0.1
 # only; fsync off (a test cluster dies with its folder).
 set -euo pipefail
-cmd=${1:?start|stop}; DIR=${2:?folder}
+cmd=${1:?start|stop}; DIR=$(realpath -m "${2:?folder}")
 PGBIN=/usr/lib/postgresql/15/bin
 AS=()
 [ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)

@@ -66,6 +66,7 @@ class PostgresTx final : public Tx {
   }
 
   Status begin(bool write) {
+    write_ = write;
     if (write) {
       CK_TRY(conn_.exec("BEGIN ISOLATION LEVEL READ COMMITTED"));
       open_ = true;
@@ -85,6 +86,10 @@ class PostgresTx final : public Tx {
       return fail(Code::Storage, "database " + conn_.describe() +
                                      ": a statement of this transaction failed; nothing of it "
                                      "was committed");
+    }
+    if (write_) {
+      // serve polls this (PostgresStore::change_stamp) to learn of changes.
+      CK_TRY(conn_.exec("UPDATE counters SET value = value + 1 WHERE name = 'changes'"));
     }
     ResultPtr res(::PQexec(conn_.raw(), "COMMIT"));
     if (::PQresultStatus(res.get()) != PGRES_COMMAND_OK)
@@ -942,6 +947,7 @@ class PostgresTx final : public Tx {
 
   Connection& conn_;
   bool open_ = false;
+  bool write_ = false;
   std::optional<std::int64_t> release_seq_;
 };
 
@@ -1022,6 +1028,14 @@ Result<std::pair<int, int>> PostgresStore::migrate(const std::string& url) {
   unlock.bind(1, kMigrateLock);
   CK_TRY(unlock.run());
   return std::pair{before, schema_version()};
+}
+
+Result<std::optional<std::int64_t>> PostgresStore::change_stamp() {
+  auto st = conn_->prepare("SELECT value FROM counters WHERE name = 'changes'");
+  CK_ASSIGN(const bool row, st.step());
+  if (!row)
+    return fail(Code::Storage, "database " + conn_->describe() + " has no change counter");
+  return std::optional<std::int64_t>(st.int64(0));
 }
 
 Result<std::unique_ptr<Tx>> PostgresStore::read() {

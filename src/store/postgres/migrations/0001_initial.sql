@@ -97,7 +97,8 @@ CREATE TABLE counters (
   name  TEXT   PRIMARY KEY,
   value BIGINT NOT NULL
 );
-INSERT INTO counters (name, value) VALUES ('crl_number', 0), ('release_seq', 1);
+-- changes: raised by every write transaction (serve polls it for changes).
+INSERT INTO counters (name, value) VALUES ('crl_number', 0), ('release_seq', 1), ('changes', 0);
 
 CREATE TABLE audit (
   id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
