@@ -71,6 +71,8 @@ CREATE INDEX revocations_due ON revocations (serial) WHERE state = 'released' AN
 CREATE INDEX revocations_due_expiry ON revocations (not_after)
   WHERE state = 'released' AND final_crl IS NULL;
 CREATE INDEX revocations_held ON revocations (not_after) WHERE state = 'held';
+-- What the next CRL adds (count_released_since, a later build's new
+-- entries): a range of the release sequence.
 CREATE INDEX revocations_new ON revocations (release_seq)
   WHERE state = 'released' AND final_crl IS NULL;
 
@@ -92,6 +94,11 @@ CREATE TABLE crls (
   file_sha256   TEXT   NOT NULL DEFAULT '',
   tickets       TEXT   NOT NULL DEFAULT ''
 );
+
+-- A CRL's DER and serial list are random bytes: storing them uncompressed
+-- saves trying (half a second for a million-entry list).
+ALTER TABLE crls ALTER COLUMN der SET STORAGE EXTERNAL,
+  ALTER COLUMN serials SET STORAGE EXTERNAL;
 
 CREATE TABLE counters (
   name  TEXT   PRIMARY KEY,
