@@ -12,37 +12,12 @@
 namespace ck::store {
 namespace {
 
-Seconds at(long long s) {
-  return Seconds(std::chrono::seconds(s));
-}
-
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = open_store("sqlite:" + (dir_.path() / "ck.db").string());
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
-  }
-
-  void add_user_with_cert(const std::string& name, const std::string& serial, long long not_after) {
-    auto tx = store_->write();
-    ASSERT_TRUE(tx);
-    UserProfile p;
-    p.name = name;
-    p.cn = name;
-    p.email = name + "@example.org";
-    ASSERT_TRUE((*tx)->insert_user(p, at(1000)));
-    CertRecord c;
-    c.serial = serial;
-    c.user = name;
-    c.key_type = "ec-p256";
-    c.not_before = at(1000);
-    c.not_after = at(not_after);
-    c.issued_at = at(1000);
-    c.der = "der";
-    auto inserted = (*tx)->insert_cert(c);
-    ASSERT_TRUE(inserted && *inserted);
-    ASSERT_TRUE((*tx)->commit());
   }
 
   testing::TempDir dir_;
