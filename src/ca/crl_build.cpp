@@ -301,16 +301,25 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
                     " later); refusing to build an older CRL: fix the clock (NTP), then build");
   }
   // The file must never go back to an older CRL: one certkeeper did not
-  // write is refused here, before a number is used, and a newer CRL of this
-  // CA found there (a store restored from a backup older than the file) is
-  // followed by a number above it (RFC 5280 §5.2.3: numbers only increase).
-  std::int64_t number = last_number + 1;
+  // write is refused here, before a number is used. A newer CRL of this CA
+  // found there means the store is older than what was published (restored
+  // from a backup): it does not know the revocations made since, and a CRL
+  // built from it would silently take them back. Refused, not numbered
+  // above it (which published exactly that un-revocation, exit 0).
+  const std::int64_t number = last_number + 1;
   std::optional<OutFile> held_before;
   if (req.out) {
     CK_ASSIGN(held_before, inspect_out(*req.out, *ca.cert, prev ? &*prev : nullptr));
     CK_TRY(check_replaceable(*held_before, *req.out, prev ? &*prev : nullptr));
-    if (held_before->holds == OutFile::Holds::OurCrl && held_before->number >= number)
-      number = held_before->number + 1;
+    if (held_before->holds == OutFile::Holds::OurCrl && held_before->number >= number) {
+      return fail(Code::FailedPrecondition,
+                  "'" + req.out->string() + "' holds CRL #" + std::to_string(held_before->number) +
+                      " of this CA, newer than the store's " + "last (#" +
+                      std::to_string(last_number) +
+                      "): the store is older than what was published (restored from a backup?) "
+                      "and a CRL built from it would take back every revocation made since; "
+                      "restore the newest copy of the store (docs/operations.md, \"Restore\")");
+    }
   }
   const CrlSpec spec{number, now, now + ca.record.crl_validity};
   // This CRL's canary, revoked in it from the start. It must outlive the

@@ -9,7 +9,7 @@ printf '# certkeeper settings\n[ca]\npassphrase_file = "ca.pass"\n' > "$H/certke
 ck ca init --name "Config CA" > /dev/null 2> "$WORK/err"
 grep -q "warning" "$WORK/err" && fail "no warning expected with a passphrase: $(cat "$WORK/err")"
 assert_eq "$(ck --json ca show | json 'd["key_encrypted"]')" True "key encrypted with the configured passphrase"
-sqlite3 "$H/certkeeper.db" "select key_pem from ca" > "$WORK/key.pem"
+db_sql "select key_pem from ca" > "$WORK/key.pem"
 openssl pkey -in "$WORK/key.pem" -passin "file:$H/ca.pass" -noout || fail "key opens with the passphrase file"
 ck user create alice --cn Alice --email alice@example.org --out "$WORK/b" --password-file "$WORK/a.pw" > /dev/null
 pass "CA key encrypted with [ca] passphrase_file"

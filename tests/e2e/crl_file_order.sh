@@ -1,9 +1,10 @@
 #!/bin/bash
 # The CRL file never goes back: two builds at once write (and publish) in
 # number order whatever order they finish in; a file holding a newer CRL of
-# this CA is never replaced by an older one (the next build is numbered above
-# it); a file holding another CA's CRL or something that is no CRL is refused
-# unless certkeeper wrote it; --if-due rewrites a missing or older file.
+# this CA is never replaced by an older one, and a store older than that file
+# (restored from a backup) builds nothing; a file holding another CA's CRL or
+# something that is no CRL is refused unless certkeeper wrote it; --if-due
+# rewrites a missing or older file.
 . "$(dirname "$0")/lib.sh" "$1"
 
 mkdir -p "$H" "$WORK/pub" "$WORK/server"
@@ -65,32 +66,39 @@ grep -q "not written: $OUT already holds the newer CRL #5" "$WORK/a.out" || fail
 assert_eq "$(crl_number "$OUT")" 5 "newest CRL kept"
 pass "a superseded build says so"
 
-# --- 2. The store is restored from a backup older than the file: the next
-# build is numbered above the file's CRL (and lists what was revoked since).
+# --- 2. The store is restored from a backup older than the file: a CRL
+# built from it would take back what was revoked since (it does not know
+# those certificates), so the build is refused, the file and store unchanged.
 sqlite3 "$H/certkeeper.db" ".backup '$WORK/db.bak'"
-ck crl build > /dev/null; ck crl build > /dev/null
-assert_eq "$(crl_number "$OUT")" 7 "two more builds"
+carol=$(revoke_new carol)
+ck crl build > /dev/null
+assert_eq "$(crl_number "$OUT")" 6 "one more build"
+lists "$OUT" "$carol" || fail "the file lists carol"
+sqlite3 "$H/certkeeper.db" ".backup '$WORK/db.new'"
 sqlite3 "$H/certkeeper.db" ".restore '$WORK/db.bak'"
 assert_eq "$(counter)" 5 "restored store"
-carol=$(revoke_new carol)
-ck --json crl build > "$WORK/r.json"
-assert_eq "$(json 'd["number"]' < "$WORK/r.json")" 8 "numbered above the file's CRL"
-assert_eq "$(crl_number "$OUT")" 8 "the file holds it"
-lists "$OUT" "$carol" || fail "the file lists carol"
-assert_eq "$(counter)" 8 "counter"
-pass "a file newer than the store: the next CRL is numbered above it"
+sum=$(sha256sum < "$OUT")
+expect_error "a CRL file newer than the store" "$OUT" -- ck crl build
+grep -q "holds CRL #6 of this CA, newer than the store's last (#5)" "$WORK/err" ||
+  fail "the refusal names both numbers: $(cat "$WORK/err")"
+assert_eq "$(sha256sum < "$OUT")" "$sum" "the published CRL is left alone"
+lists "$OUT" "$carol" || fail "carol is still revoked in the file"
+assert_eq "$(counter)" 5 "no number used"
+# The newest copy of the store back: builds go on.
+sqlite3 "$H/certkeeper.db" ".restore '$WORK/db.new'"
+pass "a file newer than the store: refused, nothing taken back"
 
 # --- 3. --if-due: a missing or older file is rewritten though nothing is due.
-cp "$OUT" "$WORK/crl8.pem"
+cp "$OUT" "$WORK/crl6.pem"
 ck crl build > /dev/null
-cp "$WORK/crl8.pem" "$OUT"
+cp "$WORK/crl6.pem" "$OUT"
 ck --json crl build --if-due > "$WORK/d.json"
-assert_eq "$(json 'd["built"], d["number"]' < "$WORK/d.json")" "(True, 10)" "--if-due over an older file"
-assert_eq "$(crl_number "$OUT")" 10 "older file rewritten"
+assert_eq "$(json 'd["built"], d["number"]' < "$WORK/d.json")" "(True, 8)" "--if-due over an older file"
+assert_eq "$(crl_number "$OUT")" 8 "older file rewritten"
 rm "$OUT"
 ck --json crl build --if-due > "$WORK/d.json"
 assert_eq "$(json 'd["built"]' < "$WORK/d.json")" True "--if-due over a missing file"
-assert_eq "$(crl_number "$OUT")" 11 "missing file rewritten"
+assert_eq "$(crl_number "$OUT")" 9 "missing file rewritten"
 assert_eq "$(json 'd["built"]' < <(ck --json crl build --if-due))" False "then not due"
 pass "--if-due rewrites a missing or older file"
 

@@ -68,7 +68,11 @@ crl_number() { printf "%d" "$(openssl crl -in "$1" -noout -crlnumber | cut -d= -
 # without certkeeper's CRL canaries (those HOME's store recorded; $H by default).
 crl_user_serials() {
   local canaries
-  canaries=$(sqlite3 "${2:-$H}/certkeeper.db" "SELECT hex(serial) FROM crl_canaries" 2>/dev/null || true)
+  if pg_store && [ -z "${2:-}" ]; then
+    canaries=$(db_sql "SELECT hex(serial) FROM crl_canaries")
+  else
+    canaries=$(sqlite3 "${2:-$H}/certkeeper.db" "SELECT hex(serial) FROM crl_canaries" 2>/dev/null || true)
+  fi
   openssl crl -in "$1" -noout -text | awk '/Serial Number:/ {print $3}' \
     | { grep -vxF -f <(printf '%s\n' "${canaries:-none}") || true; } | sort
 }
@@ -87,10 +91,11 @@ key_iterations() {
 # the way earlier versions did: same key, same passphrase
 # ($CERTKEEPER_CA_PASSPHRASE), OpenSSL's default 2,048 PBKDF2 iterations.
 store_key_as_before() {
-  sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM $1 WHERE $2" > "$WORK/key-now.pem"
+  db_sql "SELECT key_pem FROM $1 WHERE $2" > "$WORK/key-now.pem"
   openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 2048 -passin env:CERTKEEPER_CA_PASSPHRASE \
     -passout env:CERTKEEPER_CA_PASSPHRASE -in "$WORK/key-now.pem" -out "$WORK/key-before.pem"
-  sqlite3 "$H/certkeeper.db" "UPDATE $1 SET key_pem = CAST(readfile('$WORK/key-before.pem') AS TEXT) WHERE $2"
+  # A PEM holds no quote: a plain SQL string literal, on either store.
+  db_sql "UPDATE $1 SET key_pem = '$(cat "$WORK/key-before.pem")' WHERE $2"
 }
 
 # expect_error NAME NEEDLE -- command...: exit 1, one stderr line naming NEEDLE, store unchanged.

@@ -45,7 +45,7 @@ mails() { { ls "$SMTP/mail" 2>/dev/null || true; } | grep -c '\.eml$' || true; }
 requests() { cat "$TICKETS/requests.jsonl" 2>/dev/null || true; }
 conduit_requests() { requests | grep -c maniphest || true; }
 tasks_created() { requests | grep -c '"answer": 1[0-9][0-9]}' || true; }
-notifications() { sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM notifications"; }
+notifications() { db_sql "SELECT count(*) FROM notifications"; }
 
 # 1. --dry-run: shows what would go out, sends and records nothing.
 before=$(db_dump)

@@ -176,13 +176,13 @@ pass "bad plans refused before anything ran: $(head -c 120 "$WORK/err")"
 # --- --check: check commands and probes only; files byte-identical, endpoints unchanged
 # The key of "site" as an earlier version stored it (2,048 PBKDF2 iterations):
 # the first unlock, this check, stores it re-encrypted with 600,000.
-site_key() { sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name = 'site' AND version = 2"; }
+site_key() { db_sql "SELECT key_pem FROM server_certs WHERE name = 'site' AND version = 2"; }
 assert_eq "$(site_key | key_iterations)" 600000 "cert import: PBKDF2 iterations"
 store_key_as_before server_certs "name = 'site' AND version = 2"
 assert_eq "$(site_key | key_iterations)" 2048 "the key as stored before"
 ck rollout apply "$PLAN" --check --json > "$WORK/check.json"
 assert_eq "$(site_key | key_iterations)" 600000 "the server key after its next unlock"
-assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT subject || ': ' || detail FROM audit WHERE action = 'servercert.key.reencrypt'")" \
+assert_eq "$(db_sql "SELECT subject || ': ' || detail FROM audit WHERE action = 'servercert.key.reencrypt'")" \
   "site: version 2, PBKDF2 iterations 2048 -> 600000" "audit entry"
 assert_eq "$(json 'd["state"]' < "$WORK/check.json")" checked "check state"
 assert_eq "$(json '",".join(s["state"] for s in d["steps"])' < "$WORK/check.json")" \
@@ -230,9 +230,9 @@ tr -cd '0-9a-f' < "$WORK/canary.out" | grep -qF "${SCALAR: -40}" && fail "the ke
 B64LINE=$(openssl ec -in "$WORK/new.key" -outform DER 2>/dev/null | base64 -w 76 | head -1)
 grep -qF "$B64LINE" "$WORK/canary.out" && fail "the key as base64 DER (CRLF) in the journal"
 KEYLINE=$(sed -n 2p "$WORK/new.key")
-sqlite3 "$H/certkeeper.db" .dump | grep -qF "$KEYLINE" && fail "the new key is in the database in clear"
-sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM rollout_steps WHERE backup_sealed = 1" | grep -qx 2 \
-  || fail "file backups should be sealed: $(sqlite3 "$H/certkeeper.db" "SELECT target, backup_sealed, length(backup) FROM rollout_steps")"
+db_dump | grep -qF "$KEYLINE" && fail "the new key is in the database in clear"
+db_sql "SELECT count(*) FROM rollout_steps WHERE backup_sealed" | grep -qx 2 \
+  || fail "file backups should be sealed: $(db_sql "SELECT target, backup_sealed, length(backup) FROM rollout_steps")"
 pass "journal: command output masked, file backups sealed, no key in clear"
 
 # --- a second apply is refused while the rollout is stopped

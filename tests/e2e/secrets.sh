@@ -7,8 +7,8 @@
 . "$(dirname "$0")/lib.sh" "$1"
 export CERTKEEPER_CA_PASSPHRASE="a passphrase a person chose"
 
-ca_key() { sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM ca"; }
-server_key() { sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name = '$1'"; }
+ca_key() { db_sql "SELECT key_pem FROM ca"; }
+server_key() { db_sql "SELECT key_pem FROM server_certs WHERE name = '$1'"; }
 
 # --- the CA key
 ck ca init --name "E2E CA" > /dev/null 2>&1
@@ -28,11 +28,11 @@ ca_key | openssl pkey -passin env:CERTKEEPER_CA_PASSPHRASE -pubout > "$WORK/key.
 openssl x509 -in "$WORK/ca.pem" -noout -pubkey > "$WORK/cert.pub"
 cmp -s "$WORK/key.pub" "$WORK/cert.pub" || fail "the re-encrypted key is not the CA's key"
 openssl verify -CAfile "$WORK/ca.pem" "$WORK/b/alice.crt" > /dev/null || fail "alice's certificate"
-assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT detail FROM audit WHERE action = 'ca.key.reencrypt'")" \
+assert_eq "$(db_sql "SELECT detail FROM audit WHERE action = 'ca.key.reencrypt'")" \
   "PBKDF2 iterations 2048 -> 600000" "audit entry"
 # Once: the next unlock leaves it as it is.
 ck user create carol --cn Carol --email carol@example.org --out "$WORK/b" --password-file "$WORK/c.pw" > /dev/null
-assert_eq "$(sqlite3 "$H/certkeeper.db" "SELECT count(*) FROM audit WHERE action = 'ca.key.reencrypt'")" 1 "re-encrypted once"
+assert_eq "$(db_sql "SELECT count(*) FROM audit WHERE action = 'ca.key.reencrypt'")" 1 "re-encrypted once"
 pass "an old CA key (2,048 iterations) is re-encrypted on its next unlock, once, with an audit entry"
 
 # --- server certificate keys

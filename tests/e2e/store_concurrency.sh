@@ -1,6 +1,6 @@
 #!/bin/bash
 # Many certkeeper processes on one store at once (issue 21): 16 workers renew,
-# revoke, confirm and build CRLs for CK_CONCURRENCY_SECONDS (default 20, 10 under ASan; the
+# revoke, confirm and build CRLs for CK_CONCURRENCY_SECONDS (default 15, 8 under ASan; the
 # issue's minute: CK_CONCURRENCY_SECONDS=60). Over PostgreSQL they run from two
 # homes ("hosts", each with its own config and lock files) on one database;
 # over SQLite from one home. Then store_invariants.py reads the store and every
@@ -12,8 +12,8 @@
 
 # Under ASan (each process start ~0.2 s more) 10 s: the invariants are what
 # is checked, and CI has a budget.
-default_seconds=20
-sanitized && default_seconds=10
+default_seconds=15
+sanitized && default_seconds=8
 SECONDS_TO_RUN=${CK_CONCURRENCY_SECONDS:-$default_seconds}
 WORKERS=16
 USERS=24
