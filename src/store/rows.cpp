@@ -52,4 +52,11 @@ bool mentions_word(std::string_view text, std::string_view word) {
   }
 }
 
+std::string join_domains(const std::vector<std::string>& domains) {
+  std::string out;
+  for (const auto& d : domains)
+    out += (out.empty() ? "" : "\n") + d;
+  return out;
+}
+
 }  // namespace ck::store::rows

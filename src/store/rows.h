@@ -22,6 +22,8 @@ namespace ck::store::rows {
 /// crls.tickets holds a CRL's tickets space-separated (ticket ids have no spaces).
 [[nodiscard]] std::string join_tickets(const std::vector<std::string>& tickets);
 [[nodiscard]] std::vector<std::string> split_tickets(std::string_view text);
+/// server_certs.domains holds the names one per line, as ordered (read_server_cert splits them).
+[[nodiscard]] std::string join_domains(const std::vector<std::string>& domains);
 /// serve's JSON API (issue 18): whether `text` holds `word` (ASCII, any
 /// case) as a word of its own: no letter, digit, '-', ':' or '_' right
 /// before or after it (serial 01 is not in "2026-01-05T..." nor in "01AB").

@@ -429,6 +429,35 @@ TEST_P(StoreContract, UnknownEnumWordsAreStorageErrors) {
   expect_damaged("CRL publish state", [](Tx& tx) { return tx.last_crl(); });
 }
 
+// PostgreSQL is migrated only by `store migrate`: every other open refuses
+// a database not migrated yet, or migrated by a newer certkeeper, in one
+// line naming the version and what to do, and changes nothing.
+TEST_P(StoreContract, PostgresRefusesASchemaItDoesNotHave) {
+  if (GetParam() != "postgresql")
+    GTEST_SKIP() << "SQLite migrates on open (SqliteStoreOpen tests)";
+  store_.reset();
+  ASSERT_EQ(backend_->damage("INSERT INTO schema_migrations VALUES (99, 0)"), "");
+  const auto newer = open_store(backend_->url());
+  ASSERT_FALSE(newer);
+  EXPECT_EQ(newer.error().code, Code::FailedPrecondition);
+  EXPECT_NE(newer.error().message.find("schema version 99, newer than this certkeeper"),
+            std::string::npos)
+      << newer.error().message;
+  EXPECT_EQ(newer.error().message.find('\n'), std::string::npos);
+  const auto migrated = migrate_store(backend_->url());
+  ASSERT_FALSE(migrated);
+  EXPECT_NE(migrated.error().message.find("upgrade certkeeper"), std::string::npos);
+  ASSERT_EQ(backend_->damage("DELETE FROM schema_migrations"), "");
+  const auto unmigrated = open_store(backend_->url());
+  ASSERT_FALSE(unmigrated);
+  EXPECT_NE(unmigrated.error().message.find("not migrated yet"), std::string::npos)
+      << unmigrated.error().message;
+  EXPECT_NE(unmigrated.error().message.find("certkeeper store migrate"), std::string::npos);
+  // Refused without a change: migrate brings it back to this version.
+  const auto again = migrate_store(backend_->url());
+  ASSERT_FALSE(again) << "the tables exist: migrating them again must fail, not duplicate them";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& param) { return param.param; });
 

@@ -11,8 +11,6 @@ namespace {
 constexpr unsigned kBoolOid = 16;
 constexpr unsigned kByteaOid = 17;
 constexpr unsigned kInt8Oid = 20;
-constexpr unsigned kInt2Oid = 21;
-constexpr unsigned kInt4Oid = 23;
 constexpr unsigned kTextOid = 25;
 
 // Rows a streamed statement fetches at a time.
@@ -289,16 +287,10 @@ std::int64_t Statement::int64(int col) const {
     return 0;
   const char* p = ::PQgetvalue(r, row_, col);
   const int len = ::PQgetlength(r, row_, col);
-  switch (::PQftype(r, col)) {
-    case kBoolOid:
-      return len > 0 && p[0] != 0 ? 1 : 0;
-    case kInt2Oid:
-    case kInt4Oid:
-    case kInt8Oid:
-      return be_int(p, len);
-    default:
-      return be_int(p, len);
-  }
+  // Binary integers of any width are big-endian; a boolean is one byte.
+  if (::PQftype(r, col) == kBoolOid)
+    return len > 0 && p[0] != 0 ? 1 : 0;
+  return be_int(p, len);
 }
 
 std::string_view Statement::text_view(int col) const {

@@ -709,10 +709,7 @@ class PostgresTx final : public Tx {
     auto st = conn_.prepare("INSERT INTO server_certs (" CK_PG_SERVER_CERT_COLUMNS
                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                             " ON CONFLICT DO NOTHING");
-    std::string domains;
-    for (const auto& d : r.domains)
-      domains += (domains.empty() ? "" : "\n") + d;
-    st.bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, domains);
+    st.bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, join_domains(r.domains));
     st.bind_blob(5, r.cert_der).bind(6, r.chain_pem).bind(7, r.key_pem);
     st.bind_bool(8, r.key_encrypted).bind(9, secs(r.not_before));
     st.bind(10, secs(r.not_after)).bind(11, secs(r.created_at)).bind(12, r.sha256);

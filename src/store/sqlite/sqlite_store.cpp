@@ -714,10 +714,7 @@ class SqliteTx final : public Tx {
                             "chain_pem, key_pem, key_encrypted, not_before, not_after, created_at, "
                             "sha256, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                             " ON CONFLICT DO NOTHING"));
-    std::string domains;
-    for (const auto& d : r.domains)
-      domains += (domains.empty() ? "" : "\n") + d;
-    st.bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, domains);
+    st.bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, join_domains(r.domains));
     st.bind_blob(5, r.cert_der).bind(6, r.chain_pem).bind(7, r.key_pem);
     st.bind(8, std::int64_t{r.key_encrypted ? 1 : 0}).bind(9, secs(r.not_before));
     st.bind(10, secs(r.not_after)).bind(11, secs(r.created_at)).bind(12, r.sha256);
