@@ -195,6 +195,18 @@ struct UserView {
   std::vector<store::AuditEntry> history;
 };
 
+/// What `store reconcile --crl FILE` did with a published CRL.
+struct CrlReconciled {
+  std::int64_t published_number = 0;  // the CRL read
+  std::int64_t store_before = 0;      // the store's last CRL number before
+  bool changed = false;               // false: the store was at or past it already
+  std::size_t entries = 0;            // in the published CRL
+  std::size_t already = 0;            // revoked in the store already, or its canaries
+  std::size_t released = 0;           // held or dropped in the store: released now
+  std::size_t revoked = 0;            // valid in the store: revoked now
+  std::size_t unknown = 0;            // no certificate in the store: kept as published
+};
+
 struct CrlBuilt;
 /// Publishes a written CRL (copy it where servers read it, commit it...).
 using CrlPublisher = std::function<Status(const CrlBuilt& built)>;
@@ -330,6 +342,14 @@ class Authority {
                                 const std::function<void(const CertView&)>& fn);
 
   [[nodiscard]] Result<CrlBuilt> build_crl(const CrlRequest& req);
+  /// After a restore from an older copy (`store reconcile --crl FILE`):
+  /// takes what CRL `crl_file` (this CA's, newer than the store's last)
+  /// published back into the store -- its revocations released, the
+  /// serials of certificates the store never saw kept in every later CRL,
+  /// the CRL itself recorded as the last one -- so the next build numbers
+  /// above it and drops nothing it listed. One transaction; a CRL the store
+  /// is already at or past changes nothing.
+  [[nodiscard]] Result<CrlReconciled> reconcile_crl(const std::filesystem::path& crl_file);
   /// What `crl check` presents to servers: a fresh canary, recorded as
   /// revoked before it is returned (so the next CRL lists it whatever
   /// becomes of the run), valid from an hour ago (a server's clock may lag)

@@ -190,28 +190,6 @@ std::optional<OutFile::Id> file_id(const std::filesystem::path& path) {
                      std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
-// The DER inside a PEM "X509 CRL" block; DER is returned as it is.
-std::optional<std::string> crl_der_of(std::string_view bytes) {
-  if (bytes.find("-----BEGIN ") == std::string_view::npos)
-    return std::string(bytes);
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    return std::nullopt;
-  BioPtr bio(::BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
-  std::optional<std::string> der;
-  if (bio && ::PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1 &&
-      std::string_view(name) == "X509 CRL")
-    der.emplace(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
-  ::OPENSSL_free(name);
-  ::OPENSSL_free(header);
-  ::OPENSSL_free(data);
-  ::ERR_clear_error();
-  return der;
-}
-
 // Reads what --out holds: nothing (missing or empty), a CRL this CA signed
 // and its number, or something else. The bytes recorded for `last` are
 // known by their hash, without parsing a large CRL again.
@@ -317,8 +295,9 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
                       " of this CA, newer than the store's " + "last (#" +
                       std::to_string(last_number) +
                       "): the store is older than what was published (restored from a backup?) "
-                      "and a CRL built from it would take back every revocation made since; "
-                      "restore the newest copy of the store (docs/operations.md, \"Restore\")");
+                      "and a CRL built from it would take back every revocation made since; run "
+                      "`certkeeper store reconcile --crl " +
+                      req.out->string() + "` first (docs/operations.md, \"Restore\")");
     }
   }
   const CrlSpec spec{number, now, now + ca.record.crl_validity};
@@ -349,6 +328,12 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
     encoder.add(e.serial, e.revoked_at, e.reason);
     append_serial(intended, e.serial);
     ++canaries;
+  }));
+  // What a published CRL listed of certificates this store never saw
+  // (`store reconcile` after a restore): listed in every CRL from then on.
+  CK_TRY(tx->for_each_published_revocation([&](const store::CrlEntry& e) {
+    encoder.add(e.serial, e.revoked_at, e.reason);
+    append_serial(intended, e.serial);
   }));
   const std::size_t count = encoder.count();
   CK_ASSIGN(auto der, std::move(encoder).finish(*ca.cert, *ca.key, spec));

@@ -2,6 +2,9 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <limits>
 
 #include "core/der.h"
 #include "core/keygen.h"
@@ -304,6 +307,27 @@ Result<ParsedCrl> parse_crl_der(std::string_view bytes, EVP_PKEY* issuer_key) {
     }
   }
   return out;
+}
+
+std::optional<std::string> crl_der_of(std::string_view bytes) {
+  if (bytes.find("-----BEGIN ") == std::string_view::npos)
+    return std::string(bytes);
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    return std::nullopt;
+  BioPtr bio(::BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  std::optional<std::string> der;
+  if (bio && ::PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1 &&
+      std::string_view(name) == "X509 CRL")
+    der.emplace(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+  ::OPENSSL_free(name);
+  ::OPENSSL_free(header);
+  ::OPENSSL_free(data);
+  ::ERR_clear_error();
+  return der;
 }
 
 }  // namespace ck::ca

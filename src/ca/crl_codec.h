@@ -59,6 +59,10 @@ struct ParsedCrl {
   std::vector<CrlEntryView> entries;  // views into the DER passed to parse_crl_der
 };
 
+/// The DER of a CRL file: inside its PEM "X509 CRL" block, or the bytes as
+/// they are when they are no PEM; nullopt for PEM of anything else.
+[[nodiscard]] std::optional<std::string> crl_der_of(std::string_view bytes);
+
 /// Parses a DER CRL strictly. With `issuer_key`, also verifies its signature.
 [[nodiscard]] Result<ParsedCrl> parse_crl_der(std::string_view der, EVP_PKEY* issuer_key);
 

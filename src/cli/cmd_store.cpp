@@ -1,6 +1,8 @@
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "store/copy.h"
 #include "store/store.h"
 
 namespace ck::cli {
@@ -24,11 +26,111 @@ Exit run_store_migrate(Runtime& rt) {
   return kExitOk;
 }
 
+struct CopyFlags {
+  std::string from;
+  std::string to;
+};
+
+Exit run_store_copy(Runtime& rt, const CopyFlags& f) {
+  std::string from = f.from;
+  if (from.empty()) {
+    CK_ASSIGN(from, rt.resolve_store_url());
+  }
+  if (from == f.to)
+    return fail(Code::InvalidArgument, "--from and --to name the same store");
+  CK_ASSIGN(auto source, store::open_store(from, store::OpenMode::Existing));
+  // A new SQLite file is made for the copy; if the copy fails it is removed
+  // again, so a failed copy leaves no half-store behind to be mistaken for one.
+  const auto file = store::local_file(f.to);
+  std::error_code ec;
+  const bool created = file && !std::filesystem::exists(*file, ec);
+  auto copied = [&]() -> Result<store::CopyReport> {
+    CK_ASSIGN(auto dest, store::open_store(f.to, store::OpenMode::Create));
+    const auto step = terminal_progress();
+    return store::copy_store(*source, *dest,
+                             [&](std::string_view table, std::int64_t done, std::int64_t total) {
+                               step("copying " + std::string(table) + ": " + std::to_string(done) +
+                                    " of " + std::to_string(total) + " rows");
+                             });
+  }();
+  if (!copied) {
+    if (created) {
+      for (const char* suffix : {"", "-wal", "-shm"})
+        std::filesystem::remove(file->string() + suffix, ec);
+    }
+    return fail(std::move(copied).error().context("store copy"));
+  }
+  const auto& report = *copied;
+  const std::string shown_from = store::display_url(from);
+  const std::string shown_to = store::display_url(f.to);
+  if (rt.json()) {
+    nlohmann::json tables = nlohmann::json::object();
+    for (const auto& t : report.tables)
+      tables[t.table] = t.rows;
+    rt.print_json({{"from", shown_from},
+                   {"to", shown_to},
+                   {"rows", report.rows},
+                   {"tables", tables},
+                   {"crl_number", report.crl_number}});
+    return kExitOk;
+  }
+  std::cout << "copied " << report.rows << " rows from " << shown_from << " to " << shown_to
+            << " (row counts compared table by table):\n";
+  for (const auto& t : report.tables) {
+    if (t.rows > 0)
+      std::cout << "  " << t.table << ": " << t.rows << "\n";
+  }
+  std::cout << "last CRL number " << report.crl_number << ": the next CRL from either store is "
+            << report.crl_number + 1
+            << "; let only one of them build CRLs from now on (docs/operations.md, \"Moving "
+               "a store\")\n";
+  return kExitOk;
+}
+
+Exit run_store_reconcile(Runtime& rt, const std::string& crl) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto* cfg, rt.config());
+  // The file `crl build` publishes to: the one a restored store is behind.
+  const std::filesystem::path file = !crl.empty()   ? std::filesystem::path(crl)
+                                     : cfg->crl_out ? *cfg->crl_out
+                                                    : rt.home() / "ca.crl";
+  CK_ASSIGN(const auto r, auth->reconcile_crl(file));
+  if (rt.json()) {
+    rt.print_json({{"crl", file.string()},
+                   {"published_number", r.published_number},
+                   {"store_number_before", r.store_before},
+                   {"changed", r.changed},
+                   {"entries", r.entries},
+                   {"already_revoked", r.already},
+                   {"released", r.released},
+                   {"revoked", r.revoked},
+                   {"unknown_certificates", r.unknown}});
+    return kExitOk;
+  }
+  if (!r.changed) {
+    std::cout << file.string() << " is CRL #" << r.published_number << "; the store is at #"
+              << r.store_before << " already: nothing to reconcile\n";
+    return kExitOk;
+  }
+  std::cout << "reconciled the store (last CRL #" << r.store_before << ") with " << file.string()
+            << " (CRL #" << r.published_number << ", " << r.entries << " entries):\n"
+            << "  " << r.already << " revoked in the store already\n"
+            << "  " << r.released << " held revocations released (published as revoked)\n"
+            << "  " << r.revoked << " certificates the store had as valid, revoked\n"
+            << "  " << r.unknown
+            << " serials of certificates the store never saw, kept in every CRL from now on\n"
+            << "the next `crl build` is #" << r.published_number + 1 << " and lists everything #"
+            << r.published_number << " listed\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_store_commands(CLI::App& app, Runtime& rt) {
   auto* store = app.add_subcommand(
-      "store", "The store itself: its schema (PostgreSQL is migrated only by this command)");
+      "store",
+      "The store itself: its schema (PostgreSQL is migrated only by `store migrate`), copying it,\n"
+      "reconciling it with a published CRL after a restore");
   store->require_subcommand(1);
   auto* migrate = store->add_subcommand(
       "migrate",
@@ -37,6 +139,35 @@ void add_store_commands(CLI::App& app, Runtime& rt) {
       "other command refuses a database not migrated, or migrated by a newer certkeeper.\n"
       "SQLite is migrated when opened; this reports its version.");
   on_run(migrate, rt, [](Runtime& r) { return run_store_migrate(r); });
+
+  auto copy_flags = std::make_shared<CopyFlags>();
+  auto* copy = store->add_subcommand(
+      "copy",
+      "Copy every row of a store into a new one: SQLite to PostgreSQL when a team outgrows\n"
+      "one home, and back. The source is read as one snapshot, the destination written in\n"
+      "one transaction (all or nothing) and must be empty: a new SQLite file, or a\n"
+      "PostgreSQL database after `store migrate`. Row counts are compared table by table\n"
+      "before committing; the CRL number travels, so the next CRL numbers above every\n"
+      "one published. Stop the timers first: writes after the snapshot are not copied.");
+  copy->add_option("--from", copy_flags->from,
+                   "Store to read (sqlite:PATH or postgresql://...; default: this home's store)");
+  copy->add_option("--to", copy_flags->to, "Store to write (sqlite:PATH or postgresql://...)")
+      ->required();
+  on_run(copy, rt, [copy_flags](Runtime& r) { return run_store_copy(r, *copy_flags); });
+
+  auto reconcile_crl = std::make_shared<std::string>();
+  auto* reconcile = store->add_subcommand(
+      "reconcile",
+      "After restoring the store from an older copy: take back what the CRL published\n"
+      "since listed. Its revocations are released in the store (a certificate it had as\n"
+      "valid is revoked), serials of certificates the store never saw are kept in every\n"
+      "later CRL, and the CRL becomes the store's last, so the next `crl build` numbers\n"
+      "above it and drops nothing it listed. The CRL must be this CA's (its signature is\n"
+      "checked). `crl build` refuses to run until this is done.");
+  reconcile->add_option("--crl", *reconcile_crl,
+                        "The published CRL, PEM or DER (default: [crl] out, else HOME/ca.crl)");
+  on_run(reconcile, rt,
+         [reconcile_crl](Runtime& r) { return run_store_reconcile(r, *reconcile_crl); });
 }
 
 }  // namespace ck::cli

@@ -55,6 +55,17 @@ class RevocationRecords {
   /// listed for the last time in CRL `number` (RFC 5280 §3.3: kept until one
   /// CRL after expiry).
   [[nodiscard]] virtual Status mark_final_crl(Seconds this_update, std::int64_t number) = 0;
+
+  /// A revocation known only from published CRL `crl_number` (store
+  /// reconcile after a restore): a serial of no certificate in the store.
+  /// False when the serial is there already. `entry.not_after` is unused:
+  /// a CRL does not say it, so these stay in every CRL.
+  [[nodiscard]] virtual Result<bool> insert_published_revocation(const CrlEntry& entry,
+                                                                 std::int64_t crl_number,
+                                                                 Seconds at) = 0;
+  /// Streams them (not_after unset), for the next CRL.
+  [[nodiscard]] virtual Status for_each_published_revocation(
+      const std::function<void(const CrlEntry&)>& fn) = 0;
 };
 
 }  // namespace ck::store

@@ -27,6 +27,7 @@
 #include "store/revocation_records.h"
 #include "store/rollout_records.h"
 #include "store/server_cert_records.h"
+#include "store/table_access.h"
 #include "store/types.h"
 #include "store/user_lease_records.h"
 #include "store/user_records.h"
@@ -64,6 +65,9 @@ class Store {
   [[nodiscard]] virtual Result<std::unique_ptr<Tx>> read() = 0;
   /// A write transaction; waits for another writer to finish.
   [[nodiscard]] virtual Result<std::unique_ptr<Tx>> write() = 0;
+  /// Every table row by row, for `store copy` only (table_access.h): a
+  /// snapshot for reading, or the writers' lock for loading.
+  [[nodiscard]] virtual Result<std::unique_ptr<TableAccess>> tables(bool write) = 0;
   /// Where the store lives, for messages ("sqlite:/home/x/certkeeper.db").
   [[nodiscard]] virtual std::string describe() const = 0;
   /// A number that changes whenever a write transaction commits, read

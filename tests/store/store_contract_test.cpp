@@ -266,6 +266,35 @@ TEST_P(StoreContract, HeldRevocationsReleaseOrDrop) {
   EXPECT_TRUE(in_crl.empty());
 }
 
+TEST_P(StoreContract, PublishedRevocationsAreKeptOnceInSerialOrderPastAnyFinalCrl) {
+  auto tx = store_->write();
+  ASSERT_TRUE(tx);
+  for (const char* serial : {"\x7f\x01", "\x05"}) {
+    CrlEntry e;
+    e.serial = serial;
+    e.revoked_at = at(2000);
+    e.reason = 1;
+    auto added = (*tx)->insert_published_revocation(e, 9, at(3000));
+    ASSERT_TRUE(added && *added);
+  }
+  CrlEntry again;
+  again.serial = "\x05";
+  again.revoked_at = at(2500);
+  auto added = (*tx)->insert_published_revocation(again, 10, at(3000));
+  ASSERT_TRUE(added);
+  EXPECT_FALSE(*added) << "a serial is kept once";
+  // No notAfter is known: no final CRL ends them.
+  ASSERT_TRUE((*tx)->mark_final_crl(at(1'000'000), 11));
+  std::vector<std::pair<std::string, long long>> listed;
+  ASSERT_TRUE((*tx)->for_each_published_revocation([&](const CrlEntry& e) {
+    listed.emplace_back(e.serial, e.revoked_at.time_since_epoch().count());
+    EXPECT_EQ(e.reason, 1);
+  }));
+  const std::vector<std::pair<std::string, long long>> want{{"\x05", 2000}, {"\x7f\x01", 2000}};
+  EXPECT_EQ(listed, want);
+  ASSERT_TRUE((*tx)->commit());
+}
+
 TEST_P(StoreContract, CrlNumberOnlyGrows) {
   auto tx = store_->write();
   ASSERT_TRUE((*tx)->insert_crl(crl_record(5, at(1))));

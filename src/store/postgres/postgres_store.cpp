@@ -5,6 +5,8 @@
 #include <unordered_map>
 
 #include "postgres_migrations.inc"
+#include "store/postgres/tables.h"
+#include "store/postgres/transaction.h"
 #include "store/rows.h"
 
 namespace ck::store::postgres {
@@ -12,9 +14,8 @@ namespace {
 
 using namespace rows;  // NOLINT(google-build-using-namespace): the row readers
 
-// The advisory lock keys (pg_advisory_*): one for writers, one for
-// migrations. Arbitrary, fixed: "ck" "wr" / "ck" "mg" in ASCII.
-constexpr std::int64_t kWriteLock = 0x636b7772;
+// The advisory lock key of migrations (pg_advisory_lock); writers have
+// theirs in transaction.cpp. Arbitrary, fixed: "ck" "mg" in ASCII.
 constexpr std::int64_t kMigrateLock = 0x636b6d67;
 
 constexpr const char* kCertColumns =
@@ -67,39 +68,21 @@ class PostgresTx final : public Tx {
 
   Status begin(bool write) {
     write_ = write;
-    if (write) {
-      CK_TRY(conn_.exec("BEGIN ISOLATION LEVEL READ COMMITTED"));
-      open_ = true;
-      auto lock = conn_.prepare("SELECT pg_advisory_xact_lock($1)");
-      lock.bind(1, kWriteLock);
-      return lock.run();
-    }
-    CK_TRY(conn_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    // Open before the lock is taken: a failed lock wait still rolls back.
     open_ = true;
-    return {};
+    auto begun = begin_transaction(conn_, write);
+    if (!begun && ::PQtransactionStatus(conn_.raw()) == PQTRANS_IDLE)
+      open_ = false;
+    return begun;
   }
 
   Status commit() override {
-    // After a failed statement PostgreSQL answers COMMIT with ROLLBACK and
-    // no error: that must not read as committed.
-    if (::PQtransactionStatus(conn_.raw()) == PQTRANS_INERROR) {
-      return fail(Code::Storage, "database " + conn_.describe() +
-                                     ": a statement of this transaction failed; nothing of it "
-                                     "was committed");
-    }
-    if (write_) {
-      // serve polls this (PostgresStore::change_stamp) to learn of changes.
-      CK_TRY(conn_.exec("UPDATE counters SET value = value + 1 WHERE name = 'changes'"));
-    }
-    ResultPtr res(::PQexec(conn_.raw(), "COMMIT"));
-    if (::PQresultStatus(res.get()) != PGRES_COMMAND_OK)
-      return fail(conn_.error("commit", res.get()));
-    open_ = false;
-    if (std::string_view(::PQcmdStatus(res.get())) != "COMMIT") {
-      return fail(Code::Storage, "database " + conn_.describe() +
-                                     ": the transaction was rolled back, not committed");
-    }
-    return {};
+    // Whatever the outcome, the transaction is over (committed, or rolled
+    // back by the server).
+    auto committed = commit_transaction(conn_, write_);
+    if (committed || ::PQtransactionStatus(conn_.raw()) == PQTRANS_IDLE)
+      open_ = false;
+    return committed;
   }
 
   // CA
@@ -493,6 +476,24 @@ class PostgresTx final : public Tx {
     else
       st.bind_blob(8, c.sealed_key);
     return st.run();
+  }
+
+  Result<bool> insert_published_revocation(const CrlEntry& e, std::int64_t crl_number,
+                                           Seconds at) override {
+    auto st = conn_.prepare(
+        "INSERT INTO published_revocations (serial, revoked_at, reason, crl_number, imported_at)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial) DO NOTHING");
+    st.bind_blob(1, e.serial).bind(2, secs(e.revoked_at)).bind(3, std::int64_t{e.reason});
+    st.bind(4, crl_number).bind(5, secs(at));
+    CK_TRY(st.run());
+    return st.changes() > 0;
+  }
+
+  Status for_each_published_revocation(const std::function<void(const CrlEntry&)>& fn) override {
+    auto st = conn_.prepare(
+        "SELECT serial, revoked_at, reason, 0 FROM published_revocations ORDER BY serial");
+    st.stream();
+    return stream_crl_entries(st, fn);
   }
 
   Status for_each_canary_entry(const std::function<void(const CrlEntry&)>& fn) override {
@@ -1045,6 +1046,10 @@ Result<std::unique_ptr<Tx>> PostgresStore::write() {
   auto tx = std::make_unique<PostgresTx>(*conn_);
   CK_TRY(tx->begin(true));
   return std::unique_ptr<Tx>(std::move(tx));
+}
+
+Result<std::unique_ptr<TableAccess>> PostgresStore::tables(bool write) {
+  return open_tables(*conn_, write);
 }
 
 }  // namespace ck::store::postgres

@@ -35,6 +35,7 @@ class PostgresStore final : public Store {
 
   [[nodiscard]] Result<std::unique_ptr<Tx>> read() override;
   [[nodiscard]] Result<std::unique_ptr<Tx>> write() override;
+  [[nodiscard]] Result<std::unique_ptr<TableAccess>> tables(bool write) override;
   [[nodiscard]] std::string describe() const override { return conn_->describe(); }
   /// counters.changes: every write transaction raises it before it commits.
   [[nodiscard]] Result<std::optional<std::int64_t>> change_stamp() override;

@@ -78,6 +78,9 @@ class Connection {
   [[nodiscard]] bool statement_failed() const { return failed_; }
   [[nodiscard]] std::int64_t changes() const { return ::sqlite3_changes64(db_); }
   [[nodiscard]] std::int64_t last_insert_rowid() const { return ::sqlite3_last_insert_rowid(db_); }
+  /// The handle, for statements built at run time (store copy), which the
+  /// cache above must never hold: it is keyed by the SQL text's address.
+  [[nodiscard]] sqlite3* raw() { return db_; }
 
  private:
   Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

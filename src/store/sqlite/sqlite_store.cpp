@@ -10,6 +10,7 @@
 #include "migrations.inc"
 #include "store/rows.h"
 #include "store/serial_list.h"
+#include "store/sqlite/tables.h"
 
 namespace ck::store::sqlite {
 namespace {
@@ -495,6 +496,23 @@ class SqliteTx final : public Tx {
     // Reason 0: unspecified (no reason extension).
     CK_ASSIGN(auto st, conn_.prepare("SELECT serial, revoked_at, 0, not_after FROM crl_canaries"
                                      " WHERE final_crl IS NULL ORDER BY serial"));
+    return stream_crl_entries(st, fn);
+  }
+
+  Result<bool> insert_published_revocation(const CrlEntry& e, std::int64_t crl_number,
+                                           Seconds at) override {
+    CK_ASSIGN(auto st, conn_.prepare("INSERT INTO published_revocations (serial, revoked_at,"
+                                     " reason, crl_number, imported_at) VALUES (?, ?, ?, ?, ?)"
+                                     " ON CONFLICT (serial) DO NOTHING"));
+    st.bind_blob(1, e.serial).bind(2, secs(e.revoked_at)).bind(3, std::int64_t{e.reason});
+    st.bind(4, crl_number).bind(5, secs(at));
+    CK_TRY(st.run());
+    return conn_.changes() > 0;
+  }
+
+  Status for_each_published_revocation(const std::function<void(const CrlEntry&)>& fn) override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT serial, revoked_at, reason, 0"
+                                     " FROM published_revocations ORDER BY serial"));
     return stream_crl_entries(st, fn);
   }
 
@@ -1160,6 +1178,10 @@ Result<std::unique_ptr<Tx>> SqliteStore::write() {
   auto tx = std::make_unique<SqliteTx>(*conn_);
   CK_TRY(tx->begin(true));
   return std::unique_ptr<Tx>(std::move(tx));
+}
+
+Result<std::unique_ptr<TableAccess>> SqliteStore::tables(bool write) {
+  return open_tables(*conn_, write);
 }
 
 }  // namespace ck::store::sqlite

@@ -17,6 +17,7 @@ class SqliteStore final : public Store {
 
   [[nodiscard]] Result<std::unique_ptr<Tx>> read() override;
   [[nodiscard]] Result<std::unique_ptr<Tx>> write() override;
+  [[nodiscard]] Result<std::unique_ptr<TableAccess>> tables(bool write) override;
   [[nodiscard]] std::string describe() const override { return "sqlite:" + conn_->path(); }
 
   /// Schema version this build writes.
