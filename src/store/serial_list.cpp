@@ -1,6 +1,7 @@
 #include "store/serial_list.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace ck::store {
 
@@ -10,10 +11,35 @@ void append_serial(std::string& packed, std::string_view serial) {
   packed.append(serial);
 }
 
-std::string pack_serials(std::vector<std::string_view> serials) {
-  if (!std::is_sorted(serials.begin(), serials.end())) {
-    std::sort(serials.begin(), serials.end());
+void sort_serials(std::vector<std::string_view>& serials) {
+  if (std::is_sorted(serials.begin(), serials.end()))
+    return;
+  // Sorted by the first eight bytes as one big-endian number (zero-padded:
+  // the same order as comparing the bytes), the rest compared only on a tie.
+  // Comparing views sorted a million random serials with some 20 million
+  // memcmps at random places of the buffer; these compare numbers lying
+  // next to each other.
+  struct Keyed {
+    std::uint64_t prefix;
+    std::string_view serial;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(serials.size());
+  for (const auto s : serials) {
+    std::uint64_t prefix = 0;
+    for (std::size_t i = 0; i < 8; ++i)
+      prefix = (prefix << 8) | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0U);
+    keyed.push_back(Keyed{prefix, s});
   }
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    return a.prefix != b.prefix ? a.prefix < b.prefix : a.serial < b.serial;
+  });
+  for (std::size_t i = 0; i < keyed.size(); ++i)
+    serials[i] = keyed[i].serial;
+}
+
+std::string pack_serials(std::vector<std::string_view> serials) {
+  sort_serials(serials);
   std::size_t size = 0;
   for (const auto s : serials)
     size += 1 + s.size();

@@ -12,6 +12,9 @@ namespace ck::store {
 
 /// Appends one serial in the packed form.
 void append_serial(std::string& packed, std::string_view serial);
+/// Sorts serials (magnitude bytes) in byte order, quickly when they arrive
+/// in random order (a PostgreSQL scan); a sorted list is only checked.
+void sort_serials(std::vector<std::string_view>& serials);
 /// Sorts `serials` (if needed) and packs them.
 [[nodiscard]] std::string pack_serials(std::vector<std::string_view> serials);
 /// Views into `packed`, in order; malformed input is a Storage error.
