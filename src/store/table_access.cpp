@@ -2,6 +2,16 @@
 
 namespace ck::store {
 
+std::string quoted_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"')
+      out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string_view to_string(ColumnType type) {
   switch (type) {
     case ColumnType::Integer:

@@ -31,6 +31,11 @@ struct Column {
   ColumnType type = ColumnType::Text;
 };
 
+/// `name` as an SQL identifier in double quotes (a quote inside doubled), the
+/// same on SQLite and PostgreSQL: the names come from the catalog, never from
+/// a user, and are quoted anyway so a name is only ever a name.
+[[nodiscard]] std::string quoted_identifier(std::string_view name);
+
 [[nodiscard]] std::string_view to_string(ColumnType type);
 [[nodiscard]] std::string_view to_string(Cell::Kind kind);
 

@@ -11,24 +11,12 @@ namespace {
 // COPY's text format is sent in pieces of about this size.
 constexpr std::size_t kCopyChunk = 1 << 20;
 
-// Names come from the catalog of this database, never from a user; quoted
-// anyway so a name is only ever a name.
-std::string quoted(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    if (c == '"')
-      out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string column_list(const std::vector<Column>& cols) {
   std::string out;
   for (const auto& c : cols) {
     if (!out.empty())
       out += ", ";
-    out += quoted(c.name);
+    out += quoted_identifier(c.name);
   }
   return out;
 }
@@ -129,7 +117,7 @@ class PostgresTables final : public TableAccess {
   }
 
   Result<std::int64_t> count(std::string_view table) override {
-    const std::string sql = "SELECT count(*) FROM " + quoted(table);
+    const std::string sql = "SELECT count(*) FROM " + quoted_identifier(table);
     // A cursor: statements built at run time never enter the connection's
     // cache of prepared statements (keyed by the SQL's address).
     Statement st(conn_, sql.c_str());
@@ -143,7 +131,7 @@ class PostgresTables final : public TableAccess {
   Status scan(std::string_view table, const std::vector<Column>& cols,
               const std::function<Status(const std::vector<Cell>&)>& fn) override {
     CK_ASSIGN(const auto order, order_of(table));
-    const std::string sql = "SELECT " + column_list(cols) + " FROM " + quoted(table) +
+    const std::string sql = "SELECT " + column_list(cols) + " FROM " + quoted_identifier(table) +
                             (order.empty() ? "" : " ORDER BY " + order);
     Statement st(conn_, sql.c_str());
     st.stream();
@@ -184,7 +172,8 @@ class PostgresTables final : public TableAccess {
     if (!copying_) {
       // COPY writes identity columns as given (no OVERRIDING needed), and
       // checks every constraint as INSERT does.
-      const std::string sql = "COPY " + quoted(table) + " (" + column_list(cols) + ") FROM STDIN";
+      const std::string sql =
+          "COPY " + quoted_identifier(table) + " (" + column_list(cols) + ") FROM STDIN";
       ResultPtr res(::PQexec(conn_.raw(), sql.c_str()));
       if (::PQresultStatus(res.get()) != PGRES_COPY_IN)
         return fail(conn_.error("copy into " + std::string(table), res.get()));
@@ -237,7 +226,7 @@ class PostgresTables final : public TableAccess {
     auto st = conn_.prepare(
         "SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = $1::regclass"
         " AND a.attidentity <> '' AND NOT a.attisdropped");
-    st.bind(1, quoted(table));
+    st.bind(1, quoted_identifier(table));
     std::vector<std::string> identity;
     for (;;) {
       CK_ASSIGN(const bool row, st.step());
@@ -246,9 +235,9 @@ class PostgresTables final : public TableAccess {
       identity.push_back(st.text(0));
     }
     for (const auto& col : identity) {
-      const std::string sql = "SELECT setval(pg_get_serial_sequence('" + quoted(table) + "', '" +
-                              col + "'), coalesce(max(" + quoted(col) + "), 0) + 1, false) FROM " +
-                              quoted(table);
+      const std::string sql = "SELECT setval(pg_get_serial_sequence('" + quoted_identifier(table) +
+                              "', '" + col + "'), coalesce(max(" + quoted_identifier(col) +
+                              "), 0) + 1, false) FROM " + quoted_identifier(table);
       CK_TRY(conn_.exec(sql.c_str()));
     }
     return {};
@@ -278,17 +267,17 @@ class PostgresTables final : public TableAccess {
         " AND (a.attidentity <> '' OR a.attnum = ANY (i.indkey::int2[]))"
         " ORDER BY a.attidentity <> '' DESC,"
         " array_position(i.indkey::int2[], a.attnum)");
-    st.bind(1, quoted(table));
+    st.bind(1, quoted_identifier(table));
     std::string order;
     for (;;) {
       CK_ASSIGN(const bool row, st.step());
       if (!row)
         return order;
       if (st.boolean(1))
-        return quoted(st.text(0));  // the identity alone
+        return quoted_identifier(st.text(0));  // the identity alone
       if (!order.empty())
         order += ", ";
-      order += quoted(st.text(0));
+      order += quoted_identifier(st.text(0));
     }
   }
 

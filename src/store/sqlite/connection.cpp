@@ -159,6 +159,16 @@ Status Connection::exec(const char* sql) {
   return {};
 }
 
+Status Connection::commit_transaction() {
+  if (failed_) {
+    return fail(Code::Storage, "database '" + path_ +
+                                   "': a statement of this transaction failed; nothing of it "
+                                   "was committed");
+  }
+  reset_all();
+  return exec("COMMIT");
+}
+
 Result<Statement> Connection::prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {

@@ -76,6 +76,9 @@ class Connection {
   void note_failed_statement() { failed_ = true; }
   void clear_failed_statement() { failed_ = false; }
   [[nodiscard]] bool statement_failed() const { return failed_; }
+  /// COMMIT, refused when a statement of the transaction failed (nothing of
+  /// it is committed then; the caller's ROLLBACK ends it).
+  [[nodiscard]] Status commit_transaction();
   [[nodiscard]] std::int64_t changes() const { return ::sqlite3_changes64(db_); }
   [[nodiscard]] std::int64_t last_insert_rowid() const { return ::sqlite3_last_insert_rowid(db_); }
   /// The handle, for statements built at run time (store copy), which the

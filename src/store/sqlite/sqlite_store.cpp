@@ -57,13 +57,7 @@ class SqliteTx final : public Tx {
   }
 
   Status commit() override {
-    if (conn_.statement_failed()) {
-      return fail(Code::Storage, "database '" + conn_.path() +
-                                     "': a statement of this transaction failed; nothing of it "
-                                     "was committed");
-    }
-    conn_.reset_all();
-    CK_TRY(conn_.exec("COMMIT"));
+    CK_TRY(conn_.commit_transaction());
     open_ = false;
     return {};
   }

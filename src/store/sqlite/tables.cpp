@@ -12,16 +12,6 @@ struct Finalize {
 };
 using OwnedStatement = std::unique_ptr<sqlite3_stmt, Finalize>;
 
-std::string quoted(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    if (c == '"')
-      out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // SQLite's type affinity rules (datatype3.html, 3.1), for the types the
 // migrations declare; a boolean is an INTEGER column.
 ColumnType type_of(std::string declared) {
@@ -83,7 +73,7 @@ class SqliteTables final : public TableAccess {
   }
 
   Result<std::int64_t> count(std::string_view table) override {
-    CK_ASSIGN(auto st, compile("SELECT count(*) FROM " + quoted(table)));
+    CK_ASSIGN(auto st, compile("SELECT count(*) FROM " + quoted_identifier(table)));
     CK_ASSIGN(const bool row, step(st.get()));
     if (!row)
       return fail(Code::Storage, "count of " + std::string(table) + " returned no row");
@@ -94,9 +84,9 @@ class SqliteTables final : public TableAccess {
               const std::function<Status(const std::vector<Cell>&)>& fn) override {
     std::string sql = "SELECT ";
     for (std::size_t i = 0; i < cols.size(); ++i)
-      sql += (i > 0 ? ", " : "") + quoted(cols[i].name);
+      sql += (i > 0 ? ", " : "") + quoted_identifier(cols[i].name);
     CK_ASSIGN(const auto order, order_of(table));
-    sql += " FROM " + quoted(table) + " ORDER BY " + order;
+    sql += " FROM " + quoted_identifier(table) + " ORDER BY " + order;
     CK_ASSIGN(auto st, compile(sql));
     std::vector<Cell> row(cols.size());
     for (;;) {
@@ -144,11 +134,11 @@ class SqliteTables final : public TableAccess {
       std::string names;
       std::string marks;
       for (std::size_t i = 0; i < cols.size(); ++i) {
-        names += (i > 0 ? ", " : "") + quoted(cols[i].name);
+        names += (i > 0 ? ", " : "") + quoted_identifier(cols[i].name);
         marks += i > 0 ? ", ?" : "?";
       }
-      CK_ASSIGN(auto st, compile("INSERT INTO " + quoted(table) + " (" + names + ") VALUES (" +
-                                 marks + ")"));
+      CK_ASSIGN(auto st, compile("INSERT INTO " + quoted_identifier(table) + " (" + names +
+                                 ") VALUES (" + marks + ")"));
       it = inserts_.emplace(std::string(table), std::move(st)).first;
     }
     sqlite3_stmt* st = it->second.get();
@@ -192,14 +182,8 @@ class SqliteTables final : public TableAccess {
   }
 
   Status commit() override {
-    if (conn_.statement_failed()) {
-      return fail(Code::Storage, "database '" + conn_.path() +
-                                     "': a statement of this transaction failed; nothing of it "
-                                     "was committed");
-    }
     inserts_.clear();
-    conn_.reset_all();
-    CK_TRY(conn_.exec("COMMIT"));
+    CK_TRY(conn_.commit_transaction());
     open_ = false;
     return {};
   }
@@ -221,7 +205,7 @@ class SqliteTables final : public TableAccess {
       CK_ASSIGN(const bool row, pk.step());
       if (!row)
         return order;
-      order += (order.empty() ? "" : ", ") + quoted(pk.text(0));
+      order += (order.empty() ? "" : ", ") + quoted_identifier(pk.text(0));
     }
   }
 
