@@ -441,8 +441,8 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   record.this_update = spec.this_update;
   record.next_update = spec.next_update;
   record.entries = static_cast<std::int64_t>(count);
-  record.serials =
-      std::is_sorted(serials.begin(), serials.end()) ? std::move(intended) : pack_serials(sorted);
+  record.serials = std::is_sorted(serials.begin(), serials.end()) ? std::move(intended)
+                                                                  : pack_serials(std::move(sorted));
   if (req.out) {
     record.file_path = std::filesystem::absolute(*req.out).string();
     CK_ASSIGN(record.file_sha256, sha256_hex(bytes));

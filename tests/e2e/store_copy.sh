@@ -96,6 +96,9 @@ assert_eq "$(psql -qAtX "$RAW" -c "select count(*) from pg_tables where schemana
   "nothing created in a database not migrated"
 pass "a PostgreSQL database not migrated: refused, points to store migrate"
 
+expect_error "copy from a store that does not exist" "$WORK/nothing.db" -- \
+  ck store copy --from "sqlite:$WORK/nothing.db" --to "sqlite:$WORK/never.db"
+[ ! -e "$WORK/nothing.db" ] && [ ! -e "$WORK/never.db" ] || fail "a copy from nothing made a file"
 expect_error "copy onto itself" "--from and --to name the same store" -- ck store copy --from "$PG" --to "$PG"
 psql -qX "$PG" -c "CREATE TABLE from_the_future (x integer)" > /dev/null
 expect_error "copy of a store from a newer certkeeper" "has a table 'from_the_future' this certkeeper does not know" \
