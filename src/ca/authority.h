@@ -21,6 +21,10 @@
 #include "core/random.h"
 #include "store/store.h"
 
+namespace ck::token {
+class Token;
+}
+
 namespace ck::ca {
 
 struct CaInfo {
@@ -32,6 +36,7 @@ struct CaInfo {
   Seconds not_after{};
   std::string sha256;  // colon form
   bool key_encrypted = false;
+  std::string key_uri;  // the key's PKCS#11 URI when it is in a token
   std::chrono::seconds crl_validity{};
   std::string cert_pem;
   std::vector<std::string> warnings;
@@ -42,6 +47,9 @@ struct InitRequest {
   KeyType key_type = KeyType::EcP256;
   std::chrono::seconds validity = std::chrono::hours(24 * 365 * 10);
   std::chrono::seconds crl_validity = std::chrono::hours(24 * 7);
+  /// Generate the key in this PKCS#11 token ("pkcs11:token=...;object=...")
+  /// rather than in memory; it never leaves the token.
+  std::string key_uri;
 };
 
 /// Which subject attribute names a user when adopting an existing CA.
@@ -50,7 +58,8 @@ enum class UserFrom { Cn, Email, Uid };
 /// `ca import`: adopt an `openssl ca` directory without reissuing anything.
 struct CaImportRequest {
   std::filesystem::path cert;
-  std::filesystem::path key;
+  std::filesystem::path key;                       // empty when key_uri names the key
+  std::string key_uri;                             // the key in a PKCS#11 token
   std::optional<std::filesystem::path> index;      // index.txt
   std::optional<std::filesystem::path> crlnumber;  // the next CRL number, hex
   std::optional<std::filesystem::path> certs_dir;  // SERIAL.pem files (new_certs_dir)
@@ -305,6 +314,11 @@ class Authority {
   Authority(store::Store& store, const Clock& clock, RandomSource& random,
             const Secret* ca_passphrase, std::string actor);
 
+  /// Where a CA key kept in a PKCS#11 token is opened (null: none
+  /// configured, and a CA whose key is in a token cannot sign). Must outlive
+  /// this Authority.
+  void set_token(token::Token* token) { token_ = token; }
+
   [[nodiscard]] Result<CaInfo> init(const InitRequest& req);
   [[nodiscard]] Result<CaInfo> info();
   [[nodiscard]] Result<CaImported> import_ca(const CaImportRequest& req);
@@ -382,6 +396,12 @@ class Authority {
   struct Prepared;
   struct Signed;
   [[nodiscard]] Result<UnlockedCa> unlock(store::Tx& tx);
+  /// What the CA's CRL canary keys are sealed under (canary_seal.h): to the
+  /// token's key when the CA key is in a token.
+  [[nodiscard]] static Result<CanarySeal> canary_seal_of(UnlockedCa& ca);
+  /// The key `uri` names in the token, self-tested against `ca_cert` (it
+  /// signs, and the certificate's public key verifies the signature).
+  [[nodiscard]] Result<EvpPkeyPtr> open_token_key(const std::string& uri, const X509& ca_cert);
   /// unlock() in a read transaction of its own; a key encrypted with fewer
   /// PBKDF2 iterations than kKeyPbkdf2Iterations (a home from an earlier
   /// version) is then re-encrypted and stored, with an audit entry.
@@ -436,6 +456,7 @@ class Authority {
   RandomSource& random_;
   const Secret* passphrase_;
   std::string actor_;
+  token::Token* token_ = nullptr;
 };
 
 }  // namespace ck::ca

@@ -134,7 +134,8 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     out.certs.reserve(count);
     for (std::size_t k = 0; k < count; ++k)
       out.certs.emplace_back(fail(Code::Internal, "not signed"));
-    const unsigned workers = worker_count(count);
+    // A key in a token signs from one thread (libp11 serialises it anyway).
+    const unsigned workers = ca.record.key_uri.empty() ? worker_count(count) : 1;
     auto work = [&](unsigned w) {
       X509Ptr issuer(::X509_dup(ca.cert.get()));
       for (std::size_t k = w; k < count; k += workers) {

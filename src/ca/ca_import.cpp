@@ -16,6 +16,7 @@
 #include "core/fault.h"
 #include "core/file_io.h"
 #include "core/keygen.h"
+#include "token/key_uri.h"
 
 namespace ck::ca {
 namespace {
@@ -71,17 +72,27 @@ store::UserProfile profile_of(const IndexEntry& e, std::string name) {
 Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
   // Read and check everything before the store changes.
   CK_ASSIGN(auto cert, load_cert(req.cert));
-  CK_ASSIGN(auto key, load_private_key(req.key, passphrase_));
-  if (::X509_check_private_key(cert.get(), key.get()) != 1) {
-    ::ERR_clear_error();
-    return fail(Code::InvalidArgument,
-                "'" + req.key.string() + "' is not the key of '" + req.cert.string() + "'");
-  }
   if (::X509_check_ca(cert.get()) < 1) {
     return fail(Code::InvalidArgument, "'" + req.cert.string() + "' is not a CA certificate");
   }
+  EvpPkeyPtr key;
+  std::string key_uri;
+  if (!req.key_uri.empty()) {
+    // Self-tested: the token's key signs what the certificate verifies.
+    CK_ASSIGN(key, open_token_key(req.key_uri, *cert));
+    CK_ASSIGN(const auto uri, token::parse_key_uri(req.key_uri));
+    key_uri = uri.text();
+  } else {
+    CK_ASSIGN(key, load_private_key(req.key, passphrase_));
+    if (::X509_check_private_key(cert.get(), key.get()) != 1) {
+      ::ERR_clear_error();
+      return fail(Code::InvalidArgument,
+                  "'" + req.key.string() + "' is not the key of '" + req.cert.string() + "'");
+    }
+  }
+  const std::string key_name = key_uri.empty() ? req.key.string() : key_uri;
   CK_ASSIGN(const auto key_type, key_type_of(*key).map_error([&](Error e) {
-    return std::move(e).context("'" + req.key.string() + "'");
+    return std::move(e).context("'" + key_name + "'");
   }));
   std::vector<Adopted> adopted;
   if (req.index) {
@@ -114,8 +125,11 @@ Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
   }
 
   const Seconds now = clock_.now_seconds();
-  const bool encrypt = passphrase_ != nullptr && !passphrase_->empty();
-  CK_ASSIGN(auto key_pem, private_key_to_pem(*key, encrypt ? passphrase_ : nullptr));
+  const bool encrypt = key_uri.empty() && passphrase_ != nullptr && !passphrase_->empty();
+  std::string key_pem;
+  if (key_uri.empty()) {
+    CK_ASSIGN(key_pem, private_key_to_pem(*key, encrypt ? passphrase_ : nullptr));
+  }
   CK_ASSIGN(auto cert_der, cert_to_der(*cert));
   char cn[256] = {};
   ::X509_NAME_get_text_by_NID(::X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn);
@@ -125,7 +139,8 @@ Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
                       std::move(key_pem),
                       encrypt,
                       req.crl_validity,
-                      now};
+                      now,
+                      key_uri};
 
   // The newest certificate of each user that is not revoked is current.
   std::map<std::string, std::size_t> newest;

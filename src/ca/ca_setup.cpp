@@ -5,6 +5,7 @@
 #include "ca/detail/authority_state.h"
 #include "ca/serial.h"
 #include "core/fingerprint.h"
+#include "token/token.h"
 
 namespace ck::ca {
 
@@ -13,6 +14,7 @@ Result<CaInfo> describe_ca(const store::CaRecord& rec, const X509& cert) {
   info.name = rec.name;
   info.key_type = rec.key_type;
   info.key_encrypted = rec.key_encrypted;
+  info.key_uri = rec.key_uri;
   info.crl_validity = rec.crl_validity;
   CK_ASSIGN(const auto facts, cert_facts(cert));
   info.subject = facts.subject;
@@ -32,7 +34,56 @@ Error no_ca() {
                {}};
 }
 
+Error no_token(const std::string& uri) {
+  return Error{Code::FailedPrecondition,
+               "the CA key is in a PKCS#11 token (" + uri +
+                   "): set [pkcs11] module (or CERTKEEPER_PKCS11_MODULE) and the PIN "
+                   "(CERTKEEPER_PKCS11_PIN or [pkcs11] pin_file)",
+               {}};
+}
+
+// A fixed challenge is enough: the check is that the token's key and the
+// certificate's public key are halves of one pair, not freshness.
+constexpr std::string_view kSelfTest =
+    "certkeeper: the CA key in the token signs for its certificate";
+
 }  // namespace
+
+Result<CanarySeal> Authority::canary_seal_of(UnlockedCa& ca) {
+  if (!ca.record.key_uri.empty())
+    return CanarySeal::to_token_key(*ca.key, *ca.cert);
+  return CanarySeal::from_stored_key(*ca.key);
+}
+
+Result<EvpPkeyPtr> Authority::open_token_key(const std::string& uri_text, const X509& ca_cert) {
+  CK_ASSIGN(const auto uri, token::parse_key_uri(uri_text));
+  if (token_ == nullptr)
+    return fail(no_token(uri.text()));
+  CK_ASSIGN(auto key, token_->private_key(uri));
+  ::ERR_clear_error();
+  EVP_PKEY* pub = ::X509_get0_pubkey(&ca_cert);
+  EvpMdCtxPtr sign_ctx(::EVP_MD_CTX_new());
+  EvpMdCtxPtr verify_ctx(::EVP_MD_CTX_new());
+  const auto* msg = reinterpret_cast<const unsigned char*>(kSelfTest.data());
+  std::size_t len = 0;
+  if (pub == nullptr || !sign_ctx || !verify_ctx ||
+      ::EVP_DigestSignInit(sign_ctx.get(), nullptr, signing_digest(*key), nullptr, key.get()) !=
+          1 ||
+      ::EVP_DigestSign(sign_ctx.get(), nullptr, &len, msg, kSelfTest.size()) != 1) {
+    return fail(ossl_error("self-test: signing with the key in token '" + uri.token + "'"));
+  }
+  std::string sig(len, '\0');
+  auto* sig_bytes = reinterpret_cast<unsigned char*>(sig.data());
+  if (::EVP_DigestSign(sign_ctx.get(), sig_bytes, &len, msg, kSelfTest.size()) != 1)
+    return fail(ossl_error("self-test: signing with the key in token '" + uri.token + "'"));
+  if (::EVP_DigestVerifyInit(verify_ctx.get(), nullptr, signing_digest(*key), nullptr, pub) != 1 ||
+      ::EVP_DigestVerify(verify_ctx.get(), sig_bytes, len, msg, kSelfTest.size()) != 1) {
+    ::ERR_clear_error();
+    return fail(Code::InvalidArgument, "the key '" + uri.object + "' in PKCS#11 token '" +
+                                           uri.token + "' is not the CA certificate's key");
+  }
+  return key;
+}
 
 Authority::Authority(store::Store& store, const Clock& clock, RandomSource& random,
                      const Secret* ca_passphrase, std::string actor)
@@ -53,17 +104,40 @@ Result<CaInfo> Authority::init(const InitRequest& req) {
     return fail(Code::InvalidArgument, "invalid CA name '" + req.name + "' (1-64 characters)");
   }
   const Seconds now = clock_.now_seconds();
-  CK_ASSIGN(auto key, generate_key(req.key_type));
+  EvpPkeyPtr key;
+  std::string key_uri;
+  if (req.key_uri.empty()) {
+    CK_ASSIGN(key, generate_key(req.key_type));
+  } else {
+    CK_ASSIGN(auto uri, token::parse_key_uri(req.key_uri));
+    if (token_ == nullptr)
+      return fail(no_token(uri.text()));
+    {
+      // Before a key is made in the token: a store with a CA already would
+      // refuse it below and leave the new key behind.
+      CK_ASSIGN(auto rtx, store_.read());
+      CK_ASSIGN(const auto existing, rtx->find_ca());
+      if (existing) {
+        return fail(Code::AlreadyExists,
+                    "a CA named '" + existing->name + "' exists already in " + store_.describe());
+      }
+    }
+    CK_ASSIGN(key, token_->generate(uri, req.key_type, random_));
+    key_uri = uri.text();
+  }
   CK_ASSIGN(auto serial, random_serial(random_));
   CK_ASSIGN(auto cert, make_ca_cert(*key, {req.name, serial, now - kBackdate, now + req.validity}));
-  const bool encrypt = passphrase_ != nullptr && !passphrase_->empty();
-  CK_ASSIGN(auto key_pem, private_key_to_pem(*key, encrypt ? passphrase_ : nullptr));
+  const bool encrypt = key_uri.empty() && passphrase_ != nullptr && !passphrase_->empty();
+  std::string key_pem;
+  if (key_uri.empty()) {
+    CK_ASSIGN(key_pem, private_key_to_pem(*key, encrypt ? passphrase_ : nullptr));
+  }
   CK_ASSIGN(auto cert_der, cert_to_der(*cert));
 
   store::CaRecord rec{req.name, std::string(key_type_name(req.key_type)),
                       cert_der, std::move(key_pem),
                       encrypt,  req.crl_validity,
-                      now};
+                      now,      key_uri};
   CK_ASSIGN(auto tx, store_.write());
   CK_ASSIGN(const auto existing, tx->find_ca());
   if (existing) {
@@ -71,11 +145,14 @@ Result<CaInfo> Authority::init(const InitRequest& req) {
                 "a CA named '" + existing->name + "' exists already in " + store_.describe());
   }
   CK_TRY(tx->insert_ca(rec));
-  CK_TRY(audit(*tx, "ca.init", req.name,
-               "key " + rec.key_type + (encrypt ? ", encrypted" : ", not encrypted"), now));
+  CK_TRY(audit(
+      *tx, "ca.init", req.name,
+      "key " + rec.key_type +
+          (!key_uri.empty() ? " in " + key_uri : (encrypt ? ", encrypted" : ", not encrypted")),
+      now));
   CK_TRY(tx->commit());
   CK_ASSIGN(auto info, describe_ca(rec, *cert));
-  if (!encrypt) {
+  if (!encrypt && key_uri.empty()) {
     info.warnings.push_back(
         "the CA key is stored without encryption (0600); set CERTKEEPER_CA_PASSPHRASE or "
         "[ca] passphrase_file to encrypt it");
@@ -101,6 +178,11 @@ Result<Authority::UnlockedCa> Authority::unlock(store::Tx& tx) {
   UnlockedCa ca;
   CK_ASSIGN(ca.cert, cert_from_der(rec->cert_der));
   CK_ASSIGN(ca.facts, cert_facts(*ca.cert));
+  if (!rec->key_uri.empty()) {
+    CK_ASSIGN(ca.key, open_token_key(rec->key_uri, *ca.cert));
+    ca.record = std::move(*rec);
+    return ca;
+  }
   if (rec->key_encrypted && (passphrase_ == nullptr || passphrase_->empty())) {
     return fail(Code::PermissionDenied,
                 "the CA key is encrypted: set CERTKEEPER_CA_PASSPHRASE or [ca] passphrase_file");

@@ -19,7 +19,7 @@ std::string seal_context(std::string_view serial) {
 }  // namespace
 
 Result<IssuedCanary> issue_canary(X509& ca_cert, EVP_PKEY& ca_key, store::CanaryPurpose purpose,
-                                  Seconds not_before, Seconds not_after, const SealKey* seal,
+                                  Seconds not_before, Seconds not_after, const CanarySeal* seal,
                                   RandomSource& random, const store::UserProfile* subject) {
   if (purpose == store::CanaryPurpose::Crl && seal == nullptr)
     return fail(Code::Internal, "a CRL canary's key must be sealed");
@@ -56,19 +56,7 @@ Result<IssuedCanary> issue_canary(X509& ca_cert, EVP_PKEY& ca_key, store::Canary
   return out;
 }
 
-Result<SealKey> canary_seal_key(const EVP_PKEY& ca_key) {
-  unsigned char* der = nullptr;
-  const int len = ::i2d_PrivateKey(&ca_key, &der);
-  if (len <= 0)
-    return fail(ossl_error("reading the CA key to seal canary keys"));
-  std::string secret(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
-  ::OPENSSL_clear_free(der, static_cast<std::size_t>(len));
-  auto key = SealKey::from_secret(secret, "certkeeper crl canary key v1");
-  ::OPENSSL_cleanse(secret.data(), secret.size());
-  return key;
-}
-
-Result<IssuedCanary> open_canary(const store::CanaryRecord& record, const SealKey& seal) {
+Result<IssuedCanary> open_canary(const store::CanaryRecord& record, const CanarySeal& seal) {
   IssuedCanary out;
   out.record = record;
   CK_ASSIGN(out.cert, cert_from_der(record.der));

@@ -5,18 +5,17 @@
 // server must accept. Never a user's certificate: their own subject, their
 // own table (store migration 0012), no bundle, no notice.
 //
-// A CRL canary's key stays in the store, sealed under a key derived from the
-// CA's private key: opening it takes what signing with the CA takes, and
-// nothing more (no passphrase derivation per canary).
+// A CRL canary's key stays in the store, sealed so that opening it takes
+// what signing with the CA takes, and nothing more (canary_seal.h).
 
 #include <string>
 #include <string_view>
 
+#include "ca/canary_seal.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/ossl.h"
 #include "core/random.h"
-#include "core/seal.h"
 #include "store/types.h"
 
 namespace ck::ca {
@@ -37,15 +36,12 @@ struct IssuedCanary {
 /// credential's (a user's profile); the canary subject when null.
 [[nodiscard]] Result<IssuedCanary> issue_canary(X509& ca_cert, EVP_PKEY& ca_key,
                                                 store::CanaryPurpose purpose, Seconds not_before,
-                                                Seconds not_after, const SealKey* seal,
+                                                Seconds not_after, const CanarySeal* seal,
                                                 RandomSource& random,
                                                 const store::UserProfile* subject = nullptr);
 
-/// The key canary keys are sealed under, derived from the CA's private key.
-[[nodiscard]] Result<SealKey> canary_seal_key(const EVP_PKEY& ca_key);
-
 /// A recorded Crl canary's certificate and key (opened with `seal`).
 [[nodiscard]] Result<IssuedCanary> open_canary(const store::CanaryRecord& record,
-                                               const SealKey& seal);
+                                               const CanarySeal& seal);
 
 }  // namespace ck::ca

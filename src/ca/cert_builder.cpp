@@ -83,9 +83,17 @@ Status set_public_key(X509& cert, EVP_PKEY& key) {
   return {};
 }
 
-Status sign(X509& cert, EVP_PKEY& key) {
+// Signs, then checks the signature against `issuer_public` (the CA
+// certificate's key) before anyone sees the certificate: a token or a
+// faulty signer that returns a wrong signature stops here, not at a server.
+Status sign(X509& cert, EVP_PKEY& key, EVP_PKEY& issuer_public) {
   if (::X509_sign(&cert, &key, signing_digest(key)) <= 0) {
     return fail(ossl_error("sign certificate"));
+  }
+  if (::X509_verify(&cert, &issuer_public) != 1) {
+    ::ERR_clear_error();
+    return fail(Code::Internal,
+                "the CA key made a signature the CA certificate does not verify: nothing issued");
   }
   return {};
 }
@@ -114,7 +122,8 @@ Result<X509Ptr> make_ca_cert(EVP_PKEY& key, const CaCertRequest& req) {
   CK_TRY(add_ext(*cert, ctx, NID_basic_constraints, "critical,CA:TRUE"));
   CK_TRY(add_ext(*cert, ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
   CK_TRY(add_ext(*cert, ctx, NID_subject_key_identifier, "hash"));
-  CK_TRY(sign(*cert, key));
+  // Self-signed: the key written into it checks the signature.
+  CK_TRY(sign(*cert, key, *::X509_get0_pubkey(cert.get())));
   return cert;
 }
 
@@ -163,7 +172,10 @@ Result<X509Ptr> make_client_cert(X509& ca_cert, EVP_PKEY& ca_key, const ClientCe
       1) {
     return fail(ossl_error("subjectAltName"));
   }
-  CK_TRY(sign(*cert, ca_key));
+  EVP_PKEY* issuer_public = ::X509_get0_pubkey(&ca_cert);
+  if (issuer_public == nullptr)
+    return fail(ossl_error("the CA certificate's public key"));
+  CK_TRY(sign(*cert, ca_key, *issuer_public));
   return cert;
 }
 

@@ -9,7 +9,7 @@ namespace ck::ca {
 Result<CheckCanaries> Authority::canaries_for_check(std::size_t how_many,
                                                     std::chrono::seconds valid_for) {
   CK_ASSIGN(auto ca, unlock());
-  CK_ASSIGN(const SealKey seal, canary_seal_key(*ca.key));
+  CK_ASSIGN(const CanarySeal seal, canary_seal_of(ca));
   CheckCanaries out;
   const Seconds now = clock_.now_seconds();
   // Recorded, revoked, before anyone sees it: should the run die, the

@@ -340,7 +340,7 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   // CRLs servers may still hold when `crl check` tries it (an expired
   // canary is refused for its age, which would look like enforcement):
   // twice the CRL's validity, a day at least.
-  CK_ASSIGN(const SealKey canary_seal, canary_seal_key(*ca.key));
+  CK_ASSIGN(const CanarySeal canary_seal, canary_seal_of(ca));
   const Seconds canary_end =
       now + std::max<std::chrono::seconds>(2 * ca.record.crl_validity, std::chrono::hours(24));
   CK_ASSIGN(auto canary, issue_canary(*ca.cert, *ca.key, store::CanaryPurpose::Crl, now, canary_end,

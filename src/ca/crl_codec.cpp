@@ -2,7 +2,9 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <limits>
 
@@ -102,6 +104,34 @@ void CrlEncoder::add(std::string_view serial, Seconds revoked_at, int reason) {
   ++count_;
 }
 
+namespace {
+
+// The AlgorithmIdentifier of signing with `key` and its digest (RFC 5754
+// for ECDSA: no parameters; RFC 4055 for RSA PKCS#1 v1.5: NULL).
+Result<std::string> signature_algorithm_der(EVP_PKEY& key) {
+  const EVP_MD* md = signing_digest(key);
+  int sig_nid = NID_undef;
+  if (md == nullptr || ::OBJ_find_sigid_by_algs(&sig_nid, ::EVP_MD_get_type(md),
+                                                ::EVP_PKEY_get_base_id(&key)) != 1) {
+    return fail(Code::InvalidArgument, "no signature algorithm for this CA key");
+  }
+  const bool rsa = ::EVP_PKEY_get_base_id(&key) == EVP_PKEY_RSA;
+  X509AlgorPtr alg(::X509_ALGOR_new());
+  if (!alg || ::X509_ALGOR_set0(alg.get(), ::OBJ_nid2obj(sig_nid), rsa ? V_ASN1_NULL : V_ASN1_UNDEF,
+                                nullptr) != 1) {
+    return fail(ossl_error("signature algorithm identifier"));
+  }
+  unsigned char* der = nullptr;
+  const int len = ::i2d_X509_ALGOR(alg.get(), &der);
+  if (len <= 0)
+    return fail(ossl_error("signature algorithm identifier"));
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+  ::OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
 const std::string& CrlEncoder::reason_extensions(std::uint8_t reason) {
   std::string& cached = reason_ext_[reason];
   if (cached.empty()) {
@@ -125,10 +155,15 @@ Result<std::string> CrlEncoder::finish(const X509& issuer, EVP_PKEY& key, const 
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, alg_buf, sizeof alg_buf),
       OSSL_PARAM_construct_end()};
-  if (::EVP_PKEY_CTX_get_params(pkey_ctx, params) != 1 || params[0].return_size == 0) {
-    return fail(ossl_error("signature algorithm identifier"));
+  std::string alg_id;
+  if (::EVP_PKEY_CTX_get_params(pkey_ctx, params) == 1 && params[0].return_size > 0) {
+    alg_id.assign(reinterpret_cast<const char*>(alg_buf), params[0].return_size);
+  } else {
+    // A key of an engine (a PKCS#11 token's) signs outside the providers,
+    // which then cannot say: the identifier follows from digest and key.
+    ::ERR_clear_error();
+    CK_ASSIGN(alg_id, signature_algorithm_der(key));
   }
-  const std::string alg_id(reinterpret_cast<const char*>(alg_buf), params[0].return_size);
 
   unsigned char* name_buf = nullptr;
   const int name_len = ::i2d_X509_NAME(::X509_get_subject_name(&issuer), &name_buf);

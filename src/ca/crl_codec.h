@@ -31,7 +31,10 @@ class CrlEncoder {
   void add(std::string_view serial, Seconds revoked_at, int reason);
   [[nodiscard]] std::size_t count() const { return count_; }
 
-  /// A v2 CRL with AKI (key identifier) and CRL number, signed by `key`.
+  /// A v2 CRL with AKI (key identifier) and CRL number, signed by `key` (in
+  /// software or in a token). Not verified here: `crl build` reads the DER
+  /// back, signature checked against the CA certificate, before it is
+  /// written anywhere.
   [[nodiscard]] Result<std::string> finish(const X509& issuer, EVP_PKEY& key,
                                            const CrlSpec& spec) &&;
 

@@ -13,6 +13,7 @@ struct InitOptions {
   std::string key_type = "ec-p256";
   std::string validity = "10y";
   std::string crl_validity = "7d";
+  std::string key_uri;
 };
 
 Exit run_init(Runtime& rt, const InitOptions& o) {
@@ -21,6 +22,7 @@ Exit run_init(Runtime& rt, const InitOptions& o) {
   CK_ASSIGN(req.key_type, parse_key_type(o.key_type));
   CK_ASSIGN(req.validity, flag_duration(o.validity, "--validity"));
   CK_ASSIGN(req.crl_validity, flag_duration(o.crl_validity, "--crl-validity"));
+  req.key_uri = o.key_uri;
   rt.allow_store_creation();
   CK_ASSIGN(auto* auth, rt.authority());
   CK_ASSIGN(const auto info, auth->init(req));
@@ -31,8 +33,10 @@ Exit run_init(Runtime& rt, const InitOptions& o) {
   } else {
     std::cout << "created CA '" << info.name << "' (" << info.key_type << ", valid until "
               << iso(info.not_after) << ")\n"
-              << "  sha256: " << info.sha256 << "\n"
-              << "  home:   " << rt.home().string() << "\n";
+              << "  sha256: " << info.sha256 << "\n";
+    if (!info.key_uri.empty())
+      std::cout << "  key:    in the token, " << info.key_uri << "\n";
+    std::cout << "  home:   " << rt.home().string() << "\n";
   }
   return kExitOk;
 }
@@ -50,8 +54,13 @@ Exit run_show(Runtime& rt, bool pem) {
     std::cout << "name:          " << info.name << "\n"
               << "subject:       " << info.subject << "\n"
               << "key type:      " << info.key_type
-              << (info.key_encrypted ? " (encrypted at rest)" : " (NOT encrypted)") << "\n"
-              << "serial:        " << info.serial_hex << "\n"
+              << (!info.key_uri.empty() ? " (in a PKCS#11 token)"
+                  : info.key_encrypted  ? " (encrypted at rest)"
+                                        : " (NOT encrypted)")
+              << "\n";
+    if (!info.key_uri.empty())
+      std::cout << "key:           " << info.key_uri << "\n";
+    std::cout << "serial:        " << info.serial_hex << "\n"
               << "valid:         " << iso(info.not_before) << " .. " << iso(info.not_after) << "\n"
               << "sha256:        " << info.sha256 << "\n"
               << "CRL validity:  " << format_duration(info.crl_validity) << "\n";
@@ -62,6 +71,7 @@ Exit run_show(Runtime& rt, bool pem) {
 struct ImportOptions {
   std::string cert;
   std::string key;
+  std::string key_uri;
   std::string index;
   std::string crlnumber;
   std::string certs_dir;
@@ -71,8 +81,11 @@ struct ImportOptions {
 
 Exit run_import(Runtime& rt, const ImportOptions& o) {
   ca::CaImportRequest req;
+  if (o.key.empty() && o.key_uri.empty())
+    return fail(Code::InvalidArgument, "ca import needs the CA key: --key FILE or --key-uri URI");
   req.cert = o.cert;
   req.key = o.key;
+  req.key_uri = o.key_uri;
   if (!o.index.empty())
     req.index = o.index;
   if (!o.crlnumber.empty())
@@ -134,20 +147,34 @@ void add_ca_commands(CLI::App& app, Runtime& rt) {
                    "Time from a CRL's thisUpdate to its nextUpdate")
       ->check(duration_validator())
       ->capture_default_str();
+  init->add_option("--key-uri", init_opts->key_uri,
+                   "Generate the key in this PKCS#11 token instead, e.g. "
+                   "'pkcs11:token=ca-token;object=ca-key' (it never leaves the token)")
+      ->type_name("URI");
   init->footer(
       "The CA key is stored PKCS#8-encrypted (AES-256) when $CERTKEEPER_CA_PASSPHRASE or\n"
       "[ca] passphrase_file in certkeeper.toml gives a passphrase; otherwise unencrypted in the\n"
-      "0600 database, with a warning.");
+      "0600 database, with a warning. With --key-uri it is made in the token (sensitive, never\n"
+      "extractable) and only its URI is stored: the module comes from [pkcs11] module or\n"
+      "$CERTKEEPER_PKCS11_MODULE, the PIN from $CERTKEEPER_PKCS11_PIN or [pkcs11] pin_file\n"
+      "(one login attempt per command, so a wrong PIN never locks the token).");
   on_run(init, rt, [init_opts](Runtime& r) { return run_init(r, *init_opts); });
 
   auto import_opts = std::make_shared<ImportOptions>();
   auto* import = ca->add_subcommand(
       "import", "Adopt an existing `openssl ca` CA (easy-rsa too) without reissuing anything");
   import->add_option("--cert", import_opts->cert, "The CA certificate (PEM or DER)")->required();
-  import
-      ->add_option("--key", import_opts->key,
-                   "The CA key (decrypted with $CERTKEEPER_CA_PASSPHRASE if encrypted)")
-      ->required();
+  auto* key_file =
+      import->add_option("--key", import_opts->key,
+                         "The CA key (decrypted with $CERTKEEPER_CA_PASSPHRASE if encrypted)");
+  auto* key_uri = import
+                      ->add_option("--key-uri", import_opts->key_uri,
+                                   "The CA key in a PKCS#11 token instead, e.g. "
+                                   "'pkcs11:token=ca-token;object=ca-key' (checked to sign for "
+                                   "--cert; it stays in the token)")
+                      ->type_name("URI");
+  key_file->excludes(key_uri);
+  key_uri->excludes(key_file);
   import->add_option("--index", import_opts->index, "openssl ca's index.txt")->type_name("FILE");
   import
       ->add_option("--crlnumber", import_opts->crlnumber,

@@ -133,14 +133,19 @@ Result<Config> load_config(const std::filesystem::path& path, bool required) {
   }
   CK_ASSIGN(const auto text, read_file(path, kTomlInput));
   CK_ASSIGN(const auto root, parse_toml_file(path, text));
-  CK_TRY(check_toml_keys(path, root, "",
-                         {"store", "ca", "delivery", "crl", "notify", "smtp", "ticket", "serve"}));
+  CK_TRY(check_toml_keys(
+      path, root, "",
+      {"store", "ca", "pkcs11", "delivery", "crl", "notify", "smtp", "ticket", "serve"}));
 
   CK_ASSIGN(const auto store, section(path, root, "store", {"url"}));
   CK_ASSIGN(cfg.store_url, store.string("url"));
 
   CK_ASSIGN(const auto ca, section(path, root, "ca", {"passphrase_file"}));
   CK_ASSIGN(cfg.ca_passphrase_file, ca.path("passphrase_file"));
+
+  CK_ASSIGN(const auto pkcs11, section(path, root, "pkcs11", {"module", "pin_file"}));
+  CK_ASSIGN(cfg.pkcs11_module, pkcs11.path("module"));
+  CK_ASSIGN(cfg.pkcs11_pin_file, pkcs11.path("pin_file"));
 
   CK_ASSIGN(const auto delivery, section(path, root, "delivery", {"command", "timeout"}));
   CK_ASSIGN(auto command, delivery.string_array("command"));

@@ -64,6 +64,9 @@ struct Config {
   /// given (a team's postgresql://...; no password in it).
   std::optional<std::string> store_url;
   std::optional<std::filesystem::path> ca_passphrase_file;
+  /// [pkcs11]: the module of the token holding the CA key, and its PIN file.
+  std::optional<std::filesystem::path> pkcs11_module;
+  std::optional<std::filesystem::path> pkcs11_pin_file;
   /// [delivery] command: argv (mustache: {{user}}, {{phone}}, {{email}}, {{cn}},
   /// {{serial}}) that gets each new PKCS#12 password on its standard input.
   std::vector<std::string> delivery_command;

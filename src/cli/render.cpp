@@ -114,6 +114,7 @@ nlohmann::json to_json(const ca::CaInfo& v) {
           {"not_after", iso(v.not_after)},
           {"sha256", v.sha256},
           {"key_encrypted", v.key_encrypted},
+          {"key_uri", v.key_uri.empty() ? nlohmann::json() : nlohmann::json(v.key_uri)},
           {"crl_validity_seconds", v.crl_validity.count()}};
 }
 

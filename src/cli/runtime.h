@@ -23,6 +23,7 @@
 #include "rollout/runner.h"
 #include "servercert/inventory.h"
 #include "store/store.h"
+#include "token/token.h"
 
 namespace ck::cli {
 
@@ -135,6 +136,7 @@ class Runtime {
   std::unique_ptr<store::Store> store_;
   std::optional<Secret> passphrase_;
   Config config_;
+  std::unique_ptr<token::Token> token_;  // before authority_: it outlives the keys
   bool config_loaded_ = false;
   std::unique_ptr<ca::Authority> authority_;
   std::unique_ptr<servercert::Inventory> inventory_;

@@ -30,6 +30,7 @@ struct OsslFree {
 };
 
 using X509Ptr = std::unique_ptr<X509, OsslFree<::X509_free>>;
+using X509AlgorPtr = std::unique_ptr<X509_ALGOR, OsslFree<::X509_ALGOR_free>>;
 using X509ReqPtr = std::unique_ptr<X509_REQ, OsslFree<::X509_REQ_free>>;
 using X509CrlPtr = std::unique_ptr<X509_CRL, OsslFree<::X509_CRL_free>>;
 using X509RevokedPtr = std::unique_ptr<X509_REVOKED, OsslFree<::X509_REVOKED_free>>;

@@ -20,10 +20,13 @@ struct CaRecord {
   std::string name;
   std::string key_type;  // "ec-p256", ...
   std::string cert_der;
-  std::string key_pem;  // PKCS#8, encrypted when key_encrypted
+  std::string key_pem;  // PKCS#8, encrypted when key_encrypted; empty with key_uri
   bool key_encrypted = false;
   std::chrono::seconds crl_validity{};
   Seconds created_at{};
+  /// The key in a PKCS#11 token ("pkcs11:token=...;object=..."): set, the
+  /// key never is in the store (migration 0015).
+  std::string key_uri;
 };
 
 /// The profile fields of `user create`.

@@ -12,7 +12,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ck() { "$CK_BIN" --home "$H" "$@"; }
+# The CA key: in the store by default; with CK_E2E_CA_KEY=pkcs11 (the
+# e2e_hsm.* tests) in a softhsm2 token of the test's own: `ck ca init` makes
+# it there (--key-uri), and every command finds the module and the PIN in the
+# environment, so the same script proves the same outcomes with every
+# signature (and every CRL canary opened) going through the token.
+token_ca() { [ "${CK_E2E_CA_KEY:-}" = pkcs11 ]; }
+if token_ca; then
+  mkdir -p "$WORK/softhsm-tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$WORK/softhsm-tokens" > "$WORK/softhsm2.conf"
+  export SOFTHSM2_CONF="$WORK/softhsm2.conf" CERTKEEPER_PKCS11_PIN=1234
+  export CERTKEEPER_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
+  [ -f "$CERTKEEPER_PKCS11_MODULE" ] || { echo "FAIL: no softhsm2 (apt-get install softhsm2)" >&2; exit 1; }
+  softhsm2-util --init-token --free --label ck-e2e --pin 1234 --so-pin 5678 > /dev/null
+fi
+ck() {
+  if token_ca && [ "${1:-}" = ca ] && [ "${2:-}" = init ]; then
+    "$CK_BIN" --home "$H" "$@" --key-uri "pkcs11:token=ck-e2e;object=ca-$RANDOM$RANDOM"
+  else
+    "$CK_BIN" --home "$H" "$@"
+  fi
+}
 # The store: SQLite in the home by default; with CK_E2E_STORE=postgresql (the
 # e2e_pg.* tests) a database of its own on the server of the CTest fixture
 # "postgres" (tests/pg/server.sh), migrated, and dropped at the end. Every

@@ -200,7 +200,7 @@ grep -q "only printed too (mailto)" "$WORK/e9" || fail "the warning stays: $(cat
 pass "a printed digest is called printed, warned about and exits 3 on every run"
 
 # 7. A store from before printed notices: its link/mailto rows become "printed".
-sqlite3 "$H/certkeeper.db" "DROP INDEX notifications_printed; DROP INDEX certificates_expiry; DROP TABLE crl_canaries; DROP TABLE crl_enforcement; ALTER TABLE notifications DROP COLUMN state; ALTER TABLE notifications DROP COLUMN link; DROP TABLE user_leases; DROP TABLE published_revocations; PRAGMA user_version = 8"
+sqlite3 "$H/certkeeper.db" "DROP INDEX notifications_printed; DROP INDEX certificates_expiry; DROP TABLE crl_canaries; DROP TABLE crl_enforcement; ALTER TABLE notifications DROP COLUMN state; ALTER TABLE notifications DROP COLUMN link; DROP TABLE user_leases; DROP TABLE published_revocations; ALTER TABLE ca DROP COLUMN key_uri; PRAGMA user_version = 8"
 ck --json notify > "$WORK/o10.json" 2> "$WORK/e10" || true
 if grep -q "error" "$WORK/e10"; then fail "migration from schema 8: $(cat "$WORK/e10")"; fi
 assert_eq "$(db "SELECT channel || '=' || state FROM notifications ORDER BY channel" | tr '\n' ' ')" "digest=printed email=printed " "migrated rows"

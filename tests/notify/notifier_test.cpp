@@ -49,7 +49,7 @@ class NotifierTest : public ::testing::Test {
     auto tx = store_->write();
     ASSERT_TRUE(tx);
     ASSERT_TRUE((*tx)->insert_ca(store::CaRecord{"Test CA", "ec-p256", "der", "key", false,
-                                                 std::chrono::days(7), clock_.now_seconds()}));
+                                                 std::chrono::days(7), clock_.now_seconds(), ""}));
     ASSERT_TRUE((*tx)->commit());
     auto templates = TemplateSet::load(std::nullopt);
     ASSERT_TRUE(templates);

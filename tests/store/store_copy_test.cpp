@@ -100,7 +100,8 @@ class StoreCopy : public ::testing::TestWithParam<std::pair<std::string, std::st
                 "-----BEGIN-----\n",
                 true,
                 std::chrono::hours(24),
-                at(100)};
+                at(100),
+                ""};
     ASSERT_TRUE(t.insert_ca(ca));
     for (const char* name : {"alice", "bob"}) {
       UserProfile p;

@@ -88,8 +88,8 @@ class PostgresTx final : public Tx {
   // CA
   Result<std::optional<CaRecord>> find_ca() override {
     auto st = conn_.prepare(
-        "SELECT name, key_type, cert_der, key_pem, key_encrypted, crl_validity_s, created_at"
-        " FROM ca WHERE id = 1");
+        "SELECT name, key_type, cert_der, key_pem, key_encrypted, crl_validity_s, created_at,"
+        " key_uri FROM ca WHERE id = 1");
     return find_one(st, [](const Statement& s) {
       CaRecord ca;
       ca.name = s.text(0);
@@ -99,6 +99,7 @@ class PostgresTx final : public Tx {
       ca.key_encrypted = s.boolean(4);
       ca.crl_validity = std::chrono::seconds(s.int64(5));
       ca.created_at = to_time(s.int64(6));
+      ca.key_uri = s.text(7);
       return ca;
     });
   }
@@ -106,10 +107,10 @@ class PostgresTx final : public Tx {
   Status insert_ca(const CaRecord& ca) override {
     auto st = conn_.prepare(
         "INSERT INTO ca (id, name, key_type, cert_der, key_pem, key_encrypted, crl_validity_s,"
-        " created_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7)");
+        " created_at, key_uri) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)");
     st.bind(1, ca.name).bind(2, ca.key_type).bind_blob(3, ca.cert_der).bind(4, ca.key_pem);
     st.bind_bool(5, ca.key_encrypted).bind(6, ca.crl_validity.count());
-    st.bind(7, secs(ca.created_at));
+    st.bind(7, secs(ca.created_at)).bind(8, ca.key_uri);
     return st.run();
   }
 

@@ -64,7 +64,7 @@ class SqliteTx final : public Tx {
 
   Result<std::optional<CaRecord>> find_ca() override {
     CK_ASSIGN(auto st, conn_.prepare("SELECT name, key_type, cert_der, key_pem, key_encrypted, "
-                                     "crl_validity_s, created_at FROM ca WHERE id = 1"));
+                                     "crl_validity_s, created_at, key_uri FROM ca WHERE id = 1"));
     CK_ASSIGN(const bool row, st.step());
     if (!row)
       return std::optional<CaRecord>();
@@ -76,16 +76,18 @@ class SqliteTx final : public Tx {
     ca.key_encrypted = st.int64(4) != 0;
     ca.crl_validity = std::chrono::seconds(st.int64(5));
     ca.created_at = to_time(st.int64(6));
+    ca.key_uri = st.text(7);
     return std::optional<CaRecord>(std::move(ca));
   }
 
   Status insert_ca(const CaRecord& ca) override {
-    CK_ASSIGN(auto st,
-              conn_.prepare("INSERT INTO ca (id, name, key_type, cert_der, key_pem, key_encrypted, "
-                            "crl_validity_s, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)"));
+    CK_ASSIGN(
+        auto st,
+        conn_.prepare("INSERT INTO ca (id, name, key_type, cert_der, key_pem, key_encrypted, "
+                      "crl_validity_s, created_at, key_uri) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st.bind(1, ca.name).bind(2, ca.key_type).bind_blob(3, ca.cert_der).bind(4, ca.key_pem);
     st.bind(5, std::int64_t{ca.key_encrypted ? 1 : 0}).bind(6, ca.crl_validity.count());
-    st.bind(7, secs(ca.created_at));
+    st.bind(7, secs(ca.created_at)).bind(8, ca.key_uri);
     return st.run();
   }
 
