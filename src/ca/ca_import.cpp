@@ -77,11 +77,22 @@ Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
   }
   EvpPkeyPtr key;
   std::string key_uri;
+  std::string canary_warning;
   if (!req.key_uri.empty()) {
     // Self-tested: the token's key signs what the certificate verifies.
     CK_ASSIGN(key, open_token_key(req.key_uri, *cert));
     CK_ASSIGN(const auto uri, token::parse_key_uri(req.key_uri));
     key_uri = uri.text();
+    // `crl check` opens CRL canary keys through the token (canary_seal.h):
+    // a key that only signs makes every build work and every check fail.
+    CK_ASSIGN(const auto seal, CanarySeal::to_token_key(*key, *cert));
+    auto sealed = seal.seal("certkeeper", "self-test", random_);
+    if (!sealed || !seal.open(*sealed, "self-test")) {
+      canary_warning =
+          "key '" + uri.object +
+          "' cannot open CRL canary keys in the token (it allows neither ECDH, CKA_DERIVE, nor "
+          "RSA decryption, CKA_DECRYPT): `crl build` works, `crl check` will fail";
+    }
   } else {
     CK_ASSIGN(key, load_private_key(req.key, passphrase_));
     if (::X509_check_private_key(cert.get(), key.get()) != 1) {
@@ -244,6 +255,8 @@ Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
   CK_FAULT_POINT("ca_import.after_commit");  // all imported; a second import is refused
   out.next_crl_number = std::max<std::int64_t>(next_crl, 1);
   CK_ASSIGN(out.ca, describe_ca(rec, *cert));
+  if (!canary_warning.empty())
+    out.ca.warnings.push_back(std::move(canary_warning));
   return out;
 }
 

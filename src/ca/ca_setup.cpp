@@ -125,6 +125,16 @@ Result<CaInfo> Authority::init(const InitRequest& req) {
     CK_ASSIGN(key, token_->generate(uri, req.key_type, random_));
     key_uri = uri.text();
   }
+  // A key made in the token for a CA that is then not recorded would stay
+  // there, named by nothing: taken out again on every way out but success.
+  struct DiscardUnlessKept {
+    token::Token* token;
+    bool keep = false;
+    ~DiscardUnlessKept() {
+      if (token != nullptr && !keep)
+        token->discard_generated();
+    }
+  } generated{key_uri.empty() ? nullptr : token_};
   CK_ASSIGN(auto serial, random_serial(random_));
   CK_ASSIGN(auto cert, make_ca_cert(*key, {req.name, serial, now - kBackdate, now + req.validity}));
   const bool encrypt = key_uri.empty() && passphrase_ != nullptr && !passphrase_->empty();
@@ -151,6 +161,7 @@ Result<CaInfo> Authority::init(const InitRequest& req) {
           (!key_uri.empty() ? " in " + key_uri : (encrypt ? ", encrypted" : ", not encrypted")),
       now));
   CK_TRY(tx->commit());
+  generated.keep = true;
   CK_ASSIGN(auto info, describe_ca(rec, *cert));
   if (!encrypt && key_uri.empty()) {
     info.warnings.push_back(

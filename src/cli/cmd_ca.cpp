@@ -99,6 +99,8 @@ Exit run_import(Runtime& rt, const ImportOptions& o) {
   rt.allow_store_creation();
   CK_ASSIGN(auto* auth, rt.authority());
   CK_ASSIGN(const auto done, auth->import_ca(req));
+  for (const auto& w : done.ca.warnings)
+    rt.warn(w);
   if (rt.json()) {
     auto j = to_json(done.ca);
     j["users"] = done.users;

@@ -125,6 +125,18 @@ Status Runtime::open() {
   CK_TRY(load_configuration());
   CK_ASSIGN(passphrase_, optional_secret("CERTKEEPER_CA_PASSPHRASE", config_.ca_passphrase_file,
                                          "CA passphrase file"));
+  // The token is opened only when a CA key in it is used; its settings are
+  // read now so a bad PIN file is reported like a bad passphrase file.
+  token::TokenConfig token_config;
+  if (auto module = env("CERTKEEPER_PKCS11_MODULE"); !module.empty())
+    token_config.module = module;
+  else if (config_.pkcs11_module)
+    token_config.module = *config_.pkcs11_module;
+  if (!token_config.module.empty()) {
+    CK_ASSIGN(token_config.pin, optional_secret("CERTKEEPER_PKCS11_PIN", config_.pkcs11_pin_file,
+                                                "[pkcs11] pin_file"));
+  }
+  token_ = std::make_unique<token::Token>(std::move(token_config));
   const std::string url = store_url();
   if (open_mode_ == store::OpenMode::Create) {
     std::error_code ec;
@@ -151,18 +163,6 @@ Status Runtime::open() {
   store_ = std::move(*opened);
   authority_ = std::make_unique<ca::Authority>(*store_, clock_, random_,
                                                passphrase_ ? &*passphrase_ : nullptr, actor());
-  // The token is opened only when a CA key in it is used; its settings are
-  // read now so a bad PIN file is reported like a bad passphrase file.
-  token::TokenConfig token_config;
-  if (auto module = env("CERTKEEPER_PKCS11_MODULE"); !module.empty())
-    token_config.module = module;
-  else if (config_.pkcs11_module)
-    token_config.module = *config_.pkcs11_module;
-  if (!token_config.module.empty()) {
-    CK_ASSIGN(token_config.pin, optional_secret("CERTKEEPER_PKCS11_PIN", config_.pkcs11_pin_file,
-                                                "[pkcs11] pin_file"));
-  }
-  token_ = std::make_unique<token::Token>(std::move(token_config));
   authority_->set_token(token_.get());
   inventory_ = std::make_unique<servercert::Inventory>(
       *store_, clock_, passphrase_ ? &*passphrase_ : nullptr, actor());

@@ -80,10 +80,10 @@ Secret& Secret::operator=(Secret&& other) noexcept {
   return *this;
 }
 
+// The whole buffer: a short secret sits in the string object itself, and a
+// moved-from string keeps all but its first byte there.
 void Secret::wipe() noexcept {
-  if (!value_.empty()) {
-    ::OPENSSL_cleanse(value_.data(), value_.size());
-  }
+  ::OPENSSL_cleanse(value_.data(), value_.capacity());
   value_.clear();
 }
 

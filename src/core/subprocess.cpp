@@ -19,9 +19,9 @@ namespace ck {
 namespace {
 
 constexpr std::size_t kOutputCap = 64 * 1024;
-constexpr std::array<std::string_view, 4> kWithheld = {
+constexpr std::array<std::string_view, 5> kWithheld = {
     "CERTKEEPER_CA_PASSPHRASE", "CERTKEEPER_SMTP_PASSWORD", "CERTKEEPER_CONDUIT_TOKEN",
-    "CERTKEEPER_WEBHOOK_TOKEN"};
+    "CERTKEEPER_WEBHOOK_TOKEN", "CERTKEEPER_PKCS11_PIN"};
 
 void close_fd(int& fd) {
   if (fd >= 0) {

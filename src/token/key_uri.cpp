@@ -81,7 +81,11 @@ std::string KeyUri::private_key_text() const {
 }
 
 Result<KeyUri> parse_key_uri(std::string_view text) {
-  if (text.substr(0, kScheme.size()) != kScheme) {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  bool scheme = text.size() >= kScheme.size();
+  for (std::size_t i = 0; scheme && i < kScheme.size(); ++i)
+    scheme = lower(text[i]) == kScheme[i];  // RFC 3986: a scheme is case-insensitive
+  if (!scheme) {
     return fail(bad("it does not start with 'pkcs11:' (e.g. pkcs11:token=ca;object=ca-key)"));
   }
   std::string_view rest = text.substr(kScheme.size());
@@ -94,15 +98,20 @@ Result<KeyUri> parse_key_uri(std::string_view text) {
   KeyUri uri;
   bool has_token = false;
   bool has_object = false;
+  bool has_id = false;
+  bool has_type = false;
+  std::size_t position = 0;
   while (!rest.empty()) {
     const auto end = rest.find(';');
     const std::string_view attr = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     if (attr.empty())
       continue;
+    ++position;
     const auto eq = attr.find('=');
     if (eq == std::string_view::npos) {
-      return fail(bad("attribute '" + std::string(attr) + "' has no '='"));
+      // Not repeated: it may be a PIN typed with the wrong separator.
+      return fail(bad("attribute " + std::to_string(position) + " has no '='"));
     }
     const std::string_view name = attr.substr(0, eq);
     if (name == "pin-value" || name == "pin-source") {
@@ -110,16 +119,25 @@ Result<KeyUri> parse_key_uri(std::string_view text) {
                       "): give the PIN in CERTKEEPER_PKCS11_PIN or [pkcs11] pin_file"));
     }
     CK_ASSIGN(std::string value, decode(name, attr.substr(eq + 1)));
+    bool* seen = name == "token"    ? &has_token
+                 : name == "object" ? &has_object
+                 : name == "id"     ? &has_id
+                 : name == "type"   ? &has_type
+                                    : nullptr;
+    if (seen != nullptr && *seen)
+      return fail(bad("attribute '" + std::string(name) + "' is given twice"));
+    if (name != "id" && value.find('\0') != std::string::npos)
+      return fail(bad("attribute '" + std::string(name) + "' holds a NUL byte"));
+    if (seen != nullptr)
+      *seen = true;
     if (name == "token") {
       if (value.empty() || value.size() > 32)
         return fail(bad("a token label has 1 to 32 characters"));
       uri.token = std::move(value);
-      has_token = true;
     } else if (name == "object") {
       if (value.empty())
         return fail(bad("the object label is empty"));
       uri.object = std::move(value);
-      has_object = true;
     } else if (name == "id") {
       uri.id = std::move(value);
     } else if (name == "type") {

@@ -10,6 +10,8 @@
 #undef CK_VERSION
 #include <p11-kit/pkcs11.h>
 
+#include <openssl/crypto.h>
+
 namespace ck::token {
 
 namespace {
@@ -64,6 +66,8 @@ struct Pkcs11Session::Impl {
   std::string token;
   std::string module;
   bool initialised = false;  // by this session (not already by the engine)
+  CK_OBJECT_HANDLE generated_public = CK_INVALID_HANDLE;
+  CK_OBJECT_HANDLE generated_private = CK_INVALID_HANDLE;
 
   Error error(const std::string& what, CK_RV rv) const {
     return Error{Code::Unavailable,
@@ -143,7 +147,7 @@ Status Pkcs11Session::login(const Secret& pin) {
   const std::string& p = pin.reveal();
   std::vector<CK_UTF8CHAR> bytes(p.begin(), p.end());
   const CK_RV rv = impl_->fn->C_Login(impl_->session, CKU_USER, bytes.data(), bytes.size());
-  std::fill(bytes.begin(), bytes.end(), 0);
+  ::OPENSSL_cleanse(bytes.data(), bytes.size());
   if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
     return {};
   if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE) {
@@ -153,10 +157,13 @@ Status Pkcs11Session::login(const Secret& pin) {
   return fail(impl_->error("login", rv));
 }
 
-Result<bool> Pkcs11Session::has_private_key(const std::string& label) {
+Result<Pkcs11Session::KeyState> Pkcs11Session::private_key_state(const std::string& label,
+                                                                 const std::string& id) {
   CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-  std::array<CK_ATTRIBUTE, 2> tmpl{
-      {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, const_cast<char*>(label.data()), label.size()}}};
+  std::vector<CK_ATTRIBUTE> tmpl = {{CKA_CLASS, &cls, sizeof cls},
+                                    {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+  if (!id.empty())
+    tmpl.push_back({CKA_ID, const_cast<char*>(id.data()), id.size()});
   auto& fn = *impl_->fn;
   if (const CK_RV rv = fn.C_FindObjectsInit(impl_->session, tmpl.data(), tmpl.size()); rv != CKR_OK)
     return fail(impl_->error("searching keys", rv));
@@ -166,7 +173,23 @@ Result<bool> Pkcs11Session::has_private_key(const std::string& label) {
   fn.C_FindObjectsFinal(impl_->session);
   if (rv != CKR_OK)
     return fail(impl_->error("searching keys", rv));
-  return n > 0;
+  if (n == 0)
+    return KeyState::Absent;
+  // A key that wants the PIN again before each signature would have the
+  // engine prompt (and log in) per signature: never one attempt per command.
+  CK_BBOOL always = CK_FALSE;
+  CK_ATTRIBUTE attr{CKA_ALWAYS_AUTHENTICATE, &always, sizeof always};
+  if (fn.C_GetAttributeValue(impl_->session, obj, &attr, 1) == CKR_OK && always == CK_TRUE)
+    return KeyState::AlwaysAuthenticate;
+  return KeyState::Usable;
+}
+
+void Pkcs11Session::discard_generated() {
+  for (auto* handle : {&impl_->generated_private, &impl_->generated_public}) {
+    if (*handle != CK_INVALID_HANDLE)
+      impl_->fn->C_DestroyObject(impl_->session, *handle);
+    *handle = CK_INVALID_HANDLE;
+  }
 }
 
 Status Pkcs11Session::generate(const std::string& label, const std::string& id, KeyType type) {
@@ -224,6 +247,8 @@ Status Pkcs11Session::generate(const std::string& label, const std::string& id, 
       rv != CKR_OK) {
     return fail(impl_->error("generating a " + std::string(key_type_name(type)) + " key", rv));
   }
+  impl_->generated_public = pub_handle;
+  impl_->generated_private = priv_handle;
   return {};
 }
 

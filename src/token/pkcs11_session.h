@@ -29,12 +29,17 @@ class Pkcs11Session {
   /// One C_Login as the user. PermissionDenied for a wrong PIN, with the
   /// token named; a token already logged in is fine.
   [[nodiscard]] Status login(const Secret& pin);
-  /// True when the token holds a private key labelled `label`.
-  [[nodiscard]] Result<bool> has_private_key(const std::string& label);
+  /// What the token holds under a private key's label (and CKA_ID, when
+  /// `id` is not empty).
+  enum class KeyState { Absent, Usable, AlwaysAuthenticate };
+  [[nodiscard]] Result<KeyState> private_key_state(const std::string& label, const std::string& id);
   /// Generates a key pair in the token: both halves labelled `label` with
   /// CKA_ID `id`; the private half CKA_SENSITIVE, never CKA_EXTRACTABLE,
   /// CKA_SIGN and CKA_DERIVE (EC) or CKA_DECRYPT (RSA).
   [[nodiscard]] Status generate(const std::string& label, const std::string& id, KeyType type);
+  /// Destroys the pair the last generate() made (a `ca init` that failed
+  /// after it must not leave a key in the token that no CA uses).
+  void discard_generated();
 
  private:
   struct Impl;

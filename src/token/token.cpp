@@ -8,6 +8,7 @@
 
 #include <openssl/engine.h>
 #include <openssl/err.h>
+#include <openssl/ui.h>
 
 #include "core/ossl.h"
 #include "token/pkcs11_session.h"
@@ -29,16 +30,25 @@ std::string engine_reason() {
   return reason != nullptr ? reason : "error " + std::to_string(last);
 }
 
+// Every prompt the engine would show fails at once: no terminal read, no
+// second PIN attempt typed by whoever is at the keyboard.
+int refuse_prompt(UI* /*ui*/, UI_STRING* /*uis*/) {
+  return -1;
+}
+
 }  // namespace
 
 struct Token::Engine {
   ENGINE* engine = nullptr;
+  UI_METHOD* no_prompts = nullptr;
   bool initialised = false;
   ~Engine() {
     if (initialised)
       ::ENGINE_finish(engine);
     if (engine != nullptr)
       ::ENGINE_free(engine);
+    if (no_prompts != nullptr)
+      ::UI_destroy_method(no_prompts);
   }
 };
 
@@ -81,11 +91,15 @@ Result<Token::Engine*> Token::engine() {
                 "OpenSSL's pkcs11 engine is not installed (apt-get install "
                 "libengine-pkcs11-openssl)");
   }
+  e->no_prompts = ::UI_create_method("certkeeper: no prompts");
+  if (e->no_prompts == nullptr || ::UI_method_set_reader(e->no_prompts, refuse_prompt) != 0) {
+    return fail(Code::Internal, "configuring the pkcs11 engine: " + engine_reason());
+  }
   // QUIET: libp11 would print its own lines to stderr; errors are reported
-  // here, one line each.
+  // here, one line each. No PIN: the Token's own login is the only one.
   if (::ENGINE_ctrl_cmd_string(e->engine, "QUIET", nullptr, 0) != 1 ||
       ::ENGINE_ctrl_cmd_string(e->engine, "MODULE_PATH", config_.module.c_str(), 0) != 1 ||
-      ::ENGINE_ctrl_cmd_string(e->engine, "PIN", config_.pin->reveal().c_str(), 0) != 1) {
+      ::ENGINE_ctrl_cmd(e->engine, "SET_USER_INTERFACE", 0, e->no_prompts, nullptr, 0) != 1) {
     return fail(Code::Internal, "configuring the pkcs11 engine: " + engine_reason());
   }
   if (::ENGINE_init(e->engine) != 1) {
@@ -98,8 +112,9 @@ Result<Token::Engine*> Token::engine() {
 }
 
 // Found and logged in through PKCS#11 itself: the engine's errors do not tell
-// a missing token from a wrong PIN. The engine then finds the token logged in
-// (login state is the application's) and does not try again.
+// a missing token from a wrong PIN. The engine, never given the PIN, then
+// sees the private objects through this login (login state is the
+// application's) and cannot make an attempt of its own.
 Status Token::log_in(const KeyUri& uri) {
   CK_TRY(check_configured(uri));
   if (session_)
@@ -115,27 +130,35 @@ Status Token::log_in(const KeyUri& uri) {
 
 Result<EvpPkeyPtr> Token::private_key(const KeyUri& uri) {
   CK_TRY(log_in(uri));
+  CK_ASSIGN(const auto state, session_->private_key_state(uri.object, uri.id));
+  if (state == Pkcs11Session::KeyState::Absent) {
+    return fail(Code::NotFound, "PKCS#11 token '" + uri.token + "' holds no private key '" +
+                                    uri.object + "'" + (uri.id.empty() ? "" : " with that id"));
+  }
+  if (state == Pkcs11Session::KeyState::AlwaysAuthenticate) {
+    return fail(Code::InvalidArgument,
+                "key '" + uri.object + "' in PKCS#11 token '" + uri.token +
+                    "' asks for the PIN before every signature (CKA_ALWAYS_AUTHENTICATE): "
+                    "certkeeper logs in once per command; use a key without it");
+  }
   CK_ASSIGN(Engine * e, engine());
   ::ERR_clear_error();
   const std::string text = uri.private_key_text();
   EvpPkeyPtr key(::ENGINE_load_private_key(e->engine, text.c_str(), nullptr, nullptr));
   if (!key) {
-    const std::string why = engine_reason();
-    CK_ASSIGN(const bool present, session_->has_private_key(uri.object));
-    if (!present) {
-      return fail(Code::NotFound,
-                  "PKCS#11 token '" + uri.token + "' holds no private key '" + uri.object + "'");
-    }
-    return fail(Code::Unavailable,
-                "loading key '" + uri.object + "' from PKCS#11 token '" + uri.token + "': " + why);
+    return fail(Code::Unavailable, "loading key '" + uri.object + "' from PKCS#11 token '" +
+                                       uri.token + "': " + engine_reason());
   }
   return key;
 }
 
 Result<EvpPkeyPtr> Token::generate(KeyUri& uri, KeyType type, RandomSource& random) {
   CK_TRY(log_in(uri));
-  CK_ASSIGN(const bool exists, session_->has_private_key(uri.object));
-  if (exists) {
+  // The engine first: a pair made for an engine that then cannot start
+  // would be left in the token for nothing.
+  CK_TRY(engine().map([](Engine*) {}));
+  CK_ASSIGN(const auto state, session_->private_key_state(uri.object, ""));
+  if (state != Pkcs11Session::KeyState::Absent) {
     return fail(Code::AlreadyExists, "PKCS#11 token '" + uri.token + "' holds a key '" +
                                          uri.object +
                                          "' already: adopt it with `certkeeper ca import "
@@ -147,7 +170,15 @@ Result<EvpPkeyPtr> Token::generate(KeyUri& uri, KeyType type, RandomSource& rand
     uri.id.assign(reinterpret_cast<const char*>(id.data()), id.size());
   }
   CK_TRY(session_->generate(uri.object, uri.id, type));
-  return private_key(uri);
+  auto key = private_key(uri);
+  if (!key)
+    session_->discard_generated();
+  return key;
+}
+
+void Token::discard_generated() {
+  if (session_)
+    session_->discard_generated();
 }
 
 }  // namespace ck::token

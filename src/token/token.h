@@ -7,8 +7,11 @@
 // process (libp11#456), and the ACME client and the probe share this process.
 // It is never made a default engine, so only keys it loaded use it.
 //
-// A Token logs in at most once per process: a wrong PIN is tried exactly
-// once and remembered, so certkeeper never locks a real token by retrying.
+// A Token logs in at most once per process, itself, through PKCS#11: a wrong
+// PIN is tried exactly once and remembered, so certkeeper never locks a real
+// token by retrying. The engine is never given the PIN and its prompts always
+// fail: it uses the login the Token holds (login state is the application's)
+// and cannot make an attempt of its own.
 
 #include <filesystem>
 #include <memory>
@@ -49,6 +52,8 @@ class Token {
   /// private half sensitive and never extractable. Refuses when the token
   /// holds a private key of that label already. Returns private_key(uri).
   [[nodiscard]] Result<EvpPkeyPtr> generate(KeyUri& uri, KeyType type, RandomSource& random);
+  /// Destroys the pair generate() made, when what it was made for failed.
+  void discard_generated();
 
  private:
   struct Engine;

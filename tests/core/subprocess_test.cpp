@@ -42,14 +42,17 @@ TEST(Subprocess, MissingCommandExits127AndSlowOneTimesOut) {
 TEST(Subprocess, SecretsInTheEnvironmentAreWithheld) {
   ::setenv("CERTKEEPER_CA_PASSPHRASE", "hunter2hunter2", 1);
   ::setenv("CERTKEEPER_SMTP_PASSWORD", "mailpass", 1);
+  ::setenv("CERTKEEPER_PKCS11_PIN", "pin-4711", 1);
   ::setenv("CERTKEEPER_TEST_VISIBLE", "yes", 1);
   auto r = run_process({"env"}, "", 10s);
   ::unsetenv("CERTKEEPER_CA_PASSPHRASE");
   ::unsetenv("CERTKEEPER_SMTP_PASSWORD");
+  ::unsetenv("CERTKEEPER_PKCS11_PIN");
   ::unsetenv("CERTKEEPER_TEST_VISIBLE");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->output.find("hunter2"), std::string::npos);
   EXPECT_EQ(r->output.find("mailpass"), std::string::npos);
+  EXPECT_EQ(r->output.find("pin-4711"), std::string::npos);
   EXPECT_NE(r->output.find("CERTKEEPER_TEST_VISIBLE=yes"), std::string::npos);
 }
 

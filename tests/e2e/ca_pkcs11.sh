@@ -125,6 +125,13 @@ assert_eq "$(verify_crl "$WORK/out2/alice.crt" "$WORK/crl3.pem")" "$WORK/out2/al
   "a CRL signed with the PIN from [pkcs11] pin_file (its newline not part of it)"
 pass "[pkcs11] module and pin_file (0600, trailing newline dropped) work"
 
+# A command certkeeper runs (here the CRL publisher) never sees the PIN.
+env "$CK_BIN" --home "$H" --config <(printf '[crl]\npublish_command = ["sh", "-c", "env > %s"]\n' \
+  "$WORK/child.env") crl build --out "$WORK/crl4.pem" > /dev/null
+[ -s "$WORK/child.env" ] || fail "the publish command did not run"
+grep -q "CERTKEEPER_PKCS11_PIN" "$WORK/child.env" && fail "the PIN reached a child process"
+pass "the PIN is withheld from the commands certkeeper runs"
+
 # ---- ca init refusals --------------------------------------------------------
 # A second, empty store for the other homes (on PostgreSQL, a database).
 if pg_store; then
@@ -167,6 +174,10 @@ OPENSSL_CONF="$WORK/engine.cnf" openssl req -new -x509 -engine pkcs11 -keyform e
   -sha256 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
   -out "$WORK/old-ca.pem" 2> "$WORK/req.err" || fail "openssl req with the engine: $(cat "$WORK/req.err")"
 H3="$WORK/home3"
+expect_error "import: no such key" "holds no private key 'nope'" -- \
+  spy env CERTKEEPER_PKCS11_PIN=4321 "$CK_BIN" --home "$H3" ca import --cert "$WORK/old-ca.pem" \
+  --key-uri 'pkcs11:token=old-ca;object=nope'
+assert_eq "$(logins)" 1 "C_Login calls when the key is missing"
 expect_error "import: a key that is not the certificate's" "is not the CA certificate's key" -- \
   env CERTKEEPER_PKCS11_PIN=4321 "$CK_BIN" --home "$H3" ca import --cert "$WORK/ca.pem" \
   --key-uri 'pkcs11:token=old-ca;object=root'
@@ -180,3 +191,24 @@ openssl verify -crl_check -CAfile "$WORK/old-ca.pem" -CRLfile "$WORK/old.crl" "$
 openssl x509 -in "$WORK/out5/dave.crt" -noout -text | grep -q "sha256WithRSAEncryption" ||
   fail "dave's certificate is not signed with RSA-SHA256"
 pass "ca import --key-uri adopts an RSA key made by pkcs11-tool; what it signs verifies"
+
+# A key that may only sign: the import works and says `crl check` will not.
+pkcs11-tool --module "$MODULE" --token-label old-ca --login --pin 4321 --keypairgen \
+  --key-type EC:prime256v1 --usage-sign --label signonly --id 08 > /dev/null 2>&1
+sed -i 's/^PIN = .*/PIN = 4321/' "$WORK/engine.cnf"
+OPENSSL_CONF="$WORK/engine.cnf" openssl req -new -x509 -engine pkcs11 -keyform engine \
+  -key "pkcs11:token=old-ca;object=signonly;type=private" -subj "/CN=Sign Only CA" -days 365 \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+  -out "$WORK/signonly.pem" 2> "$WORK/req.err" || fail "openssl req: $(cat "$WORK/req.err")"
+H4="$WORK/home4"
+if pg_store; then
+  psql -qX "$PG_BASE/postgres" -c "CREATE DATABASE ${PG_DB}_c" > /dev/null
+  CLEANUP_CMDS+=("psql -qX '$PG_BASE/postgres' -c 'DROP DATABASE IF EXISTS ${PG_DB}_c WITH (FORCE)' > /dev/null 2>&1")
+  export CERTKEEPER_STORE="$PG_BASE/${PG_DB}_c"
+  "$CK_BIN" store migrate > /dev/null
+fi
+CERTKEEPER_PKCS11_PIN=4321 "$CK_BIN" --home "$H4" ca import --cert "$WORK/signonly.pem" \
+  --key-uri 'pkcs11:token=old-ca;object=signonly' > /dev/null 2> "$WORK/import.err"
+grep -q "cannot open CRL canary keys" "$WORK/import.err" ||
+  fail "no warning for a key that cannot open canaries: $(cat "$WORK/import.err")"
+pass "ca import --key-uri warns when the key cannot open CRL canary keys"

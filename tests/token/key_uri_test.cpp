@@ -37,6 +37,18 @@ TEST(KeyUri, RefusesAPinWithoutRepeatingIt) {
   EXPECT_EQ(query.error().message.find("s3cret"), std::string::npos);
 }
 
+TEST(KeyUri, SchemeIsCaseInsensitive) {
+  auto uri = parse_key_uri("PKCS11:token=t;object=o");
+  ASSERT_TRUE(uri) << uri.error().message;
+  EXPECT_EQ(uri->text(), "pkcs11:token=t;object=o");
+}
+
+TEST(KeyUri, AnAttributeWithoutValueIsNotRepeated) {
+  auto uri = parse_key_uri("pkcs11:token=t;object=o;pin-value:4711");
+  ASSERT_FALSE(uri);
+  EXPECT_EQ(uri.error().message.find("4711"), std::string::npos) << uri.error().message;
+}
+
 TEST(KeyUri, RefusesWhatDoesNotNameOneKey) {
   const char* bad[] = {"pkcs11:object=o",         // no token
                        "pkcs11:token=t",          // no object
@@ -46,6 +58,9 @@ TEST(KeyUri, RefusesWhatDoesNotNameOneKey) {
                        "pkcs11:token=t;object=o%4",  // cut escape
                        "pkcs11:token=t;object=o%zz",
                        "pkcs11:token=t;object",
+                       "pkcs11:token=t;object=o;object=p",  // twice
+                       "pkcs11:token=t;token=u;object=o",
+                       "pkcs11:token=t;object=o%00p",                              // NUL in a label
                        "pkcs11:token=123456789012345678901234567890123;object=o",  // 33 chars
                        "file:/etc/key.pem"};
   for (const char* text : bad)

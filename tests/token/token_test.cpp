@@ -133,6 +133,21 @@ TEST(Token, GeneratedEcKeySignsAndStaysInTheToken) {
   EXPECT_EQ(dup.error().code, Code::AlreadyExists);
 }
 
+TEST(Token, ADiscardedKeyIsGone) {
+  // What `ca init --key-uri` does when it fails after making the key.
+  Token token = open_token();
+  SystemRandom random;
+  KeyUri uri{"t2", "discarded", ""};
+  ASSERT_TRUE(token.generate(uri, KeyType::EcP256, random));
+  token.discard_generated();
+  Token again = open_token();
+  auto key = again.private_key(uri);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, Code::NotFound) << key.error().message;
+  KeyUri reuse{"t2", "discarded", ""};
+  EXPECT_TRUE(again.generate(reuse, KeyType::EcP256, random)) << "the label is free again";
+}
+
 TEST(Token, SoftwareKeysStillWorkBesideTheEngine) {
   // libp11#456: the engine configured in openssl.cnf broke software EC
   // operations in the same process. Loaded from code it must not.
