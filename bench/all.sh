@@ -41,6 +41,7 @@ if [[ $QUICK == 1 ]]; then
     "verify|env ENDPOINTS=200 ROUNDS=3 bash bench/verify.sh"
     "acme|env N=5 bash bench/acme.sh"
     "serve|env CERTS=20000 USERS=5000 ENDPOINTS=200 WRK_SECONDS=10 bash bench/serve.sh"
+    "token_sign|bash bench/token_sign.sh 2"
   )
 else
   RUNS=(
@@ -54,6 +55,7 @@ else
     "verify|bash bench/verify.sh"
     "acme|bash bench/acme.sh"
     "serve|bash bench/serve.sh"
+    "token_sign|bash bench/token_sign.sh 5"
   )
 fi
 
