@@ -130,8 +130,40 @@ class SerialIndex {
   std::size_t mask_ = 0;
 };
 
+// The CRL scan's entries released since the last CRL, marked by where their
+// bytes sit in the packed list the CRL is built from, with their tickets: the
+// additions a build reports are known from the scan it builds from, with no
+// second pass over a million rows.
+class ReleasedMarks {
+ public:
+  explicit ReleasedMarks(std::size_t expected_bytes) { marked_.reserve(expected_bytes); }
+  void mark(std::size_t offset, const std::string& ticket) {
+    if (marked_.size() <= offset)
+      marked_.resize(offset + 1, false);
+    marked_[offset] = true;
+    if (!ticket.empty())
+      tickets_.emplace(offset, ticket);
+  }
+  [[nodiscard]] bool marked(std::size_t offset) const {
+    return offset < marked_.size() && marked_[offset];
+  }
+  [[nodiscard]] const std::string* ticket(std::size_t offset) const {
+    const auto it = tickets_.find(offset);
+    return it == tickets_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::vector<bool> marked_;
+  std::unordered_map<std::size_t, std::string> tickets_;
+};
+
+// Above this many additions to show (`--json` shows all), one scan with the
+// users' names beats a lookup per shown entry.
+constexpr std::size_t kLookupShown = 1000;
+
 Result<Additions> list_additions(store::Tx& tx, const std::vector<std::string_view>& serials,
-                                 std::optional<std::int64_t> since_seq, std::size_t limit) {
+                                 std::optional<std::int64_t> since_seq, std::size_t limit,
+                                 std::string_view packed, const ReleasedMarks& released) {
   const std::size_t shown = std::min(limit, serials.size());
   std::vector<std::optional<CrlAddition>> slots(shown);
   std::vector<bool> found(serials.size(), false);
@@ -144,7 +176,24 @@ Result<Additions> list_additions(store::Tx& tx, const std::vector<std::string_vi
     if (i < shown)
       slots[i] = CrlAddition{serial_hex(serial), user, std::string(reason_name(reason)), ticket};
   };
-  if (!serials.empty()) {
+  if (shown <= kLookupShown) {
+    // Each shown entry looked up; of the rest, those the scan saw released
+    // since the last CRL bring their ticket; any other (released before it
+    // yet not in it, or only published) is looked up as well.
+    for (std::size_t i = 0; i < serials.size(); ++i) {
+      const std::string_view serial = serials[i];
+      // Additions are views into `packed` (diff_serials keeps the new list's).
+      const auto at = reinterpret_cast<std::uintptr_t>(serial.data());
+      const auto begin = reinterpret_cast<std::uintptr_t>(packed.data());
+      const bool inside = at >= begin && at + serial.size() <= begin + packed.size();
+      const std::size_t offset = inside ? at - begin : 0;
+      if (i >= shown && inside && released.marked(offset)) {
+        found[i] = true;
+        if (const std::string* ticket = released.ticket(offset))
+          ticket_at.emplace_back(i, *ticket);
+      }
+    }
+  } else if (!serials.empty()) {
     const SerialIndex index(serials);
     CK_TRY(tx.for_each_released_since(since_seq, [&](const store::ReleasedEntry& e) {
       if (const auto i = index.find(e.serial))
@@ -354,9 +403,14 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CrlEncoder encoder(static_cast<std::size_t>(expected));
   std::string intended;  // the serials going into the CRL, packed as the store keeps them
   intended.reserve(static_cast<std::size_t>(expected) * 17);
+  // Which entries are new since the last CRL, for list_additions.
+  const std::int64_t since = prev ? prev->release_seq : -1;
+  ReleasedMarks released(intended.capacity());
   CK_TRY(tx->for_each_crl_entry([&](const store::CrlEntry& e) {
     encoder.add(e.serial, e.revoked_at, e.reason);
     append_serial(intended, e.serial);
+    if (e.release_seq > since)
+      released.mark(intended.size() - e.serial.size(), e.ticket);
   }));
   std::size_t canaries = 0;
   CK_TRY(tx->for_each_canary_entry([&](const store::CrlEntry& e) {
@@ -424,7 +478,7 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   CK_TRY(check_nothing_unrevoked(*tx, diff.removed, spec.this_update));
   CK_ASSIGN(auto added,
             list_additions(*tx, diff.added, prev ? std::optional(prev->release_seq) : std::nullopt,
-                           req.list_added));
+                           req.list_added, intended, released));
   std::vector<std::string> removed;
   for (const auto serial : diff.removed)
     removed.push_back(serial_hex(serial));

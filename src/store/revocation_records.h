@@ -48,7 +48,8 @@ class RevocationRecords {
   [[nodiscard]] virtual Status for_each_released_since(
       std::optional<std::int64_t> crl_release_seq,
       const std::function<void(const ReleasedEntry&)>& fn) = 0;
-  /// Streams every Released revocation still due in a CRL.
+  /// Streams every Released revocation still due in a CRL, with its release
+  /// sequence and ticket.
   [[nodiscard]] virtual Status for_each_crl_entry(
       const std::function<void(const CrlEntry&)>& fn) = 0;
   /// Marks released entries (and canaries) with notAfter < this_update as

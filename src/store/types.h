@@ -109,6 +109,12 @@ struct CrlEntry {
   Seconds revoked_at{};
   int reason = 0;
   Seconds not_after{};
+  /// A revocation's (for_each_crl_entry): when it was released, on the
+  /// release counter, and its ticket -- what `crl build` needs to tell the
+  /// entries new since the last CRL, without a second scan. 0 and empty for
+  /// canaries and published revocations.
+  std::int64_t release_seq = 0;
+  std::string ticket;
 };
 
 /// A certificate made only to be revoked (or, for one `crl check` run, to be

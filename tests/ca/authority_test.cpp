@@ -373,6 +373,36 @@ TEST_F(AuthorityTest, CrlListsTheFirstFewNewEntriesWithAllTickets) {
             (std::set<std::string>{"U1", "U3"}));
 }
 
+// Past 1,000 additions to show (`--json`), the names come from one scan
+// instead of a lookup each: both ways list the same.
+TEST_F(AuthorityTest, ManyAdditionsListedInFullNameTheirUsersAndTickets) {
+  init_ca();
+  ImportRequest req;
+  req.issue = issue();
+  req.write_bundles = false;
+  constexpr int kUsers = 1003;
+  for (int i = 0; i < kUsers; ++i) {
+    const std::string u = "b" + std::to_string(i);
+    req.profiles.push_back({u, u, u + "@example.org", "", "", "", "", "", ""});
+  }
+  ASSERT_TRUE(authority_->import_users(req));
+  for (int i = 0; i < kUsers; ++i) {
+    ASSERT_TRUE(authority_->revoke({"b" + std::to_string(i), Reason::KeyCompromise, std::nullopt,
+                                    i % 100 == 7 ? "K" + std::to_string(i) : ""}));
+  }
+  auto built = authority_->build_crl({});
+  ASSERT_TRUE(built) << built.error().message;
+  ASSERT_EQ(built->added.size(), static_cast<std::size_t>(kUsers));
+  std::set<std::string> users;
+  for (const auto& a : built->added) {
+    EXPECT_EQ(a.reason, "keyCompromise");
+    users.insert(a.user);
+    EXPECT_EQ(a.ticket, std::stoi(a.user.substr(1)) % 100 == 7 ? "K" + a.user.substr(1) : "");
+  }
+  EXPECT_EQ(users.size(), static_cast<std::size_t>(kUsers));
+  EXPECT_EQ(built->tickets.size(), 10u);
+}
+
 TEST_F(AuthorityTest, FirstCrlListsEveryEntryInSerialOrder) {
   init_ca();
   for (int i = 0; i < 30; ++i) {

@@ -426,10 +426,22 @@ class PostgresTx final : public Tx {
 
   Status for_each_crl_entry(const std::function<void(const CrlEntry&)>& fn) override {
     auto st = conn_.prepare(
-        "SELECT serial, released_at, reason, not_after FROM revocations"
+        "SELECT serial, released_at, reason, not_after, release_seq, ticket FROM revocations"
         " WHERE state = 'released' AND final_crl IS NULL");
     st.stream();
-    return stream_crl_entries(st, fn);
+    CrlEntry e;
+    for (;;) {
+      CK_ASSIGN(const bool row, st.step());
+      if (!row)
+        return {};
+      e.serial.assign(st.blob_view(0));
+      e.revoked_at = to_time(st.int64(1));
+      e.reason = static_cast<int>(st.int64(2));
+      e.not_after = to_time(st.int64(3));
+      e.release_seq = st.int64(4);
+      e.ticket.assign(st.text_view(5));
+      fn(e);
+    }
   }
 
   Status for_each_released_since(std::optional<std::int64_t> crl_release_seq,

@@ -412,11 +412,23 @@ class SqliteTx final : public Tx {
   }
 
   Status for_each_crl_entry(const std::function<void(const CrlEntry&)>& fn) override {
-    CK_ASSIGN(auto st,
-              conn_.prepare("SELECT serial, released_at, reason, not_after FROM revocations"
-                            " INDEXED BY revocations_due"
-                            " WHERE state = 'released' AND final_crl IS NULL"));
-    return stream_crl_entries(st, fn);
+    // revocations_due covers every column (migration 0016).
+    CK_ASSIGN(auto st, conn_.prepare("SELECT serial, released_at, reason, not_after, release_seq,"
+                                     " ticket FROM revocations INDEXED BY revocations_due"
+                                     " WHERE state = 'released' AND final_crl IS NULL"));
+    CrlEntry e;
+    for (;;) {
+      CK_ASSIGN(const bool row, st.step());
+      if (!row)
+        return {};
+      e.serial.assign(st.blob_view(0));
+      e.revoked_at = to_time(st.int64(1));
+      e.reason = static_cast<int>(st.int64(2));
+      e.not_after = to_time(st.int64(3));
+      e.release_seq = st.int64(4);
+      e.ticket.assign(st.text_view(5));
+      fn(e);
+    }
   }
 
   Status for_each_released_since(std::optional<std::int64_t> crl_release_seq,
@@ -1154,6 +1166,7 @@ Status SqliteStore::migrate() {
     if (v + 1 == kReleaseSeqSchema && current > 0) {
       if (auto settled = settle_migrated_release_seq(); !settled)
         return rollback(std::move(settled).error().context("migrate to schema 8"));
+      conn_->reset_all();  // its statements, before a later step drops anything
     }
   }
   const std::string set = "PRAGMA user_version = " + std::to_string(schema_version());
