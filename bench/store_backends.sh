@@ -5,7 +5,7 @@
 # off like the test cluster: the figures compare the stores' code paths, not
 # disks). Usage: bench/store_backends.sh [N] (default 1000000).
 # Environment: RUNS (single-command samples, default 9), OPERATORS ("1 2 4"),
-# SECONDS_EACH (per operator count, default 10). Prints a table; never fails
+# SECONDS_EACH (per operator count, default 10), IMPORT_USERS (default 1000). Prints a table; never fails
 # on timings.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -16,6 +16,7 @@ N=${1:-1000000}
 RUNS=${RUNS:-9}
 OPERATORS=${OPERATORS:-1 2 4}
 SECONDS_EACH=${SECONDS_EACH:-10}
+IMPORT_USERS=${IMPORT_USERS:-1000}
 
 work=
 scratch work
@@ -93,6 +94,17 @@ for b in sqlite postgresql; do
   R[create_$b]=$(median_ms "$work/create-$b")
   R[renew_$b]=$(median_ms "$work/renew-$b")
 
+  note "$b: user import of $IMPORT_USERS users"
+  {
+    echo "user,cn,email"
+    for ((i = 1; i <= IMPORT_USERS; i++)); do echo "imp$i,Imported $i,imp$i@example.org"; done
+  } >"$work/import.csv"
+  mkdir -p "$work/pw-$b"
+  M_LOG=$work/log measure "$CERTKEEPER" --home "$h" --store "$url" user import "$work/import.csv" \
+    --out "$work/imp-$b" --password-file "$work/pw-$b"
+  [[ $M_RC == 0 ]] || die "$b user import: $(tail -3 "$work/log")"
+  R[import_$b]=$(awk -v n="$IMPORT_USERS" -v s="$M_SEC" 'BEGIN { printf "%.1f", n / s }')
+
   note "$b: CRL build of $N revocations"
   populate $b "$url" "$N" "$(date +%s)"
   M_LOG=$work/log measure "$CERTKEEPER" --home "$h" --store "$url" crl build --out "$work/crl-$b.der" --der
@@ -132,6 +144,7 @@ printf '%-44s %12s %12s %8s\n' "figure" "SQLite" "PostgreSQL" "PG/SQLite"
 row() { printf '%-44s %12s %12s %8s\n' "$1" "$2" "$3" "$(ratio "$3" "$2")"; }
 row "user create, median ms ($RUNS runs)" "${R[create_sqlite]}" "${R[create_postgresql]}"
 row "user renew, median ms ($RUNS runs)" "${R[renew_sqlite]}" "${R[renew_postgresql]}"
+row "user import of $IMPORT_USERS users (bundles), users/s" "${R[import_sqlite]}" "${R[import_postgresql]}"
 row "crl build of ${R[crln_sqlite]}/${R[crln_postgresql]} entries, s" "${R[crl_sqlite]}" "${R[crl_postgresql]}"
 row "crl build peak RSS, MiB" "$(kib_to_mib "${R[crlkib_sqlite]}")" "$(kib_to_mib "${R[crlkib_postgresql]}")"
 for k in $OPERATORS; do
