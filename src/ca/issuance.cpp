@@ -119,9 +119,11 @@ Result<Authority::Signed> Authority::sign_new(const UnlockedCa& ca, X509& issuer
   const Seconds not_after = std::min(now + prep.opts.validity, ca.facts.not_after);
   Signed out;
   CK_ASSIGN(auto serial, random_serial(random_));
-  CK_ASSIGN(out.cert,
-            make_client_cert(issuer, *ca.key,
-                             {&profile, prep.key.get(), serial, now - kBackdate, not_after}));
+  // A software CA key is OpenSSL's own signer; a token's is checked.
+  const bool check = !ca.record.key_uri.empty();
+  CK_ASSIGN(out.cert, make_client_cert(
+                          issuer, *ca.key,
+                          {&profile, prep.key.get(), serial, now - kBackdate, not_after, check}));
   store::CertRecord& rec = out.record;
   CK_ASSIGN(rec.der, cert_to_der(*out.cert));
   rec.serial = std::move(serial);
