@@ -29,6 +29,29 @@ namespace ck::store::rows {
 /// before or after it (serial 01 is not in "2026-01-05T..." nor in "01AB").
 [[nodiscard]] bool mentions_word(std::string_view text, std::string_view word);
 
+/// Streams rows of (serial, revocation time, reason, notAfter), and with
+/// `with_release` also (release_seq, ticket) -- the CRL scan of revocations
+/// -- to `fn`, one reused entry.
+template <class S>
+Status stream_crl_entries(S& st, const std::function<void(const CrlEntry&)>& fn,
+                          bool with_release = false) {
+  CrlEntry e;
+  for (;;) {
+    CK_ASSIGN(const bool row, st.step());
+    if (!row)
+      return {};
+    e.serial.assign(st.blob_view(0));
+    e.revoked_at = to_time(st.int64(1));
+    e.reason = static_cast<int>(st.int64(2));
+    e.not_after = to_time(st.int64(3));
+    if (with_release) {
+      e.release_seq = st.int64(4);
+      e.ticket.assign(st.text_view(5));
+    }
+    fn(e);
+  }
+}
+
 // A nullable cause column: NULL is "not released yet".
 template <class S>
 Result<std::optional<ReleaseCause>> read_cause(const S& st, int col) {

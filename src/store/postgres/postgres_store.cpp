@@ -44,19 +44,6 @@ constexpr const char* kCertColumns =
   "SELECT key, channel, method, at, reference, state, link FROM notifications"
 
 // Rows of (serial, revocation time, reason, notAfter) to `fn`, one reused entry.
-Status stream_crl_entries(Statement& st, const std::function<void(const CrlEntry&)>& fn) {
-  CrlEntry e;
-  for (;;) {
-    CK_ASSIGN(const bool row, st.step());
-    if (!row)
-      return {};
-    e.serial.assign(st.blob_view(0));
-    e.revoked_at = to_time(st.int64(1));
-    e.reason = static_cast<int>(st.int64(2));
-    e.not_after = to_time(st.int64(3));
-    fn(e);
-  }
-}
 
 class PostgresTx final : public Tx {
  public:
@@ -429,19 +416,7 @@ class PostgresTx final : public Tx {
         "SELECT serial, released_at, reason, not_after, release_seq, ticket FROM revocations"
         " WHERE state = 'released' AND final_crl IS NULL");
     st.stream();
-    CrlEntry e;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row)
-        return {};
-      e.serial.assign(st.blob_view(0));
-      e.revoked_at = to_time(st.int64(1));
-      e.reason = static_cast<int>(st.int64(2));
-      e.not_after = to_time(st.int64(3));
-      e.release_seq = st.int64(4);
-      e.ticket.assign(st.text_view(5));
-      fn(e);
-    }
+    return stream_crl_entries(st, fn, /*with_release=*/true);
   }
 
   Status for_each_released_since(std::optional<std::int64_t> crl_release_seq,

@@ -395,40 +395,12 @@ class SqliteTx final : public Tx {
     return collect(st, [](const Statement& s) { return s.blob(0); });
   }
 
-  // Rows of (serial, revocation time, reason, notAfter) to `fn`, one reused entry.
-  static Status stream_crl_entries(Statement& st, const std::function<void(const CrlEntry&)>& fn) {
-    CrlEntry e;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row)
-        break;
-      e.serial.assign(st.blob_view(0));
-      e.revoked_at = to_time(st.int64(1));
-      e.reason = static_cast<int>(st.int64(2));
-      e.not_after = to_time(st.int64(3));
-      fn(e);
-    }
-    return {};
-  }
-
   Status for_each_crl_entry(const std::function<void(const CrlEntry&)>& fn) override {
     // revocations_due covers every column (migration 0016).
     CK_ASSIGN(auto st, conn_.prepare("SELECT serial, released_at, reason, not_after, release_seq,"
                                      " ticket FROM revocations INDEXED BY revocations_due"
                                      " WHERE state = 'released' AND final_crl IS NULL"));
-    CrlEntry e;
-    for (;;) {
-      CK_ASSIGN(const bool row, st.step());
-      if (!row)
-        return {};
-      e.serial.assign(st.blob_view(0));
-      e.revoked_at = to_time(st.int64(1));
-      e.reason = static_cast<int>(st.int64(2));
-      e.not_after = to_time(st.int64(3));
-      e.release_seq = st.int64(4);
-      e.ticket.assign(st.text_view(5));
-      fn(e);
-    }
+    return stream_crl_entries(st, fn, /*with_release=*/true);
   }
 
   Status for_each_released_since(std::optional<std::int64_t> crl_release_seq,
