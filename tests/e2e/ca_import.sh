@@ -69,13 +69,13 @@ CI=(ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$O/index.txt" --crln
 rc=0; CERTKEEPER_FAULT=ca_import.before_commit ck "${CI[@]}" > /dev/null 2>&1 || rc=$?
 assert_eq "$rc" 137 "ca_import.before_commit: killed (is this a test build?)"
 ck ca show >/dev/null 2>&1 && fail "ca_import.before_commit: nothing may be imported"
-MAIN_H="$H"; H="$WORK/home-crash"
+MAIN_H="$H"; use_home "$WORK/home-crash"
 rc=0; CERTKEEPER_FAULT=ca_import.after_commit ck "${CI[@]}" > /dev/null 2>&1 || rc=$?
 assert_eq "$rc" 137 "ca_import.after_commit: killed"
 expect_error "import after a crash after the commit" "exists already" -- ck "${CI[@]}"
 ck crl build --out "$WORK/crash.crl" >/dev/null
 assert_eq "$(serials "$WORK/crash.crl")" "$(serials "$O/last.crl")" "ca_import.after_commit: revocations all there"
-H="$MAIN_H"
+use_home "$MAIN_H"
 pass "ca_import.before_commit imports nothing; ca_import.after_commit imported everything once"
 
 ck --json "${CI[@]}" > "$WORK/import.json"
@@ -102,7 +102,7 @@ verify_out "$O/alice2.pem" "$WORK/ck2.crl" | grep -q "certificate revoked" || fa
 pass "renew, revoke, expiring and crl build work on imported certificates"
 
 # Inputs that cannot be adopted: one line naming the input, exit 1, nothing imported.
-H="$WORK/home-bad"
+use_home "$WORK/home-bad"
 expect_error "key of another certificate" "$O/erin.key" -- ck ca import --cert "$O/ca.pem" --key "$O/erin.key"
 expect_error "not a CA certificate" "$O/erin.pem" -- ck ca import --cert "$O/erin.pem" --key "$O/erin.key"
 printf 'zz\n' > "$WORK/bad-crlnumber"
@@ -123,16 +123,16 @@ bad_subject 4 '/CN=ops\/alice/emailAddress=ops@example.org/O=Example'
 expect_error "index.txt: an escaped slash" "named-index.txt' line 4: CN 'ops\'" -- \
   ck ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$WORK/named-index.txt"
 # The same index read by e-mail address names every user well.
-H="$WORK/home-by-email"
+use_home "$WORK/home-by-email"
 ck --json ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$WORK/named-index.txt" --user-from email > /dev/null
 ck --json user list | json 'sorted(u["user"] for u in d)' | grep -qF "'ops@example.org'" || fail "users named by e-mail: $(ck --json user list)"
 pass "an index whose CNs cannot name users imports with --user-from email"
-H="$WORK/home-bad"
+use_home "$WORK/home-bad"
 mkdir -p "$WORK/swapped"
 for f in "$O"/newcerts/*.pem; do cp "$f" "$WORK/swapped/"; done
 first=$(ls "$WORK/swapped" | head -1); second=$(ls "$WORK/swapped" | sed -n 2p)
 cp "$WORK/swapped/$second" "$WORK/swapped/$first"
 expect_error "certificate file with another serial" "$WORK/swapped/$first" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key" --index "$O/index.txt" --certs-dir "$WORK/swapped"
 [ ! -e "$WORK/home-bad" ] || fail "a failed ca import left $(find "$WORK/home-bad")"
-H="$WORK/home"
+use_home "$WORK/home"
 expect_error "a CA exists already" "exists already" -- ck ca import --cert "$O/ca.pem" --key "$O/ca.key"

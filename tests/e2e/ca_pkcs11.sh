@@ -133,14 +133,9 @@ grep -q "CERTKEEPER_PKCS11_PIN" "$WORK/child.env" && fail "the PIN reached a chi
 pass "the PIN is withheld from the commands certkeeper runs"
 
 # ---- ca init refusals --------------------------------------------------------
-# A second, empty store for the other homes (on PostgreSQL, a database).
-if pg_store; then
-  psql -qX "$PG_BASE/postgres" -c "CREATE DATABASE ${PG_DB}_b" > /dev/null
-  CLEANUP_CMDS+=("psql -qX '$PG_BASE/postgres' -c 'DROP DATABASE IF EXISTS ${PG_DB}_b WITH (FORCE)' > /dev/null 2>&1")
-  export CERTKEEPER_STORE="$PG_BASE/${PG_DB}_b"
-  "$CK_BIN" store migrate > /dev/null
-fi
-H2="$WORK/home2"
+# Other homes, each with a store of its own (on PostgreSQL a database: use_home).
+use_home "$WORK/home2"
+H2="$H"
 expect_error "PIN in the URI" "carries a PIN" -- \
   "$CK_BIN" --home "$H2" ca init --name X --key-uri 'pkcs11:token=ca-token;object=k2;pin-value=1234'
 grep -q 1234 "$WORK/err" && fail "the error repeats the PIN"
@@ -173,7 +168,8 @@ OPENSSL_CONF="$WORK/engine.cnf" openssl req -new -x509 -engine pkcs11 -keyform e
   -key "pkcs11:token=old-ca;object=root;type=private" -subj "/CN=Old Token CA" -days 365 \
   -sha256 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
   -out "$WORK/old-ca.pem" 2> "$WORK/req.err" || fail "openssl req with the engine: $(cat "$WORK/req.err")"
-H3="$WORK/home3"
+use_home "$WORK/home3"
+H3="$H"
 expect_error "import: no such key" "holds no private key 'nope'" -- \
   spy env CERTKEEPER_PKCS11_PIN=4321 "$CK_BIN" --home "$H3" ca import --cert "$WORK/old-ca.pem" \
   --key-uri 'pkcs11:token=old-ca;object=nope'
@@ -200,13 +196,8 @@ OPENSSL_CONF="$WORK/engine.cnf" openssl req -new -x509 -engine pkcs11 -keyform e
   -key "pkcs11:token=old-ca;object=signonly;type=private" -subj "/CN=Sign Only CA" -days 365 \
   -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
   -out "$WORK/signonly.pem" 2> "$WORK/req.err" || fail "openssl req: $(cat "$WORK/req.err")"
-H4="$WORK/home4"
-if pg_store; then
-  psql -qX "$PG_BASE/postgres" -c "CREATE DATABASE ${PG_DB}_c" > /dev/null
-  CLEANUP_CMDS+=("psql -qX '$PG_BASE/postgres' -c 'DROP DATABASE IF EXISTS ${PG_DB}_c WITH (FORCE)' > /dev/null 2>&1")
-  export CERTKEEPER_STORE="$PG_BASE/${PG_DB}_c"
-  "$CK_BIN" store migrate > /dev/null
-fi
+use_home "$WORK/home4"
+H4="$H"
 CERTKEEPER_PKCS11_PIN=4321 "$CK_BIN" --home "$H4" ca import --cert "$WORK/signonly.pem" \
   --key-uri 'pkcs11:token=old-ca;object=signonly' > /dev/null 2> "$WORK/import.err"
 grep -q "cannot open CRL canary keys" "$WORK/import.err" ||

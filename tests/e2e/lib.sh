@@ -49,6 +49,29 @@ if pg_store; then
   # SQLite's hex() for the scripts' queries (a test database only).
   psql -qX "$CERTKEEPER_STORE" -c "CREATE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS \$\$ SELECT upper(encode(\$1, 'hex')) \$\$" > /dev/null
 fi
+# use_home DIR: the commands that follow work on home DIR (H=DIR); on
+# PostgreSQL with a database of that home's own (made and migrated on first
+# use, dropped at the end), so a script with several homes (several CAs)
+# runs on both stores.
+declare -A PG_HOME_DB=()
+use_home() {
+  H="$1"
+  pg_store || return 0
+  if [ -z "${PG_HOME_DB[$1]:-}" ]; then
+    if [ "${#PG_HOME_DB[@]}" = 0 ]; then
+      PG_HOME_DB[$WORK/home]="$CERTKEEPER_STORE"  # the script's first home
+    fi
+    if [ -z "${PG_HOME_DB[$1]:-}" ]; then
+      local db="${PG_DB}_h${#PG_HOME_DB[@]}"
+      psql -qX "$PG_BASE/postgres" -c "CREATE DATABASE $db" > /dev/null
+      CLEANUP_CMDS+=("psql -qX '$PG_BASE/postgres' -c 'DROP DATABASE IF EXISTS $db WITH (FORCE)' > /dev/null 2>&1")
+      PG_HOME_DB[$1]="$PG_BASE/$db"
+      CERTKEEPER_STORE="$PG_BASE/$db" "$CK_BIN" store migrate > /dev/null
+      psql -qX "$PG_BASE/$db" -c "CREATE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS \$\$ SELECT upper(encode(\$1, 'hex')) \$\$" > /dev/null
+    fi
+  fi
+  export CERTKEEPER_STORE="${PG_HOME_DB[$1]}"
+}
 # db_sql SQL: runs SQL on the test's store (SQLite or PostgreSQL), rows as
 # lines, columns separated by '|'.
 db_sql() {

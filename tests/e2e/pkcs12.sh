@@ -56,10 +56,10 @@ assert_eq "$(openssl x509 -in "$WORK/b/carol.crt" -noout -pubkey | sha256sum)" \
 pass "--csr signs the user's own key"
 
 # The CA key is encrypted at rest with a passphrase.
-H="$WORK/home2"
+use_home "$WORK/home2"
 CERTKEEPER_CA_PASSPHRASE=s3cret ck ca init --name "Encrypted CA" >/dev/null
-sqlite3 "$H/certkeeper.db" "select key_pem from ca" | grep -q "BEGIN ENCRYPTED PRIVATE KEY" || fail "CA key encrypted"
-sqlite3 "$H/certkeeper.db" "select key_pem from ca" > "$WORK/cakey.pem"
+db_sql "select key_pem from ca" | grep -q "BEGIN ENCRYPTED PRIVATE KEY" || fail "CA key encrypted"
+db_sql "select key_pem from ca" > "$WORK/cakey.pem"
 openssl pkcs8 -in "$WORK/cakey.pem" -passin pass:s3cret -topk8 -nocrypt >/dev/null 2>&1 || fail "CA key opens with the passphrase"
 CERTKEEPER_CA_PASSPHRASE=s3cret ck user create dan --cn Dan --email dan@example.org --out "$WORK/b2" --password-file "$WORK/dan.pw" >/dev/null
 pass "CA key encrypted at rest"

@@ -81,7 +81,13 @@ passwords_shown() {  # every batch-1 password on stdout opens its bundle
       | openssl verify -CAfile "$WORK/ca.pem" >/dev/null || fail "$1: $u bundle with the shown password"
   done
 }
-fresh_home() { rm -rf "$H"; ck ca init --name "E2E CA" >/dev/null 2>&1; ck ca show --pem > "$WORK/ca.pem"; }
+FRESH=0
+fresh_home() {  # a new home and CA (on PostgreSQL, a new database: use_home)
+  FRESH=$((FRESH + 1))
+  use_home "$WORK/fresh$FRESH"
+  ck ca init --name "E2E CA" >/dev/null 2>&1
+  ck ca show --pem > "$WORK/ca.pem"
+}
 
 fresh_home
 crash_import import.after_batch
