@@ -23,7 +23,8 @@
 
 namespace ck::token {
 class Token;
-}
+struct KeyUri;
+}  // namespace ck::token
 
 namespace ck::ca {
 
@@ -401,7 +402,7 @@ class Authority {
   [[nodiscard]] static Result<CanarySeal> canary_seal_of(UnlockedCa& ca);
   /// The key `uri` names in the token, self-tested against `ca_cert` (it
   /// signs, and the certificate's public key verifies the signature).
-  [[nodiscard]] Result<EvpPkeyPtr> open_token_key(const std::string& uri, const X509& ca_cert);
+  [[nodiscard]] Result<EvpPkeyPtr> open_token_key(const token::KeyUri& uri, const X509& ca_cert);
   /// unlock() in a read transaction of its own; a key encrypted with fewer
   /// PBKDF2 iterations than kKeyPbkdf2Iterations (a home from an earlier
   /// version) is then re-encrypted and stored, with an audit entry.

@@ -80,8 +80,8 @@ Result<CaImported> Authority::import_ca(const CaImportRequest& req) {
   std::string canary_warning;
   if (!req.key_uri.empty()) {
     // Self-tested: the token's key signs what the certificate verifies.
-    CK_ASSIGN(key, open_token_key(req.key_uri, *cert));
     CK_ASSIGN(const auto uri, token::parse_key_uri(req.key_uri));
+    CK_ASSIGN(key, open_token_key(uri, *cert));
     key_uri = uri.text();
     // `crl check` opens CRL canary keys through the token (canary_seal.h):
     // a key that only signs makes every build work and every check fail.

@@ -55,8 +55,7 @@ Result<CanarySeal> Authority::canary_seal_of(UnlockedCa& ca) {
   return CanarySeal::from_stored_key(*ca.key);
 }
 
-Result<EvpPkeyPtr> Authority::open_token_key(const std::string& uri_text, const X509& ca_cert) {
-  CK_ASSIGN(const auto uri, token::parse_key_uri(uri_text));
+Result<EvpPkeyPtr> Authority::open_token_key(const token::KeyUri& uri, const X509& ca_cert) {
   if (token_ == nullptr)
     return fail(no_token(uri.text()));
   CK_ASSIGN(auto key, token_->private_key(uri));
@@ -190,7 +189,8 @@ Result<Authority::UnlockedCa> Authority::unlock(store::Tx& tx) {
   CK_ASSIGN(ca.cert, cert_from_der(rec->cert_der));
   CK_ASSIGN(ca.facts, cert_facts(*ca.cert));
   if (!rec->key_uri.empty()) {
-    CK_ASSIGN(ca.key, open_token_key(rec->key_uri, *ca.cert));
+    CK_ASSIGN(const auto uri, token::parse_key_uri(rec->key_uri));
+    CK_ASSIGN(ca.key, open_token_key(uri, *ca.cert));
     ca.record = std::move(*rec);
     return ca;
   }
