@@ -172,9 +172,9 @@ pass "cert import: stored with its chain; key mismatch, expired, foreign chain, 
 # --- keys are encrypted at rest when a passphrase is set (like the CA key)
 CERTKEEPER_CA_PASSPHRASE=correct-horse ck cert import --cert "$WORK/www/cert.pem" \
   --chain "$WORK/www/chain.pem" --key "$WORK/www/key.pem" --name sealed > /dev/null
-sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name='sealed'" \
+db_sql "SELECT key_pem FROM server_certs WHERE name='sealed'" \
   | grep -q "BEGIN ENCRYPTED PRIVATE KEY" || fail "server key not encrypted at rest"
-sqlite3 "$H/certkeeper.db" "SELECT key_pem FROM server_certs WHERE name='bought'" \
+db_sql "SELECT key_pem FROM server_certs WHERE name='bought'" \
   | grep -q "BEGIN PRIVATE KEY" || fail "unencrypted store row"
 ck cert list --json | grep -q "PRIVATE KEY" && fail "a key in cert list --json"
 pass "server keys encrypted at rest with the passphrase; never in --json"
@@ -185,15 +185,15 @@ pass "server keys encrypted at rest with the passphrase; never in --json"
 # account). --out: a kill leaves the previous set or the new one, never a mix,
 # and the next `acme renew` (due or not) publishes what the store holds.
 start_pebble  # stopped by the mid-order test above
-H2="$WORK/crash-home"
-ck2() { "$CK_BIN" --home "$H2" "$@"; }
+use_home "$WORK/crash-home"  # from here on, every command works on it
+ck2() { ck "$@"; }
 ck2 ca init --name "Crash CA" > /dev/null 2>&1
 crash() {  # crash POINT command... : the command must die at POINT
   local point="$1" rc=0; shift
   CERTKEEPER_FAULT="$point" "$@" > "$WORK/crash.log" 2>&1 || rc=$?
   assert_eq "$rc" 137 "$point: killed by SIGKILL (is this a test build?) $(tail -2 "$WORK/crash.log")"
 }
-account_keys() { sqlite3 "$H2/certkeeper.db" "SELECT key_pem FROM acme_accounts" | sha256sum; }
+account_keys() { db_sql "SELECT key_pem FROM acme_accounts" | sha256sum; }
 pair_ok() {  # pair_ok DIR: cert.pem matches key.pem and chains to pebble's root
   [ "$(openssl x509 -in "$1/cert.pem" -noout -pubkey | openssl sha256)" = \
     "$(openssl pkey -in "$1/key.pem" -pubout | openssl sha256)" ] || fail "$1: key.pem does not match cert.pem"
@@ -204,7 +204,7 @@ stored_sha() { ck2 cert list --json | json '[r["sha256"] for r in d if r.get("na
 CRASH=(acme issue --domain crash.example.test "${COMMON[@]}" "${HTTP[@]}" --out "$WORK/crash")
 
 crash acme.after_account ck2 "${CRASH[@]}"
-assert_eq "$(sqlite3 "$H2/certkeeper.db" "SELECT count(*) FROM acme_accounts")" 1 \
+assert_eq "$(db_sql "SELECT count(*) FROM acme_accounts")" 1 \
   "acme.after_account: the account key is stored once the server knows it"
 keys=$(account_keys)
 ck2 "${CRASH[@]}" > /dev/null || fail "acme.after_account: issue again"
@@ -234,5 +234,5 @@ crash servercert.after_commit ck2 "${IMPORT[@]}"
 rc=0; ck2 "${IMPORT[@]}" > /dev/null 2> "$WORK/err" || rc=$?
 assert_eq "$rc" 1 "servercert.after_commit: importing again"
 grep -q "already stored as 'imp' version 1; nothing changed" "$WORK/err" || fail "import again: $(cat "$WORK/err")"
-assert_eq "$(sqlite3 "$H2/certkeeper.db" "SELECT count(*) FROM server_certs WHERE name='imp'")" 1 "one version"
+assert_eq "$(db_sql "SELECT count(*) FROM server_certs WHERE name='imp'")" 1 "one version"
 pass "servercert.before_commit stores nothing; servercert.after_commit stored once"

@@ -61,9 +61,10 @@ expect_error "empty passphrase file" "empty.pass' is empty" -- ck user list
 EX="$WORK/example"; mkdir -p "$EX/home"
 cp "$(dirname "$0")/../../examples/certkeeper.toml" "$EX/"
 for f in ca.pass smtp.pass conduit.token webhook.token; do printf 'secret-%s\n' "$f" > "$EX/$f"; chmod 600 "$EX/$f"; done
-"$CK_BIN" --home "$EX/home" --config "$EX/certkeeper.toml" ca init --name "Example CA" >/dev/null 2>&1 \
+use_home "$EX/home"
+ck --config "$EX/certkeeper.toml" ca init --name "Example CA" >/dev/null 2>&1 \
   || fail "ca init with the example config"
-"$CK_BIN" --home "$EX/home" --config "$EX/certkeeper.toml" notify --dry-run > "$EX/out" \
+ck --config "$EX/certkeeper.toml" notify --dry-run > "$EX/out" \
   || fail "notify --dry-run with the example config: $(cat "$EX/out")"
 grep -q "^notify: 0 certificate(s) expire within 14d" "$EX/out" || fail "example config: $(cat "$EX/out")"
 pass "examples/certkeeper.toml loads and runs"

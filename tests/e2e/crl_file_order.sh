@@ -23,7 +23,7 @@ publish_command = ["$WORK/publish", "{{crl_file}}", "{{crl_number}}"]
 TOML
 ck ca init --name "Order CA" > /dev/null 2>&1
 ck ca show --pem > "$WORK/ca.pem"
-counter() { sqlite3 "$H/certkeeper.db" "select value from counters where name='crl_number'"; }
+counter() { db_sql "select value from counters where name='crl_number'"; }
 revoke_new() {  # revoke_new USER: a new user, revoked; prints the serial
   ck user create "$1" --cn "$1" --email "$1@example.org" --out "$WORK/b" --password-file "$WORK/$1.pw" > /dev/null
   ck user revoke "$1" > /dev/null
@@ -69,13 +69,13 @@ pass "a superseded build says so"
 # --- 2. The store is restored from a backup older than the file: a CRL
 # built from it would take back what was revoked since (it does not know
 # those certificates), so the build is refused, the file and store unchanged.
-sqlite3 "$H/certkeeper.db" ".backup '$WORK/db.bak'"
+db_backup "$WORK/db.bak"
 carol=$(revoke_new carol)
 ck crl build > /dev/null
 assert_eq "$(crl_number "$OUT")" 6 "one more build"
 lists "$OUT" "$carol" || fail "the file lists carol"
-sqlite3 "$H/certkeeper.db" ".backup '$WORK/db.new'"
-sqlite3 "$H/certkeeper.db" ".restore '$WORK/db.bak'"
+db_backup "$WORK/db.new"
+db_restore "$WORK/db.bak"
 assert_eq "$(counter)" 5 "restored store"
 sum=$(sha256sum < "$OUT")
 expect_error "a CRL file newer than the store" "$OUT" -- ck crl build
@@ -85,7 +85,7 @@ assert_eq "$(sha256sum < "$OUT")" "$sum" "the published CRL is left alone"
 lists "$OUT" "$carol" || fail "carol is still revoked in the file"
 assert_eq "$(counter)" 5 "no number used"
 # The newest copy of the store back: builds go on.
-sqlite3 "$H/certkeeper.db" ".restore '$WORK/db.new'"
+db_restore "$WORK/db.new"
 pass "a file newer than the store: refused, nothing taken back"
 
 # --- 3. --if-due: a missing or older file is rewritten though nothing is due.
@@ -103,9 +103,10 @@ assert_eq "$(json 'd["built"]' < <(ck --json crl build --if-due))" False "then n
 pass "--if-due rewrites a missing or older file"
 
 # --- 4. Files certkeeper did not write: another CA's CRL, something else.
-H2="$WORK/h2"
-"$CK_BIN" --home "$H2" ca init --name "Other CA" > /dev/null 2>&1
-"$CK_BIN" --home "$H2" crl build --out "$WORK/other.crl" > /dev/null
+use_home "$WORK/h2"
+ck ca init --name "Other CA" > /dev/null 2>&1
+ck crl build --out "$WORK/other.crl" > /dev/null
+use_home "$WORK/home"
 cp "$WORK/other.crl" "$WORK/other.orig"
 n=$(counter)
 expect_error "--out holding another CA's CRL" "holds a CRL that this CA did not issue" -- \

@@ -99,16 +99,16 @@ assert_eq "$(crl_number "$WORK/server/ca.crl")" "$((n + 1))" "the server has the
 pass "a changed CRL file is rebuilt, never handed out"
 
 # A CRL built while no publish command was set is not "out" once one is.
-H2="$WORK/h2"
-"$CK_BIN" --home "$H2" ca init --name "Later Publish CA" > /dev/null 2>&1
-"$CK_BIN" --home "$H2" crl build > /dev/null
-"$CK_BIN" --home "$H2" crl status --fail-if-stale > /dev/null || fail "no publish command: not stale"
+use_home "$WORK/h2"; H2="$H"
+ck ca init --name "Later Publish CA" > /dev/null 2>&1
+ck crl build > /dev/null
+ck crl status --fail-if-stale > /dev/null || fail "no publish command: not stale"
 printf '[crl]\npublish_command = ["%s", "{{crl_file}}", "{{tickets}}"]\n' "$WORK/publish" > "$H2/certkeeper.toml"
 rm -f "$WORK/server/ca.crl"
-rc=0; "$CK_BIN" --home "$H2" crl status --fail-if-stale > "$WORK/status" || rc=$?
+rc=0; ck crl status --fail-if-stale > "$WORK/status" || rc=$?
 assert_eq "$rc" 3 "a publish command configured since the last CRL"
 grep -q "built when no \[crl\] publish_command was set" "$WORK/status" || fail "status: $(cat "$WORK/status")"
-"$CK_BIN" --home "$H2" crl build --if-due > "$WORK/out"
+ck crl build --if-due > "$WORK/out"
 grep -q "^published CRL #1 again" "$WORK/out" || fail "published once configured: $(cat "$WORK/out")"
 cmp -s "$H2/ca.crl" "$WORK/server/ca.crl" || fail "the server got the CRL built before the command"
 pass "a CRL built before a publish command was configured is published by --if-due"
@@ -116,13 +116,14 @@ pass "a CRL built before a publish command was configured is published by --if-d
 # The CRL file is gone (a cleanup, a wrong rsync): stale, and --if-due writes a
 # new one instead of saying "not due".
 rm "$H2/ca.crl"
-rc=0; "$CK_BIN" --home "$H2" crl status --fail-if-stale > "$WORK/status" || rc=$?
+rc=0; ck crl status --fail-if-stale > "$WORK/status" || rc=$?
 assert_eq "$rc" 3 "the CRL file is gone"
 grep -q "ca.crl is missing or no longer holds it" "$WORK/status" || fail "status: $(cat "$WORK/status")"
-"$CK_BIN" --home "$H2" --json crl build --if-due > "$WORK/out.json"
+ck --json crl build --if-due > "$WORK/out.json"
 assert_eq "$(json 'd["built"], d["number"]' < "$WORK/out.json")" "(True, 2)" "--if-due rebuilds a missing file"
 assert_eq "$(crl_number "$H2/ca.crl")" 2 "the file holds the new CRL"
 pass "a missing CRL file is stale and rebuilt by --if-due"
+use_home "$WORK/home"
 
 # --- 4. "released since the last CRL" agrees with crl build ---------------
 # The clock is frozen: every release and every build happen in one second

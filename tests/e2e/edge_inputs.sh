@@ -30,12 +30,14 @@ ck user create bob --cn Bob --email bob@example.org --out "$WORK/b" --password-f
 pass "a leftover .p12.tmp-* of a dead process is removed by the next run (a live one is kept)"
 
 # --- --home under umask 000: every folder made for it is 0700
-( umask 000; "$CK_BIN" --home "$WORK/u/v/w/home" ca init --name "Umask CA" > /dev/null 2>&1 ) \
+use_home "$WORK/u/v/w/home"
+( umask 000; ck ca init --name "Umask CA" > /dev/null 2>&1 ) \
   || fail "ca init in a new nested home"
 for d in u u/v u/v/w u/v/w/home; do
   assert_eq "$(stat -c %a "$WORK/$d")" 700 "mode of $d made under umask 000"
 done
 pass "umask 000: the folders made for --home are 0700"
+use_home "$WORK/home"
 
 # --- cert import --name: the rules of user names
 test_pki

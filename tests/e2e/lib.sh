@@ -77,6 +77,34 @@ use_home() {
 db_sql() {
   if pg_store; then psql -qAtX "$CERTKEEPER_STORE" -c "$1"; else sqlite3 "$H/certkeeper.db" "$1"; fi
 }
+# db_backup FILE / db_restore FILE: a copy of the current home's store, and
+# the store put back as that copy was (no command may be running).
+db_backup() {
+  if pg_store; then pg_dump -Fc -f "$1" "$CERTKEEPER_STORE"; else sqlite3 "$H/certkeeper.db" ".backup '$1'"; fi
+}
+db_restore() {
+  if pg_store; then
+    pg_restore --clean --if-exists --single-transaction -d "$CERTKEEPER_STORE" "$1"
+  else
+    sqlite3 "$H/certkeeper.db" ".restore '$1'"
+  fi
+}
+# unhex: hex digits on stdin (as db_sql "SELECT hex(BLOB) ..." prints them)
+# as the bytes they stand for on stdout.
+unhex() { /usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))'; }
+# db_sql_script FILE SQL: FILE becomes an executable script that runs SQL on
+# the current home's store, for a hook the binary runs (it passes no store
+# URL to its children).
+db_sql_script() {
+  if pg_store; then
+    printf '#!/bin/bash
+exec psql -qAtX %q -c %q\n' "$CERTKEEPER_STORE" "$2" > "$1"
+  else
+    printf '#!/bin/bash
+exec sqlite3 %q %q\n' "$H/certkeeper.db" "$2" > "$1"
+  fi
+  chmod +x "$1"
+}
 # Against an ASan+UBSan build (CK_SANITIZED=1, set by tests/CMakeLists.txt
 # with CK_SANITIZE) peak RSS counts the sanitizer's shadow memory and
 # quarantine, and `ulimit -v` breaks its shadow mapping: checks of memory use

@@ -105,10 +105,10 @@ pass "nginx: accepted 200, refused 400 (https:// GET), none sent 400; plain targ
 rc=0; probe_json "$U" --client-user alice > "$WORK/nu.json" || rc=$?
 assert_eq "$rc" 0 "--client-user alice: exit 0"
 assert_eq "$(field '(c["sent"], c["verdict"], c["http_status"])' < "$WORK/nu.json")" "(True, 'accepted', 200)" "--client-user alice"
-row=$(sqlite3 "$H/certkeeper.db" "SELECT hex(serial), not_after - not_before, sealed_key IS NULL FROM crl_canaries WHERE purpose = 'probe'")
+row=$(db_sql "SELECT hex(serial), not_after - not_before, CASE WHEN sealed_key IS NULL THEN 1 ELSE 0 END FROM crl_canaries WHERE purpose = 'probe'")
 serial=${row%%|*}
 assert_eq "${row#*|}" "3900|1" "recorded: valid an hour back and five minutes on, no key kept"
-sqlite3 "$H/certkeeper.db" "SELECT writefile('$WORK/pc.der', der) FROM crl_canaries WHERE purpose = 'probe'" > /dev/null
+db_sql "SELECT hex(der) FROM crl_canaries WHERE purpose = 'probe'" | unhex > "$WORK/pc.der"
 openssl x509 -inform DER -in "$WORK/pc.der" -noout -subject -ext extendedKeyUsage > "$WORK/pc.txt"
 grep -q "CN = alice" "$WORK/pc.txt" || fail "the probe certificate has alice's subject: $(cat "$WORK/pc.txt")"
 ck --json user show alice | grep -q "probe.credential" || fail "the probe credential is audited under alice"
