@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/help_format.h"
 #include "core/duration.h"
 #include "core/printable.h"
 
@@ -24,13 +25,12 @@ Result<std::chrono::seconds> flag_duration(const std::string& text, std::string_
   return *d;
 }
 
-int run(int argc, char** argv) {
-  SystemClock clock;
-  Runtime rt(clock);
-  CLI::App app{
+void define_commands(CLI::App& app, Runtime& rt) {
+  app.description(
       "certkeeper: TLS certificate renewal for operations teams. One program, its state in one\n"
-      "SQLite database under a home folder; every step that changes the world is checked by\n"
-      "observing it (a TLS handshake, a parsed CRL), not by trusting an exit code.\n"
+      "store (SQLite under a home folder, or PostgreSQL for a team); every step that changes\n"
+      "the world is checked by observing it (a TLS handshake, a parsed CRL), not by trusting an\n"
+      "exit code.\n"
       "\n"
       "  Client certificates (a private CA): ca, user, cert, expiring, crl, observe, notify.\n"
       "    Create, renew, revoke; PKCS#12 with a password sent another way; a CRL in which each\n"
@@ -40,10 +40,11 @@ int run(int argc, char** argv) {
       "  Endpoints: probe (handshakes with thousands of TLS endpoints), fingerprint.\n"
       "\n"
       "A store is created by `ca init`, `ca import`, `acme issue` or `cert import`; every other\n"
-      "command on a home without one is an error.",
-      "certkeeper"};
+      "command on a home without one is an error.");
+  app.name("certkeeper");
   app.set_version_flag("--version", std::string("certkeeper ") + CK_VERSION);
   app.require_subcommand(1);
+  app.formatter(std::make_shared<HelpFormatter>());
   app.fallthrough();
   app.option_defaults()->always_capture_default();
   app.add_option("--home", rt.global.home,
@@ -78,6 +79,14 @@ int run(int argc, char** argv) {
   add_rollout_commands(app, rt);
   add_serve_command(app, rt);
   add_store_commands(app, rt);
+  add_meta_commands(app, rt);
+}
+
+int run(int argc, char** argv) {
+  SystemClock clock;
+  Runtime rt(clock);
+  CLI::App app;
+  define_commands(app, rt);
 
   try {
     app.parse(argc, argv);
@@ -88,12 +97,21 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "certkeeper: error: " << printable_line(e.what()) << "\n"
-              << "Run `certkeeper --help` (or `certkeeper COMMAND --help`) for usage.\n";
+    // A mistyped or missing command is named as such, with the closest
+    // commands, rather than CLI11's "A subcommand is required".
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    const auto wrong_command = command_error(app, args);
+    std::string named;  // the command the words got to: its help is the one to read
+    for (const auto* cmd : walk_commands(app, args).path)
+      named += (named.empty() ? "" : " ") + cmd->get_name();
+    std::cerr << "certkeeper: error: " << printable_line(wrong_command ? *wrong_command : e.what())
+              << "\n"
+              << "Run `" << named << " --help` for usage.\n";
     return kExitUsage;
   }
   if (!rt.action) {
-    std::cerr << app.help();
+    const auto walk = walk_commands(app, std::vector<std::string>(argv + 1, argv + argc));
+    std::cerr << walk.path.back()->help();
     return kExitUsage;
   }
   Exit done = kExitError;

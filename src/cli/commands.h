@@ -25,6 +25,7 @@ void add_acme_commands(CLI::App& app, Runtime& rt);
 void add_rollout_commands(CLI::App& app, Runtime& rt);
 void add_serve_command(CLI::App& app, Runtime& rt);
 void add_store_commands(CLI::App& app, Runtime& rt);
+void add_meta_commands(CLI::App& app, Runtime& rt);
 
 /// Registers `fn` (Runtime& → Exit) to run when `sub` is the chosen command.
 template <class Fn>
