@@ -322,6 +322,10 @@ class Authority {
 
   [[nodiscard]] Result<CaInfo> init(const InitRequest& req);
   [[nodiscard]] Result<CaInfo> info();
+  /// Opens the CA key as signing would (decrypted with the passphrase, or
+  /// found in the token and self-tested) and checks that it matches the CA
+  /// certificate; reads only (`store verify` checks a backup with it).
+  [[nodiscard]] Result<CaInfo> check_key();
   [[nodiscard]] Result<CaImported> import_ca(const CaImportRequest& req);
 
   [[nodiscard]] Result<Issued> create_user(const CreateRequest& req);

@@ -214,6 +214,14 @@ Result<Authority::UnlockedCa> Authority::unlock(store::Tx& tx) {
   return ca;
 }
 
+Result<CaInfo> Authority::check_key() {
+  {
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_ASSIGN(const auto ca, unlock(*rtx));
+  }
+  return info();
+}
+
 Result<Authority::UnlockedCa> Authority::unlock() {
   UnlockedCa ca;
   {

@@ -1,7 +1,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "ca/crl_codec.h"
 #include "cli/commands.h"
+#include "core/file_io.h"
+#include "store/backup.h"
 #include "store/copy.h"
 #include "store/store.h"
 
@@ -124,13 +127,102 @@ Exit run_store_reconcile(Runtime& rt, const std::string& crl) {
   return kExitOk;
 }
 
+Exit run_store_backup(Runtime& rt, const std::string& file) {
+  CK_ASSIGN(auto* source, rt.store());
+  const auto step = terminal_progress();
+  CK_ASSIGN(const auto written,
+            store::backup_store(
+                *source, file, [&](std::string_view table, std::int64_t done, std::int64_t total) {
+                  step("backing up " + std::string(table) + ": " + std::to_string(done) + " of " +
+                       std::to_string(total) + " rows");
+                }));
+  const std::string from = source->describe();
+  if (rt.json()) {
+    rt.print_json({{"store", store::display_url(from)},
+                   {"file", written.file.string()},
+                   {"rows", written.copy.rows},
+                   {"crl_number", written.copy.crl_number}});
+    return kExitOk;
+  }
+  std::cout << "backed up " << store::display_url(from) << " to " << written.file.string() << " ("
+            << written.copy.rows << " rows, one snapshot; last CRL #" << written.copy.crl_number
+            << "); check it with `certkeeper store verify " << written.file.string() << "`\n";
+  return kExitOk;
+}
+
+Exit run_store_verify(Runtime& rt, const std::string& file) {
+  CK_ASSIGN(const auto check, store::check_backup_file(file));
+  if (check.integrity != "ok")
+    return fail(Code::Storage, "backup '" + file + "' is damaged: " + check.integrity);
+  if (check.schema != check.current_schema) {
+    return fail(Code::FailedPrecondition,
+                "backup '" + file + "' is at schema version " + std::to_string(check.schema) +
+                    ", this certkeeper's is " + std::to_string(check.current_schema) +
+                    ": verify it with the certkeeper that wrote it (restoring it with this one "
+                    "would migrate it)");
+  }
+  CK_ASSIGN(auto backup, store::open_store("sqlite:" + file, store::OpenMode::Existing));
+  CK_ASSIGN(auto auth, rt.authority_for(*backup));
+  CK_ASSIGN(const auto ca, auth->check_key().map_error([&](Error e) {
+    return std::move(e).context("backup '" + file + "'");
+  }));
+  CK_ASSIGN(const auto crl, auth->crl_status(std::chrono::seconds(0), false));
+  CK_ASSIGN(const auto users, auth->list_users());
+  // The CRL this home publishes: newer than the backup's last, a restore
+  // needs `store reconcile` before the next build (which refuses until then).
+  CK_ASSIGN(const auto* cfg, rt.config());
+  const std::filesystem::path published = cfg->crl_out ? *cfg->crl_out : rt.home() / "ca.crl";
+  std::optional<std::int64_t> published_number;
+  if (auto bytes = read_file(published); bytes) {
+    if (const auto der = ca::crl_der_of(*bytes)) {
+      if (auto parsed = ca::parse_crl_der(*der, nullptr); parsed)
+        published_number = parsed->number;
+    }
+  }
+  const std::int64_t last = crl.last_number.value_or(0);
+  const bool behind = published_number && *published_number > last;
+  const std::string key_where = !ca.key_uri.empty() ? "in the token " + ca.key_uri
+                                : ca.key_encrypted  ? "encrypted in the store, decrypts"
+                                                    : "in the store, not encrypted";
+  if (rt.json()) {
+    rt.print_json(
+        {{"file", file},
+         {"integrity", check.integrity},
+         {"schema", check.schema},
+         {"ca", ca.name},
+         {"ca_key", key_where},
+         {"users", users.size()},
+         {"last_crl", crl.last_number ? nlohmann::json(*crl.last_number) : nullptr},
+         {"last_crl_at", crl.this_update ? nlohmann::json(iso(*crl.this_update)) : nullptr},
+         {"held", crl.held.size()},
+         {"published_crl", published.string()},
+         {"published_number", published_number ? nlohmann::json(*published_number) : nullptr},
+         {"needs_reconcile", behind}});
+    return kExitOk;
+  }
+  std::cout << "backup " << file << ": integrity ok, schema " << check.schema << "\n"
+            << "  CA '" << ca.name << "': key " << key_where << ", matches the CA certificate\n"
+            << "  " << users.size() << " users, " << crl.held.size() << " held revocations\n"
+            << "  last CRL: "
+            << (crl.last_number ? "#" + std::to_string(*crl.last_number) + " of " +
+                                      iso(crl.this_update.value_or(Seconds{}))
+                                : std::string("none"))
+            << "\n";
+  if (behind) {
+    std::cout << "  " << published.string() << " holds CRL #" << *published_number
+              << ", newer: after restoring this backup, run `certkeeper store reconcile --crl "
+              << published.string() << "` before the next `crl build` (it refuses until then)\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_store_commands(CLI::App& app, Runtime& rt) {
   auto* store = app.add_subcommand(
       "store",
       "The store itself: its schema (PostgreSQL is migrated only by `store migrate`), copying it,\n"
-      "reconciling it with a published CRL after a restore");
+      "backing it up and checking a backup, reconciling it with a published CRL after a restore");
   store->require_subcommand(1);
   auto* migrate = store->add_subcommand(
       "migrate",
@@ -168,6 +260,27 @@ void add_store_commands(CLI::App& app, Runtime& rt) {
                         "The published CRL, PEM or DER (default: [crl] out, else HOME/ca.crl)");
   on_run(reconcile, rt,
          [reconcile_crl](Runtime& r) { return run_store_reconcile(r, *reconcile_crl); });
+
+  auto backup_file = std::make_shared<std::string>();
+  auto* backup = store->add_subcommand(
+      "backup",
+      "Write a consistent copy of the store to FILE while other commands go on: one\n"
+      "snapshot, as a SQLite file of its own (from SQLite or PostgreSQL), 0600, durable\n"
+      "before it is named FILE; an existing FILE is never overwritten. Check it with\n"
+      "`store verify FILE`; restore it as docs/operations.md (\"Restore\") says.");
+  backup->add_option("FILE", *backup_file, "The new backup file")->required();
+  on_run(backup, rt, [backup_file](Runtime& r) { return run_store_backup(r, *backup_file); });
+
+  auto verify_file = std::make_shared<std::string>();
+  auto* verify = store->add_subcommand(
+      "verify",
+      "Check a backup made by `store backup` without changing it: SQLite's integrity check,\n"
+      "its schema version (this certkeeper's), the CA key opens with this run's passphrase\n"
+      "(or token) and matches the CA certificate, its CRL state; and whether the CRL this\n"
+      "home publishes is newer (then a restore needs `store reconcile`). Exit 1 on any\n"
+      "problem.");
+  verify->add_option("FILE", *verify_file, "The backup file")->required();
+  on_run(verify, rt, [verify_file](Runtime& r) { return run_store_verify(r, *verify_file); });
 }
 
 }  // namespace ck::cli

@@ -119,9 +119,9 @@ Result<std::string> Runtime::resolve_store_url() {
   return store_url();
 }
 
-Status Runtime::open() {
-  const auto dir = home();
-  // The configuration first: a bad --config must not leave a new home behind.
+Status Runtime::load_secrets() {
+  if (token_)
+    return {};
   CK_TRY(load_configuration());
   CK_ASSIGN(passphrase_, optional_secret("CERTKEEPER_CA_PASSPHRASE", config_.ca_passphrase_file,
                                          "CA passphrase file"));
@@ -137,6 +137,21 @@ Status Runtime::open() {
                                                 "[pkcs11] pin_file"));
   }
   token_ = std::make_unique<token::Token>(std::move(token_config));
+  return {};
+}
+
+Result<std::unique_ptr<ca::Authority>> Runtime::authority_for(store::Store& other) {
+  CK_TRY(load_secrets());
+  auto auth = std::make_unique<ca::Authority>(other, clock_, random_,
+                                              passphrase_ ? &*passphrase_ : nullptr, actor());
+  auth->set_token(token_.get());
+  return auth;
+}
+
+Status Runtime::open() {
+  const auto dir = home();
+  // The configuration first: a bad --config must not leave a new home behind.
+  CK_TRY(load_secrets());
   const std::string url = store_url();
   if (open_mode_ == store::OpenMode::Create) {
     std::error_code ec;

@@ -81,6 +81,9 @@ class Runtime {
   /// created, when it still holds nothing. Bad input changes nothing.
   void discard_failed_creation();
   [[nodiscard]] Result<ca::Authority*> authority();
+  /// A CA service over another store than the home's (a backup being
+  /// verified), with this run's passphrase and token.
+  [[nodiscard]] Result<std::unique_ptr<ca::Authority>> authority_for(store::Store& other);
   /// The store itself, for a module that reads it whole (serve).
   [[nodiscard]] Result<store::Store*> store();
   /// Who acts, for audit entries: "login@host" (the login behind sudo).
@@ -124,6 +127,8 @@ class Runtime {
 
  private:
   [[nodiscard]] Status open();
+  /// The configuration, the CA passphrase and the token settings (once).
+  [[nodiscard]] Status load_secrets();
   [[nodiscard]] Status load_configuration();
   [[nodiscard]] std::string store_url() const;
   void write_out(const std::string& text) const;

@@ -1018,6 +1018,35 @@ Result<int> SqliteStore::version_of(const std::string& path) {
   return static_cast<int>(v);
 }
 
+Result<std::string> SqliteStore::integrity_of(const std::string& path) {
+  CK_ASSIGN(auto conn, Connection::open(path, false));
+  CK_ASSIGN(auto check, conn->prepare("PRAGMA integrity_check(10)"));
+  std::string found;
+  for (;;) {
+    auto row = check.step();
+    if (!row) {
+      conn->reset_all();
+      return fail(std::move(row).error().context("'" + path + "'"));
+    }
+    if (!*row)
+      break;
+    found += (found.empty() ? "" : "; ") + check.text(0);
+  }
+  conn->reset_all();
+  return found;
+}
+
+Status SqliteStore::make_standalone(const std::string& path) {
+  CK_ASSIGN(auto conn, Connection::open(path, false));
+  CK_ASSIGN(auto mode, conn->prepare("PRAGMA journal_mode = DELETE"));
+  CK_ASSIGN(const bool row, mode.step());
+  const std::string now = row ? mode.text(0) : std::string();
+  conn->reset_all();
+  if (now != "delete")
+    return fail(Code::Storage, "'" + path + "': journal mode stays '" + now + "'");
+  return {};
+}
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, OpenMode mode) {
   CK_ASSIGN(auto conn, Connection::open(path, mode == OpenMode::Create));
   auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn)));

@@ -25,6 +25,14 @@ class SqliteStore final : public Store {
   /// The schema version of the database at `path` (0: none there yet),
   /// read without changing it.
   [[nodiscard]] static Result<int> version_of(const std::string& path);
+  /// SQLite's integrity check of the database at `path` ("ok", or the first
+  /// problems it names), without changing it; a file that is no database
+  /// fails naming it.
+  [[nodiscard]] static Result<std::string> integrity_of(const std::string& path);
+  /// Makes the database at `path` one self-contained file: its WAL folded
+  /// in and the journal mode set back to DELETE (a backup copied or moved
+  /// alone loses nothing). Opening it as a store turns WAL on again.
+  [[nodiscard]] static Status make_standalone(const std::string& path);
 
  private:
   explicit SqliteStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
