@@ -22,9 +22,12 @@ lintian --fail-on error,warning "$deb" 2>&1 | grep -v "^running with root" || tr
 lintian --fail-on error,warning "$deb" > /dev/null 2>&1 || fail "lintian reports errors or warnings"
 ok "lintian: no error, no warning ($(basename "$deb"))"
 
-# A machine where it was never installed (a failed run before may have left it).
-$SUDO apt-get purge -y -qq certkeeper > /dev/null 2>&1 || true
-$SUDO rm -rf /var/lib/certkeeper
+# Only on a machine without certkeeper: this test purges the package and
+# removes /var/lib/certkeeper and the certkeeper user at the end, which on a
+# real installation would be the CA. (A failed run cleans up after itself.)
+if dpkg-query -W -f='${Status}' certkeeper 2>/dev/null | grep -q "installed" || [ -e /var/lib/certkeeper ]; then
+  fail "certkeeper is installed here, or /var/lib/certkeeper exists: refusing to test the package on a machine that may hold a real CA"
+fi
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$(realpath "$deb")" > /dev/null
 cleanup() {
   $SUDO apt-get purge -y -qq certkeeper > /dev/null 2>&1 || true

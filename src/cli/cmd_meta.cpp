@@ -26,7 +26,7 @@ Exit write_man_pages(const CLI::App& app, const std::string& dir, const std::str
 }
 
 // User names for a completion; nothing (and no message) when the store the
-// words point at cannot be read.
+// words point at cannot be read or is not a local file.
 std::vector<std::string> user_names(Runtime& rt, const CommandWalk& walk) {
   const auto given = [&](const char* name, std::string& into) {
     if (const auto it = walk.values.find(name); it != walk.values.end())
@@ -36,6 +36,11 @@ std::vector<std::string> user_names(Runtime& rt, const CommandWalk& walk) {
   given("--store", rt.global.store_url);
   given("--config", rt.global.config);
   std::vector<std::string> names;
+  // Only a store in a local file: a database server that does not answer
+  // would hold the shell for its connection timeout on every TAB.
+  const auto url = rt.resolve_store_url();
+  if (!url || !store::local_file(*url))
+    return names;
   auto auth = rt.authority();
   if (!auth)
     return names;

@@ -151,7 +151,16 @@ Exit run_store_backup(Runtime& rt, const std::string& file) {
 }
 
 Exit run_store_verify(Runtime& rt, const std::string& file) {
-  CK_ASSIGN(const auto check, store::check_backup_file(file));
+  // Everything is read from a private copy: the backup itself stays as it
+  // was (and may be read-only). Messages name the backup, not the copy.
+  CK_ASSIGN(const auto copy, store::private_copy(file));
+  const auto named = [&](Error e) {
+    const std::string temp = copy.path().string();
+    for (auto at = e.message.find(temp); at != std::string::npos; at = e.message.find(temp, at))
+      e.message.replace(at, temp.size(), file);
+    return e;
+  };
+  CK_ASSIGN(const auto check, store::check_backup_file(copy.path()).map_error(named));
   if (check.integrity != "ok")
     return fail(Code::Storage, "backup '" + file + "' is damaged: " + check.integrity);
   if (check.schema != check.current_schema) {
@@ -161,7 +170,9 @@ Exit run_store_verify(Runtime& rt, const std::string& file) {
                     ": verify it with the certkeeper that wrote it (restoring it with this one "
                     "would migrate it)");
   }
-  CK_ASSIGN(auto backup, store::open_store("sqlite:" + file, store::OpenMode::Existing));
+  CK_ASSIGN(auto backup,
+            store::open_store("sqlite:" + copy.path().string(), store::OpenMode::Existing)
+                .map_error(named));
   CK_ASSIGN(auto auth, rt.authority_for(*backup));
   CK_ASSIGN(const auto ca, auth->check_key().map_error([&](Error e) {
     return std::move(e).context("backup '" + file + "'");
@@ -170,7 +181,7 @@ Exit run_store_verify(Runtime& rt, const std::string& file) {
   CK_ASSIGN(const auto users, auth->list_users());
   // The CRL this home publishes: newer than the backup's last, a restore
   // needs `store reconcile` before the next build (which refuses until then).
-  CK_ASSIGN(const auto* cfg, rt.config());
+  CK_ASSIGN(const auto* cfg, rt.configuration());  // the home's store is not needed
   const std::filesystem::path published = cfg->crl_out ? *cfg->crl_out : rt.home() / "ca.crl";
   std::optional<std::int64_t> published_number;
   if (auto bytes = read_file(published); bytes) {

@@ -140,6 +140,11 @@ Status Runtime::load_secrets() {
   return {};
 }
 
+Result<const Config*> Runtime::configuration() {
+  CK_TRY(load_secrets());
+  return &config_;
+}
+
 Result<std::unique_ptr<ca::Authority>> Runtime::authority_for(store::Store& other) {
   CK_TRY(load_secrets());
   auto auth = std::make_unique<ca::Authority>(other, clock_, random_,

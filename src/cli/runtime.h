@@ -81,6 +81,8 @@ class Runtime {
   /// created, when it still holds nothing. Bad input changes nothing.
   void discard_failed_creation();
   [[nodiscard]] Result<ca::Authority*> authority();
+  /// The configuration (and secrets) without opening the store.
+  [[nodiscard]] Result<const Config*> configuration();
   /// A CA service over another store than the home's (a backup being
   /// verified), with this run's passphrase and token.
   [[nodiscard]] Result<std::unique_ptr<ca::Authority>> authority_for(store::Store& other);

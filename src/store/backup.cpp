@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/fault.h"
 #include "core/file_io.h"
@@ -14,10 +17,10 @@ namespace ck::store {
 
 namespace {
 
-// The temporary file of a backup whose process died before naming it
-// (".NAME.tmp-PID", with its -wal and -shm): removed by the next backup to
-// the same name. A running backup's is left alone.
-void remove_dead_temps(const std::filesystem::path& dir, const std::string& name) {
+// The work folder of a backup whose process died before naming its file
+// (".NAME.tmp-PID-XXXXXX"): removed by the next backup to the same name. A
+// running backup's is left alone.
+void remove_dead_work_dirs(const std::filesystem::path& dir, const std::string& name) {
   const std::string prefix = "." + name + ".tmp-";
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -26,18 +29,25 @@ void remove_dead_temps(const std::filesystem::path& dir, const std::string& name
       continue;
     const std::string rest = f.substr(prefix.size());
     const auto digits = rest.find_first_not_of("0123456789");
-    if (digits == 0 || rest.empty())
+    if (digits == 0 || digits == std::string::npos || digits > 9)
       continue;
-    const long pid = std::stol(rest.substr(0, digits));
+    const long pid = std::strtol(rest.substr(0, digits).c_str(), nullptr, 10);
     if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
-      std::filesystem::remove(entry.path(), ec);
+      std::filesystem::remove_all(entry.path(), ec);
   }
 }
 
-void remove_sqlite_files(const std::filesystem::path& file) {
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-    std::filesystem::remove(file.string() + suffix, ec);
+// A folder of this process's own beside `near` (mkdtemp: 0700, a name
+// nobody could have made first), so no other user can plant a file the
+// store (with the CA key) would be written into.
+Result<std::filesystem::path> make_work_dir(const std::filesystem::path& near,
+                                            const std::string& name) {
+  std::string pattern =
+      (near / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    return fail(Code::PermissionDenied,
+                "cannot make a folder in '" + near.string() + "': " + std::strerror(errno));
+  return std::filesystem::path(pattern);
 }
 
 Status fsync_file(const std::filesystem::path& file) {
@@ -64,9 +74,9 @@ Result<BackupWritten> backup_store(Store& from, const std::filesystem::path& fil
   if (!std::filesystem::is_directory(dir, ec))
     return fail(Code::NotFound,
                 "backup file '" + file.string() + "': no folder '" + dir.string() + "'");
-  remove_dead_temps(dir, file.filename().string());
-  const auto temp = dir / ("." + file.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  remove_sqlite_files(temp);
+  remove_dead_work_dirs(dir, file.filename().string());
+  CK_ASSIGN(const auto work, make_work_dir(dir, file.filename().string()));
+  const auto temp = work / "backup.db";
   auto written = [&]() -> Result<BackupWritten> {
     BackupWritten out;
     {
@@ -78,6 +88,10 @@ Result<BackupWritten> backup_store(Store& from, const std::filesystem::path& fil
     CK_TRY(sqlite::SqliteStore::make_standalone(temp.string()));
     if (std::filesystem::exists(temp.string() + "-wal", ec))
       return fail(Code::Storage, "backup '" + temp.string() + "' was not closed cleanly");
+    struct stat st {};
+    if (::stat(temp.c_str(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 07777) != 0600)
+      return fail(Code::PermissionDenied,
+                  "backup '" + temp.string() + "' is not a 0600 file of ours");
     CK_TRY(fsync_file(temp));
     CK_FAULT_POINT("backup.before_link");
     // link() fails when `file` appeared meanwhile: never over another file.
@@ -85,20 +99,38 @@ Result<BackupWritten> backup_store(Store& from, const std::filesystem::path& fil
       return fail(Code::AlreadyExists,
                   "backup file '" + file.string() +
                       "' cannot be made (it appeared meanwhile, or the folder refuses it)");
-    std::filesystem::remove(temp, ec);
     sync_dir(dir);
     out.file = file;
     return out;
   }();
-  if (!written)
-    remove_sqlite_files(temp);
+  std::filesystem::remove_all(work, ec);
   return written;
 }
 
-Result<BackupFileCheck> check_backup_file(const std::filesystem::path& file) {
+PrivateCopy::~PrivateCopy() {
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+Result<PrivateCopy> private_copy(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec))
     return fail(Code::NotFound, "backup file '" + file.string() + "' does not exist");
+  const auto tmp = std::filesystem::temp_directory_path(ec);
+  CK_ASSIGN(auto dir, make_work_dir(ec ? std::filesystem::path("/tmp") : tmp, "certkeeper-verify"));
+  PrivateCopy copy(dir, dir / "backup.db");
+  std::filesystem::copy_file(file, copy.path(), ec);
+  if (ec)
+    return fail(Code::PermissionDenied,
+                "cannot read backup file '" + file.string() + "': " + ec.message());
+  std::filesystem::permissions(
+      copy.path(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  return copy;
+}
+
+Result<BackupFileCheck> check_backup_file(const std::filesystem::path& file) {
   BackupFileCheck check;
   CK_ASSIGN(check.integrity, sqlite::SqliteStore::integrity_of(file.string()));
   CK_ASSIGN(check.schema, sqlite::SqliteStore::version_of(file.string()));

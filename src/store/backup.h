@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "store/copy.h"
@@ -32,8 +33,33 @@ struct BackupFileCheck {
   int current_schema = 0;  // the one this certkeeper writes
 };
 
-/// Reads the backup file without changing it: SQLite's integrity check and
-/// its schema version. A file that is no SQLite database fails naming it.
+/// A copy of a backup file in a folder of this process's own (0700, under
+/// $TMPDIR), removed with it: `store verify` opens the copy, so the backup
+/// itself is only read (a read-only file or mount works, and opening a store
+/// changes nothing in it).
+class PrivateCopy {
+ public:
+  PrivateCopy(std::filesystem::path dir, std::filesystem::path file)
+      : dir_(std::move(dir)), file_(std::move(file)) {}
+  PrivateCopy(PrivateCopy&& other) noexcept
+      : dir_(std::exchange(other.dir_, {})), file_(std::move(other.file_)) {}
+  PrivateCopy& operator=(PrivateCopy&&) = delete;
+  PrivateCopy(const PrivateCopy&) = delete;
+  PrivateCopy& operator=(const PrivateCopy&) = delete;
+  ~PrivateCopy();
+  [[nodiscard]] const std::filesystem::path& path() const { return file_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path file_;
+};
+
+/// Copies `file` (which must exist) into a PrivateCopy.
+[[nodiscard]] Result<PrivateCopy> private_copy(const std::filesystem::path& file);
+
+/// SQLite's integrity check and the schema version of a backup file (give
+/// it a private_copy: reading may leave SQLite's side files). A file that
+/// is no SQLite database fails naming it.
 [[nodiscard]] Result<BackupFileCheck> check_backup_file(const std::filesystem::path& file);
 
 }  // namespace ck::store

@@ -59,13 +59,18 @@ expect_error "an existing backup file" "$WORK/taken.db" -- ck store backup "$WOR
 assert_eq "$(cat "$WORK/taken.db")" "precious" "an existing file is not overwritten"
 expect_error "a backup into a missing folder" "$WORK/nowhere" -- ck store backup "$WORK/nowhere/b.db"
 
-# --- verify
+# --- verify (it reads the backup only: same bytes, no side files, a
+# read-only backup works)
+sum=$(sha256sum < "$WORK/b1.db")
 ck store verify "$WORK/b1.db" > "$WORK/v1.txt" || fail "verify: $(cat "$WORK/v1.txt")"
+assert_eq "$(sha256sum < "$WORK/b1.db")" "$sum" "verify leaves the backup's bytes as they were"
+[ ! -e "$WORK/b1.db-wal" ] && [ ! -e "$WORK/b1.db-shm" ] || fail "verify left SQLite side files"
+cp "$WORK/b1.db" "$WORK/ro.db"; chmod 0400 "$WORK/ro.db"
+ck store verify "$WORK/ro.db" > /dev/null || fail "verify of a read-only backup"
 grep -q "^backup $WORK/b1.db: integrity ok, schema [0-9]*$" "$WORK/v1.txt" || fail "verify text: $(cat "$WORK/v1.txt")"
 grep -q "CA 'Backup CA': key encrypted in the store, decrypts, matches the CA certificate" "$WORK/v1.txt" ||
   fail "verify key: $(cat "$WORK/v1.txt")"
 grep -q "last CRL: #1 of " "$WORK/v1.txt" || fail "verify CRL: $(cat "$WORK/v1.txt")"
-sum=$(sha256sum < "$WORK/b1.db")
 expect_error "verify with a wrong passphrase" "wrong CA passphrase" -- \
   env CERTKEEPER_CA_PASSPHRASE=wrong "$CK_BIN" --home "$H" store verify "$WORK/b1.db"
 head -c 20000 "$WORK/b1.db" > "$WORK/cut.db"
@@ -73,6 +78,11 @@ expect_error "verify a truncated backup" "$WORK/cut.db" -- ck store verify "$WOR
 head -c 4096 /dev/urandom > "$WORK/junk.db"
 expect_error "verify a file that is no database" "$WORK/junk.db" -- ck store verify "$WORK/junk.db"
 expect_error "verify a missing file" "$WORK/missing.db" -- ck store verify "$WORK/missing.db"
+# The home's own store is not needed to verify (a restore drill on another machine).
+expect_error "no home store, wrong passphrase still found" "wrong CA passphrase" -- \
+  env CERTKEEPER_CA_PASSPHRASE=wrong "$CK_BIN" --home "$WORK/elsewhere" store verify "$WORK/b1.db"
+"$CK_BIN" --home "$WORK/elsewhere" store verify "$WORK/b1.db" > /dev/null || fail "verify from a home without a store"
+[ ! -e "$WORK/elsewhere/certkeeper.db" ] || fail "verify made a store in its home"
 assert_eq "$(sha256sum < "$WORK/b1.db")" "$sum" "verify leaves the backup as it was"
 pass "store verify: integrity, schema, key, CRL state; refuses damage and a wrong passphrase"
 
