@@ -227,6 +227,15 @@ Exit run_store_verify(Runtime& rt, const std::string& file) {
   return kExitOk;
 }
 
+// A store command with one FILE argument.
+void add_file_command(CLI::App* group, Runtime& rt, const char* name, const char* description,
+                      const char* file_help, Exit (*run)(Runtime&, const std::string&)) {
+  auto file = std::make_shared<std::string>();
+  auto* cmd = group->add_subcommand(name, description);
+  cmd->add_option("FILE", *file, file_help)->required();
+  on_run(cmd, rt, [file, run](Runtime& r) { return run(r, *file); });
+}
+
 }  // namespace
 
 void add_store_commands(CLI::App& app, Runtime& rt) {
@@ -272,26 +281,21 @@ void add_store_commands(CLI::App& app, Runtime& rt) {
   on_run(reconcile, rt,
          [reconcile_crl](Runtime& r) { return run_store_reconcile(r, *reconcile_crl); });
 
-  auto backup_file = std::make_shared<std::string>();
-  auto* backup = store->add_subcommand(
-      "backup",
+  add_file_command(
+      store, rt, "backup",
       "Write a consistent copy of the store to FILE while other commands go on: one\n"
       "snapshot, as a SQLite file of its own (from SQLite or PostgreSQL), 0600, durable\n"
       "before it is named FILE; an existing FILE is never overwritten. Check it with\n"
-      "`store verify FILE`; restore it as docs/operations.md (\"Restore\") says.");
-  backup->add_option("FILE", *backup_file, "The new backup file")->required();
-  on_run(backup, rt, [backup_file](Runtime& r) { return run_store_backup(r, *backup_file); });
-
-  auto verify_file = std::make_shared<std::string>();
-  auto* verify = store->add_subcommand(
-      "verify",
+      "`store verify FILE`; restore it as docs/operations.md (\"Restore\") says.",
+      "The new backup file", run_store_backup);
+  add_file_command(
+      store, rt, "verify",
       "Check a backup made by `store backup` without changing it: SQLite's integrity check,\n"
       "its schema version (this certkeeper's), the CA key opens with this run's passphrase\n"
       "(or token) and matches the CA certificate, its CRL state; and whether the CRL this\n"
       "home publishes is newer (then a restore needs `store reconcile`). Exit 1 on any\n"
-      "problem.");
-  verify->add_option("FILE", *verify_file, "The backup file")->required();
-  on_run(verify, rt, [verify_file](Runtime& r) { return run_store_verify(r, *verify_file); });
+      "problem.",
+      "The backup file", run_store_verify);
 }
 
 }  // namespace ck::cli
