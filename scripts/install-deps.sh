@@ -7,7 +7,7 @@ PKGS="build-essential cmake ninja-build pkg-config libssl-dev openssl libsqlite3
   nginx curl faketime procps python3 python3-aiosmtpd pebble clang-14 libclang-rt-14-dev
   clang-tidy-14 clang-format-14 prometheus prometheus-node-exporter wrk chromium ansible-core monit
   libpq-dev postgresql-15 libp11-kit-dev softhsm2 opensc libengine-pkcs11-openssl
-  man-db zsh debhelper lintian systemd"
+  man-db zsh lintian systemd"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
