@@ -100,9 +100,10 @@ int run(int argc, char** argv) {
     // A mistyped or missing command is named as such, with the closest
     // commands, rather than CLI11's "A subcommand is required".
     const std::vector<std::string> args(argv + 1, argv + argc);
-    const auto wrong_command = command_error(app, args);
+    const auto walk = walk_commands(app, args);
+    const auto wrong_command = command_error(walk);
     std::string named;  // the command the words got to: its help is the one to read
-    for (const auto* cmd : walk_commands(app, args).path)
+    for (const auto* cmd : walk.path)
       named += (named.empty() ? "" : " ") + cmd->get_name();
     std::cerr << "certkeeper: error: " << printable_line(wrong_command ? *wrong_command : e.what())
               << "\n"

@@ -185,7 +185,10 @@ CommandWalk walk_commands(const CLI::App& app, const std::vector<std::string>& a
 
 std::optional<std::string> command_error(const CLI::App& app,
                                          const std::vector<std::string>& args) {
-  const CommandWalk walk = walk_commands(app, args);
+  return command_error(walk_commands(app, args));
+}
+
+std::optional<std::string> command_error(const CommandWalk& walk) {
   const CLI::App& cur = *walk.path.back();
   std::vector<std::string> names;
   for (const auto* sub : visible_commands(cur))

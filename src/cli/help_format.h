@@ -49,6 +49,8 @@ struct CommandWalk {
 /// when the words name a command (the parse error is about something else).
 [[nodiscard]] std::optional<std::string> command_error(const CLI::App& app,
                                                        const std::vector<std::string>& args);
+/// The same from a walk already made.
+[[nodiscard]] std::optional<std::string> command_error(const CommandWalk& walk);
 
 /// The visible commands under `app` (help's list; hidden ones have no group).
 [[nodiscard]] std::vector<const CLI::App*> visible_commands(const CLI::App& app);

@@ -78,6 +78,11 @@ expect_error "verify a truncated backup" "$WORK/cut.db" -- ck store verify "$WOR
 head -c 4096 /dev/urandom > "$WORK/junk.db"
 expect_error "verify a file that is no database" "$WORK/junk.db" -- ck store verify "$WORK/junk.db"
 expect_error "verify a missing file" "$WORK/missing.db" -- ck store verify "$WORK/missing.db"
+cp "$WORK/b1.db" "$WORK/newer.db"; sqlite3 "$WORK/newer.db" "PRAGMA user_version = 999"
+sum_newer=$(sha256sum < "$WORK/newer.db")
+expect_error "verify a backup from another schema" "$WORK/newer.db' is at schema version 999" -- \
+  ck store verify "$WORK/newer.db"
+assert_eq "$(sha256sum < "$WORK/newer.db")" "$sum_newer" "a backup of another schema is left as it was"
 # The home's own store is not needed to verify (a restore drill on another machine).
 expect_error "no home store, wrong passphrase still found" "wrong CA passphrase" -- \
   env CERTKEEPER_CA_PASSPHRASE=wrong "$CK_BIN" --home "$WORK/elsewhere" store verify "$WORK/b1.db"

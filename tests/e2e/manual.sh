@@ -91,3 +91,9 @@ pass "bash completion: commands, options, choices, user names, plan files"
 zsh -n "$WORK/_certkeeper" || fail "zsh cannot parse the completion script"
 head -1 "$WORK/_certkeeper" | grep -qx "#compdef certkeeper" || fail "zsh script header"
 pass "zsh completion script parses"
+
+# The hidden commands' bad input: one line, exit 1.
+expect_error "completion script for another shell" "bash or zsh" -- "$CK_BIN" __complete script fish
+expect_error "an unknown completion kind" "unknown kind 'nope'" -- "$CK_BIN" __complete nope
+touch "$WORK/a-file"
+expect_error "man pages into a file" "$WORK/a-file/man" -- "$CK_BIN" __man "$WORK/a-file/man"
