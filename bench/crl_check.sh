@@ -23,7 +23,7 @@ work=
 scratch work
 cd "$work"
 ck() { "$CERTKEEPER" --home "$work/home" "$@"; }
-ck ca init --name "Bench client CA" >/dev/null 2>&1 || die "ca init failed"
+ck ca init --name "Bench client CA" --no-passphrase >/dev/null 2>&1 || die "ca init failed"
 ck ca show --pem > client-ca.pem
 ck crl build --out "$work/ca.crl" >/dev/null
 FLEET_SERVER_EXTRA="

@@ -188,7 +188,7 @@ EOF
 # certkeeper_home DIR : `ca init --name Bench` and one `user create u0` (user id 1).
 certkeeper_home() {
   local h=$1
-  "$CERTKEEPER" --home "$h" ca init --name Bench >/dev/null 2>&1 || die "certkeeper ca init failed in $h"
+  "$CERTKEEPER" --home "$h" ca init --name Bench --no-passphrase >/dev/null 2>&1 || die "certkeeper ca init failed in $h"
   "$CERTKEEPER" --home "$h" user create u0 --cn U --email u@example.org --out "$h/out" >/dev/null 2>&1 ||
     die "certkeeper user create u0 failed in $h"
   [[ $(sqlite3 "$h/certkeeper.db" 'SELECT id FROM users WHERE name = '\''u0'\''') == 1 ]] ||

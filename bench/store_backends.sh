@@ -77,7 +77,7 @@ for b in sqlite postgresql; do
     psql -qX "$PG_BASE/postgres" -c "CREATE DATABASE bench_main" >/dev/null
     ckb store migrate >/dev/null
   fi
-  ckb ca init --name "Bench CA" >/dev/null 2>&1
+  ckb ca init --name "Bench CA" --no-passphrase >/dev/null 2>&1
   ckb user create u0 --cn U0 --email u0@example.org --out "$work/b-$b" --password-file "$work/p-$b-u0" >/dev/null
   note "$b: single commands ($RUNS each)"
   : >"$work/create-$b"; : >"$work/renew-$b"

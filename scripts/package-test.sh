@@ -42,7 +42,7 @@ trap cleanup EXIT
 getent passwd certkeeper | grep -q ":/var/lib/certkeeper:/usr/sbin/nologin$" || fail "the certkeeper user: $(getent passwd certkeeper)"
 [ "$(stat -c '%a %U %G' /var/lib/certkeeper)" = "700 certkeeper certkeeper" ] ||
   fail "/var/lib/certkeeper: $(stat -c '%a %U %G' /var/lib/certkeeper)"
-$SUDO runuser -u certkeeper -- env CERTKEEPER_HOME=/var/lib/certkeeper /usr/bin/certkeeper ca init --name "Package CA" > /dev/null
+$SUDO runuser -u certkeeper -- env CERTKEEPER_HOME=/var/lib/certkeeper /usr/bin/certkeeper ca init --name "Package CA" --no-passphrase > /dev/null
 $SUDO runuser -u certkeeper -- /usr/bin/certkeeper --home /var/lib/certkeeper --json ca show |
   grep -q '"name": *"Package CA"' || fail "ca show after ca init"
 [ "$($SUDO stat -c '%a %U' /var/lib/certkeeper/certkeeper.db)" = "600 certkeeper" ] || fail "the store's mode and owner"

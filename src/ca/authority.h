@@ -7,7 +7,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -193,6 +195,7 @@ struct CertView {
   std::string revocation;  // "", held, released, dropped
   std::string reason;
   std::optional<std::string> superseded_by_hex;
+  std::string subject;  // RFC 2253; filled by show_user only (it parses each certificate)
 };
 
 struct UserView {
@@ -349,6 +352,16 @@ class Authority {
 
   [[nodiscard]] Result<std::vector<UserView>> list_users();
   [[nodiscard]] Result<UserView> show_user(const std::string& user);
+  /// The profiles of `users` (names not found are left out), read in one
+  /// snapshot: the names and e-mail addresses a listing shows beside serials.
+  [[nodiscard]] Result<std::map<std::string, store::UserProfile>> profiles_of(
+      const std::set<std::string>& users);
+  /// Changes profile fields the certificate does not hold (phone) without
+  /// reissuing, under the user's lease, in one transaction with an audit
+  /// entry. A field the certificate holds is refused, pointing to
+  /// `user renew --set`; so is an empty list. Returns the new profile.
+  [[nodiscard]] Result<store::UserProfile> edit_user(const std::string& user,
+                                                     const std::vector<std::string>& sets);
   [[nodiscard]] Result<std::vector<CertView>> list_certs(store::CertFilter filter);
   /// CRL canaries and `probe --client-user` certificates as `cert list --all`
   /// shows them: user "(crl canary #N)", "(crl check)" or "(probe)", status

@@ -164,8 +164,8 @@ Result<CaInfo> Authority::init(const InitRequest& req) {
   CK_ASSIGN(auto info, describe_ca(rec, *cert));
   if (!encrypt && key_uri.empty()) {
     info.warnings.push_back(
-        "the CA key is stored without encryption (0600); set CERTKEEPER_CA_PASSPHRASE or "
-        "[ca] passphrase_file to encrypt it");
+        "the CA key is stored without encryption (0600); `certkeeper ca passphrase change` "
+        "encrypts it later");
   }
   return info;
 }
@@ -236,7 +236,7 @@ Result<Authority::UnlockedCa> Authority::unlock() {
   const auto before = key_pbkdf2_iterations(ca.record.key_pem).value_or(0);
   CK_ASSIGN(auto pem, private_key_to_pem(*ca.key, passphrase_));
   CK_ASSIGN(auto tx, store_.write());
-  CK_ASSIGN(const bool replaced, tx->replace_ca_key(ca.record.key_pem, pem));
+  CK_ASSIGN(const bool replaced, tx->replace_ca_key(ca.record.key_pem, pem, true));
   if (replaced) {
     CK_TRY(audit(*tx, "ca.key.reencrypt", ca.record.name,
                  "PBKDF2 iterations " + std::to_string(before) + " -> " +

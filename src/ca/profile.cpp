@@ -110,17 +110,18 @@ struct Field {
   std::string_view name;
   std::string UserProfile::*member;
   std::size_t max_chars;  // the subject's upper bounds, RFC 5280 Appendix A
+  bool in_certificate;    // in the subject or subjectAltName: changed only by a new certificate
 };
 
 constexpr std::array<Field, 8> kFields{{
-    {"cn", &UserProfile::cn, 64},               // ub-common-name
-    {"email", &UserProfile::email, 128},        // subjectAltName; kept as before
-    {"org", &UserProfile::org, 64},             // ub-organization-name
-    {"ou", &UserProfile::ou, 64},               // ub-organizational-unit-name
-    {"locality", &UserProfile::locality, 128},  // ub-locality-name
-    {"state", &UserProfile::state, 128},        // ub-state-name
-    {"country", &UserProfile::country, 2},      // ub-country-name-alpha-length
-    {"phone", &UserProfile::phone, 128},        // not in the certificate
+    {"cn", &UserProfile::cn, 64, true},               // ub-common-name
+    {"email", &UserProfile::email, 128, true},        // subjectAltName; kept as before
+    {"org", &UserProfile::org, 64, true},             // ub-organization-name
+    {"ou", &UserProfile::ou, 64, true},               // ub-organizational-unit-name
+    {"locality", &UserProfile::locality, 128, true},  // ub-locality-name
+    {"state", &UserProfile::state, 128, true},        // ub-state-name
+    {"country", &UserProfile::country, 2, true},      // ub-country-name-alpha-length
+    {"phone", &UserProfile::phone, 128, false},       // for password delivery only
 }};
 
 }  // namespace
@@ -197,6 +198,14 @@ Status apply_set(UserProfile& profile, std::string_view assignment) {
   return fail(Code::InvalidArgument,
               "unknown field '" + std::string(name) +
                   "' in --set (use cn, email, org, ou, locality, state, country or phone)");
+}
+
+bool in_certificate(std::string_view field) {
+  for (const auto& f : kFields) {
+    if (f.name == field)
+      return f.in_certificate;
+  }
+  return false;
 }
 
 Result<X509NamePtr> subject_name(const UserProfile& p) {

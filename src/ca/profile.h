@@ -26,6 +26,10 @@ inline constexpr std::string_view kUserNameRule = kNameRule;
 /// country, phone) to `profile`.
 [[nodiscard]] Status apply_set(UserProfile& profile, std::string_view assignment);
 
+/// Whether `field` (a --set field name) is in the certificate (subject or
+/// subjectAltName): such a field changes only with a new certificate.
+[[nodiscard]] bool in_certificate(std::string_view field);
+
 /// The subject DN: C, ST, L, O, OU, CN (empty fields left out). The e-mail
 /// goes into subjectAltName, as RFC 5280 §4.1.2.6 recommends.
 [[nodiscard]] Result<X509NamePtr> subject_name(const UserProfile& profile);

@@ -4,6 +4,8 @@
 #include "ca/detail/authority_state.h"
 #include "ca/reason.h"
 #include "ca/serial.h"
+#include "core/cert_info.h"
+#include "core/pem.h"
 #include "core/time_format.h"
 
 namespace ck::ca {
@@ -87,6 +89,13 @@ Result<UserView> Authority::show_user(const std::string& user) {
   for (const auto& c : certs) {
     CK_ASSIGN(const auto rev, tx->find_revocation(c.serial));
     auto view = make_cert_view(c, rev, now);
+    // The subject as issued: a changed OU shows on the certificate it is in.
+    // (The listing holds summaries; a user has few certificates.)
+    CK_ASSIGN(const auto full, tx->find_cert(c.serial));
+    if (full) {
+      CK_ASSIGN(const auto parsed, cert_from_der(full->der));
+      view.subject = name_for_people(*::X509_get_subject_name(parsed.get()));
+    }
     if (c.status == store::CertStatus::Active) {
       v.current = view;
       if (c.delivery == store::Delivery::Pending) {
@@ -117,6 +126,18 @@ Result<UserView> Authority::show_user(const std::string& user) {
   }
   CK_ASSIGN(v.history, tx->audit_of(user));
   return v;
+}
+
+Result<std::map<std::string, store::UserProfile>> Authority::profiles_of(
+    const std::set<std::string>& users) {
+  std::map<std::string, store::UserProfile> out;
+  CK_ASSIGN(auto tx, store_.read());
+  for (const auto& name : users) {
+    CK_ASSIGN(const auto found, tx->find_user(name));
+    if (found)
+      out.emplace(name, found->profile);
+  }
+  return out;
 }
 
 Result<std::vector<CertView>> Authority::list_certs(store::CertFilter filter) {

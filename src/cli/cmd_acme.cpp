@@ -269,7 +269,9 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
   issue->add_option("--out", s.out,
                     "Also write cert.pem, chain.pem, fullchain.pem, key.pem (0600) here; "
                     "renewals rewrite them");
-  issue->add_option("--ca-bundle", s.ca_bundle, "Trust anchors (PEM) for the ACME server's HTTPS");
+  issue->add_option(
+      "--ca-file,--ca-bundle", s.ca_bundle,
+      "Trust anchors (PEM) for the ACME server's HTTPS (--ca-bundle: its former name)");
   issue->add_option("--profile", s.profile,
                     "ACME profile to ask for, if the server lists profiles");
   issue->add_option("--timeout", f->timeout, "Give up on the order after this long")

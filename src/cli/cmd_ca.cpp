@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/passphrase_prompt.h"
 #include "cli/render.h"
 #include "core/duration.h"
 #include "core/keygen.h"
@@ -14,7 +15,17 @@ struct InitOptions {
   std::string validity = "10y";
   std::string crl_validity = "7d";
   std::string key_uri;
+  bool no_passphrase = false;
 };
+
+// After a passphrase typed at the terminal: every later command needs it too.
+void print_passphrase_hint(const Runtime& rt, const ca::CaInfo& info) {
+  if (info.key_encrypted && rt.passphrase_origin() == "the terminal") {
+    std::cout << "  the key is encrypted with the passphrase you typed: commands on a terminal\n"
+                 "  ask for it; timers and scripts read it from [ca] passphrase_file (a 0600\n"
+                 "  file) or CERTKEEPER_CA_PASSPHRASE\n";
+  }
+}
 
 Exit run_init(Runtime& rt, const InitOptions& o) {
   ca::InitRequest req;
@@ -23,6 +34,7 @@ Exit run_init(Runtime& rt, const InitOptions& o) {
   CK_ASSIGN(req.validity, flag_duration(o.validity, "--validity"));
   CK_ASSIGN(req.crl_validity, flag_duration(o.crl_validity, "--crl-validity"));
   req.key_uri = o.key_uri;
+  CK_TRY(rt.settle_new_ca_passphrase(o.no_passphrase, !o.key_uri.empty()));
   rt.allow_store_creation();
   CK_ASSIGN(auto* auth, rt.authority());
   CK_ASSIGN(const auto info, auth->init(req));
@@ -37,6 +49,7 @@ Exit run_init(Runtime& rt, const InitOptions& o) {
     if (!info.key_uri.empty())
       std::cout << "  key:    in the token, " << info.key_uri << "\n";
     std::cout << "  home:   " << rt.home().string() << "\n";
+    print_passphrase_hint(rt, info);
   }
   return kExitOk;
 }
@@ -77,6 +90,7 @@ struct ImportOptions {
   std::string certs_dir;
   std::string user_from = "cn";
   std::string crl_validity = "7d";
+  bool no_passphrase = false;
 };
 
 Exit run_import(Runtime& rt, const ImportOptions& o) {
@@ -96,6 +110,7 @@ Exit run_import(Runtime& rt, const ImportOptions& o) {
                   : o.user_from == "uid" ? ca::UserFrom::Uid
                                          : ca::UserFrom::Cn;
   CK_ASSIGN(req.crl_validity, flag_duration(o.crl_validity, "--crl-validity"));
+  CK_TRY(rt.settle_new_ca_passphrase(o.no_passphrase, !o.key_uri.empty()));
   rt.allow_store_creation();
   CK_ASSIGN(auto* auth, rt.authority());
   CK_ASSIGN(const auto done, auth->import_ca(req));
@@ -125,7 +140,48 @@ Exit run_import(Runtime& rt, const ImportOptions& o) {
                 << " certificates known from index.txt only (no file in --certs-dir)\n";
     }
     std::cout << "  the next CRL is number " << done.next_crl_number << "\n";
+    print_passphrase_hint(rt, done.ca);
   }
+  return kExitOk;
+}
+
+Exit run_passphrase_change(Runtime& rt, const std::string& new_file) {
+  Secret next;
+  if (!new_file.empty()) {
+    CK_ASSIGN(next, read_secret_file(new_file, "new passphrase file"));
+    if (next.empty())
+      return fail(Code::InvalidArgument, "new passphrase file '" + new_file + "' is empty");
+  } else if (!can_ask_passphrase()) {
+    return fail(Code::FailedPrecondition,
+                "no terminal to ask for the new passphrase on: pass --new-passphrase-file FILE "
+                "(a 0600 file)");
+  }
+  // The store first: on a terminal the current passphrase is asked before the new one.
+  CK_TRY(rt.store());
+  if (new_file.empty()) {
+    CK_ASSIGN(next, ask_new_passphrase("the CA key and every stored key"));
+  }
+  CK_ASSIGN(const auto r, rt.change_passphrase(next));
+  if (rt.json()) {
+    rt.print_json({{"ca_key", r.ca_key            ? "re-encrypted"
+                              : r.ca_key_in_token ? "in token"
+                                                  : "none"},
+                   {"server_keys", r.server_keys},
+                   {"acme_accounts", r.acme_accounts},
+                   {"rollout_backups", r.rollout_backups}});
+    return kExitOk;
+  }
+  std::cout << "passphrase changed: "
+            << (r.ca_key            ? "the CA key, "
+                : r.ca_key_in_token ? "(the CA key is in its token), "
+                                    : "")
+            << r.server_keys << " server certificate keys, " << r.acme_accounts
+            << " ACME account keys, " << r.rollout_backups << " rollout backups\n"
+            << "  every later command needs the new passphrase: put it where they read it ("
+            << (rt.passphrase_origin().empty() || rt.passphrase_origin() == "the terminal"
+                    ? "[ca] passphrase_file or CERTKEEPER_CA_PASSPHRASE"
+                    : rt.passphrase_origin())
+            << ")\n";
   return kExitOk;
 }
 
@@ -153,10 +209,15 @@ void add_ca_commands(CLI::App& app, Runtime& rt) {
                    "Generate the key in this PKCS#11 token instead, e.g. "
                    "'pkcs11:token=ca-token;object=ca-key' (it never leaves the token)")
       ->type_name("URI");
+  init->add_flag("--no-passphrase", init_opts->no_passphrase,
+                 "Store the CA key unencrypted (in the 0600 database) when no passphrase is "
+                 "configured and no terminal can ask for one");
   init->footer(
-      "The CA key is stored PKCS#8-encrypted (AES-256) when $CERTKEEPER_CA_PASSPHRASE or\n"
-      "[ca] passphrase_file in certkeeper.toml gives a passphrase; otherwise unencrypted in the\n"
-      "0600 database, with a warning. With --key-uri it is made in the token (sensitive, never\n"
+      "The CA key is stored PKCS#8-encrypted (AES-256) with the passphrase from\n"
+      "$CERTKEEPER_CA_PASSPHRASE or [ca] passphrase_file in certkeeper.toml; with neither, a\n"
+      "terminal is asked for one twice (no echo), and without a terminal the command refuses\n"
+      "unless --no-passphrase says to store it unencrypted. With --key-uri it is made in the token "
+      "(sensitive, never\n"
       "extractable) and only its URI is stored: the module comes from [pkcs11] module or\n"
       "$CERTKEEPER_PKCS11_MODULE, the PIN from $CERTKEEPER_PKCS11_PIN or [pkcs11] pin_file\n"
       "(one login attempt per command, so a wrong PIN never locks the token).");
@@ -197,11 +258,35 @@ void add_ca_commands(CLI::App& app, Runtime& rt) {
                    "Time from a CRL's thisUpdate to its nextUpdate")
       ->check(duration_validator())
       ->capture_default_str();
+  import->add_flag("--no-passphrase", import_opts->no_passphrase,
+                   "Store the CA key unencrypted when no passphrase is configured and no "
+                   "terminal can ask for one");
   import->footer(
+      "The stored key is encrypted as with `ca init` (a passphrase configured, else asked on\n"
+      "the terminal, else --no-passphrase). "
       "Keeps every serial and revocation; the newest valid certificate of each user becomes\n"
       "current, older still-valid ones are superseded with a held revocation. A line of\n"
       "index.txt that cannot be read is named with its line number and nothing is imported.");
   on_run(import, rt, [import_opts](Runtime& r) { return run_import(r, *import_opts); });
+
+  auto* passphrase = ca->add_subcommand("passphrase", "The passphrase that encrypts stored keys");
+  passphrase->require_subcommand(1);
+  auto new_file = std::make_shared<std::string>();
+  auto* change = passphrase->add_subcommand(
+      "change", "Re-encrypt the CA key and every stored key under a new passphrase");
+  change
+      ->add_option("--new-passphrase-file", *new_file,
+                   "Read the new passphrase from this file (mode 0600; its trailing newline is "
+                   "not part of it); without it a terminal is asked twice")
+      ->type_name("FILE");
+  change->footer(
+      "The current passphrase comes from $CERTKEEPER_CA_PASSPHRASE or [ca] passphrase_file (or\n"
+      "the terminal). The CA key, every version of every server certificate key, the ACME\n"
+      "account keys and the files rollouts backed up move to the new passphrase in one\n"
+      "transaction: a key that does not open changes nothing. Keys stored unencrypted are\n"
+      "encrypted. Afterwards put the new passphrase where later commands read it (replace the\n"
+      "passphrase_file, e.g. `mv NEW-FILE OLD-FILE`): until then they fail, nothing is lost.");
+  on_run(change, rt, [new_file](Runtime& r) { return run_passphrase_change(r, *new_file); });
 
   auto pem = std::make_shared<bool>(false);
   auto* show = ca->add_subcommand("show", "Show the CA certificate's details");

@@ -1,4 +1,6 @@
 #include <iostream>
+#include <set>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/render.h"
@@ -49,15 +51,19 @@ Exit run_list(Runtime& rt, const std::string& status, bool all) {
       writer.add(to_json(s));
     writer.finish();
   } else {
+    std::set<std::string> users;
     for (const auto& c : certs)
-      std::cout << cert_line(c) << "\n";
+      users.insert(c.user);
+    CK_ASSIGN(const auto profiles, auth->profiles_of(users));
+    if (!certs.empty())
+      std::cout << cert_table(certs, profiles, rt.clock().now_seconds()).str();
     if (!servers.empty()) {
       if (!certs.empty())
         std::cout << "\n";
-      std::cout << "server certificates:\n";
-      for (const auto& s : servers)
-        std::cout << cert_line(s) << "\n";
+      std::cout << "server certificates:\n" << server_cert_table(servers).str("  ");
     }
+    if (certs.empty() && servers.empty())
+      std::cout << "no certificate" << (status.empty() ? "" : " is " + status) << "\n";
   }
   return kExitOk;
 }
@@ -97,9 +103,13 @@ Exit run_import(Runtime& rt, const ImportFlags& f) {
   if (rt.json()) {
     rt.print_json(to_json(v));
   } else {
-    std::cout << "imported '" << v.name << "' (version " << v.version << ", chain of "
-              << material.chain.size() << ")\n  sha256 " << v.sha256 << "\n  not after "
-              << iso(v.not_after) << " (" << v.days_left << " days)\n";
+    const auto n = material.chain.size();
+    std::cout << "imported '" << v.name << "' (version " << v.version << ", "
+              << (n == 0   ? std::string("no intermediate certificate")
+                  : n == 1 ? std::string("1 intermediate certificate")
+                           : std::to_string(n) + " intermediate certificates")
+              << ")\n  sha256 " << v.sha256 << "\n  not after " << iso(v.not_after) << " ("
+              << v.days_left << " days)\n";
   }
   return kExitOk;
 }

@@ -1,4 +1,7 @@
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/render.h"
@@ -26,15 +29,22 @@ Exit run_expiring(Runtime& rt, const ExpiringFlags& f) {
     });
     out.finish();
   } else {
-    std::string text;
+    // Rows for people are few (a window), so they are kept, and the users'
+    // names read once for all of them.
+    std::vector<ca::CertView> rows;
+    std::set<std::string> users;
     listed = auth->expiring(window.length, [&](const ca::CertView& c) {
       ++count;
-      text += cert_line(c);
-      text += '\n';
+      rows.push_back(c);
+      users.insert(c.user);
     });
-    if (count == 0)
-      text = "no active certificate expires within " + window.text + "\n";
-    std::cout << text;
+    CK_TRY(listed);
+    if (count == 0) {
+      std::cout << "no active certificate expires within " << window.text << "\n";
+    } else {
+      CK_ASSIGN(const auto profiles, auth->profiles_of(users));
+      std::cout << cert_table(rows, profiles, rt.clock().now_seconds()).str();
+    }
   }
   CK_TRY(listed);
   return (f.fail_if_any && count > 0) ? kExitProblems : kExitOk;

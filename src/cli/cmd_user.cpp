@@ -312,16 +312,41 @@ Exit run_list(Runtime& rt) {
     rt.print_json(arr);
     return kExitOk;
   }
+  if (users.empty()) {
+    std::cout << "no user\n";
+    return kExitOk;
+  }
+  const Seconds now = rt.clock().now_seconds();
+  TextTable t({"USER", "NAME", "E-MAIL", "STATUS", "SERIAL", "NOT AFTER", "DAYS"});
   for (const auto& u : users) {
-    std::cout << u.profile.name << "\t" << u.profile.cn << " <" << u.profile.email << ">\t";
+    const auto& p = u.profile;
     if (u.disabled_at) {
-      std::cout << "revoked at " << iso(*u.disabled_at) << " (disabled)";
+      t.add({p.name, p.cn, p.email, "disabled (revoked " + iso(*u.disabled_at) + ")"});
     } else if (u.current) {
-      std::cout << u.current->serial_hex << " " << u.current->status << " until "
-                << iso(u.current->not_after);
+      t.add({p.name, p.cn, p.email, u.current->status, u.current->serial_hex,
+             iso(u.current->not_after), std::to_string(days_left(u.current->not_after, now))});
     } else {
-      std::cout << "no active certificate";
+      t.add({p.name, p.cn, p.email, "no active certificate"});
     }
+  }
+  std::cout << t.str();
+  return kExitOk;
+}
+
+struct EditFlags {
+  std::string user;
+  std::vector<std::string> sets;
+};
+
+Exit run_edit(Runtime& rt, const EditFlags& f) {
+  CK_ASSIGN(auto* auth, rt.authority());
+  CK_ASSIGN(const auto profile, auth->edit_user(f.user, f.sets));
+  if (rt.json()) {
+    rt.print_json(to_json(profile));
+  } else {
+    std::cout << "changed " << f.user << "'s profile (no new certificate)";
+    if (!profile.phone.empty())
+      std::cout << ": phone " << profile.phone;
     std::cout << "\n";
   }
   return kExitOk;
@@ -336,8 +361,10 @@ Exit run_show(Runtime& rt, const std::string& user) {
     j["disabled_at"] = v.disabled_at ? nlohmann::json(iso(*v.disabled_at)) : nullptr;
     j["current"] = v.current ? to_json(*v.current) : nlohmann::json(nullptr);
     j["certificates"] = nlohmann::json::array();
-    for (const auto& c : v.certificates)
+    for (const auto& c : v.certificates) {
       j["certificates"].push_back(to_json(c));
+      j["certificates"].back()["subject"] = c.subject;
+    }
     j["notes"] = v.notes;
     j["history"] = nlohmann::json::array();
     for (const auto& h : v.history) {
@@ -364,8 +391,16 @@ Exit run_show(Runtime& rt, const std::string& user) {
   if (!p.phone.empty())
     std::cout << "phone:    " << p.phone << "\n";
   std::cout << "certificates:\n";
-  for (const auto& c : v.certificates)
-    std::cout << "  " << cert_line(c) << "\n";
+  // The subject as each certificate carries it: a changed OU shows where it changed.
+  TextTable certs({"SERIAL", "STATUS", "NOT AFTER", "DAYS", "TICKET", "SUBJECT"});
+  const Seconds now = rt.clock().now_seconds();
+  for (const auto& c : v.certificates) {
+    certs.add({c.serial_hex, c.status, iso(c.not_after),
+               std::to_string(days_left(c.not_after, now)), c.ticket.empty() ? "-" : c.ticket,
+               c.subject});
+  }
+  if (!certs.empty())
+    std::cout << certs.str("  ");
   for (const auto& n : v.notes)
     std::cout << "note: " << n << "\n";
   std::cout << "history:\n";
@@ -445,6 +480,19 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
       "was issued and not handed over is listed by `user show USER` with the command to\n"
       "reissue it; the error names the first row not imported.");
   on_run(import, rt, [import_flags](Runtime& r) { return run_import(r, *import_flags); });
+
+  auto edit_flags = std::make_shared<EditFlags>();
+  auto* edit = user->add_subcommand(
+      "edit", "Change profile fields that are not in the certificate (phone), without reissuing");
+  edit->add_option("USER", edit_flags->user, "User id")->required();
+  edit->add_option("--set", edit_flags->sets, "FIELD=VALUE to change: phone")
+      ->type_name("FIELD=VALUE")
+      ->required();
+  edit->footer(
+      "Fields the certificate carries (cn, email, org, ou, locality, state, country) change only\n"
+      "with a new certificate: `certkeeper user renew USER --set FIELD=VALUE`. The audit entry\n"
+      "names the fields changed, not their values.");
+  on_run(edit, rt, [edit_flags](Runtime& r) { return run_edit(r, *edit_flags); });
 
   auto renew_flags = std::make_shared<RenewFlags>();
   auto* renew = user->add_subcommand(

@@ -118,16 +118,6 @@ nlohmann::json to_json(const ca::CaInfo& v) {
           {"crl_validity_seconds", v.crl_validity.count()}};
 }
 
-std::string cert_line(const ca::CertView& v) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%-16s %-32s %-10s %s  %s", v.user.c_str(), v.serial_hex.c_str(),
-                v.status.c_str(), iso(v.not_after).c_str(), v.ticket.c_str());
-  std::string line(buf);
-  while (!line.empty() && line.back() == ' ')
-    line.pop_back();
-  return line;
-}
-
 nlohmann::json to_json(const servercert::ServerCertView& v) {
   return nlohmann::json{{"kind", "server"},
                         {"name", v.name},
@@ -143,15 +133,72 @@ nlohmann::json to_json(const servercert::ServerCertView& v) {
                         {"key_encrypted", v.key_encrypted}};
 }
 
-std::string cert_line(const servercert::ServerCertView& v) {
-  std::string domains;
-  for (const auto& d : v.domains)
-    domains += (domains.empty() ? "" : ",") + d;
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%-24s v%-3lld %-7s %s  %5lld days  %s", v.name.c_str(),
-                static_cast<long long>(v.version), v.source.c_str(), iso(v.not_after).c_str(),
-                static_cast<long long>(v.days_left), domains.c_str());
-  return buf;
+namespace {
+
+// Characters, not bytes: UTF-8 continuation bytes do not count.
+std::size_t width(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+}  // namespace
+
+std::string TextTable::str(std::string_view indent) const {
+  std::vector<std::size_t> widths(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], width(row[i]));
+  };
+  measure(header_);
+  for (const auto& r : rows_)
+    measure(r);
+  std::string out;
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string text(indent);
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      text += row[i];
+      if (i + 1 < row.size())
+        text.append(widths[i] - width(row[i]) + 2, ' ');
+    }
+    while (!text.empty() && text.back() == ' ')
+      text.pop_back();
+    out += text;
+    out += '\n';
+  };
+  line(header_);
+  for (const auto& r : rows_)
+    line(r);
+  return out;
+}
+
+long long days_left(Seconds not_after, Seconds now) {
+  const auto seconds = (not_after - now).count();
+  constexpr long long kDay = 86400;
+  return seconds >= 0 ? seconds / kDay : -((-seconds + kDay - 1) / kDay);
+}
+
+TextTable cert_table(const std::vector<ca::CertView>& certs,
+                     const std::map<std::string, store::UserProfile>& profiles, Seconds now) {
+  TextTable t({"USER", "NAME", "E-MAIL", "SERIAL", "STATUS", "NOT AFTER", "DAYS", "TICKET"});
+  for (const auto& c : certs) {
+    const auto p = profiles.find(c.user);
+    t.add({c.user, p != profiles.end() ? p->second.cn : "",
+           p != profiles.end() ? p->second.email : "", c.serial_hex, c.status, iso(c.not_after),
+           std::to_string(days_left(c.not_after, now)), c.ticket});
+  }
+  return t;
+}
+
+TextTable server_cert_table(const std::vector<servercert::ServerCertView>& certs) {
+  TextTable t({"NAME", "VERSION", "SOURCE", "NOT AFTER", "DAYS", "DOMAINS"});
+  for (const auto& v : certs) {
+    std::string domains;
+    for (const auto& d : v.domains)
+      domains += (domains.empty() ? "" : ",") + d;
+    t.add({v.name, std::to_string(v.version), v.source, iso(v.not_after),
+           std::to_string(v.days_left), domains});
+  }
+  return t;
 }
 
 }  // namespace ck::cli

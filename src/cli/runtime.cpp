@@ -1,5 +1,7 @@
 #include "cli/runtime.h"
 
+#include "cli/passphrase_prompt.h"
+
 #include "core/duration.h"
 
 #include <pwd.h>
@@ -125,6 +127,10 @@ Status Runtime::load_secrets() {
   CK_TRY(load_configuration());
   CK_ASSIGN(passphrase_, optional_secret("CERTKEEPER_CA_PASSPHRASE", config_.ca_passphrase_file,
                                          "CA passphrase file"));
+  if (passphrase_) {
+    passphrase_origin_ = env("CERTKEEPER_CA_PASSPHRASE").empty() ? "[ca] passphrase_file"
+                                                                 : "CERTKEEPER_CA_PASSPHRASE";
+  }
   // The token is opened only when a CA key in it is used; its settings are
   // read now so a bad PIN file is reported like a bad passphrase file.
   token::TokenConfig token_config;
@@ -151,6 +157,57 @@ Result<std::unique_ptr<ca::Authority>> Runtime::authority_for(store::Store& othe
                                               passphrase_ ? &*passphrase_ : nullptr, actor());
   auth->set_token(token_.get());
   return auth;
+}
+
+Status Runtime::settle_new_ca_passphrase(bool no_passphrase, bool key_in_token) {
+  CK_TRY(load_secrets());
+  if (key_in_token)
+    return {};
+  if (passphrase_) {
+    if (no_passphrase) {
+      return fail(Code::InvalidArgument, "--no-passphrase, but a CA passphrase is configured (" +
+                                             passphrase_origin_ + "): drop one of them");
+    }
+    return {};
+  }
+  if (no_passphrase)
+    return {};
+  if (!can_ask_passphrase()) {
+    return fail(Code::FailedPrecondition,
+                "no CA passphrase configured and no terminal to ask for one: set "
+                "CERTKEEPER_CA_PASSPHRASE or [ca] passphrase_file, or pass --no-passphrase to "
+                "store the CA key unencrypted");
+  }
+  CK_ASSIGN(auto secret, ask_new_passphrase("the CA key"));
+  passphrase_.emplace(std::move(secret));
+  passphrase_origin_ = "the terminal";
+  return {};
+}
+
+// A person running a command on a terminal, with no passphrase configured,
+// is asked for the encrypted CA key's before anything is built on the store,
+// so every module gets the same passphrase; an empty answer goes on without
+// (a listing needs no key; a signing command then says the key is encrypted).
+Status Runtime::ask_for_stored_key_passphrase() {
+  if (passphrase_ || !can_ask_passphrase())
+    return {};
+  CK_ASSIGN(auto tx, store_->read());
+  CK_ASSIGN(const auto ca, tx->find_ca());
+  tx.reset();
+  if (!ca || !ca->key_encrypted || !ca->key_uri.empty())
+    return {};
+  CK_ASSIGN(auto secret, ask_passphrase("Passphrase of the CA key (Enter to go on without): "));
+  if (!secret.empty()) {
+    passphrase_.emplace(std::move(secret));
+    passphrase_origin_ = "the terminal";
+  }
+  return {};
+}
+
+Result<rekey::PassphraseChangeReport> Runtime::change_passphrase(const Secret& next) {
+  CK_ASSIGN(auto* st, store());
+  return rekey::change_passphrase(*st, passphrase_ ? &*passphrase_ : nullptr, next, random_, clock_,
+                                  actor());
 }
 
 Status Runtime::open() {
@@ -181,6 +238,7 @@ Status Runtime::open() {
   if (!opened)
     return fail(std::move(opened).error());
   store_ = std::move(*opened);
+  CK_TRY(ask_for_stored_key_passphrase());
   authority_ = std::make_unique<ca::Authority>(*store_, clock_, random_,
                                                passphrase_ ? &*passphrase_ : nullptr, actor());
   authority_->set_token(token_.get());

@@ -20,6 +20,7 @@
 #include "core/pem.h"
 #include "core/random.h"
 #include "notify/notifier.h"
+#include "rekey/passphrase_change.h"
 #include "rollout/runner.h"
 #include "servercert/inventory.h"
 #include "store/store.h"
@@ -81,6 +82,18 @@ class Runtime {
   /// created, when it still holds nothing. Bad input changes nothing.
   void discard_failed_creation();
   [[nodiscard]] Result<ca::Authority*> authority();
+  /// For a command that stores a new CA key (ca init, ca import), before it
+  /// opens anything: the passphrase that will encrypt it. A configured one
+  /// is used (with `no_passphrase` that is a contradiction, refused); else a
+  /// person at the terminal is asked twice; else `no_passphrase` must say
+  /// the key is to be kept unencrypted. A key in a token needs none.
+  [[nodiscard]] Status settle_new_ca_passphrase(bool no_passphrase, bool key_in_token);
+  /// Moves every stored key and sealed backup to `next` (rekey/), opened
+  /// with this run's passphrase.
+  [[nodiscard]] Result<rekey::PassphraseChangeReport> change_passphrase(const Secret& next);
+  /// Where this run's passphrase came from, for messages: "CERTKEEPER_CA_PASSPHRASE",
+  /// "[ca] passphrase_file", "the terminal" or "" (none).
+  [[nodiscard]] const std::string& passphrase_origin() const { return passphrase_origin_; }
   /// The configuration (and secrets) without opening the store.
   [[nodiscard]] Result<const Config*> configuration();
   /// A CA service over another store than the home's (a backup being
@@ -129,6 +142,7 @@ class Runtime {
 
  private:
   [[nodiscard]] Status open();
+  [[nodiscard]] Status ask_for_stored_key_passphrase();
   /// The configuration, the CA passphrase and the token settings (once).
   [[nodiscard]] Status load_secrets();
   [[nodiscard]] Status load_configuration();
@@ -142,6 +156,7 @@ class Runtime {
   SystemRandom random_;
   std::unique_ptr<store::Store> store_;
   std::optional<Secret> passphrase_;
+  std::string passphrase_origin_;
   Config config_;
   std::unique_ptr<token::Token> token_;  // before authority_: it outlives the keys
   bool config_loaded_ = false;

@@ -23,12 +23,24 @@ std::string ip_text(const ASN1_OCTET_STRING* ip) {
 
 }  // namespace
 
-std::string name_rfc2253(const X509_NAME& name) {
+namespace {
+
+std::string print_name(const X509_NAME& name, unsigned long flags) {
   BioPtr bio(::BIO_new(::BIO_s_mem()));
-  ::X509_NAME_print_ex(bio.get(), &name, 0, XN_FLAG_RFC2253);
+  ::X509_NAME_print_ex(bio.get(), &name, 0, flags);
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
   return {data, static_cast<std::size_t>(len)};
+}
+
+}  // namespace
+
+std::string name_rfc2253(const X509_NAME& name) {
+  return print_name(name, XN_FLAG_RFC2253);
+}
+
+std::string name_for_people(const X509_NAME& name) {
+  return print_name(name, XN_FLAG_RFC2253 & ~static_cast<unsigned long>(ASN1_STRFLGS_ESC_MSB));
 }
 
 std::vector<std::string> subject_alt_names(const X509& cert) {

@@ -1,13 +1,10 @@
 #include "rollout/backup_seal.h"
 
 namespace ck::rollout {
-namespace {
 
-std::string seal_context(std::int64_t rollout_id, const std::string& target) {
+std::string backup_seal_context(std::int64_t rollout_id, const std::string& target) {
   return "rollout " + std::to_string(rollout_id) + " target " + target;
 }
-
-}  // namespace
 
 Status BackupSeal::keep(StepRow& row, const std::vector<FileState>& states,
                         std::int64_t rollout_id) {
@@ -22,7 +19,7 @@ Status BackupSeal::keep(StepRow& row, const std::vector<FileState>& states,
     CK_ASSIGN(auto key, SealKey::derive(*passphrase_, random_));
     key_.emplace(std::move(key));
   }
-  CK_ASSIGN(row.backup, key_->seal(plain, seal_context(rollout_id, row.target), random_));
+  CK_ASSIGN(row.backup, key_->seal(plain, backup_seal_context(rollout_id, row.target), random_));
   return {};
 }
 
@@ -36,7 +33,7 @@ Result<std::vector<FileState>> BackupSeal::open(const StepRow& row, std::int64_t
                 "the journal's backup of " + row.target +
                     " is encrypted: set the CA passphrase (CERTKEEPER_CA_PASSPHRASE)");
   CK_ASSIGN(const auto text,
-            unseal(row.backup, seal_context(rollout_id, row.target), *passphrase_));
+            unseal(row.backup, backup_seal_context(rollout_id, row.target), *passphrase_));
   return decode_backup(text);
 }
 

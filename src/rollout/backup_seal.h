@@ -17,6 +17,10 @@
 
 namespace ck::rollout {
 
+/// What a backup's seal is bound to: its rollout and target, so a blob
+/// cannot be moved to another row unnoticed.
+[[nodiscard]] std::string backup_seal_context(std::int64_t rollout_id, const std::string& target);
+
 class BackupSeal {
  public:
   /// `passphrase` may be null or empty: backups are then kept in the clear.

@@ -156,7 +156,7 @@ Status Inventory::reencrypt(const store::ServerCertRecord& rec, const EVP_PKEY& 
   CK_ASSIGN(const auto pem, private_key_to_pem(key, passphrase_));
   CK_ASSIGN(auto tx, store_.write());
   CK_ASSIGN(const bool replaced,
-            tx->replace_server_cert_key(rec.name, rec.version, rec.key_pem, pem));
+            tx->replace_server_cert_key(rec.name, rec.version, rec.key_pem, pem, true));
   if (!replaced)
     return {};
   CK_TRY(tx->audit(store::AuditEntry{

@@ -28,6 +28,9 @@ class RolloutRecords {
   [[nodiscard]] virtual Status put_rollout_step(const RolloutStepRecord& step) = 0;
   [[nodiscard]] virtual Result<std::vector<RolloutStepRecord>> rollout_steps(
       std::int64_t rollout_id) = 0;
+  /// Every step of every rollout that kept a backup, by rollout and target:
+  /// what a passphrase change seals anew.
+  [[nodiscard]] virtual Result<std::vector<RolloutStepRecord>> rollout_steps_with_backup() = 0;
 };
 
 }  // namespace ck::store

@@ -28,7 +28,8 @@ class ServerCertRecords {
   [[nodiscard]] virtual Result<bool> replace_server_cert_key(std::string_view name,
                                                              std::int64_t version,
                                                              std::string_view old_pem,
-                                                             std::string_view new_pem) = 0;
+                                                             std::string_view new_pem,
+                                                             bool encrypted) = 0;
 };
 
 }  // namespace ck::store

@@ -35,7 +35,7 @@ case "\$1" in
 esac
 SH
 chmod +x "$WORK/hook"
-COMMON=(--directory "$DIR_URL" --ca-bundle "$P/tls.pem" --agree-tos --email ops@example.test)
+COMMON=(--directory "$DIR_URL" --ca-file "$P/tls.pem" --agree-tos --email ops@example.test)
 HTTP=(--http-port $HTTP01 --http-address 127.0.0.1)
 DNSOPTS=(--challenge dns-01 --dns-hook "$WORK/hook" --dns-resolver 127.0.0.1:$DNS)
 
@@ -146,7 +146,7 @@ pass "ACME server stopped mid-order: one error line, nothing stored, no files"
 # --- cert import: a certificate from elsewhere (here: pebble's, via the files)
 ck cert import --cert "$WORK/www/cert.pem" --chain "$WORK/www/chain.pem" --key "$WORK/www/key.pem" \
   --name bought > "$WORK/import.out"
-grep -q "imported 'bought' (version 1, chain of 1)" "$WORK/import.out" || fail "import: $(cat "$WORK/import.out")"
+grep -q "imported 'bought' (version 1, 1 intermediate certificate)" "$WORK/import.out" || fail "import: $(cat "$WORK/import.out")"
 # The renewed wildcard's own files: a fullchain, named by default after its
 # first domain, and already the newest version of that name, so refused.
 expect_error "import of the newest version again" "already stored as 'wildcard.example.test' version 2" -- \
@@ -236,3 +236,20 @@ assert_eq "$rc" 1 "servercert.after_commit: importing again"
 grep -q "already stored as 'imp' version 1; nothing changed" "$WORK/err" || fail "import again: $(cat "$WORK/err")"
 assert_eq "$(db_sql "SELECT count(*) FROM server_certs WHERE name='imp'")" 1 "one version"
 pass "servercert.before_commit stores nothing; servercert.after_commit stored once"
+
+# --- ca passphrase change: the ACME account key (stored in the clear: this
+# home had no passphrase) and every server key are encrypted under the new
+# passphrase, and the next renewal signs its order with the same account.
+( umask 077; echo "acme test passphrase" > "$WORK/new.pass" )
+account_pub=$(db_sql "SELECT key_pem FROM acme_accounts" | openssl pkey -pubout)
+ck2 ca passphrase change --new-passphrase-file "$WORK/new.pass" --json > "$WORK/change.json"
+assert_eq "$(json 'd["acme_accounts"]' < "$WORK/change.json")" 1 "ACME account keys re-encrypted"
+assert_eq "$(db_sql "SELECT key_encrypted FROM acme_accounts")" "$(pg_store && echo t || echo 1)" "account key flag"
+db_sql "SELECT key_pem FROM acme_accounts" | grep -q "BEGIN ENCRYPTED PRIVATE KEY" || fail "account key not encrypted"
+expect_error "renew without the new passphrase" "is encrypted" -- ck2 acme renew --name crash.example.test --before 2000d
+CERTKEEPER_CA_PASSPHRASE="acme test passphrase" ck2 acme renew --name crash.example.test --before 2000d \
+  > "$WORK/crash.out" || fail "renew after the passphrase change: $(cat "$WORK/crash.out")"
+pair_ok "$WORK/crash"
+assert_eq "$(db_sql "SELECT key_pem FROM acme_accounts" | openssl pkey -passin "file:$WORK/new.pass" -pubout)" \
+  "$account_pub" "the same account key after the change"
+pass "ca passphrase change: the ACME account key encrypted; the next renewal uses the same account"

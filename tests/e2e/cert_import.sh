@@ -48,7 +48,7 @@ ck cert import --cert "$WORK/long.pem" --key "$WORK/long.key" --name fixme > /de
   || fail "import without the chain"
 ck cert import --cert "$WORK/long.pem" --key "$WORK/long.key" --chain "$WORK/root.pem" --name fixme \
   > "$WORK/out" 2>&1 || fail "the same leaf with its chain: $(cat "$WORK/out")"
-grep -q "imported 'fixme' (version 2, chain of 1)" "$WORK/out" || fail "chain fix: $(cat "$WORK/out")"
+grep -q "imported 'fixme' (version 2, 1 intermediate certificate)" "$WORK/out" || fail "chain fix: $(cat "$WORK/out")"
 expect_error "the same leaf and chain again" "already stored as 'fixme' version 2" -- \
   ck cert import --cert "$WORK/long.pem" --key "$WORK/long.key" --chain "$WORK/root.pem" --name fixme
 pass "the same leaf with another chain is a new version"

@@ -14,7 +14,7 @@ done
 "$CK_BIN" user create --help | grep -q -- "--password-file" || fail "user create --help explains options"
 pass "--version and --help on every command"
 
-"$CK_BIN" ca init --name "E2E CA" --json --home "$H" | json 'd["name"]' | grep -q "E2E CA" || fail "global options after the command"
+"$CK_BIN" ca init --name "E2E CA" --no-passphrase --json --home "$H" | json 'd["name"]' | grep -q "E2E CA" || fail "global options after the command"
 check_json() { "$@" | /usr/bin/python3 -c 'import json,sys; json.load(sys.stdin)' || fail "not JSON: $*"; }
 check_json ck --json ca show
 check_json ck --json user create alice --cn Alice --email alice@example.org --out "$WORK/b"

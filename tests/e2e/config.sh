@@ -6,7 +6,7 @@
 mkdir -p "$H"
 printf 'correct horse battery staple\n' > "$H/ca.pass"; chmod 600 "$H/ca.pass"
 printf '# certkeeper settings\n[ca]\npassphrase_file = "ca.pass"\n' > "$H/certkeeper.toml"
-ck ca init --name "Config CA" > /dev/null 2> "$WORK/err"
+"$CK_BIN" --home "$H" ca init --name "Config CA" > /dev/null 2> "$WORK/err"
 grep -q "warning" "$WORK/err" && fail "no warning expected with a passphrase: $(cat "$WORK/err")"
 assert_eq "$(ck --json ca show | json 'd["key_encrypted"]')" True "key encrypted with the configured passphrase"
 db_sql "select key_pem from ca" > "$WORK/key.pem"
@@ -62,7 +62,7 @@ EX="$WORK/example"; mkdir -p "$EX/home"
 cp "$(dirname "$0")/../../examples/certkeeper.toml" "$EX/"
 for f in ca.pass smtp.pass conduit.token webhook.token; do printf 'secret-%s\n' "$f" > "$EX/$f"; chmod 600 "$EX/$f"; done
 use_home "$EX/home"
-ck --config "$EX/certkeeper.toml" ca init --name "Example CA" >/dev/null 2>&1 \
+"$CK_BIN" --home "$H" --config "$EX/certkeeper.toml" ca init --name "Example CA" >/dev/null 2>&1 \
   || fail "ca init with the example config"
 ck --config "$EX/certkeeper.toml" notify --dry-run > "$EX/out" \
   || fail "notify --dry-run with the example config: $(cat "$EX/out")"

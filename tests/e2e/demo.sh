@@ -12,4 +12,8 @@ assert_eq "$(crl_user_serials "$DEMO_HOME/ca.crl" "$DEMO_HOME" | wc -l)" 1 \
 assert_eq "$(openssl crl -in "$DEMO_HOME/ca.crl" -noout -text | grep -c "Serial Number")" \
   "$(( 1 + $(sqlite3 "$DEMO_HOME/certkeeper.db" "SELECT count(*) FROM crl_canaries WHERE final_crl IS NULL") ))" \
   "the demo's CRL: the revocation and every canary not yet expired"
-pass "quick start demo runs to the end; its CRL holds the released revocation"
+assert_eq "$(sqlite3 "$DEMO_HOME/certkeeper.db" "SELECT key_encrypted FROM ca")" 1 "the demo's CA key is encrypted"
+sqlite3 "$DEMO_HOME/certkeeper.db" "SELECT key_pem FROM ca" | grep -q "BEGIN ENCRYPTED PRIVATE KEY" \
+  || fail "the demo's CA key is not an encrypted PKCS#8 key"
+assert_eq "$(stat -c %a "$DEMO_HOME/ca.pass")" 600 "the demo's passphrase file mode"
+pass "quick start demo runs to the end; its CA key is encrypted; its CRL holds the released revocation"

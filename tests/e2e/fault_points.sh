@@ -20,6 +20,7 @@ declare -A EXEMPT=(
   [rollout/file_backup.cpp]="restore() is called by rollout rollback, whose points cover it"
   [ca/user_lease.cpp]="the per-user lease; a dead holder's lease is taken over (e2e.user_lease)"
   [ca/ca_setup.cpp]="ca init is one transaction: killed, nothing is stored and init runs again"
+  [ca/user_edit.cpp]="user edit is one transaction and writes no file: killed, nothing changed and it runs again"
   [ca/crl_reconcile.cpp]="store reconcile is one transaction and writes no file: killed, nothing changed and it runs again"
   [ca/check_canaries.cpp]="crl check records its canary in one transaction before using it: killed before, nothing was stored or shown to a server; after, the next CRL lists a canary nobody used"
   [acme/solver.cpp]="writes the http-01 challenge file, which the next run writes again"

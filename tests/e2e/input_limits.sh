@@ -50,7 +50,7 @@ pass "15 MiB certificate inputs still read"
 truncate -s 257M "$WORK/index.txt"
 H="$WORK/home-import"
 expect_error "ca import of a 257 MiB index.txt" "'$WORK/index.txt': larger than 256 MiB" -- \
-  limited "$CK_BIN" --home "$H" ca import --cert "$WORK/ca.pem" --key "$WORK/ca.key" --index "$WORK/index.txt"
+  limited "$CK_BIN" --home "$H" ca import --no-passphrase --cert "$WORK/ca.pem" --key "$WORK/ca.key" --index "$WORK/index.txt"
 [ ! -e "$H" ] || fail "a refused ca import left $(find "$H")"
 H="$WORK/home"
 

@@ -1,6 +1,9 @@
 # Shared helpers for the end-to-end tests. Usage: . lib.sh CERTKEEPER_BINARY
 # No pipefail: `producer | grep -q` must not fail when grep stops reading early.
 set -eu
+# Never a person's terminal on stdin: certkeeper asks for passphrases there
+# (ca_passphrase.sh gives it a pseudo-terminal of its own when it should).
+exec < /dev/null
 CK_BIN="$(realpath "$1")"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ck-e2e.XXXXXX")"
 H="$WORK/home"
@@ -27,11 +30,27 @@ if token_ca; then
   [ -f "$CERTKEEPER_PKCS11_MODULE" ] || { echo "FAIL: no softhsm2 (apt-get install softhsm2)" >&2; exit 1; }
   softhsm2-util --init-token --free --label ck-e2e --pin 1234 --so-pin 5678 > /dev/null
 fi
+# A test's CA key is stored unencrypted unless the script sets
+# CERTKEEPER_CA_PASSPHRASE: `ca init` and `ca import` refuse to do that
+# without a terminal unless told (--no-passphrase; ca_passphrase.sh tests the
+# refusal and the terminal), so `ck` says it for them.
+ck_new_ca_args() {
+  [ -z "${CERTKEEPER_CA_PASSPHRASE:-}" ] && ! token_ca || return 0
+  local prev="" a
+  for a in "$@"; do
+    if [ "$prev" = ca ] && { [ "$a" = init ] || [ "$a" = import ]; }; then
+      echo --no-passphrase
+      return
+    fi
+    prev="$a"
+  done
+}
 ck() {
   if token_ca && [ "${1:-}" = ca ] && [ "${2:-}" = init ]; then
     "$CK_BIN" --home "$H" "$@" --key-uri "pkcs11:token=ck-e2e;object=ca-$RANDOM$RANDOM"
   else
-    "$CK_BIN" --home "$H" "$@"
+    # shellcheck disable=SC2046 # one word or none
+    "$CK_BIN" --home "$H" "$@" $(ck_new_ca_args "$@")
   fi
 }
 # The store: SQLite in the home by default; with CK_E2E_STORE=postgresql (the

@@ -108,7 +108,7 @@ grep -qF "holds no CA and no server certificate" "$WORK/err" || fail "schema-onl
 pass "a database that holds nothing is no store"
 
 # A creating command that fails leaves nothing behind: no store, no home.
-for args in "ca init --name ''" "ca import --cert $WORK/missing.pem --key $WORK/missing.key" \
+for args in "ca init --no-passphrase --name ''" "ca import --no-passphrase --cert $WORK/missing.pem --key $WORK/missing.key" \
             "cert import --cert $WORK/missing.pem --key $WORK/x.key"; do
   rc=0
   eval "\"\$CK_BIN\" --home \"\$T\" $args" > /dev/null 2>&1 || rc=$?
@@ -135,7 +135,7 @@ assert_eq "$rc" 3 "verify of files without a store: exit code"
 pass "fingerprint, probe, rollout plan and verify of files: no store needed, none created"
 
 # The commands that put the first thing in a store create it.
-typo ca init --name "No Store CA" > /dev/null || fail "ca init on a new home"
+typo ca init --name "No Store CA" --no-passphrase > /dev/null || fail "ca init on a new home"
 [ -s "$T/certkeeper.db" ] || fail "ca init did not create the store"
 typo expiring --fail-if-any > /dev/null || fail "expiring after ca init"
 typo user list > /dev/null || fail "user list after ca init"

@@ -267,6 +267,18 @@ pass "pins: monit certmd5 rewritten; cleanup: key overwritten and removed; certi
 ck verify "$PLAN" --json | json 'd["aligned"]' | grep -qx 4 || fail "verify after cleanup"
 ck rollout status "$PLAN" | grep -q "state: done" || fail "status after cleanup"
 
+# --- ca passphrase change: the journal's sealed backups and both versions of
+# the site key move to the new passphrase (the rollback below opens them)
+[ "$(db_sql "SELECT count(*) FROM rollout_steps WHERE backup_sealed AND length(backup) > 0")" -gt 0 ] \
+  || fail "no sealed backup in the journal to re-seal"
+( umask 077; echo "the rollout test's second passphrase" > "$WORK/new.pass" )
+ck ca passphrase change --new-passphrase-file "$WORK/new.pass" --json > "$WORK/change.json"
+assert_eq "$(json 'd["server_keys"]' < "$WORK/change.json")" 2 "server key versions re-encrypted"
+[ "$(json 'd["rollout_backups"]' < "$WORK/change.json")" -gt 0 ] || fail "no backup re-sealed: $(cat "$WORK/change.json")"
+expect_error "rollback with the old passphrase" "wrong passphrase" -- ck rollout rollback "$PLAN"
+export CERTKEEPER_CA_PASSPHRASE="the rollout test's second passphrase"
+pass "ca passphrase change: server keys and sealed rollout backups re-encrypted; the old passphrase opens nothing"
+
 # --- rollback: every endpoint serves the old certificate again, files byte-identical
 ck rollout rollback "$PLAN" > "$WORK/rollback.out" || fail "rollback: $(cat "$WORK/rollback.out")"
 all_serve "$OLD"

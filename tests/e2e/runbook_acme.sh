@@ -42,7 +42,7 @@ chmod +x "$WORK/dns-hook"
 on_fail() { tail -5 "$P/pebble.log"; for n in 1 2 3; do tail -3 "$R/nodes/node$n/logs/error.log" 2>/dev/null; done; }
 
 # The wildcard, issued by dns-01, its files in $WORK/wild.
-ck ca init --name "Runbook CA" > /dev/null 2>&1
+"$CK_BIN" --home "$H" ca init --name "Runbook CA" > /dev/null 2>&1
 ck acme issue --domain '*.example.test' --domain example.test --directory "$DIR_URL" --ca-bundle "$P/tls.pem" \
   --agree-tos --email ops@example.test --challenge dns-01 --dns-hook "$WORK/dns-hook" \
   --dns-resolver 127.0.0.1:$DNS --out "$WORK/wild" > "$WORK/issue.txt" 2>&1 || fail "issue: $(cat "$WORK/issue.txt")"

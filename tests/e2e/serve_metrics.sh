@@ -31,7 +31,7 @@ out = "$WORK/pub/ca.crl"
 publish_command = ["$WORK/publish", "{{crl_file}}"]
 TOML
 # The CA is 40 days old, so a certificate made 30 days ago (erin) can have expired.
-FAKETIME=-40d LD_PRELOAD=$FAKETIME_LIB "$CK_BIN" --home "$H" ca init --name "E2E CA" > /dev/null 2>&1
+FAKETIME=-40d LD_PRELOAD=$FAKETIME_LIB "$CK_BIN" --home "$H" ca init --name "E2E CA" --no-passphrase > /dev/null 2>&1
 ck ca show --pem > "$WORK/ca.pem"
 mkuser() { ck user create "$1" --cn "$1" --email "$1@example.org" --out "$WORK/old" --password-file "$WORK/$1.pw" "${@:2}" > /dev/null; }
 mkuser alice

@@ -87,7 +87,7 @@ grep -q "the store is at #3 already: nothing to reconcile" "$WORK/again.out" || 
 pass "a CRL the store is past: nothing to reconcile"
 
 # Bad input: another CA's CRL, something that is no CRL, no file.
-"$CK_BIN" --home "$WORK/h2" --store "sqlite:$WORK/h2.db" ca init --name "Other CA" > /dev/null 2>&1
+"$CK_BIN" --home "$WORK/h2" --store "sqlite:$WORK/h2.db" ca init --name "Other CA" --no-passphrase > /dev/null 2>&1
 "$CK_BIN" --home "$WORK/h2" --store "sqlite:$WORK/h2.db" crl build --out "$WORK/other.crl" > /dev/null
 expect_error "reconcile with another CA's CRL" "is a CRL of another CA" -- ck store reconcile --crl "$WORK/other.crl"
 expect_error "reconcile with a certificate" "is not a CRL" -- ck store reconcile --crl "$WORK/ca.pem"

@@ -402,6 +402,70 @@ TEST_P(StoreContract, RolloutJournalRecordsRolloutsAndSteps) {
   EXPECT_FALSE(*(*tx)->last_rollout("/other.toml"));
 }
 
+// What `ca passphrase change` relies on: every stored key can be listed and
+// replaced only while it still is the PEM that was read, with its
+// encrypted flag, and every kept rollout backup is listed.
+TEST_P(StoreContract, StoredKeysAreReplacedOnlyFromTheirCurrentValue) {
+  const Seconds t0{std::chrono::seconds(1'800'000'000)};
+  {
+    auto tx = store_->write();
+    ASSERT_TRUE(tx);
+    CaRecord ca{"ca", "ec-p256", "der", "clear-ca", false, std::chrono::seconds(86400), t0, ""};
+    ASSERT_TRUE((*tx)->insert_ca(ca));
+    for (std::int64_t v : {1, 2}) {
+      ServerCertRecord c;
+      c.name = "web";
+      c.version = v;
+      c.source = "import";
+      c.cert_der = "der";
+      c.key_pem = "clear-" + std::to_string(v);
+      c.sha256 = "aa";
+      ASSERT_TRUE((*tx)->insert_server_cert(c));
+    }
+    ASSERT_TRUE((*tx)->insert_acme_account({"https://b.test/dir", "clear-b", false, "", t0}));
+    ASSERT_TRUE((*tx)->insert_acme_account({"https://a.test/dir", "clear-a", false, "", t0}));
+    auto id = (*tx)->insert_rollout({0, "/p.toml", "s", "aa", "", "done", t0, t0, ""});
+    ASSERT_TRUE(id);
+    ASSERT_TRUE((*tx)->put_rollout_step({*id, "n2", "all", "verified", t0, "", "kept", false}));
+    ASSERT_TRUE((*tx)->put_rollout_step({*id, "n1", "all", "verified", t0, "", "", false}));
+    ASSERT_TRUE((*tx)->commit());
+  }
+  auto tx = store_->write();
+  ASSERT_TRUE(tx);
+  EXPECT_FALSE(*(*tx)->replace_ca_key("stale", "enc-ca", true));
+  EXPECT_TRUE(*(*tx)->replace_ca_key("clear-ca", "enc-ca", true));
+  EXPECT_FALSE(*(*tx)->replace_server_cert_key("web", 1, "clear-2", "enc-1", true));
+  EXPECT_TRUE(*(*tx)->replace_server_cert_key("web", 1, "clear-1", "enc-1", true));
+  EXPECT_TRUE(*(*tx)->replace_acme_account_key("https://a.test/dir", "clear-a", "enc-a", true));
+  EXPECT_FALSE(*(*tx)->replace_acme_account_key("https://c.test/dir", "clear-a", "x", true));
+  const auto accounts = (*tx)->list_acme_accounts();
+  ASSERT_TRUE(accounts);
+  ASSERT_EQ(accounts->size(), 2u);
+  EXPECT_EQ((*accounts)[0].directory, "https://a.test/dir");
+  EXPECT_EQ((*accounts)[0].key_pem, "enc-a");
+  EXPECT_TRUE((*accounts)[0].key_encrypted);
+  EXPECT_FALSE((*accounts)[1].key_encrypted);
+  const auto steps = (*tx)->rollout_steps_with_backup();
+  ASSERT_TRUE(steps);
+  ASSERT_EQ(steps->size(), 1u);  // n1 kept nothing
+  EXPECT_EQ((*steps)[0].target, "n2");
+  EXPECT_EQ((*steps)[0].backup, "kept");
+  ASSERT_TRUE((*tx)->commit());
+
+  auto rtx = store_->read();
+  const auto ca = (*rtx)->find_ca();
+  ASSERT_TRUE(ca && *ca);
+  EXPECT_EQ((*ca)->key_pem, "enc-ca");
+  EXPECT_TRUE((*ca)->key_encrypted);
+  const auto v1 = (*rtx)->find_server_cert("web", 1);
+  const auto v2 = (*rtx)->find_server_cert("web", 2);
+  ASSERT_TRUE(v1 && *v1 && v2 && *v2);
+  EXPECT_EQ((*v1)->key_pem, "enc-1");
+  EXPECT_TRUE((*v1)->key_encrypted);
+  EXPECT_EQ((*v2)->key_pem, "clear-2");
+  EXPECT_FALSE((*v2)->key_encrypted);
+}
+
 // Enum columns parse strictly: a word this certkeeper does not know (a
 // damaged row, or one a newer certkeeper wrote) is a storage error on every
 // read, never a default such as "active" that would bring a revoked

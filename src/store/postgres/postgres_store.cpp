@@ -101,9 +101,11 @@ class PostgresTx final : public Tx {
     return st.run();
   }
 
-  Result<bool> replace_ca_key(std::string_view old_pem, std::string_view new_pem) override {
-    auto st = conn_.prepare("UPDATE ca SET key_pem = $1 WHERE id = 1 AND key_pem = $2");
-    st.bind(1, new_pem).bind(2, old_pem);
+  Result<bool> replace_ca_key(std::string_view old_pem, std::string_view new_pem,
+                              bool encrypted) override {
+    auto st = conn_.prepare(
+        "UPDATE ca SET key_pem = $1, key_encrypted = $2 WHERE id = 1 AND key_pem = $3");
+    st.bind(1, new_pem).bind_bool(2, encrypted).bind(3, old_pem);
     CK_TRY(st.run());
     return st.changes() == 1;
   }
@@ -731,11 +733,12 @@ class PostgresTx final : public Tx {
   }
 
   Result<bool> replace_server_cert_key(std::string_view name, std::int64_t version,
-                                       std::string_view old_pem,
-                                       std::string_view new_pem) override {
+                                       std::string_view old_pem, std::string_view new_pem,
+                                       bool encrypted) override {
     auto st = conn_.prepare(
-        "UPDATE server_certs SET key_pem = $1 WHERE name = $2 AND version = $3 AND key_pem = $4");
-    st.bind(1, new_pem).bind(2, name).bind(3, version).bind(4, old_pem);
+        "UPDATE server_certs SET key_pem = $1, key_encrypted = $2 WHERE name = $3 AND version = $4"
+        " AND key_pem = $5");
+    st.bind(1, new_pem).bind_bool(2, encrypted).bind(3, name).bind(4, version).bind(5, old_pem);
     CK_TRY(st.run());
     return st.changes() == 1;
   }
@@ -758,6 +761,25 @@ class PostgresTx final : public Tx {
     st.bind(1, a.directory).bind(2, a.key_pem).bind_bool(3, a.key_encrypted);
     st.bind(4, a.email).bind(5, secs(a.created_at));
     return st.run();
+  }
+
+  Result<std::vector<AcmeAccountRecord>> list_acme_accounts() override {
+    auto st = conn_.prepare(
+        "SELECT directory, key_pem, key_encrypted, email, created_at FROM acme_accounts"
+        " ORDER BY directory");
+    return collect(st, [](const Statement& s) {
+      return AcmeAccountRecord{s.text(0), s.text(1), s.boolean(2), s.text(3), to_time(s.int64(4))};
+    });
+  }
+
+  Result<bool> replace_acme_account_key(std::string_view directory, std::string_view old_pem,
+                                        std::string_view new_pem, bool encrypted) override {
+    auto st = conn_.prepare(
+        "UPDATE acme_accounts SET key_pem = $1, key_encrypted = $2 WHERE directory = $3"
+        " AND key_pem = $4");
+    st.bind(1, new_pem).bind_bool(2, encrypted).bind(3, directory).bind(4, old_pem);
+    CK_TRY(st.run());
+    return st.changes() == 1;
   }
 
   // Rollout journal
@@ -828,6 +850,16 @@ class PostgresTx final : public Tx {
         "SELECT rollout_id, target, stage, state, at, detail, backup, backup_sealed"
         " FROM rollout_steps WHERE rollout_id = $1 ORDER BY target");
     st.bind(1, rollout_id);
+    return collect(st, [](const Statement& s) {
+      return RolloutStepRecord{s.int64(0),          s.text(1), s.text(2), s.text(3),
+                               to_time(s.int64(4)), s.text(5), s.blob(6), s.boolean(7)};
+    });
+  }
+
+  Result<std::vector<RolloutStepRecord>> rollout_steps_with_backup() override {
+    auto st = conn_.prepare(
+        "SELECT rollout_id, target, stage, state, at, detail, backup, backup_sealed"
+        " FROM rollout_steps WHERE length(backup) > 0 ORDER BY rollout_id, target");
     return collect(st, [](const Statement& s) {
       return RolloutStepRecord{s.int64(0),          s.text(1), s.text(2), s.text(3),
                                to_time(s.int64(4)), s.text(5), s.blob(6), s.boolean(7)};

@@ -91,9 +91,11 @@ class SqliteTx final : public Tx {
     return st.run();
   }
 
-  Result<bool> replace_ca_key(std::string_view old_pem, std::string_view new_pem) override {
-    CK_ASSIGN(auto st, conn_.prepare("UPDATE ca SET key_pem = ? WHERE id = 1 AND key_pem = ?"));
-    st.bind(1, new_pem).bind(2, old_pem);
+  Result<bool> replace_ca_key(std::string_view old_pem, std::string_view new_pem,
+                              bool encrypted) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE ca SET key_pem = ?, key_encrypted = ? WHERE id = 1"
+                                     " AND key_pem = ?"));
+    st.bind(1, new_pem).bind(2, std::int64_t{encrypted ? 1 : 0}).bind(3, old_pem);
     CK_TRY(st.run());
     return conn_.changes() == 1;
   }
@@ -750,11 +752,12 @@ class SqliteTx final : public Tx {
   }
 
   Result<bool> replace_server_cert_key(std::string_view name, std::int64_t version,
-                                       std::string_view old_pem,
-                                       std::string_view new_pem) override {
-    CK_ASSIGN(auto st, conn_.prepare("UPDATE server_certs SET key_pem = ? WHERE name = ? AND "
-                                     "version = ? AND key_pem = ?"));
-    st.bind(1, new_pem).bind(2, name).bind(3, version).bind(4, old_pem);
+                                       std::string_view old_pem, std::string_view new_pem,
+                                       bool encrypted) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE server_certs SET key_pem = ?, key_encrypted = ?"
+                                     " WHERE name = ? AND version = ? AND key_pem = ?"));
+    st.bind(1, new_pem).bind(2, std::int64_t{encrypted ? 1 : 0}).bind(3, name).bind(4, version);
+    st.bind(5, old_pem);
     CK_TRY(st.run());
     return conn_.changes() == 1;
   }
@@ -777,6 +780,25 @@ class SqliteTx final : public Tx {
     st.bind(1, a.directory).bind(2, a.key_pem).bind(3, std::int64_t{a.key_encrypted ? 1 : 0});
     st.bind(4, a.email).bind(5, secs(a.created_at));
     return st.run();
+  }
+
+  Result<std::vector<AcmeAccountRecord>> list_acme_accounts() override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT directory, key_pem, key_encrypted, email, created_at"
+                                     " FROM acme_accounts ORDER BY directory"));
+    return collect(st, [](const Statement& s) {
+      return AcmeAccountRecord{s.text(0), s.text(1), s.int64(2) != 0, s.text(3),
+                               to_time(s.int64(4))};
+    });
+  }
+
+  Result<bool> replace_acme_account_key(std::string_view directory, std::string_view old_pem,
+                                        std::string_view new_pem, bool encrypted) override {
+    CK_ASSIGN(auto st, conn_.prepare("UPDATE acme_accounts SET key_pem = ?, key_encrypted = ?"
+                                     " WHERE directory = ? AND key_pem = ?"));
+    st.bind(1, new_pem).bind(2, std::int64_t{encrypted ? 1 : 0}).bind(3, directory);
+    st.bind(4, old_pem);
+    CK_TRY(st.run());
+    return conn_.changes() == 1;
   }
 
   Result<std::int64_t> insert_rollout(const RolloutRecord& r) override {
@@ -841,6 +863,16 @@ class SqliteTx final : public Tx {
     CK_ASSIGN(auto st, conn_.prepare("SELECT rollout_id, target, stage, state, at, detail, backup,"
                                      " backup_sealed FROM rollout_steps WHERE rollout_id = ?"));
     st.bind(1, rollout_id);
+    return collect(st, [](const Statement& s) {
+      return RolloutStepRecord{s.int64(0),          s.text(1), s.text(2), s.text(3),
+                               to_time(s.int64(4)), s.text(5), s.blob(6), s.int64(7) != 0};
+    });
+  }
+
+  Result<std::vector<RolloutStepRecord>> rollout_steps_with_backup() override {
+    CK_ASSIGN(auto st, conn_.prepare("SELECT rollout_id, target, stage, state, at, detail, backup,"
+                                     " backup_sealed FROM rollout_steps WHERE length(backup) > 0"
+                                     " ORDER BY rollout_id, target"));
     return collect(st, [](const Statement& s) {
       return RolloutStepRecord{s.int64(0),          s.text(1), s.text(2), s.text(3),
                                to_time(s.int64(4)), s.text(5), s.blob(6), s.int64(7) != 0};
