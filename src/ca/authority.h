@@ -18,6 +18,7 @@
 #include "ca/reason.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/keygen.h"
 #include "core/pem.h"
 #include "core/random.h"
@@ -447,10 +448,31 @@ class Authority {
   [[nodiscard]] Result<Issued> deliver(Prepared& prep, X509& cert, X509& ca_cert,
                                        const std::string& user, const std::string& serial,
                                        const std::string& ticket, const UserLease& lease);
-  /// Writes the bundle and certificate files (no store change).
+  /// Writes the bundle and certificate files (no store change), each synced
+  /// before it gets its name: stage_bundle, then finish_bundle.
   [[nodiscard]] Result<Issued> write_bundle(Prepared& prep, X509& cert, X509& ca_cert,
                                             const std::string& user, const std::string& serial,
                                             const std::string& ticket);
+  /// A bundle made and its files staged under temporary names, not yet in place.
+  struct StagedBundle {
+    Issued out;
+    StagedFiles files;
+    std::optional<Secret> password;
+  };
+  /// The PKCS#12 bundle built and checked, its files staged (`sync`: synced
+  /// each, or Later for the caller to sync many at once: user import). Safe
+  /// from several threads for different users, each with its own `ca_cert`.
+  [[nodiscard]] Result<StagedBundle> stage_bundle(Prepared& prep, X509& cert, X509& ca_cert,
+                                                  const std::string& user,
+                                                  const std::string& serial,
+                                                  const std::string& ticket,
+                                                  StagedFiles::FileSync sync);
+  /// Puts a staged bundle's files in place. The folders' entries are synced,
+  /// or with `deferred_dirs` left to the caller (sync_dirs once per batch).
+  [[nodiscard]] Result<Issued> finish_bundle(const Prepared& prep, StagedBundle&& staged,
+                                             std::vector<std::filesystem::path>* deferred_dirs);
+  [[nodiscard]] static std::string undelivered_context(const std::string& serial_hex_text,
+                                                       const std::string& user);
   /// Gives the password to the configured sink, or leaves it to be shown.
   void hand_over_password(const Prepared& prep, Issued& issued);
   [[nodiscard]] Status mark_delivered(store::Tx& tx, const Prepared& prep, const Issued& issued,

@@ -244,12 +244,60 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
 
     // Every bundle of the batch is tried: one that cannot be written leaves
     // its certificate undelivered, the others are handed over all the same.
+    // Bundles are made on every core (PKCS#12's key derivations are most of
+    // an import's time), each worker with its own copy of the CA certificate
+    // (an X509 caches its encoding as it is read). Each file is synced before
+    // it is named; the folders once per batch, after the last rename and
+    // before any password is handed over.
+    std::vector<std::optional<Result<StagedBundle>>> staged(count);
+    const unsigned writers = worker_count(count);
+    auto stage_some = [&](unsigned w) {
+      X509Ptr issuer(::X509_dup(ca.cert.get()));
+      for (std::size_t k = w; k < count; k += writers) {
+        staged[k] = issuer ? stage_bundle(preps[start + k], *certs[k], *issuer,
+                                          req.profiles[start + k].name, serials[k],
+                                          req.issue.ticket, StagedFiles::FileSync::Later)
+                           : Result<StagedBundle>(fail(ossl_error("copy CA certificate")));
+      }
+    };
+    {
+      std::vector<std::thread> threads;
+      for (unsigned w = 1; w < writers; ++w)
+        threads.emplace_back(stage_some, w);
+      stage_some(0);
+      for (auto& t : threads)
+        t.join();
+    }
+    // One sync makes every staged file of the batch durable before any gets
+    // its name; the folders' entries once more after the last rename.
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& b : staged) {
+      if (b && *b) {
+        const auto d = (**b).files.dirs();
+        dirs.insert(dirs.end(), d.begin(), d.end());
+      }
+    }
+    const Status synced = sync_file_systems(dirs);
+    std::vector<Result<Issued>> written;
+    written.reserve(count);
+    dirs.clear();
+    for (std::size_t k = 0; k < count; ++k) {
+      auto& b = *staged[k];
+      if (!b) {
+        written.emplace_back(fail(std::move(b).error()));
+      } else if (!synced) {
+        written.emplace_back(fail(
+            Error(synced.error()).context(undelivered_context(b->out.serial_hex, b->out.user))));
+      } else {
+        written.push_back(finish_bundle(preps[start + k], std::move(*b), &dirs));
+      }
+    }
+    sync_dirs(std::move(dirs));
     std::vector<Issued> batch_issued;
     std::vector<std::size_t> batch_rows;
     std::optional<Error> first_error;
     for (std::size_t k = 0; k < count; ++k) {
-      auto one = write_bundle(preps[start + k], *certs[k], *ca.cert, req.profiles[start + k].name,
-                              serials[k], req.issue.ticket);
+      auto& one = written[k];
       if (!one) {
         if (!first_error)
           first_error = std::move(one).error().context(origin(req, start + k));

@@ -155,10 +155,19 @@ Result<X509Ptr> Authority::sign_unique(store::Tx& tx, UnlockedCa& ca, Prepared& 
   return fail(Code::Internal, "could not find an unused serial number (is the RNG broken?)");
 }
 
-Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert,
-                                       const std::string& user, const std::string& serial,
-                                       const std::string& ticket) {
-  Issued out;
+std::string Authority::undelivered_context(const std::string& serial_hex_text,
+                                           const std::string& user) {
+  return "certificate " + serial_hex_text + " for '" + user +
+         "' is recorded but was not delivered; " + redeliver_hint(user);
+}
+
+Result<Authority::StagedBundle> Authority::stage_bundle(Prepared& prep, X509& cert, X509& ca_cert,
+                                                        const std::string& user,
+                                                        const std::string& serial,
+                                                        const std::string& ticket,
+                                                        StagedFiles::FileSync sync) {
+  StagedBundle b{Issued{}, StagedFiles(sync), std::nullopt};
+  Issued& out = b.out;
   out.user = user;
   out.serial_hex = serial_hex(serial);
   CK_ASSIGN(const auto facts, cert_facts(cert));
@@ -169,16 +178,13 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
   out.p12_mode = prep.external ? "" : std::string(p12_mode_name(prep.opts.p12));
 
   auto undelivered = [&](Error e) {
-    return fail(std::move(e).context("certificate " + out.serial_hex + " for '" + user +
-                                     "' is recorded but was not delivered; " +
-                                     redeliver_hint(user)));
+    return fail(std::move(e).context(undelivered_context(out.serial_hex, user)));
   };
   CK_ASSIGN(const auto pem, cert_to_pem(cert));
   // The bundle's files are staged and put in place together: a full disk or a
   // read-only folder fails before any of them changes, so a user's previous
   // bundle stays whole and no .p12 appears whose password is lost.
-  StagedFiles files;
-  std::optional<Secret> password_out;
+  StagedFiles& files = b.files;
   if (!prep.external) {
     // The certificate was built without a decoded copy of its public key (see
     // set_public_key in cert_builder.cpp); PKCS#12 needs one to match the key.
@@ -201,23 +207,37 @@ Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert
         return undelivered(st.error());
       }
     } else {
-      password_out = std::move(password);
+      b.password = std::move(password);
     }
   }
   if (auto st = files.stage(prep.crt_path, pem, 0644); !st)
     return undelivered(st.error());
-  if (auto st = files.commit(); !st)
-    return undelivered(st.error());
+  return b;
+}
+
+Result<Issued> Authority::finish_bundle(const Prepared& prep, StagedBundle&& staged,
+                                        std::vector<std::filesystem::path>* deferred_dirs) {
+  Issued out = std::move(staged.out);
+  if (auto st = staged.files.commit(deferred_dirs); !st)
+    return fail(std::move(st).error().context(undelivered_context(out.serial_hex, out.user)));
   CK_FAULT_POINT("deliver.after_p12");
   if (!prep.external) {
     out.p12 = prep.p12_path;
     if (prep.opts.password_file)
       out.password_file = prep.opts.password_file;
     else
-      out.password = std::move(password_out);
+      out.password = std::move(staged.password);
   }
   CK_FAULT_POINT("deliver.before_mark");
   return out;
+}
+
+Result<Issued> Authority::write_bundle(Prepared& prep, X509& cert, X509& ca_cert,
+                                       const std::string& user, const std::string& serial,
+                                       const std::string& ticket) {
+  CK_ASSIGN(auto staged, stage_bundle(prep, cert, ca_cert, user, serial, ticket,
+                                      StagedFiles::FileSync::EachFile));
+  return finish_bundle(prep, std::move(staged), nullptr);
 }
 
 void Authority::hand_over_password(const Prepared& prep, Issued& issued) {

@@ -38,7 +38,8 @@ Error io_error(std::string_view verb, const std::filesystem::path& path, int err
       {}};
 }
 
-Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::path& path) {
+Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::path& path,
+                          bool sync = true) {
   const char* p = data.data();
   std::size_t left = data.size();
   while (left > 0) {
@@ -52,7 +53,7 @@ Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::
     p += n;
     left -= static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     return fail(io_error("sync", path, errno));
   }
   return {};
@@ -63,7 +64,8 @@ Status write_all_and_sync(int fd, std::string_view data, const std::filesystem::
 // could not finish (a full disk, a failing sync) is removed: nothing
 // half-written stays behind.
 Status open_write_close(const std::filesystem::path& path, std::string_view data, unsigned mode,
-                        const std::filesystem::path& shown, const FileOwner& owner = {}) {
+                        const std::filesystem::path& shown, const FileOwner& owner = {},
+                        bool sync = true) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                         static_cast<mode_t>(mode));
   if (fd < 0) {
@@ -85,7 +87,7 @@ Status open_write_close(const std::filesystem::path& path, std::string_view data
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     written = fail(io_error("chmod", shown, errno));
   } else {
-    written = write_all_and_sync(fd, data, shown);
+    written = write_all_and_sync(fd, data, shown, sync);
   }
   if (::close(fd) != 0 && written) {
     written = fail(io_error("close", shown, errno));
@@ -154,6 +156,30 @@ void sync_dir(const std::filesystem::path& dir) {
     ::fsync(fd);
     ::close(fd);
   }
+}
+
+Status sync_file_systems(std::vector<std::filesystem::path> dirs) {
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const auto& d : dirs) {
+    const int fd = ::open(d.empty() ? "." : d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return fail(io_error("open", d, errno));
+    // Reports the write-back errors of files written before it (Linux 5.8+).
+    const int rc = ::syncfs(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0)
+      return fail(io_error("sync the file system of", d, err));
+  }
+  return {};
+}
+
+void sync_dirs(std::vector<std::filesystem::path> dirs) {
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const auto& d : dirs)
+    sync_dir(d);
 }
 
 namespace {
@@ -233,6 +259,17 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
   return {};
 }
 
+StagedFiles& StagedFiles::operator=(StagedFiles&& other) noexcept {
+  if (this != &other) {
+    for (const auto& e : entries_)
+      ::unlink(e.tmp.c_str());
+    entries_ = std::move(other.entries_);
+    other.entries_.clear();
+    sync_ = other.sync_;
+  }
+  return *this;
+}
+
 StagedFiles::~StagedFiles() {
   for (const auto& e : entries_) {
     ::unlink(e.tmp.c_str());
@@ -252,12 +289,19 @@ Status StagedFiles::stage_new(const std::filesystem::path& path, std::string_vie
 Status StagedFiles::add(const std::filesystem::path& path, std::string_view data, unsigned mode,
                         bool must_be_new, const FileOwner& owner) {
   auto tmp = temp_name(path);
-  CK_TRY(open_write_close(tmp, data, mode, path, owner));
+  CK_TRY(open_write_close(tmp, data, mode, path, owner, sync_ == FileSync::EachFile));
   entries_.push_back({path, std::move(tmp), must_be_new});
   return {};
 }
 
-Status StagedFiles::commit() {
+std::vector<std::filesystem::path> StagedFiles::dirs() const {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : entries_)
+    out.push_back(e.path.parent_path());
+  return out;
+}
+
+Status StagedFiles::commit(std::vector<std::filesystem::path>* deferred_dirs) {
   std::vector<std::filesystem::path> linked;
   const auto undo_new = [&] {
     for (const auto& p : linked)
@@ -288,7 +332,10 @@ Status StagedFiles::commit() {
   for (const auto& e : entries_) {
     if (e.must_be_new)
       ::unlink(e.tmp.c_str());
-    sync_dir(e.path.parent_path());
+    if (deferred_dirs)
+      deferred_dirs->push_back(e.path.parent_path());
+    else
+      sync_dir(e.path.parent_path());
   }
   entries_.clear();
   return {};

@@ -64,9 +64,19 @@ struct FileOwner {
 /// password file). Temporaries not committed are removed on destruction.
 class StagedFiles {
  public:
+  /// EachFile: `stage` syncs each file. Later: it does not; the caller makes
+  /// every staged file durable at once with sync_file_systems(dirs()) before
+  /// `commit` (user import: one sync per batch instead of one per file).
+  enum class FileSync { EachFile, Later };
   StagedFiles() = default;
+  explicit StagedFiles(FileSync sync) : sync_(sync) {}
   StagedFiles(const StagedFiles&) = delete;
   StagedFiles& operator=(const StagedFiles&) = delete;
+  StagedFiles(StagedFiles&& other) noexcept
+      : entries_(std::move(other.entries_)), sync_(other.sync_) {
+    other.entries_.clear();
+  }
+  StagedFiles& operator=(StagedFiles&& other) noexcept;
   ~StagedFiles();
   /// A file that replaces whatever is at `path` on commit, given to `owner`
   /// (through its descriptor) before it has its name.
@@ -77,7 +87,11 @@ class StagedFiles {
                                  unsigned mode);
   /// Puts the files in place: the new ones first (a name taken fails before
   /// anything is replaced), then the replacements. Renames need no space.
-  [[nodiscard]] Status commit();
+  /// The folders' entries are synced, or, with `deferred_dirs`, appended
+  /// there for the caller to sync once for many commits (sync_dirs).
+  [[nodiscard]] Status commit(std::vector<std::filesystem::path>* deferred_dirs = nullptr);
+  /// The folders the staged files go to.
+  [[nodiscard]] std::vector<std::filesystem::path> dirs() const;
 
  private:
   struct Entry {
@@ -88,11 +102,17 @@ class StagedFiles {
   Status add(const std::filesystem::path& path, std::string_view data, unsigned mode,
              bool must_be_new, const FileOwner& owner);
   std::vector<Entry> entries_;
+  FileSync sync_ = FileSync::EachFile;
 };
 
 /// Makes a folder's entries (a rename, a new file) durable: fsync of the
 /// folder. Best effort, like the rename it follows: it cannot be undone.
 void sync_dir(const std::filesystem::path& dir);
+/// syncfs() of the file system of each distinct folder in `dirs`: every
+/// file written there so far is durable (their names are not: sync_dir).
+[[nodiscard]] Status sync_file_systems(std::vector<std::filesystem::path> dirs);
+/// sync_dir of each distinct folder in `dirs`, once.
+void sync_dirs(std::vector<std::filesystem::path> dirs);
 
 /// Creates a new file that must not exist yet (O_EXCL) with `mode`.
 [[nodiscard]] Status write_new_file(const std::filesystem::path& path, std::string_view data,

@@ -215,6 +215,31 @@ TEST(FileIo, StagedFilesNotCommittedLeaveNothing) {
   EXPECT_EQ(entries(dir.path()), 0);
 }
 
+// user import's way: staged without a sync each, made durable by one sync
+// of their file system, moved (a moved-from set owns nothing), then put in
+// place with the folders' syncs left to the caller.
+TEST(FileIo, StagedFilesSyncedLaterAreCommittedLikeOthers) {
+  testing::TempDir dir;
+  StagedFiles files(StagedFiles::FileSync::Later);
+  ASSERT_TRUE(files.stage(dir.path() / "u.p12", "p12", 0600));
+  ASSERT_TRUE(files.stage_new(dir.path() / "u.pw", "pw", 0600));
+  const auto dirs = files.dirs();
+  ASSERT_EQ(dirs.size(), 2u);
+  EXPECT_EQ(dirs[0], dir.path());
+  ASSERT_TRUE(sync_file_systems(dirs));
+  StagedFiles moved(std::move(files));
+  std::vector<std::filesystem::path> deferred;
+  ASSERT_TRUE(moved.commit(&deferred));
+  EXPECT_EQ(deferred.size(), 2u);
+  sync_dirs(deferred);
+  EXPECT_EQ(*read_file(dir.path() / "u.p12"), "p12");
+  EXPECT_EQ(*read_file(dir.path() / "u.pw"), "pw");
+  EXPECT_EQ(entries(dir.path()), 2);  // no temporary left
+  auto missing = sync_file_systems({dir.path() / "nope"});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("nope"), std::string::npos);
+}
+
 TEST(FileIo, ErrorsNameThePath) {
   auto r = read_file("/nonexistent/certkeeper/file");
   ASSERT_FALSE(r);
