@@ -149,6 +149,9 @@ Result<Service::Account> Service::account_key(const IssueSettings& s) {
       CK_ASSIGN(auto account, AccountKey::from(std::move(key)));
       return Account{std::move(account), std::nullopt};
     }
+    // A new account key is stored under this run's passphrase: the store's
+    // other keys must open with it.
+    CK_TRY(servercert::check_store_passphrase(*tx, passphrase_));
   }
   CK_ASSIGN(auto key, generate_key(KeyType::EcP256));
   const bool encrypt = passphrase_ != nullptr && !passphrase_->empty();

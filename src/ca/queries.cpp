@@ -92,7 +92,8 @@ Result<UserView> Authority::show_user(const std::string& user) {
     // The subject as issued: a changed OU shows on the certificate it is in.
     // (The listing holds summaries; a user has few certificates.)
     CK_ASSIGN(const auto full, tx->find_cert(c.serial));
-    if (full) {
+    // A certificate adopted from index.txt without its file has no DER.
+    if (full && !full->der.empty()) {
       CK_ASSIGN(const auto parsed, cert_from_der(full->der));
       view.subject = name_for_people(*::X509_get_subject_name(parsed.get()));
     }

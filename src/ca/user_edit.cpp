@@ -1,4 +1,6 @@
 #include "ca/authority.h"
+
+#include <algorithm>
 #include "ca/detail/authority_state.h"
 #include "ca/profile.h"
 #include "ca/user_lease.h"
@@ -19,7 +21,8 @@ Result<store::UserProfile> Authority::edit_user(const std::string& user,
                   "'" + field + "' is in the certificate: change it with `certkeeper user renew " +
                       user + " --set " + s + "` (a new certificate)");
     }
-    fields.push_back(field);
+    if (std::find(fields.begin(), fields.end(), field) == fields.end())
+      fields.push_back(field);
   }
   CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {user}, actor_));
   CK_ASSIGN(auto tx, store_.write());

@@ -34,8 +34,8 @@ Exit run_init(Runtime& rt, const InitOptions& o) {
   CK_ASSIGN(req.validity, flag_duration(o.validity, "--validity"));
   CK_ASSIGN(req.crl_validity, flag_duration(o.crl_validity, "--crl-validity"));
   req.key_uri = o.key_uri;
-  CK_TRY(rt.settle_new_ca_passphrase(o.no_passphrase, !o.key_uri.empty()));
   rt.allow_store_creation();
+  CK_TRY(rt.settle_new_ca_passphrase(o.no_passphrase, !o.key_uri.empty()));
   CK_ASSIGN(auto* auth, rt.authority());
   CK_ASSIGN(const auto info, auth->init(req));
   for (const auto& w : info.warnings)
@@ -110,8 +110,8 @@ Exit run_import(Runtime& rt, const ImportOptions& o) {
                   : o.user_from == "uid" ? ca::UserFrom::Uid
                                          : ca::UserFrom::Cn;
   CK_ASSIGN(req.crl_validity, flag_duration(o.crl_validity, "--crl-validity"));
-  CK_TRY(rt.settle_new_ca_passphrase(o.no_passphrase, !o.key_uri.empty()));
   rt.allow_store_creation();
+  CK_TRY(rt.settle_new_ca_passphrase(o.no_passphrase, !o.key_uri.empty()));
   CK_ASSIGN(auto* auth, rt.authority());
   CK_ASSIGN(const auto done, auth->import_ca(req));
   for (const auto& w : done.ca.warnings)

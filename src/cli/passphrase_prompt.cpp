@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <string>
 
@@ -15,13 +16,27 @@ namespace {
 // getpass() bug.
 int g_tty = -1;
 struct termios g_saved {};
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+struct termios g_quiet {};
+constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr int kStoppingSignals[] = {SIGTSTP, SIGTTIN, SIGTTOU};
 
 extern "C" void restore_and_reraise(int sig) {
   if (g_tty >= 0)
     ::tcsetattr(g_tty, TCSAFLUSH, &g_saved);
   std::signal(sig, SIG_DFL);
   std::raise(sig);
+}
+
+// Ctrl-Z: the shell gets the terminal as it was; back in the foreground,
+// echo is off again before the rest of the passphrase is typed.
+extern "C" void restore_stop_resume(int /*sig*/) {
+  const int saved_errno = errno;
+  if (g_tty >= 0)
+    ::tcsetattr(g_tty, TCSAFLUSH, &g_saved);
+  std::raise(SIGSTOP);
+  if (g_tty >= 0)
+    ::tcsetattr(g_tty, TCSAFLUSH, &g_quiet);
+  errno = saved_errno;
 }
 
 void write_all(int fd, std::string_view text) {
@@ -54,22 +69,30 @@ Result<Secret> ask_passphrase(std::string_view prompt) {
     return fail(Code::FailedPrecondition, "no terminal to ask for a passphrase on");
   struct termios saved {};
   const bool is_tty = ::tcgetattr(fd, &saved) == 0;
-  struct sigaction previous[std::size(kSignals)] = {};
+  struct sigaction previous[std::size(kEndingSignals) + std::size(kStoppingSignals)] = {};
   if (is_tty) {
     g_tty = fd;
     g_saved = saved;
+    g_quiet = saved;
+    g_quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    g_quiet.c_lflag |= ECHONL;  // the newline the person types is still shown
     struct sigaction sa {};
-    sa.sa_handler = restore_and_reraise;
     sigemptyset(&sa.sa_mask);
-    for (std::size_t i = 0; i < std::size(kSignals); ++i)
-      ::sigaction(kSignals[i], &sa, &previous[i]);
-    struct termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    quiet.c_lflag |= ECHONL;  // the newline the person types is still shown
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+    std::size_t n = 0;
+    sa.sa_handler = restore_and_reraise;
+    for (const int sig : kEndingSignals)
+      ::sigaction(sig, &sa, &previous[n++]);
+    sa.sa_handler = restore_stop_resume;
+    sa.sa_flags = SA_RESTART;
+    for (const int sig : kStoppingSignals)
+      ::sigaction(sig, &sa, &previous[n++]);
+    ::tcsetattr(fd, TCSAFLUSH, &g_quiet);
   }
   write_all(fd, prompt);
   std::string line;
+  // On the heap from the start and never grown: no copy of what is typed is
+  // left behind in a freed buffer (Secret wipes this one).
+  line.reserve(kMaxPassphrase + 1);
   bool ended = false;
   bool too_long = false;
   for (;;) {
@@ -90,8 +113,11 @@ Result<Secret> ask_passphrase(std::string_view prompt) {
   }
   if (is_tty) {
     ::tcsetattr(fd, TCSAFLUSH, &saved);
-    for (std::size_t i = 0; i < std::size(kSignals); ++i)
-      ::sigaction(kSignals[i], &previous[i], nullptr);
+    std::size_t n = 0;
+    for (const int sig : kEndingSignals)
+      ::sigaction(sig, &previous[n++], nullptr);
+    for (const int sig : kStoppingSignals)
+      ::sigaction(sig, &previous[n++], nullptr);
     g_tty = -1;
     if (ended)
       write_all(fd, "\n");

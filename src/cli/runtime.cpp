@@ -163,12 +163,24 @@ Status Runtime::settle_new_ca_passphrase(bool no_passphrase, bool key_in_token) 
   CK_TRY(load_secrets());
   if (key_in_token)
     return {};
-  if (passphrase_) {
-    if (no_passphrase) {
-      return fail(Code::InvalidArgument, "--no-passphrase, but a CA passphrase is configured (" +
-                                             passphrase_origin_ + "): drop one of them");
-    }
-    return {};
+  if (passphrase_ && no_passphrase) {
+    return fail(Code::InvalidArgument, "--no-passphrase, but a CA passphrase is configured (" +
+                                           passphrase_origin_ + "): drop one of them");
+  }
+  // The store first (made if missing): on a terminal, a home whose keys are
+  // encrypted already asks for their passphrase there, and the CA key gets
+  // the same one; a store never holds keys under two passphrases.
+  CK_TRY(store());
+  CK_ASSIGN(auto tx, store_->read());
+  if (passphrase_)
+    return servercert::check_store_passphrase(*tx, &*passphrase_);
+  CK_ASSIGN(const auto stored, servercert::find_encrypted_key(*tx));
+  tx.reset();
+  if (stored) {
+    return fail(Code::FailedPrecondition,
+                "this store's keys are encrypted (" + stored->what +
+                    "): the CA key gets their passphrase; set CERTKEEPER_CA_PASSPHRASE or [ca] "
+                    "passphrase_file");
   }
   if (no_passphrase)
     return {};
@@ -181,27 +193,41 @@ Status Runtime::settle_new_ca_passphrase(bool no_passphrase, bool key_in_token) 
   CK_ASSIGN(auto secret, ask_new_passphrase("the CA key"));
   passphrase_.emplace(std::move(secret));
   passphrase_origin_ = "the terminal";
+  build_services();
   return {};
 }
 
 // A person running a command on a terminal, with no passphrase configured,
-// is asked for the encrypted CA key's before anything is built on the store,
-// so every module gets the same passphrase; an empty answer goes on without
-// (a listing needs no key; a signing command then says the key is encrypted).
+// is asked for the passphrase of the store's encrypted keys before anything
+// is built on the store, so every module gets the same one. What is typed is
+// checked against a stored key (a typo would otherwise encrypt new keys under
+// it); three wrong answers end the run. An empty answer goes on without (a
+// listing needs no key; a command that needs one then says it is encrypted).
 Status Runtime::ask_for_stored_key_passphrase() {
   if (passphrase_ || !can_ask_passphrase())
     return {};
   CK_ASSIGN(auto tx, store_->read());
-  CK_ASSIGN(const auto ca, tx->find_ca());
+  CK_ASSIGN(const auto stored, servercert::find_encrypted_key(*tx));
   tx.reset();
-  if (!ca || !ca->key_encrypted || !ca->key_uri.empty())
+  if (!stored)
     return {};
-  CK_ASSIGN(auto secret, ask_passphrase("Passphrase of the CA key (Enter to go on without): "));
-  if (!secret.empty()) {
-    passphrase_.emplace(std::move(secret));
-    passphrase_origin_ = "the terminal";
+  const std::string prompt =
+      stored->what == "the CA key"
+          ? "Passphrase of the CA key (Enter to go on without): "
+          : "CA passphrase (it encrypts " + stored->what + "; Enter to go on without): ";
+  for (int attempt = 1;; ++attempt) {
+    CK_ASSIGN(auto secret, ask_passphrase(prompt));
+    if (secret.empty())
+      return {};
+    if (parse_private_key(stored->pem, stored->what, &secret)) {
+      passphrase_.emplace(std::move(secret));
+      passphrase_origin_ = "the terminal";
+      return {};
+    }
+    if (attempt == 3)
+      return fail(Code::PermissionDenied, "wrong CA passphrase (three times)");
+    std::cerr << "wrong passphrase, try again\n";
   }
-  return {};
 }
 
 Result<rekey::PassphraseChangeReport> Runtime::change_passphrase(const Secret& next) {
@@ -239,12 +265,16 @@ Status Runtime::open() {
     return fail(std::move(opened).error());
   store_ = std::move(*opened);
   CK_TRY(ask_for_stored_key_passphrase());
+  build_services();
+  return {};
+}
+
+void Runtime::build_services() {
   authority_ = std::make_unique<ca::Authority>(*store_, clock_, random_,
                                                passphrase_ ? &*passphrase_ : nullptr, actor());
   authority_->set_token(token_.get());
   inventory_ = std::make_unique<servercert::Inventory>(
       *store_, clock_, passphrase_ ? &*passphrase_ : nullptr, actor());
-  return {};
 }
 
 void Runtime::discard_failed_creation() {

@@ -143,6 +143,9 @@ class Runtime {
  private:
   [[nodiscard]] Status open();
   [[nodiscard]] Status ask_for_stored_key_passphrase();
+  /// The CA and server certificate services over the open store, with this
+  /// run's passphrase (again after a passphrase was asked for).
+  void build_services();
   /// The configuration, the CA passphrase and the token settings (once).
   [[nodiscard]] Status load_secrets();
   [[nodiscard]] Status load_configuration();

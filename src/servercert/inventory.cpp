@@ -51,6 +51,46 @@ std::string default_name(const std::string& first_domain) {
   return first_domain;
 }
 
+Result<std::optional<EncryptedKey>> find_encrypted_key(store::Tx& tx) {
+  CK_ASSIGN(const auto ca, tx.find_ca());
+  if (ca && ca->key_encrypted && ca->key_uri.empty())
+    return std::optional<EncryptedKey>(EncryptedKey{"the CA key", ca->key_pem});
+  CK_ASSIGN(const auto servers, tx.list_server_certs());
+  for (const auto& s : servers) {
+    if (s.key_encrypted) {
+      return std::optional<EncryptedKey>(
+          EncryptedKey{"the key of server certificate '" + s.name + "'", s.key_pem});
+    }
+  }
+  CK_ASSIGN(const auto accounts, tx.list_acme_accounts());
+  for (const auto& a : accounts) {
+    if (a.key_encrypted) {
+      return std::optional<EncryptedKey>(
+          EncryptedKey{"the ACME account key for " + a.directory, a.key_pem});
+    }
+  }
+  return std::optional<EncryptedKey>();
+}
+
+Status check_store_passphrase(store::Tx& tx, const Secret* passphrase) {
+  CK_ASSIGN(const auto stored, find_encrypted_key(tx));
+  if (!stored)
+    return {};
+  if (passphrase == nullptr || passphrase->empty()) {
+    return fail(Code::FailedPrecondition,
+                "this store's keys are encrypted (" + stored->what +
+                    "): set CERTKEEPER_CA_PASSPHRASE or [ca] passphrase_file so the new key is "
+                    "encrypted with the same passphrase");
+  }
+  if (!parse_private_key(stored->pem, stored->what, passphrase)) {
+    return fail(Code::PermissionDenied,
+                "wrong CA passphrase: it does not open " + stored->what +
+                    " (after `ca passphrase change`, is the passphrase file up to date?); "
+                    "nothing stored");
+  }
+  return {};
+}
+
 Result<store::ServerCertRecord> Inventory::save(const std::string& name, const std::string& source,
                                                 const Material& m, const std::string& settings,
                                                 SavePolicy policy) {
@@ -70,6 +110,7 @@ Result<store::ServerCertRecord> Inventory::save(const std::string& name, const s
   rec.settings = settings;
 
   CK_ASSIGN(auto tx, store_.write());
+  CK_TRY(check_store_passphrase(*tx, passphrase_));
   CK_ASSIGN(const auto current, tx->find_server_cert(name, std::nullopt));
   // The rules of user names: the name becomes a folder and a command-line
   // argument. A name stored before the rule keeps working for its renewals.

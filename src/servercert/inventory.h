@@ -91,6 +91,24 @@ class Inventory {
                                            const std::optional<std::filesystem::path>& chain,
                                            const Secret* key_passphrase);
 
+/// A key the store keeps encrypted with the CA passphrase.
+struct EncryptedKey {
+  std::string what;  // "the CA key", "the key of server certificate 'www'", ...
+  std::string pem;
+};
+
+/// The first key the store keeps encrypted: the CA key, else the newest
+/// version of a server certificate key, else an ACME account key; nullopt
+/// when none is (or the CA key is in a token and nothing else is stored).
+[[nodiscard]] Result<std::optional<EncryptedKey>> find_encrypted_key(store::Tx& tx);
+
+/// Before a new key is stored under `passphrase` (in the clear when it is
+/// null or empty): the store's encrypted keys must open with it. A stale
+/// passphrase (after `ca passphrase change`) or a mistyped one would
+/// otherwise leave keys under two passphrases, and a store whose keys are
+/// encrypted would get one in the clear. Costs one key derivation.
+[[nodiscard]] Status check_store_passphrase(store::Tx& tx, const Secret* passphrase);
+
 /// The DNS names a certificate is for: its SAN DNS names, else its CN.
 [[nodiscard]] std::vector<std::string> cert_domains(const X509& cert);
 

@@ -55,16 +55,25 @@ openssl verify -CAfile "$WORK/ca.pem" "$WORK/b/alice.crt" > /dev/null || fail "a
 grep -q "^alice" "$WORK/out" || fail "user list: $(cat "$WORK/out")"
 expect_error "user create without passphrase or terminal" "the CA key is encrypted" -- \
   ck user create bob --cn Bob --email bob@example.org --out "$WORK/b" --password-file "$WORK/b.pw"
-rc=0; "$TTY" "$WORK/tty.log" "wrong" -- "$CK_BIN" --home "$H" user create bob --cn Bob --email bob@example.org \
+rc=0; "$TTY" "$WORK/tty.log" "wrong" "wrong" "wrong" -- "$CK_BIN" --home "$H" user create bob --cn Bob --email bob@example.org \
   --out "$WORK/b" --password-file "$WORK/b.pw" > "$WORK/out" 2> "$WORK/err" || rc=$?
-assert_eq "$rc" 1 "a wrong passphrase typed"
-grep -q "wrong CA passphrase" "$WORK/err" || fail "wrong passphrase message: $(cat "$WORK/err")"
-pass "an encrypted CA key: asked for on a terminal (Enter: go on without); refused without one"
+assert_eq "$rc" 1 "a wrong passphrase typed three times"
+grep -q "wrong CA passphrase (three times)" "$WORK/err" || fail "wrong passphrase message: $(cat "$WORK/err")"
+"$TTY" "$WORK/tty.log" "a typo" "$P1" -- "$CK_BIN" --home "$H" user create carol --cn Carol --email carol@example.org \
+  --out "$WORK/b" --password-file "$WORK/c.pw" > "$WORK/out" 2> "$WORK/err" || fail "a typo, then the passphrase: $(cat "$WORK/err")"
+grep -q "wrong passphrase, try again" "$WORK/err" || fail "no second try: $(cat "$WORK/err")"
+# Enter (no passphrase): a new key is not stored in the clear beside encrypted ones.
+test_pki
+leaf site "DNS:site.example.test"
+rc=0; "$TTY" "$WORK/tty.log" "" -- "$CK_BIN" --home "$H" cert import --cert "$WORK/site.pem" --key "$WORK/site.key" \
+  --chain "$WORK/inter.pem" --name site > "$WORK/out" 2> "$WORK/err" || rc=$?
+assert_eq "$rc" 1 "cert import without the passphrase in an encrypted store"
+grep -q "this store's keys are encrypted (the CA key)" "$WORK/err" || fail "clear key refusal: $(cat "$WORK/err")"
+assert_eq "$(db_sql "SELECT count(*) FROM server_certs")" 0 "server keys stored after the refusal"
+pass "an encrypted CA key: asked for on a terminal and checked (a typo asks again, three end it; Enter: go on without, but no key is stored in the clear)"
 
 # --- ca passphrase change: every key, one transaction
 export CERTKEEPER_CA_PASSPHRASE="$P1"
-test_pki
-leaf site "DNS:site.example.test"
 ck cert import --cert "$WORK/site.pem" --key "$WORK/site.key" --chain "$WORK/inter.pem" --name site > /dev/null
 ( umask 077; echo "$P2" > "$WORK/p2" )
 cp "$WORK/p2" "$WORK/p2-loose"; chmod 644 "$WORK/p2-loose"
@@ -87,6 +96,8 @@ db_sql "SELECT key_pem FROM server_certs WHERE name = 'site'" | openssl pkey -pa
 openssl pkey -in "$WORK/site.key" -pubout | cmp -s - "$WORK/site.pub" || fail "the server key is another key"
 expect_error "user create with the old passphrase" "wrong CA passphrase" -- \
   ck user create bob --cn Bob --email bob@example.org --out "$WORK/b" --password-file "$WORK/b.pw"
+expect_error "cert import with the old passphrase" "wrong CA passphrase: it does not open the CA key" -- \
+  ck cert import --cert "$WORK/site.pem" --key "$WORK/site.key" --chain "$WORK/inter.pem" --name site2
 CERTKEEPER_CA_PASSPHRASE="$P2" ck user create bob --cn Bob --email bob@example.org --out "$WORK/b" \
   --password-file "$WORK/b.pw" > /dev/null || fail "user create with the new passphrase"
 openssl verify -CAfile "$WORK/ca.pem" "$WORK/b/bob.crt" > /dev/null || fail "bob's certificate"
@@ -113,3 +124,15 @@ assert_eq "$(flag)" 1 "key_encrypted after the change"
 ca_key | openssl pkey -passin "pass:$P2" -noout || fail "the key does not open"
 CERTKEEPER_CA_PASSPHRASE="$P2" ck ca show | grep -q "encrypted at rest" || fail "ca show after the change"
 pass "a store made with --no-passphrase: ca passphrase change encrypts its CA key"
+
+# --- ca init in a home that holds encrypted keys: the same passphrase, or none is refused
+use_home "$WORK/servers-first"
+CERTKEEPER_CA_PASSPHRASE="$P2" ck cert import --cert "$WORK/site.pem" --key "$WORK/site.key" --chain "$WORK/inter.pem" \
+  --name site > /dev/null 2>&1
+expect_error "ca init beside encrypted keys, no passphrase" "this store's keys are encrypted" -- \
+  "$CK_BIN" --home "$H" ca init --name "Late CA" --no-passphrase
+expect_error "ca init beside encrypted keys, another passphrase" "wrong CA passphrase" -- \
+  env CERTKEEPER_CA_PASSPHRASE=other "$CK_BIN" --home "$H" ca init --name "Late CA"
+CERTKEEPER_CA_PASSPHRASE="$P2" ck ca init --name "Late CA" > /dev/null 2>&1 || fail "ca init with the store's passphrase"
+ca_key | openssl pkey -passin "pass:$P2" -noout || fail "the late CA key is not under the store's passphrase"
+pass "ca init in a home with encrypted keys takes their passphrase and no other"
