@@ -462,11 +462,9 @@ class Authority {
   /// The PKCS#12 bundle built and checked, its files staged (`sync`: synced
   /// each, or Later for the caller to sync many at once: user import). Safe
   /// from several threads for different users, each with its own `ca_cert`.
-  [[nodiscard]] Result<StagedBundle> stage_bundle(Prepared& prep, X509& cert, X509& ca_cert,
-                                                  const std::string& user,
-                                                  const std::string& serial,
-                                                  const std::string& ticket,
-                                                  StagedFiles::FileSync sync);
+  [[nodiscard]] Result<StagedBundle> stage_bundle(
+      Prepared& prep, X509& cert, X509& ca_cert, const std::string& user, const std::string& serial,
+      const std::string& ticket, StagedFiles::FileSync sync, P12Check check = P12Check::Full);
   /// Puts a staged bundle's files in place. The folders' entries are synced,
   /// or with `deferred_dirs` left to the caller (sync_dirs once per batch).
   [[nodiscard]] Result<Issued> finish_bundle(const Prepared& prep, StagedBundle&& staged,

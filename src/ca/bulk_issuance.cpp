@@ -254,9 +254,12 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
     auto stage_some = [&](unsigned w) {
       X509Ptr issuer(::X509_dup(ca.cert.get()));
       for (std::size_t k = w; k < count; k += writers) {
+        // Each worker's first bundle of the batch is opened completely, the
+        // others' MACs verified (pkcs12.h, P12Check).
         staged[k] = issuer ? stage_bundle(preps[start + k], *certs[k], *issuer,
                                           req.profiles[start + k].name, serials[k],
-                                          req.issue.ticket, StagedFiles::FileSync::Later)
+                                          req.issue.ticket, StagedFiles::FileSync::Later,
+                                          k < writers ? P12Check::Full : P12Check::Mac)
                            : Result<StagedBundle>(fail(ossl_error("copy CA certificate")));
       }
     };

@@ -161,11 +161,9 @@ std::string Authority::undelivered_context(const std::string& serial_hex_text,
          "' is recorded but was not delivered; " + redeliver_hint(user);
 }
 
-Result<Authority::StagedBundle> Authority::stage_bundle(Prepared& prep, X509& cert, X509& ca_cert,
-                                                        const std::string& user,
-                                                        const std::string& serial,
-                                                        const std::string& ticket,
-                                                        StagedFiles::FileSync sync) {
+Result<Authority::StagedBundle> Authority::stage_bundle(
+    Prepared& prep, X509& cert, X509& ca_cert, const std::string& user, const std::string& serial,
+    const std::string& ticket, StagedFiles::FileSync sync, P12Check check) {
   StagedBundle b{Issued{}, StagedFiles(sync), std::nullopt};
   Issued& out = b.out;
   out.user = user;
@@ -196,7 +194,7 @@ Result<Authority::StagedBundle> Authority::stage_bundle(Prepared& prep, X509& ce
     auto p12 = make_pkcs12(*prep.key, cert, ca_cert, password, prep.opts.p12, user);
     if (!p12)
       return undelivered(p12.error());
-    if (auto st = check_pkcs12(*p12, password, cert); !st)
+    if (auto st = check_pkcs12(*p12, password, cert, check); !st)
       return undelivered(st.error());
     if (auto st = files.stage(prep.p12_path, *p12, 0600); !st) {
       return undelivered(st.error());

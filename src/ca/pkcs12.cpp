@@ -74,12 +74,20 @@ Result<std::string> make_pkcs12(EVP_PKEY& key, X509& cert, X509& ca_cert, const 
   return der;
 }
 
-Status check_pkcs12(std::string_view der, const Secret& password, const X509& cert) {
+Status check_pkcs12(std::string_view der, const Secret& password, const X509& cert,
+                    P12Check depth) {
   ::ERR_clear_error();
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   Pkcs12Ptr p12(::d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
   if (!p12) {
     return fail(ossl_error("re-read PKCS#12 bundle"));
+  }
+  if (depth == P12Check::Mac) {
+    if (::PKCS12_verify_mac(p12.get(), password.reveal().c_str(),
+                            static_cast<int>(password.reveal().size())) != 1) {
+      return fail(ossl_error("PKCS#12 bundle's MAC does not verify with its password"));
+    }
+    return {};
   }
   // PKCS12_parse verifies the MAC itself before decrypting anything.
   EVP_PKEY* raw_key = nullptr;

@@ -34,8 +34,17 @@ inline constexpr int kPkcs12Iterations = 2048;
                                               const Secret& password, P12Mode mode,
                                               const std::string& friendly_name);
 
-/// Re-opens a bundle with its password and checks it holds `cert` and the
-/// private key that matches it: a bundle is never handed out unchecked.
-[[nodiscard]] Status check_pkcs12(std::string_view der, const Secret& password, const X509& cert);
+/// How much of a bundle is re-read before it is handed out. Full: opened with
+/// its password (MAC, key and certificate bags decrypted), holding `cert` and
+/// the key that matches it. Mac: its MAC verified with its password, which
+/// proves everything in it is what was built, under that password (one key
+/// derivation instead of three): `user import` opens the first bundle of
+/// each worker in every batch fully and checks the MAC of the others, made
+/// by the same code with the same kind of password.
+enum class P12Check { Full, Mac };
+
+/// A bundle is never handed out unchecked.
+[[nodiscard]] Status check_pkcs12(std::string_view der, const Secret& password, const X509& cert,
+                                  P12Check depth = P12Check::Full);
 
 }  // namespace ck::ca

@@ -749,6 +749,13 @@ TEST_F(AuthorityTest, BundleOpensWithItsPasswordAndIsPrivate) {
   ASSERT_TRUE(der && cert);
   EXPECT_TRUE(check_pkcs12(*der, *issued->password, **cert));
   EXPECT_FALSE(check_pkcs12(*der, Secret("wrong"), **cert));
+  // The MAC-only check (user import's) refuses a wrong password and a
+  // changed byte inside the bundle just the same.
+  EXPECT_TRUE(check_pkcs12(*der, *issued->password, **cert, P12Check::Mac));
+  EXPECT_FALSE(check_pkcs12(*der, Secret("wrong"), **cert, P12Check::Mac));
+  std::string changed = *der;
+  changed[changed.size() / 2] = static_cast<char>(changed[changed.size() / 2] ^ 0x01);
+  EXPECT_FALSE(check_pkcs12(changed, *issued->password, **cert, P12Check::Mac));
 }
 
 TEST_F(AuthorityTest, ImportCommitsInBatchesAndRefusesExistingUsers) {
