@@ -18,7 +18,7 @@ ck crl build --out "$WORK/ca.crl" > /dev/null
 verify_out "$WORK/b/mallory.crt" "$WORK/ca.crl" | grep -q "certificate revoked" \
   || fail "openssl sees the only certificate revoked"
 assert_eq "$(ck --json user show mallory | json 'd["disabled_at"] is not None')" True "user show: disabled"
-ck user list | grep -q "^mallory.*(disabled)" || fail "user list shows disabled: $(ck user list)"
+ck user list | grep -q "^mallory .* disabled (revoked " || fail "user list shows disabled: $(ck user list)"
 pass "renew of a revoked user is refused"
 
 expect_error "enable of an unknown user" "unknown user 'nobody'" -- ck user enable nobody
