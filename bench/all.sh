@@ -33,6 +33,7 @@ if [[ $QUICK == 1 ]]; then
   RUNS=(
     "crl_build|bash bench/crl_build.sh 100000"
     "user_create|bash bench/user_create.sh 10"
+    "user_import|bash bench/user_import.sh 500 1"
     "expiring|env RUNS=10 bash bench/expiring.sh 200000"
     "bulk_issuance|bash bench/bulk_issuance.sh 1000"
     "probe|env ENDPOINTS=200 ROUNDS=2 OPENSSL_N=100 bash bench/probe.sh"
@@ -47,6 +48,7 @@ else
   RUNS=(
     "crl_build|bash bench/crl_build.sh 100000 1000000"
     "user_create|bash bench/user_create.sh 20"
+    "user_import|bash bench/user_import.sh 2000 2"
     "expiring|bash bench/expiring.sh 1000000"
     "bulk_issuance|bash bench/bulk_issuance.sh 5000"
     "probe|bash bench/probe.sh"

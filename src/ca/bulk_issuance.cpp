@@ -32,6 +32,17 @@ unsigned worker_count(std::size_t jobs) {
       std::min<std::size_t>({cores, 8, std::max<std::size_t>(1, jobs / 16)}));
 }
 
+// fn(0) .. fn(workers - 1) at once, fn(0) on this thread; returns when all are done.
+template <class Fn>
+void run_workers(unsigned workers, Fn& fn) {
+  std::vector<std::thread> threads;
+  for (unsigned w = 1; w < workers; ++w)
+    threads.emplace_back([&fn, w] { fn(w); });
+  fn(0);
+  for (auto& t : threads)
+    t.join();
+}
+
 std::string origin(const ImportRequest& req, std::size_t row) {
   if (row < req.origins.size() && !req.origins[row].empty()) {
     return req.origins[row];
@@ -149,12 +160,7 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
             sign_new(ca, *issuer, preps[start + k], req.profiles[start + k], now, req.issue.ticket);
       }
     };
-    std::vector<std::thread> threads;
-    for (unsigned w = 1; w < workers; ++w)
-      threads.emplace_back(work, w);
-    work(0);
-    for (auto& t : threads)
-      t.join();
+    run_workers(workers, work);
     return out;
   };
 
@@ -263,14 +269,7 @@ Result<std::vector<Issued>> Authority::import_users(const ImportRequest& req) {
                            : Result<StagedBundle>(fail(ossl_error("copy CA certificate")));
       }
     };
-    {
-      std::vector<std::thread> threads;
-      for (unsigned w = 1; w < writers; ++w)
-        threads.emplace_back(stage_some, w);
-      stage_some(0);
-      for (auto& t : threads)
-        t.join();
-    }
+    run_workers(writers, stage_some);
     // One sync makes every staged file of the batch durable before any gets
     // its name; the folders' entries once more after the last rename.
     std::vector<std::filesystem::path> dirs;
