@@ -148,9 +148,7 @@ Exit run_import(Runtime& rt, const ImportOptions& o) {
 Exit run_passphrase_change(Runtime& rt, const std::string& new_file) {
   Secret next;
   if (!new_file.empty()) {
-    CK_ASSIGN(next, read_secret_file(new_file, "new passphrase file"));
-    if (next.empty())
-      return fail(Code::InvalidArgument, "new passphrase file '" + new_file + "' is empty");
+    CK_ASSIGN(next, read_secret_file(new_file, "new passphrase file"));  // never empty
   } else if (!can_ask_passphrase()) {
     return fail(Code::FailedPrecondition,
                 "no terminal to ask for the new passphrase on: pass --new-passphrase-file FILE "

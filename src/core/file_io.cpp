@@ -130,7 +130,7 @@ void remove_stale_temps(const std::filesystem::path& dir) {
   for (auto it = std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     const auto pid = temp_owner(it->path().filename().string());
-    if (pid == 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)
+    if (pid == 0 || pid == ::getpid() || !process_gone(pid))
       continue;
     // Only a plain file with no other name: a FIFO would block the open, and
     // zeroing a hard link would zero a file that is not a leftover.
@@ -150,6 +150,10 @@ std::filesystem::path temp_name(const std::filesystem::path& path) {
 
 }  // namespace
 
+bool process_gone(pid_t pid) {
+  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 void sync_dir(const std::filesystem::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -158,10 +162,19 @@ void sync_dir(const std::filesystem::path& dir) {
   }
 }
 
-Status sync_file_systems(std::vector<std::filesystem::path> dirs) {
+namespace {
+
+// Each folder once, however many files of a batch went to it.
+std::vector<std::filesystem::path> distinct(std::vector<std::filesystem::path> dirs) {
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (const auto& d : dirs) {
+  return dirs;
+}
+
+}  // namespace
+
+Status sync_file_systems(std::vector<std::filesystem::path> dirs) {
+  for (const auto& d : distinct(std::move(dirs))) {
     const int fd = ::open(d.empty() ? "." : d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
       return fail(io_error("open", d, errno));
@@ -176,9 +189,7 @@ Status sync_file_systems(std::vector<std::filesystem::path> dirs) {
 }
 
 void sync_dirs(std::vector<std::filesystem::path> dirs) {
-  std::sort(dirs.begin(), dirs.end());
-  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (const auto& d : dirs)
+  for (const auto& d : distinct(std::move(dirs)))
     sync_dir(d);
 }
 

@@ -108,6 +108,9 @@ class StagedFiles {
 /// Makes a folder's entries (a rename, a new file) durable: fsync of the
 /// folder. Best effort, like the rename it follows: it cannot be undone.
 void sync_dir(const std::filesystem::path& dir);
+/// True when no process `pid` exists on this host (kill(pid, 0) says ESRCH):
+/// what a temporary file or folder named after its writer's PID is left by.
+[[nodiscard]] bool process_gone(pid_t pid);
 /// syncfs() of the file system of each distinct folder in `dirs`: every
 /// file written there so far is durable (their names are not: sync_dir).
 [[nodiscard]] Status sync_file_systems(std::vector<std::filesystem::path> dirs);

@@ -109,8 +109,12 @@ Result<store::ServerCertRecord> Inventory::save(const std::string& name, const s
   CK_ASSIGN(rec.sha256, fingerprint(*m.cert, DigestKind::Sha256, FingerprintFormat::Hex));
   rec.settings = settings;
 
+  {
+    // Before the write lock: the check is one slow key derivation.
+    CK_ASSIGN(auto rtx, store_.read());
+    CK_TRY(check_store_passphrase(*rtx, passphrase_));
+  }
   CK_ASSIGN(auto tx, store_.write());
-  CK_TRY(check_store_passphrase(*tx, passphrase_));
   CK_ASSIGN(const auto current, tx->find_server_cert(name, std::nullopt));
   // The rules of user names: the name becomes a folder and a command-line
   // argument. A name stored before the rule keeps working for its renewals.

@@ -1,7 +1,6 @@
 #include "store/backup.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +31,7 @@ void remove_dead_work_dirs(const std::filesystem::path& dir, const std::string& 
     if (digits == 0 || digits == std::string::npos || digits > 9)
       continue;
     const long pid = std::strtol(rest.substr(0, digits).c_str(), nullptr, 10);
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+    if (process_gone(static_cast<pid_t>(pid)))
       std::filesystem::remove_all(entry.path(), ec);
   }
 }

@@ -79,6 +79,9 @@ ck cert import --cert "$WORK/site.pem" --key "$WORK/site.key" --chain "$WORK/int
 cp "$WORK/p2" "$WORK/p2-loose"; chmod 644 "$WORK/p2-loose"
 expect_error "a new passphrase file others can read" "can be read by others" -- \
   ck ca passphrase change --new-passphrase-file "$WORK/p2-loose"
+( umask 077; : > "$WORK/p-empty" )
+expect_error "an empty new passphrase file" "p-empty' is empty" -- \
+  ck ca passphrase change --new-passphrase-file "$WORK/p-empty"
 expect_error "no terminal and no file for the new passphrase" "--new-passphrase-file" -- ck ca passphrase change
 expect_error "a wrong current passphrase" "wrong passphrase (nothing changed)" -- \
   env CERTKEEPER_CA_PASSPHRASE=wrong "$CK_BIN" --home "$H" ca passphrase change --new-passphrase-file "$WORK/p2"
