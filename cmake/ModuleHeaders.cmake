@@ -15,8 +15,15 @@ endfunction()
 
 # ck_public_headers(TARGET): the headers of the folder this is called from are
 # TARGET's public headers.
+# With CK_UNITY, a service module's sources compile as one unit (CI's cold
+# builds: each heavy header parsed once per module, not once per file). The
+# commands of cli/ each keep their own flag structs in an anonymous
+# namespace, so cli/ compiles file by file; so do the tests.
 function(ck_public_headers target)
   get_filename_component(module ${CMAKE_CURRENT_SOURCE_DIR} NAME)
   ck_module_include_dir(${module} dir)
   target_include_directories(${target} PUBLIC ${dir})
+  if(CK_UNITY AND NOT module STREQUAL "cli")
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON)
+  endif()
 endfunction()

@@ -298,6 +298,20 @@ Status Client::register_account(const std::string& email, bool agree_to_terms) {
   return {};
 }
 
+Result<bool> Client::account_exists() {
+  const nlohmann::json payload{{"onlyReturnExisting", true}};
+  auto resp = post(dir_.new_account, payload.dump(), "looking up the ACME account");
+  if (!resp) {
+    if (resp.error().message.find("accountDoesNotExist") != std::string::npos)
+      return false;
+    return fail(std::move(resp).error());
+  }
+  kid_ = resp->header("location");
+  if (kid_.empty())
+    return fail(Code::Protocol, "looking up the ACME account: the server gave no account URL");
+  return true;
+}
+
 Result<Order> Client::new_order(const std::vector<std::string>& domains,
                                 const std::string& replaces, const std::string& profile) {
   nlohmann::json ids = nlohmann::json::array();

@@ -87,6 +87,10 @@ class Client {
   /// terms are agreed to only when `agree_to_terms`.
   [[nodiscard]] Status register_account(const std::string& email, bool agree_to_terms);
 
+  /// Whether the server knows an account for the key (§7.3.1,
+  /// onlyReturnExisting): creates nothing. When it does, later requests use it.
+  [[nodiscard]] Result<bool> account_exists();
+
   /// `replaces` is an RFC 9773 certificate ID; `profile` a directory profile.
   [[nodiscard]] Result<Order> new_order(const std::vector<std::string>& domains,
                                         const std::string& replaces, const std::string& profile);

@@ -6,6 +6,7 @@
 #include "core/duration.h"
 #include "core/fault.h"
 #include "core/file_io.h"
+#include "core/fingerprint.h"
 #include "core/pem.h"
 
 namespace ck::acme {
@@ -199,20 +200,36 @@ Result<Service::Connected> Service::connect(const IssueSettings& s) {
   return Connected{std::move(client), std::move(account.to_store)};
 }
 
+namespace {
+
+// The settings' profile must be one the server's directory lists.
+Status check_profile(const Client& client, const IssueSettings& s) {
+  if (s.profile.empty())
+    return {};
+  const auto& profiles = client.directory().profiles;
+  if (std::find(profiles.begin(), profiles.end(), s.profile) != profiles.end())
+    return {};
+  std::string offered;
+  for (const auto& p : profiles)
+    offered += (offered.empty() ? "" : ", ") + p;
+  return fail(Code::InvalidArgument,
+              "--profile " + s.profile + ": the ACME server offers " +
+                  (offered.empty() ? std::string("no profiles") : "only " + offered));
+}
+
+std::string join_domains(const std::vector<std::string>& domains) {
+  std::string out;
+  for (const auto& d : domains)
+    out += (out.empty() ? "" : ", ") + d;
+  return out;
+}
+
+}  // namespace
+
 Result<IssueOutcome> Service::order(const std::string& name, const IssueSettings& s,
                                     const std::string& replaces, Connected connected) {
   Client& client = connected.client;
-  if (!s.profile.empty()) {
-    const auto& profiles = client.directory().profiles;
-    if (std::find(profiles.begin(), profiles.end(), s.profile) == profiles.end()) {
-      std::string offered;
-      for (const auto& p : profiles)
-        offered += (offered.empty() ? "" : ", ") + p;
-      return fail(Code::InvalidArgument,
-                  "--profile " + s.profile + ": the ACME server offers " +
-                      (offered.empty() ? std::string("no profiles") : "only " + offered));
-    }
-  }
+  CK_TRY(check_profile(client, s));
   // A new account key is stored before the server hears of it: a run killed
   // in between registers the same key again (the server answers with the
   // existing account) instead of making a second account with a new key.
@@ -331,6 +348,7 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
   out.out = s.out;
   out.due = servercert::renewal_due(rec.not_before, rec.not_after, clock_.now_seconds(), ari,
                                     opts.before);
+  out.dry_run = opts.dry_run;
   if (!out.due.due) {
     CK_ASSIGN(out.cert, inventory_.view(rec));
     // Not due, but the files may lag the store (a run killed or a write that
@@ -338,6 +356,8 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
     // Writing the same certificate again changes nothing on disk.
     if (!s.out.empty()) {
       out.caught_up = !files_hold(s.out, rec.cert_der);
+      if (opts.dry_run)
+        return out;  // caught_up: they would be written
       // Under the store's lock: load() may store the key re-encrypted, and
       // renew_all runs this on several threads sharing one connection.
       servercert::Material m;
@@ -349,10 +369,72 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
     }
     return out;
   }
+  if (opts.dry_run) {
+    out.renewed = true;  // what a real run would do
+    CK_TRY(dry_run_order(name, s, opts, connected, out));
+    return out;
+  }
   auto due = out.due;
   CK_ASSIGN(out, order(name, s, replaces, std::move(connected)));
   out.due = due;
   return out;
+}
+
+Status Service::dry_run_order(const std::string& name, const IssueSettings& s,
+                              const RenewOptions& opts, Connected& connected, IssueOutcome& out) {
+  Client& client = connected.client;
+  CK_TRY(check_profile(client, s));
+  out.checked.push_back("directory " + s.directory + " answers");
+  if (!s.profile.empty())
+    out.checked.push_back("profile " + s.profile + " offered");
+  CK_ASSIGN(const bool known, client.account_exists());
+  out.checked.push_back(
+      known ? "the account key opens and the server knows its account"
+            : std::string("the server knows no account for the key: a real run registers one") +
+                  (connected.to_store ? " (and stores its new key)" : ""));
+  if (opts.staging_directory.empty()) {
+    out.checked.push_back("would order " + join_domains(s.domains) + " (" +
+                          std::string(to_string(s.challenge)) + ")");
+    return {};
+  }
+  // The whole order at the staging server, with a key made for this run
+  // and never stored: nothing of it outlives the run.
+  IssueSettings staging = s;
+  staging.directory = opts.staging_directory;
+  staging.profile.clear();  // a staging server need not list the same profiles
+  CK_ASSIGN(auto key, generate_key(KeyType::EcP256));
+  CK_ASSIGN(auto account, AccountKey::from(std::move(key)));
+  ClientOptions copts;
+  copts.directory_url = staging.directory;
+  if (!staging.ca_bundle.empty())
+    copts.ca_bundle = staging.ca_bundle;
+  copts.clock = &clock_;
+  auto fail_staging = [&](Error e) {
+    return fail(std::move(e).context("staging " + staging.directory));
+  };
+  auto staged = Client::connect(copts, std::move(account));
+  if (!staged)
+    return fail_staging(std::move(staged).error());
+  if (auto st = staged->register_account(staging.email, staging.agree_tos); !st)
+    return fail_staging(std::move(st).error());
+  CK_ASSIGN(auto solve, solver(staging));
+  OrderRequest req;
+  req.domains = staging.domains;
+  req.key_type = staging.key_type;
+  req.timeout = staging.timeout;
+  const Progress named = [this, &name](const std::string& step) {
+    progress_(name + ": staging: " + step);
+  };
+  auto issued = acme::issue(*staged, *solve, req, clock_, sleep_, named);
+  if (!issued)
+    return fail_staging(std::move(issued).error());
+  servercert::Material m{std::move(issued->cert), std::move(issued->chain), std::move(issued->key)};
+  if (auto st = servercert::check_material(m, clock_.now_seconds(), "the staging certificate"); !st)
+    return fail_staging(std::move(st).error());
+  CK_ASSIGN(const auto sha256, fingerprint(*m.cert, DigestKind::Sha256, FingerprintFormat::Hex));
+  out.checked.push_back("staging " + staging.directory + " issued " + join_domains(s.domains) +
+                        " (sha256 " + short_fp(sha256) + "; dropped, not stored)");
+  return {};
 }
 
 Result<std::vector<IssueOutcome>> Service::renew_all(const RenewOptions& opts, int parallel) {

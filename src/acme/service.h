@@ -64,6 +64,11 @@ struct IssueOutcome {
   bool caught_up = false;
   std::vector<std::string> warnings;
   std::optional<Error> error;  // renew --all: one name's failure
+  /// A dry run (renew only): nothing stored, no file written. `renewed` and
+  /// `caught_up` say what a real run would have done; `checked` lists what
+  /// was verified on the way (the account, the profile, a staging order).
+  bool dry_run = false;
+  std::vector<std::string> checked;
 };
 
 class Service {
@@ -80,6 +85,14 @@ class Service {
     std::optional<std::chrono::seconds> before;
     /// An ACME profile for the new order (kept for later renewals).
     std::string profile;
+    /// Decide as a real run does and check everything up to the order (the
+    /// server's directory, the account, renewal info, the profile); store
+    /// nothing, write no file, order nothing at the real server.
+    bool dry_run = false;
+    /// With dry_run: order the certificate from this directory instead (a
+    /// staging server, certbot's habit), with a throwaway account key; the
+    /// certificate is checked and dropped.
+    std::string staging_directory;
   };
 
   /// Renews `name` when due, with the settings stored at issue.
@@ -99,6 +112,12 @@ class Service {
   [[nodiscard]] Result<Connected> connect(const IssueSettings& settings);
   [[nodiscard]] Result<IssueOutcome> order(const std::string& name, const IssueSettings& settings,
                                            const std::string& replaces, Connected connected);
+  /// A dry run's due renewal: what the order needs, checked at the real
+  /// server without ordering; or, given a staging directory, the whole order
+  /// there with a throwaway account (nothing stored either way).
+  [[nodiscard]] Status dry_run_order(const std::string& name, const IssueSettings& settings,
+                                     const RenewOptions& opts, Connected& connected,
+                                     IssueOutcome& out);
   /// The account key for the settings' directory, and the store row to add
   /// once the server has accepted a new one (nothing is stored for a
   /// directory that turns out to be wrong).

@@ -110,6 +110,11 @@ struct RenewRequest {
   std::vector<std::string> sets;  // "field=value"
   IssueOptions issue;
   bool ticket_given = false;  // else the current certificate's ticket carries over
+  /// Everything a renewal does up to its commit (the lease taken, the key made,
+  /// the certificate signed and recorded, the old one superseded), then rolled
+  /// back: nothing written, no bundle, no password. The result says what
+  /// would have been issued.
+  bool dry_run = false;
 };
 
 struct Issued {
@@ -129,6 +134,10 @@ struct Issued {
   /// On renew: the certificate this one supersedes and what became of its revocation.
   std::optional<std::string> superseded_hex;
   std::string superseded_revocation;  // "held", "released" (never delivered), "none" (expired)
+  /// A dry run: nothing was recorded or written; `serial_hex` is empty (a
+  /// real run draws another), the paths are where the files would go.
+  bool dry_run = false;
+  std::string subject;  // dry run: the new certificate's subject, as people read it
 };
 
 /// Many users at once (`user import FILE.csv`): every row is validated before
@@ -160,6 +169,8 @@ struct RevokeRequest {
   Reason reason = Reason::Unspecified;
   std::optional<std::string> serial;  // magnitude bytes; default: the current certificate
   std::string ticket;
+  /// Decided and recorded as a real revocation is, then rolled back.
+  bool dry_run = false;
 };
 
 struct Revoked {
@@ -172,6 +183,7 @@ struct Revoked {
   std::vector<std::string> also_released_hex;
   /// The current certificate was revoked: the user is disabled (`user enable`).
   bool user_disabled = false;
+  bool dry_run = false;  // nothing recorded: what a real run would do
 };
 
 struct Confirmed {
@@ -237,6 +249,10 @@ struct CrlRequest {
   /// the first few of a mass revocation; `--json` wants them all). The count
   /// and the tickets always cover every entry.
   std::size_t list_added = static_cast<std::size_t>(-1);
+  /// Everything a build does up to its commit (the CRL signed and read back,
+  /// --out inspected, the un-revocation check), then rolled back: no number
+  /// used, no file written, nothing published.
+  bool dry_run = false;
 };
 
 /// A certificate that enters the CRL with this build.
@@ -279,6 +295,11 @@ struct CrlBuilt {
   /// recorded, neither written nor published, and `path` is unset.
   std::optional<std::int64_t> superseded_by;
   std::string der;
+  /// A dry run: `number` and the lists are what a build now would make;
+  /// `path` is where it would be written (nothing was). With `built` false
+  /// nothing is due; with `republished` the last CRL would be handed to the
+  /// publisher again.
+  bool dry_run = false;
 };
 
 struct HeldView {
@@ -423,12 +444,14 @@ class Authority {
   [[nodiscard]] Result<EvpPkeyPtr> open_token_key(const token::KeyUri& uri, const X509& ca_cert);
   /// unlock() in a read transaction of its own; a key encrypted with fewer
   /// PBKDF2 iterations than kKeyPbkdf2Iterations (a home from an earlier
-  /// version) is then re-encrypted and stored, with an audit entry.
-  [[nodiscard]] Result<UnlockedCa> unlock();
-  /// What prepare() checks of the files an issuance writes: everything; all
-  /// but the --out folder (an import checks it once for all its rows); or
+  /// version) is then re-encrypted and stored, with an audit entry -- unless
+  /// `dry_run`, which changes nothing.
+  [[nodiscard]] Result<UnlockedCa> unlock(bool dry_run = false);
+  /// What prepare() checks of the files an issuance writes: everything (the
+  /// --out folder made if missing); everything, making nothing (a dry run);
+  /// all but the --out folder (an import checks it once for all its rows); or
   /// nothing, as none will be written (an import without bundles).
-  enum class Outputs { Check, DirChecked, NotWritten };
+  enum class Outputs { Check, CheckOnly, DirChecked, NotWritten };
   /// Checks the request; makes the user's key unless `make_key` is false.
   [[nodiscard]] Result<Prepared> prepare(const store::UserProfile& profile,
                                          const IssueOptions& opts, bool make_key = true,
@@ -469,6 +492,12 @@ class Authority {
   /// or with `deferred_dirs` left to the caller (sync_dirs once per batch).
   [[nodiscard]] Result<Issued> finish_bundle(const Prepared& prep, StagedBundle&& staged,
                                              std::vector<std::filesystem::path>* deferred_dirs);
+  /// A dry run's result: what would be issued, and where its files would go.
+  [[nodiscard]] static Result<Issued> dry_run_issued(const Prepared& prep, X509& cert,
+                                                     const std::string& user,
+                                                     const std::string& ticket,
+                                                     std::optional<std::string> superseded_hex,
+                                                     const std::string& revocation);
   [[nodiscard]] static std::string undelivered_context(const std::string& serial_hex_text,
                                                        const std::string& user);
   /// Gives the password to the configured sink, or leaves it to be shown.

@@ -222,13 +222,13 @@ Result<CaInfo> Authority::check_key() {
   return info();
 }
 
-Result<Authority::UnlockedCa> Authority::unlock() {
+Result<Authority::UnlockedCa> Authority::unlock(bool dry_run) {
   UnlockedCa ca;
   {
     CK_ASSIGN(auto rtx, store_.read());
     CK_ASSIGN(ca, unlock(*rtx));
   }
-  if (!ca.record.key_encrypted || !key_needs_reencryption(ca.record.key_pem))
+  if (dry_run || !ca.record.key_encrypted || !key_needs_reencryption(ca.record.key_pem))
     return ca;
   // Outside the read transaction: the derivation is slow, and the write
   // lock is not held across it. The update only lands if the stored key is

@@ -335,10 +335,10 @@ Result<FileLock> lock_out_folder(const std::filesystem::path& out) {
 }  // namespace
 
 Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
-  CK_ASSIGN(auto ca, unlock());
+  CK_ASSIGN(auto ca, unlock(req.dry_run));
   if (req.out) {
     const auto dir = req.out->has_parent_path() ? req.out->parent_path() : ".";
-    if (auto st = ensure_writable_dir(dir); !st) {
+    if (auto st = req.dry_run ? check_writable_dir(dir) : ensure_writable_dir(dir); !st) {
       return fail(std::move(st).error().context("--out"));
     }
   }
@@ -514,11 +514,16 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
                std::to_string(count) + " entries (" + std::to_string(canaries) + " canaries), " +
                    std::to_string(dropped.size()) + " held revocations dropped (expired)",
                now));
-  CK_FAULT_POINT("crl.before_commit");
-  CK_TRY(tx->commit());
-  CK_FAULT_POINT("crl.after_commit");
+  if (req.dry_run) {
+    tx.reset();  // built, checked and recorded as a real build is; rolled back
+  } else {
+    CK_FAULT_POINT("crl.before_commit");
+    CK_TRY(tx->commit());
+    CK_FAULT_POINT("crl.after_commit");
+  }
 
   CrlBuilt out;
+  out.dry_run = req.dry_run;
   out.number = spec.number;
   out.this_update = spec.this_update;
   out.next_update = spec.next_update;
@@ -531,6 +536,11 @@ Result<CrlBuilt> Authority::build_crl(const CrlRequest& req) {
   out.added_count = diff.added.size();
   out.removed_hex = std::move(removed);
   out.tickets = std::move(tickets);
+  if (req.dry_run) {
+    out.path = req.out;  // where it would go; --out was inspected above as a build does
+    out.der = std::move(der);
+    return out;
+  }
   // Two builds commit in number order but may finish in any order. Under the
   // folder's lock (held through the publish, so publishes take turns too), the
   // file is replaced only by a newer CRL: the older build that finishes last
@@ -606,7 +616,7 @@ Result<CrlBuilt> Authority::keep_or_republish(const CrlRequest& req, const store
   // Under the folder's lock, like a build's write: a newer CRL written
   // meanwhile makes this file "changed", and is never published over.
   std::optional<FileLock> lock;
-  if (req.out) {
+  if (req.out && !req.dry_run) {
     CK_ASSIGN(auto locked, lock_out_folder(*req.out));
     lock.emplace(std::move(locked));
   }
@@ -618,6 +628,7 @@ Result<CrlBuilt> Authority::keep_or_republish(const CrlRequest& req, const store
     return build_crl(fresh);
   }
   CrlBuilt kept;
+  kept.dry_run = req.dry_run;
   kept.built = false;
   kept.number = last.number;
   kept.this_update = last.this_update;
@@ -633,6 +644,8 @@ Result<CrlBuilt> Authority::keep_or_republish(const CrlRequest& req, const store
   if (!req.publish) {
     // Not attempted (a crash) and no command now: the intact file is all
     // there is to it.
+    if (req.dry_run)
+      return kept;
     CK_ASSIGN(auto tx, store_.write());
     CK_TRY(tx->set_crl_publish(last.number, store::PublishState::None, clock_.now_seconds(), ""));
     CK_TRY(tx->commit());
@@ -640,6 +653,8 @@ Result<CrlBuilt> Authority::keep_or_republish(const CrlRequest& req, const store
   }
   kept.republished = true;
   kept.tickets = last.tickets;
+  if (req.dry_run)
+    return kept;  // it would be handed to the publisher again
   CK_TRY(publish_crl(req, kept));
   return kept;
 }

@@ -18,6 +18,7 @@
 #include "ca/reason.h"
 #include "ca/serial.h"
 #include "ca/user_lease.h"
+#include "core/cert_info.h"
 #include "core/fault.h"
 #include "core/file_io.h"
 #include "core/time_format.h"
@@ -79,8 +80,10 @@ Result<Authority::Prepared> Authority::prepare(const store::UserProfile& profile
   Prepared prep;
   prep.opts = opts;
   prep.profile = profile;
-  if (outputs == Outputs::Check) {
-    if (auto st = ensure_writable_dir(opts.out_dir); !st) {
+  if (outputs == Outputs::Check || outputs == Outputs::CheckOnly) {
+    auto st = outputs == Outputs::Check ? ensure_writable_dir(opts.out_dir)
+                                        : check_writable_dir(opts.out_dir);
+    if (!st) {
       return fail(std::move(st).error().context("--out"));
     }
   }
@@ -306,10 +309,41 @@ Result<Issued> Authority::create_user(const CreateRequest& req) {
   return deliver(prep, *cert, *ca.cert, req.profile.name, serial, req.issue.ticket, lease);
 }
 
+// What a dry run tells: the files a real run would write and the
+// certificate it would issue, with no serial (a real run draws its own).
+Result<Issued> Authority::dry_run_issued(const Prepared& prep, X509& cert, const std::string& user,
+                                         const std::string& ticket,
+                                         std::optional<std::string> superseded_hex,
+                                         const std::string& revocation) {
+  Issued out;
+  out.dry_run = true;
+  out.user = user;
+  CK_ASSIGN(const auto facts, cert_facts(cert));
+  out.not_before = facts.not_before;
+  out.not_after = facts.not_after;
+  out.subject = name_for_people(*::X509_get_subject_name(&cert));
+  if (!prep.external) {
+    out.p12 = prep.p12_path;
+    out.p12_mode = p12_mode_name(prep.opts.p12);
+  }
+  out.crt = prep.crt_path;
+  out.ticket = ticket;
+  out.password_file = prep.opts.password_file;
+  out.superseded_hex = std::move(superseded_hex);
+  out.superseded_revocation = revocation;
+  return out;
+}
+
 Result<Issued> Authority::renew_user(const RenewRequest& req) {
   // Taken before the user is read: everything below, up to the delivered
-  // bundle, is one change that no other run may interleave with.
-  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {req.user}, actor_));
+  // bundle, is one change that no other run may interleave with. A dry run
+  // takes it inside the transaction it rolls back (below): a live holder
+  // fails it the same way, and nothing of it stays.
+  std::optional<UserLease> lease;
+  if (!req.dry_run) {
+    CK_ASSIGN(auto taken, UserLease::acquire(store_, clock_, {req.user}, actor_));
+    lease.emplace(std::move(taken));
+  }
   store::UserProfile profile;
   std::string ticket = req.issue.ticket;
   {
@@ -330,11 +364,16 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
   for (const auto& set : req.sets) {
     CK_TRY(apply_set(profile, set));
   }
-  CK_ASSIGN(auto prep, prepare(profile, req.issue));
-  CK_ASSIGN(auto ca, unlock());
+  CK_ASSIGN(auto prep,
+            prepare(profile, req.issue, true, req.dry_run ? Outputs::CheckOnly : Outputs::Check));
+  CK_ASSIGN(auto ca, unlock(req.dry_run));
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
-  CK_TRY(lease.hold(*tx));
+  if (req.dry_run) {
+    CK_ASSIGN(auto taken, UserLease::acquire(*tx, store_, clock_, {req.user}, actor_));
+    lease.emplace(std::move(taken));
+  }
+  CK_TRY(lease->hold(*tx));
   // Read the user and the current certificate again under the write lock
   // (the lease keeps other certkeeper runs out; this keeps the check honest).
   CK_ASSIGN(const auto locked_user, tx->find_user(req.user));
@@ -376,10 +415,16 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
                                    : std::string()) +
                    (ticket.empty() ? "" : ", ticket " + ticket),
                now));
+  if (req.dry_run) {
+    // Everything above ran as it would; nothing of it is kept.
+    CK_TRY(lease->release(*tx));
+    tx.reset();
+    return dry_run_issued(prep, *cert, req.user, ticket, superseded_hex, revocation);
+  }
   CK_FAULT_POINT("renew.before_commit");
   CK_TRY(tx->commit());
   CK_FAULT_POINT("renew.after_commit");
-  CK_ASSIGN(auto issued, deliver(prep, *cert, *ca.cert, req.user, serial, ticket, lease));
+  CK_ASSIGN(auto issued, deliver(prep, *cert, *ca.cert, req.user, serial, ticket, *lease));
   issued.superseded_hex = superseded_hex;
   issued.superseded_revocation = revocation;
   return issued;

@@ -27,10 +27,20 @@ Status check_newest_delivered(store::CertRecords& tx, const std::string& user) {
 }  // namespace
 
 Result<Revoked> Authority::revoke(const RevokeRequest& req) {
-  CK_ASSIGN(const auto lease, UserLease::acquire(store_, clock_, {req.user}, actor_));
+  // A dry run takes the lease inside the transaction it rolls back: a live
+  // holder fails it as it would fail the revocation, and nothing stays.
+  std::optional<UserLease> lease;
+  if (!req.dry_run) {
+    CK_ASSIGN(auto taken, UserLease::acquire(store_, clock_, {req.user}, actor_));
+    lease.emplace(std::move(taken));
+  }
   const Seconds now = clock_.now_seconds();
   CK_ASSIGN(auto tx, store_.write());
-  CK_TRY(lease.hold(*tx));
+  if (req.dry_run) {
+    CK_ASSIGN(auto taken, UserLease::acquire(*tx, store_, clock_, {req.user}, actor_));
+    lease.emplace(std::move(taken));
+  }
+  CK_TRY(lease->hold(*tx));
   CK_ASSIGN(const auto user, tx->find_user(req.user));
   if (!user) {
     return fail(Code::NotFound, "unknown user '" + req.user + "'");
@@ -93,6 +103,12 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
                : ", held revocations released: " + std::to_string(out.also_released_hex.size())) +
           (rev.ticket.empty() ? "" : ", ticket " + rev.ticket),
       now));
+  if (req.dry_run) {
+    // Decided and recorded exactly as above; rolled back.
+    CK_TRY(lease->release(*tx));
+    out.dry_run = true;
+    return out;
+  }
   CK_FAULT_POINT("revoke.before_commit");
   CK_TRY(tx->commit());
   return out;

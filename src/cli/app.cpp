@@ -60,6 +60,10 @@ void define_commands(CLI::App& app, Runtime& rt) {
       ->type_name("FILE")
       ->envname("CERTKEEPER_CONFIG");
   app.add_flag("--json", rt.global.json, "Machine-readable output on stdout");
+  app.add_flag("-q,--quiet", rt.global.quiet,
+               "No progress and no summary of what was done (the exit code says it); errors, "
+               "warnings, --json, listings, problems found and a password shown once are "
+               "still printed");
   app.footer(
       "Exit codes: 0 success, 1 error, 2 usage error, 3 a check found problems.\n"
       "Durations: 90d, 14d, 36h, 30m, 10y (a plain number is days).\n"

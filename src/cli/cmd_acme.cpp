@@ -29,6 +29,8 @@ struct RenewFlags {
   std::string profile;
   int parallel = 4;
   std::string deploy_hook;
+  bool dry_run = false;
+  std::string staging_directory;
 };
 
 // What became of --deploy-hook for one renewed certificate.
@@ -99,7 +101,7 @@ Exit run_issue(Runtime& rt, IssueFlags f) {
   const std::string name =
       f.name.empty() ? servercert::default_name(f.settings.domains.front()) : f.name;
   rt.allow_store_creation();
-  CK_ASSIGN(const auto service, rt.acme_service(terminal_progress()));
+  CK_ASSIGN(const auto service, rt.acme_service(terminal_progress(rt)));
   CK_ASSIGN(const auto out, service->issue(name, f.settings));
   for (const auto& w : out.warnings)
     rt.warn(w);
@@ -109,7 +111,7 @@ Exit run_issue(Runtime& rt, IssueFlags f) {
     if (!f.settings.out.empty())
       j["out"] = f.settings.out;
     rt.print_json(j);
-  } else {
+  } else if (!rt.quiet()) {
     std::cout << "issued '" << v.name << "' (version " << v.version << ") for ";
     for (std::size_t i = 0; i < v.domains.size(); ++i)
       std::cout << (i ? ", " : "") << v.domains[i];
@@ -120,6 +122,28 @@ Exit run_issue(Runtime& rt, IssueFlags f) {
                 << ": cert.pem chain.pem fullchain.pem key.pem\n";
   }
   return kExitOk;
+}
+
+// A dry run's line per certificate, then what was checked on the way.
+void print_dry_run(const acme::IssueOutcome& o, const std::string& deploy_hook) {
+  std::cout << o.name << ": ";
+  if (o.error) {
+    std::cout << "FAILED: " << o.error->message << "\n";
+    return;
+  }
+  if (!o.renewed) {
+    std::cout << "not due (due " << iso(o.due.at) << ": " << o.due.reason << ")";
+    if (o.caught_up)
+      std::cout << "; its --out files hold another certificate: they would be written from the "
+                   "store";
+    std::cout << "\n";
+  } else {
+    std::cout << "due (" << o.due.reason << "): would renew\n";
+  }
+  for (const auto& c : o.checked)
+    std::cout << "  checked: " << c << "\n";
+  if (!deploy_hook.empty() && (o.renewed || o.caught_up))
+    std::cout << "  would run the deploy hook " << deploy_hook << "\n";
 }
 
 void print_outcome(const acme::IssueOutcome& o) {
@@ -138,6 +162,10 @@ void print_outcome(const acme::IssueOutcome& o) {
 
 nlohmann::json outcome_json(const acme::IssueOutcome& o, const HookRun& hook) {
   nlohmann::json j{{"name", o.name}, {"renewed", o.renewed}, {"caught_up", o.caught_up}};
+  if (o.dry_run) {
+    j["dry_run"] = true;
+    j["checked"] = o.checked;
+  }
   if (hook.ran) {
     j["deploy_hook"] = {{"ok", hook.error.empty()}, {"output", hook.output}};
     if (!hook.error.empty())
@@ -160,9 +188,16 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
   CK_ASSIGN(const auto before, optional_duration(f.before, "--before"));
   if (f.all == !f.name.empty())
     return fail(Code::InvalidArgument, "give either --name NAME or --all");
+  if (!f.staging_directory.empty() && !f.dry_run)
+    return fail(Code::InvalidArgument, "--staging-directory is for --dry-run only");
+  if (!f.staging_directory.empty() && f.staging_directory.rfind("https://", 0) != 0 &&
+      f.staging_directory.rfind("http://", 0) != 0) {
+    return fail(Code::InvalidArgument, "invalid --staging-directory '" + f.staging_directory +
+                                           "' (an https:// URL of an ACME directory)");
+  }
   CK_TRY(check_hook(f.deploy_hook));
-  CK_ASSIGN(const auto service, rt.acme_service(terminal_progress()));
-  const acme::Service::RenewOptions opts{before, f.profile};
+  CK_ASSIGN(const auto service, rt.acme_service(terminal_progress(rt)));
+  const acme::Service::RenewOptions opts{before, f.profile, f.dry_run, f.staging_directory};
   std::vector<acme::IssueOutcome> outcomes;
   if (f.all) {
     CK_ASSIGN(outcomes, service->renew_all(opts, f.parallel));
@@ -176,20 +211,39 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
     for (const auto& w : o.warnings)
       rt.warn(o.name + ": " + w);
   }
+  if (f.dry_run) {
+    if (rt.json()) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& o : outcomes)
+        arr.push_back(outcome_json(o, HookRun{}));
+      rt.print_json(arr);
+    } else {
+      std::cout << "dry run: nothing stored, no file written, no order at the ACME server"
+                << (f.staging_directory.empty() ? "" : " (staging orders dropped)") << "\n";
+      for (const auto& o : outcomes)
+        print_dry_run(o, f.deploy_hook);
+      if (outcomes.empty())
+        std::cout << "no ACME certificates in the store\n";
+    }
+    return failed ? kExitError : kExitOk;
+  }
   // The hook runs once per certificate renewed (or whose files caught up
   // with the store), after its files are written, one at a time. A failed
   // hook fails the run; the renewal stands, and the next run, finding it not
   // due with its files in place, does not run the hook again.
+  // --quiet: only what failed (a renewal, a hook, with the hook's output).
+  const bool text = !rt.json();
+  const bool say = text && !rt.quiet();
   std::vector<HookRun> hooks(outcomes.size());
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& o = outcomes[i];
     if (f.deploy_hook.empty() || o.error || !(o.renewed || o.caught_up) || !o.cert)
       continue;
-    if (!rt.json())
+    if (say)
       print_outcome(o);
     hooks[i] = run_deploy_hook(f.deploy_hook, o, rt);
     failed = failed || !hooks[i].error.empty();
-    if (!rt.json()) {
+    if (say || (text && !hooks[i].error.empty())) {
       std::cout << hooks[i].output;
       if (!hooks[i].output.empty() && hooks[i].output.back() != '\n')
         std::cout << "\n";
@@ -204,10 +258,10 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
     rt.print_json(arr);
   } else {
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      if (!hooks[i].ran)
+      if (!hooks[i].ran && (say || outcomes[i].error))
         print_outcome(outcomes[i]);
     }
-    if (outcomes.empty())
+    if (outcomes.empty() && say)
       std::cout << "no ACME certificates in the store\n";
   }
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
@@ -296,6 +350,16 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
                     "RENEWED_DOMAINS, CERTKEEPER_HOME (and CERTKEEPER_STORE, CERTKEEPER_CONFIG "
                     "when given) in its environment (e.g. one that runs `certkeeper rollout apply "
                     "PLAN`); its failure fails the run, the renewal stands");
+  renew->add_flag("--dry-run", rf->dry_run,
+                  "Decide what is due as a real run does and check everything up to the order "
+                  "(the directory, the account, renewal info, the profile); store nothing, write "
+                  "no file, order nothing, run no hook");
+  renew
+      ->add_option("--staging-directory", rf->staging_directory,
+                   "With --dry-run: order each due certificate from this ACME directory instead "
+                   "(a staging server), with a throwaway account; the certificate is checked "
+                   "and dropped")
+      ->type_name("URL");
   renew->add_option("--parallel", rf->parallel, "Orders at once with --all")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

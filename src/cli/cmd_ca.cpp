@@ -42,7 +42,7 @@ Exit run_init(Runtime& rt, const InitOptions& o) {
     rt.warn(w);
   if (rt.json()) {
     rt.print_json(to_json(info));
-  } else {
+  } else if (!rt.quiet()) {
     std::cout << "created CA '" << info.name << "' (" << info.key_type << ", valid until "
               << iso(info.not_after) << ")\n"
               << "  sha256: " << info.sha256 << "\n";
@@ -125,7 +125,7 @@ Exit run_import(Runtime& rt, const ImportOptions& o) {
     j["without_file"] = done.without_file;
     j["next_crl_number"] = done.next_crl_number;
     rt.print_json(j);
-  } else {
+  } else if (!rt.quiet()) {
     std::cout << "imported CA '" << done.ca.name << "' (" << done.ca.key_type << ", valid until "
               << iso(done.ca.not_after) << ")\n"
               << "  " << done.users << " users, " << done.certificates << " certificates, "
@@ -169,6 +169,8 @@ Exit run_passphrase_change(Runtime& rt, const std::string& new_file) {
                    {"rollout_backups", r.rollout_backups}});
     return kExitOk;
   }
+  if (rt.quiet())
+    return kExitOk;
   std::cout << "passphrase changed: "
             << (r.ca_key            ? "the CA key, "
                 : r.ca_key_in_token ? "(the CA key is in its token), "

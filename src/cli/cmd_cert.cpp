@@ -102,7 +102,7 @@ Exit run_import(Runtime& rt, const ImportFlags& f) {
   }
   if (rt.json()) {
     rt.print_json(to_json(v));
-  } else {
+  } else if (!rt.quiet()) {
     const auto n = material.chain.size();
     std::cout << "imported '" << v.name << "' (version " << v.version << ", "
               << (n == 0   ? std::string("no intermediate certificate")

@@ -14,6 +14,7 @@ struct BuildFlags {
   bool der = false;
   bool if_due = false;
   std::string before = "2d";
+  bool dry_run = false;
 };
 
 // The build's --json object with every new entry: the entries are streamed
@@ -50,10 +51,37 @@ void print_some(std::size_t count, std::string_view what, Line line) {
   std::cout << text;
 }
 
+// What a dry run found; the same lists a build prints.
+void print_additions(const ca::CrlBuilt& built, std::string_view verb);
+
+void print_dry_run(const ca::CrlBuilt& built, const ca::CrlRequest& req) {
+  if (built.republished) {
+    std::cout << "dry run: CRL #" << built.number
+              << " is unchanged, but its publish had not gone through: it would be handed to "
+                 "the [crl] publish_command again (nothing done)\n";
+    return;
+  }
+  if (!built.built) {
+    std::cout << "dry run: not due: CRL #" << built.number << " is unchanged and good until "
+              << iso(built.next_update) << " (nothing done)\n";
+    return;
+  }
+  std::cout << "dry run: would build CRL #" << built.number << " with " << built.entries
+            << (built.entries == 1 ? " entry" : " entries") << " (" << built.canaries
+            << (built.canaries == 1 ? " canary" : " canaries") << "), next update "
+            << iso(built.next_update) << " (nothing recorded, written or published)\n";
+  if (built.path)
+    std::cout << "  would write " << built.path->string() << "\n";
+  if (req.publish)
+    std::cout << "  would run the [crl] publish_command\n";
+  print_additions(built, "would ");
+}
+
 Exit run_build(Runtime& rt, const BuildFlags& f) {
   ca::CrlRequest req;
   req.der = f.der;
   req.if_due = f.if_due;
+  req.dry_run = f.dry_run;
   CK_ASSIGN(req.due_before, flag_duration(f.before, "--before"));
   CK_ASSIGN(auto* auth, rt.authority());
   CK_ASSIGN(const auto* cfg, rt.config());
@@ -79,7 +107,8 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
   // A check that cannot run is reported after what was built and published,
   // never instead of it: the CRL is out either way.
   std::optional<Error> check_error;
-  const bool went_out = (built.built && !built.superseded_by) || built.republished;
+  const bool went_out =
+      !built.dry_run && ((built.built && !built.superseded_by) || built.republished);
   if (!check_targets.empty() && went_out && built.publish_error.empty()) {
     probe::ProbeOptions options;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg->crl_check_timeout);
@@ -103,6 +132,7 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
                      {"removed", built.removed_hex},
                      {"dropped", built.dropped_hex}};
     j["republished"] = built.republished;
+    j["dry_run"] = built.dry_run;
     j["superseded_by"] =
         built.superseded_by ? nlohmann::json(*built.superseded_by) : nlohmann::json(nullptr);
     j["publish"] = store::to_string(built.publish);
@@ -112,7 +142,10 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
     if (check_error)
       j["enforcement_error"] = check_error->message;
     print_build_json(rt, std::move(j), built.added);
-  } else if (built.republished) {
+  } else if (built.dry_run) {
+    print_dry_run(built, req);
+    return kExitOk;
+  } else if (built.republished || rt.quiet()) {
     // Said by one line below once it worked; by the error line if it did not.
   } else if (!built.built) {
     std::cout << "not due: CRL #" << built.number << " is unchanged and good until "
@@ -129,20 +162,7 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
                 << *built.superseded_by
                 << " (a build that started later finished first); not published\n";
     }
-    // A person reads these lines: a mass revocation is summarised after the
-    // first ones, `--json` lists every entry.
-    print_some(built.added_count, "new entries", [&](std::size_t i) {
-      const auto& a = built.added[i];
-      return "  new: " + a.serial_hex + " " + a.user + " (" + a.reason + ")" +
-             (a.ticket.empty() ? "" : " " + a.ticket);
-    });
-    print_some(built.removed_hex.size(), "removed entries", [&](std::size_t i) {
-      return "  removed: " + built.removed_hex[i] + " (expired and listed once after its notAfter)";
-    });
-    print_some(built.dropped_hex.size(), "dropped held revocations", [&](std::size_t i) {
-      return "  dropped held revocation of " + built.dropped_hex[i] +
-             " (expired before the user confirmed: never needs an entry)";
-    });
+    print_additions(built, "");
   }
   if (!built.publish_error.empty()) {
     return fail(Code::Unavailable, "CRL #" + std::to_string(built.number) +
@@ -151,16 +171,18 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
                                        ", but publishing failed: " + built.publish_error +
                                        " (`certkeeper crl build --if-due` publishes it again)");
   }
-  if (!rt.json() && built.publish == store::PublishState::Ok) {
+  if (!rt.json() && !rt.quiet() && built.publish == store::PublishState::Ok) {
     std::cout << "published CRL #" << built.number
               << (built.republished ? " again (unchanged; its earlier publish had not gone through)"
                                     : "")
               << " ([crl] publish_command exited 0)\n";
   }
   if (enforced && !rt.json()) {
-    std::cout << (built.publish == store::PublishState::Ok ? "published and enforced on "
-                                                           : "enforced on ")
-              << enforced->on_newest << "/" << enforced->reports.size() << " endpoint(s)\n";
+    if (!rt.quiet()) {
+      std::cout << (built.publish == store::PublishState::Ok ? "published and enforced on "
+                                                             : "enforced on ")
+                << enforced->on_newest << "/" << enforced->reports.size() << " endpoint(s)\n";
+    }
     for (const auto& r : enforced->reports) {
       if (r.crl.state != enforce::Enforcement::Newest)
         std::cout << "  not enforced: " << r.target.text << " " << enforcement_text(r.crl) << ": "
@@ -174,6 +196,24 @@ Exit run_build(Runtime& rt, const BuildFlags& f) {
   }
   // Built and out, but not (yet) enforced everywhere: a problem to act on.
   return enforced && !enforced->all_newest() ? kExitProblems : kExitOk;
+}
+
+// A person reads these lines: a mass revocation is summarised after the
+// first ones, `--json` lists every entry. `verb` is "would " in a dry run.
+void print_additions(const ca::CrlBuilt& built, std::string_view verb) {
+  const std::string dropped = verb.empty() ? "dropped" : std::string(verb) + "drop";
+  print_some(built.added_count, "new entries", [&](std::size_t i) {
+    const auto& a = built.added[i];
+    return "  new: " + a.serial_hex + " " + a.user + " (" + a.reason + ")" +
+           (a.ticket.empty() ? "" : " " + a.ticket);
+  });
+  print_some(built.removed_hex.size(), "removed entries", [&](std::size_t i) {
+    return "  removed: " + built.removed_hex[i] + " (expired and listed once after its notAfter)";
+  });
+  print_some(built.dropped_hex.size(), "dropped held revocations", [&](std::size_t i) {
+    return "  " + dropped + " held revocation of " + built.dropped_hex[i] +
+           " (expired before the user confirmed: never needs an entry)";
+  });
 }
 
 struct StatusFlags {
@@ -278,6 +318,10 @@ void add_crl_commands(CLI::App& app, Runtime& rt) {
   build->add_option("--out", flags->out, "Where to write it (default: [crl] out, else HOME/ca.crl)")
       ->type_name("FILE");
   build->add_flag("--der", flags->der, "Write DER instead of PEM");
+  build->add_flag("--dry-run", flags->dry_run,
+                  "Build, sign and check the CRL as a real build does (with --if-due: decide "
+                  "whether one is due), then roll it back: print its number and what it would "
+                  "add, remove and drop; no number used, nothing written or published");
   build->add_flag("--if-due", flags->if_due,
                   "Only when entries changed or the last CRL's nextUpdate is near (for timers)");
   build

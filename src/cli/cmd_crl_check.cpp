@@ -68,7 +68,7 @@ Result<EnforcementRun> observe_enforcement(Runtime& rt, const std::vector<probe:
   CK_ASSIGN(run.reports,
             enforce::check_crl_enforcement(
                 targets, issued, options, tls_only, rt.clock(),
-                rt.json() ? std::function<void(const std::string&)>() : terminal_progress()));
+                rt.json() ? std::function<void(const std::string&)>() : terminal_progress(rt)));
   std::vector<store::CrlEnforcementRecord> seen;
   const Seconds now = rt.clock().now_seconds();
   for (const auto& r : run.reports) {

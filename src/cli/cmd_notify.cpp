@@ -131,7 +131,7 @@ Exit run_notify(Runtime& rt, const NotifyFlags& f) {
   CK_ASSIGN(const auto* cfg, rt.config());
   notify::NotifyRequest req{window.length, window.text, cfg->notify.ops_email, f.dry_run, f.resend};
   const auto on_resend = [&](const notify::Resent& r) {
-    if (rt.json())
+    if (rt.json() || rt.quiet())
       return;
     if (r.channels.empty()) {
       std::cout << "resend: nothing recorded yet for " << r.user << ", serial " << r.serial
@@ -146,7 +146,7 @@ Exit run_notify(Runtime& rt, const NotifyFlags& f) {
       return;
     if (a.outcome == "failed") {
       std::cerr << "certkeeper: error: " << printable_line(line_of(a)) << std::endl;
-    } else {
+    } else if (!rt.quiet()) {
       std::cout << a.outcome << " " << line_of(a) << std::endl;
     }
   };
@@ -155,12 +155,14 @@ Exit run_notify(Runtime& rt, const NotifyFlags& f) {
     rt.print_json(to_json(report, window.text, f.dry_run));
     return exit_code(report);
   }
+  for (const auto& w : report.warnings)
+    rt.warn(w);
+  if (rt.quiet())
+    return exit_code(report);
   if (f.resend == "all" && report.resent.empty()) {
     std::cout << "resend: no certificate expiring within " << window.text
               << " has a recorded notice\n";
   }
-  for (const auto& w : report.warnings)
-    rt.warn(w);
   std::cout << "notify: " << report.expiring << " certificate(s) expire within " << window.text
             << "; " << report.sent << " sent, " << report.printed << " printed (not sent), "
             << report.failed << " failed, " << report.already << " already done";

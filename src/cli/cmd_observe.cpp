@@ -70,7 +70,7 @@ Status confirm(Runtime& rt, ca::Authority& auth, const std::vector<ca::Observati
                Tally& tally) {
   CK_ASSIGN(auto confirmed, auth.observe(seen));
   for (auto& c : confirmed) {
-    if (!rt.json()) {
+    if (!rt.json() && !rt.quiet()) {
       for (const auto& s : c.released_hex) {
         std::cout << c.user << " is using the new certificate: released the held revocation of "
                   << s << "\n"
@@ -153,7 +153,7 @@ Exit run_observe(Runtime& rt, const ObserveFlags& f) {
                    {"too_long", tally.too_long},
                    {"with_certificate", tally.with_certificate},
                    {"confirmed", confirmed}});
-  } else {
+  } else if (!rt.quiet()) {
     std::cout << tally.lines << " lines read, " << tally.with_certificate
               << " with a verified client certificate, " << tally.junk
               << " not in the log format (skipped; " << tally.too_long << " of them longer than "

@@ -216,7 +216,8 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
   std::size_t done = 0;
   std::string lines;
   auto last_flush = std::chrono::steady_clock::now();
-  Progress progress(targets.size(), targets.size() >= 20 && ::isatty(STDERR_FILENO) == 1);
+  Progress progress(targets.size(),
+                    !rt.quiet() && targets.size() >= 20 && ::isatty(STDERR_FILENO) == 1);
   const Status ran = scanner->run(targets, [&](std::size_t index, probe::ProbeResult&& r) {
     ++done;
     bool mismatch = false;
@@ -275,8 +276,8 @@ Exit run_probe(Runtime& rt, const ProbeFlags& f) {
 
 }  // namespace
 
-std::function<void(const std::string&)> terminal_progress() {
-  if (::isatty(STDERR_FILENO) == 0)
+std::function<void(const std::string&)> terminal_progress(const Runtime& rt) {
+  if (rt.quiet() || ::isatty(STDERR_FILENO) == 0)
     return [](const std::string&) {};
   auto mutex = std::make_shared<std::mutex>();
   return [mutex](const std::string& step) {

@@ -342,10 +342,13 @@ void print_report(const rollout::Report& rep, Outputs outputs) {
 Exit finish_run(Runtime& rt, const std::string& plan, const Result<rollout::Report>& rep) {
   if (!rep)
     return fail(rep.error());
+  // A check's report is what was asked for; a run's is its summary, which
+  // --quiet leaves out unless the run failed.
+  const bool check = rep->rollout_id == 0;
   if (rt.json())
     rt.print_json(report_json(*rep));
-  else
-    print_report(*rep, rep->rollout_id == 0 ? Outputs::All : Outputs::Failures);
+  else if (check || !rt.quiet() || !rep->ok())
+    print_report(*rep, check ? Outputs::All : Outputs::Failures);
   if (rep->ok())
     return kExitOk;
   rt.report_error(Error{Code::FailedPrecondition, rep->failure, ""});
@@ -363,7 +366,7 @@ struct RunFlags {
   bool check = false;
 };
 
-Result<rollout::RunOptions> run_options(const RunFlags& f) {
+Result<rollout::RunOptions> run_options(const Runtime& rt, const RunFlags& f) {
   rollout::RunOptions o;
   o.check = f.check;
   o.stage = f.probe.stage;
@@ -372,7 +375,7 @@ Result<rollout::RunOptions> run_options(const RunFlags& f) {
   o.probe.threads = f.probe.threads;
   if (!f.probe.ca_file.empty())
     o.probe.ca_file = f.probe.ca_file;
-  o.progress = terminal_progress();
+  o.progress = terminal_progress(rt);
   return o;
 }
 
@@ -380,7 +383,7 @@ enum class Action { Apply, Resume, Rollback, Status };
 
 Exit run_action(Runtime& rt, const RunFlags& f, Action action) {
   CK_ASSIGN(const auto plan, rollout::load_plan(f.probe.plan));
-  CK_ASSIGN(const auto opts, run_options(f));
+  CK_ASSIGN(const auto opts, run_options(rt, f));
   CK_ASSIGN(const auto runner, rt.rollout_runner());
   switch (action) {
     case Action::Apply:
@@ -441,6 +444,12 @@ void add_rollout_commands(CLI::App& app, Runtime& rt) {
       cmd->add_flag("--check", flags->check,
                     "Run the check commands and probe the endpoints; write nothing, change no "
                     "endpoint, run no hook");
+    }
+    if (action == Action::Rollback) {
+      cmd->add_flag("--check", flags->check,
+                    "Decide as a rollback does (the last rollout, its touched targets, each "
+                    "files backup opened, each command target's rollback), probe the endpoints, "
+                    "and print what would be put back; write nothing, run no command or hook");
     }
     if (action == Action::Apply || action == Action::Resume)
       cmd->add_option("--stage", flags->probe.stage, "Only this stage (look at the canary first)");

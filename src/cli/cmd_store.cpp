@@ -20,6 +20,7 @@ Exit run_store_migrate(Runtime& rt) {
                    {"schema_before", outcome.before},
                    {"schema", outcome.after},
                    {"migrated", outcome.before != outcome.after}});
+  } else if (rt.quiet()) {
   } else if (outcome.before == outcome.after) {
     std::cout << shown << ": at schema version " << outcome.after << ", nothing to do\n";
   } else {
@@ -49,7 +50,7 @@ Exit run_store_copy(Runtime& rt, const CopyFlags& f) {
   const bool created = file && !std::filesystem::exists(*file, ec);
   auto copied = [&]() -> Result<store::CopyReport> {
     CK_ASSIGN(auto dest, store::open_store(f.to, store::OpenMode::Create));
-    const auto step = terminal_progress();
+    const auto step = terminal_progress(rt);
     return store::copy_store(*source, *dest,
                              [&](std::string_view table, std::int64_t done, std::int64_t total) {
                                step("copying " + std::string(table) + ": " + std::to_string(done) +
@@ -77,6 +78,8 @@ Exit run_store_copy(Runtime& rt, const CopyFlags& f) {
                    {"crl_number", report.crl_number}});
     return kExitOk;
   }
+  if (rt.quiet())
+    return kExitOk;
   std::cout << "copied " << report.rows << " rows from " << shown_from << " to " << shown_to
             << " (row counts compared table by table):\n";
   for (const auto& t : report.tables) {
@@ -110,6 +113,8 @@ Exit run_store_reconcile(Runtime& rt, const std::string& crl) {
                    {"unknown_certificates", r.unknown}});
     return kExitOk;
   }
+  if (rt.quiet())
+    return kExitOk;
   if (!r.changed) {
     std::cout << file.string() << " is CRL #" << r.published_number << "; the store is at #"
               << r.store_before << " already: nothing to reconcile\n";
@@ -129,7 +134,7 @@ Exit run_store_reconcile(Runtime& rt, const std::string& crl) {
 
 Exit run_store_backup(Runtime& rt, const std::string& file) {
   CK_ASSIGN(auto* source, rt.store());
-  const auto step = terminal_progress();
+  const auto step = terminal_progress(rt);
   CK_ASSIGN(const auto written,
             store::backup_store(
                 *source, file, [&](std::string_view table, std::int64_t done, std::int64_t total) {
@@ -144,6 +149,8 @@ Exit run_store_backup(Runtime& rt, const std::string& file) {
                    {"crl_number", written.copy.crl_number}});
     return kExitOk;
   }
+  if (rt.quiet())
+    return kExitOk;
   std::cout << "backed up " << store::display_url(from) << " to " << written.file.string() << " ("
             << written.copy.rows << " rows, one snapshot; last CRL #" << written.copy.crl_number
             << "); check it with `certkeeper store verify " << written.file.string() << "`\n";
@@ -211,6 +218,17 @@ Exit run_store_verify(Runtime& rt, const std::string& file) {
          {"needs_reconcile", behind}});
     return kExitOk;
   }
+  const auto say_behind = [&] {
+    if (behind) {
+      std::cout << "  " << published.string() << " holds CRL #" << *published_number
+                << ", newer: after restoring this backup, run `certkeeper store reconcile --crl "
+                << published.string() << "` before the next `crl build` (it refuses until then)\n";
+    }
+  };
+  if (rt.quiet()) {
+    say_behind();  // a problem to act on: said even with --quiet
+    return kExitOk;
+  }
   std::cout << "backup " << file << ": integrity ok, schema " << check.schema << "\n"
             << "  CA '" << ca.name << "': key " << key_where << ", matches the CA certificate\n"
             << "  " << users.size() << " users, " << crl.held.size() << " held revocations\n"
@@ -219,11 +237,7 @@ Exit run_store_verify(Runtime& rt, const std::string& file) {
                                       iso(crl.this_update.value_or(Seconds{}))
                                 : std::string("none"))
             << "\n";
-  if (behind) {
-    std::cout << "  " << published.string() << " holds CRL #" << *published_number
-              << ", newer: after restoring this backup, run `certkeeper store reconcile --crl "
-              << published.string() << "` before the next `crl build` (it refuses until then)\n";
-  }
+  say_behind();
   return kExitOk;
 }
 

@@ -87,10 +87,48 @@ int delivery_failed(Runtime& rt, const ca::Issued& v) {
                                {}});
 }
 
+// A dry run's renewal: what a real run would issue and write, nothing done.
+Exit print_dry_run(Runtime& rt, const ca::Issued& v, bool password_to_sink) {
+  if (rt.json()) {
+    rt.print_json(to_json(v, false));
+    return kExitOk;
+  }
+  std::cout << "dry run: would renew " << v.user << "'s certificate (nothing recorded or written)\n"
+            << "  subject:     " << v.subject << "\n"
+            << "  valid until: " << iso(v.not_after) << "\n";
+  if (v.superseded_hex) {
+    std::cout << "  supersedes:  " << *v.superseded_hex << " (revocation would be "
+              << (v.superseded_revocation == "held"
+                      ? "held until `certkeeper user confirm " + v.user + "`"
+                  : v.superseded_revocation == "released" ? "released at once: never delivered"
+                                                          : "not needed: expired")
+              << ")\n";
+  }
+  if (v.p12)
+    std::cout << "  bundle:      " << v.p12->string() << " (PKCS#12, " << v.p12_mode << ")\n";
+  std::cout << "  certificate: " << v.crt.string() << "\n";
+  if (!v.ticket.empty())
+    std::cout << "  ticket:      " << v.ticket << "\n";
+  if (v.p12) {
+    std::cout << "  password:    "
+              << (v.password_file    ? "would be written to " + v.password_file->string()
+                  : password_to_sink ? std::string("would go to the [delivery] command")
+                                     : std::string("would be shown once"))
+              << "\n";
+  }
+  return kExitOk;
+}
+
 Exit print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
   const int code = v.delivery_warning.empty() ? kExitOk : delivery_failed(rt, v);
   if (rt.json()) {
     rt.print_json(to_json(v, true));
+    return code;
+  }
+  if (rt.quiet()) {
+    // Only what exists nowhere else: a password to be shown, alone on its line.
+    if (v.password)
+      std::cout << v.password->reveal() << "\n";
     return code;
   }
   std::cout << verb << " certificate " << v.serial_hex << " for " << v.user << " (valid until "
@@ -162,7 +200,7 @@ Exit run_import(Runtime& rt, const ImportFlags& f) {
   req.password_dir = std::move(req.issue.password_file);
   req.issue.password_file.reset();
   req.batch = f.batch;
-  if (::isatty(STDERR_FILENO)) {
+  if (!rt.quiet() && ::isatty(STDERR_FILENO)) {
     req.progress = [](std::size_t done, std::size_t total) {
       std::cerr << "\rissued " << done << "/" << total << std::flush;
       if (done == total)
@@ -189,7 +227,7 @@ Exit run_import(Runtime& rt, const ImportFlags& f) {
       json_out->flush();
       return;
     }
-    if (shown == 0) {
+    if (shown == 0 && !rt.quiet()) {
       std::cout << (req.password_dir
                         ? "passwords in " + req.password_dir->string() + " (one file per user):\n"
                         : std::string("passwords (shown once, not stored; hand each over by "
@@ -205,7 +243,7 @@ Exit run_import(Runtime& rt, const ImportFlags& f) {
     json_out->finish();
   if (!issued)
     return fail(issued.error());
-  if (!rt.json()) {
+  if (!rt.json() && !rt.quiet()) {
     std::cout << "imported " << issued->size() << " users; bundles in "
               << req.issue.out_dir.string() << "\n";
   }
@@ -222,12 +260,16 @@ struct RenewFlags {
   std::string user;
   std::vector<std::string> sets;
   IssueFlags issue;
+  bool dry_run = false;
 };
 
 Exit run_renew(Runtime& rt, const RenewFlags& f, bool ticket_given) {
   CK_ASSIGN(auto ctx, issue_context(rt, f.issue));
-  CK_ASSIGN(const auto issued,
-            ctx.auth->renew_user({f.user, f.sets, std::move(ctx.opts), ticket_given}));
+  const bool to_sink = static_cast<bool>(ctx.opts.password_sink);
+  ca::RenewRequest req{f.user, f.sets, std::move(ctx.opts), ticket_given, f.dry_run};
+  CK_ASSIGN(const auto issued, ctx.auth->renew_user(req));
+  if (issued.dry_run)
+    return print_dry_run(rt, issued, to_sink);
   return print_issued(rt, issued, "renewed:");
 }
 
@@ -236,12 +278,14 @@ struct RevokeFlags {
   std::string reason = "unspecified";
   std::string serial;
   std::string ticket;
+  bool dry_run = false;
 };
 
 Exit run_revoke(Runtime& rt, const RevokeFlags& f) {
   ca::RevokeRequest req;
   req.user = f.user;
   req.ticket = f.ticket;
+  req.dry_run = f.dry_run;
   CK_ASSIGN(req.reason, ca::parse_reason(f.reason));
   if (!f.serial.empty()) {
     CK_ASSIGN(req.serial, ca::parse_serial_hex(f.serial));
@@ -255,7 +299,20 @@ Exit run_revoke(Runtime& rt, const RevokeFlags& f) {
                    {"revoked_at", iso(done.at)},
                    {"was_held", done.was_held},
                    {"also_released", done.also_released_hex},
-                   {"user_disabled", done.user_disabled}});
+                   {"user_disabled", done.user_disabled},
+                   {"dry_run", done.dry_run}});
+  } else if (rt.quiet() && !done.dry_run) {
+  } else if (done.dry_run) {
+    std::cout << "dry run: would revoke certificate " << done.serial_hex << " of " << done.user
+              << " (" << done.reason << "); it would be in the next `certkeeper crl build` "
+              << "(nothing recorded)\n";
+    for (const auto& s : done.also_released_hex) {
+      std::cout << "would also release the held revocation of superseded certificate " << s << "\n";
+    }
+    if (done.user_disabled) {
+      std::cout << done.user << " would be disabled: `user renew` refused until `certkeeper "
+                << "user enable " << done.user << "`\n";
+    }
   } else {
     std::cout << "revoked certificate " << done.serial_hex << " of " << done.user << " ("
               << done.reason << "); it is in the next `certkeeper crl build`\n";
@@ -275,6 +332,7 @@ Exit run_confirm(Runtime& rt, const std::string& user) {
   CK_ASSIGN(const auto done, auth->confirm(user));
   if (rt.json()) {
     rt.print_json({{"user", done.user}, {"released", done.released_hex}});
+  } else if (rt.quiet()) {
   } else if (done.released_hex.empty()) {
     std::cout << user << " confirmed; no held revocation to release\n";
   } else {
@@ -291,7 +349,7 @@ Exit run_enable(Runtime& rt, const std::string& user) {
   CK_TRY(auth->enable_user(user));
   if (rt.json()) {
     rt.print_json({{"user", user}, {"enabled", true}});
-  } else {
+  } else if (!rt.quiet()) {
     std::cout << user << " enabled; `certkeeper user renew " << user
               << "` may issue them a certificate again\n";
   }
@@ -343,7 +401,7 @@ Exit run_edit(Runtime& rt, const EditFlags& f) {
   CK_ASSIGN(const auto profile, auth->edit_user(f.user, f.sets));
   if (rt.json()) {
     rt.print_json(to_json(profile));
-  } else {
+  } else if (!rt.quiet()) {
     std::cout << "changed " << f.user << "'s profile (no new certificate)";
     if (!profile.phone.empty())
       std::cout << ": phone " << profile.phone;
@@ -504,6 +562,10 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
                    "everything else is copied from the current certificate")
       ->type_name("FIELD=VALUE");
   add_issue_flags(renew, renew_flags->issue);
+  renew->add_flag("--dry-run", renew_flags->dry_run,
+                  "Do everything up to recording (the user's lease, the key, the certificate "
+                  "signed), then roll it back: print what would be issued and written; nothing "
+                  "is recorded, written or sent");
   renew->footer(
       "One run at a time changes a user (create, renew, revoke, confirm, enable, import rows):\n"
       "each takes the user's lease in the store first. A second run on the same user fails at\n"
@@ -528,6 +590,9 @@ void add_user_commands(CLI::App& app, Runtime& rt) {
                    "Serial (hex) of the certificate to revoke (default: the current one)")
       ->type_name("HEX");
   revoke->add_option("--ticket", revoke_flags->ticket, "Ticket id recorded with the revocation");
+  revoke->add_flag("--dry-run", revoke_flags->dry_run,
+                   "Decide and record the revocation as a real run does, then roll it back: "
+                   "print what would be revoked and released; nothing is recorded");
   on_run(revoke, rt, [revoke_flags](Runtime& r) { return run_revoke(r, *revoke_flags); });
 
   auto confirm_user = std::make_shared<std::string>();

@@ -58,9 +58,9 @@ void add_threads_option(CLI::App* cmd, std::size_t& threads);
                                                             long rounds);
 
 /// Steps to stderr as they happen when a person watches (an ACME order takes
-/// seconds, a rollout minutes); a script's stderr keeps only the error line.
-/// Safe to call from several threads.
-[[nodiscard]] std::function<void(const std::string&)> terminal_progress();
+/// seconds, a rollout minutes) and did not ask for --quiet; a script's stderr
+/// keeps only the error line. Safe to call from several threads.
+[[nodiscard]] std::function<void(const std::string&)> terminal_progress(const Runtime& rt);
 
 /// Validates a duration option while parsing ("90d", "36h").
 CLI::Validator duration_validator();

@@ -96,6 +96,11 @@ nlohmann::json to_json(const ca::Issued& v, bool with_password) {
     j["supersedes"] = *v.superseded_hex;
     j["superseded_revocation"] = v.superseded_revocation;
   }
+  if (v.dry_run) {
+    j["dry_run"] = true;
+    j["serial"] = nullptr;  // a real run draws its own
+    j["subject"] = v.subject;
+  }
   return j;
 }
 

@@ -33,6 +33,7 @@ struct GlobalOptions {
   std::string store_url;
   std::string config;
   bool json = false;
+  bool quiet = false;
 };
 
 /// Exit codes (README, "Concepts").
@@ -127,6 +128,11 @@ class Runtime {
   [[nodiscard]] Result<std::string> resolve_store_url();
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] bool json() const { return global.json; }
+  /// --quiet: no progress and no text summary of what was done (the exit
+  /// code says it). Still printed: errors and warnings, --json output, what
+  /// a command is asked to show (a list, a report, a problem found), and a
+  /// password shown once (it exists nowhere else).
+  [[nodiscard]] bool quiet() const { return global.quiet; }
 
   /// Prints `certkeeper: error: …` (and its detail under CERTKEEPER_DEBUG)
   /// and returns kExitError. run() calls it for a command's error; a command

@@ -374,6 +374,30 @@ Status ensure_writable_dir(const std::filesystem::path& dir) {
   return {};
 }
 
+Status check_writable_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    if (!std::filesystem::is_directory(dir, ec))
+      return fail(Code::InvalidArgument, "'" + dir.string() + "' is not a folder");
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+      return fail(io_error("write into", dir, errno));
+    return {};
+  }
+  std::filesystem::path parent = std::filesystem::absolute(dir, ec).parent_path();
+  while (!parent.empty() && !std::filesystem::exists(parent, ec) && parent != parent.root_path())
+    parent = parent.parent_path();
+  if (parent.empty())
+    parent = ".";
+  if (!std::filesystem::is_directory(parent, ec))
+    return fail(Code::InvalidArgument, "cannot create folder '" + dir.string() + "': '" +
+                                           parent.string() + "' is not a folder");
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    return fail(Code::PermissionDenied,
+                "cannot create folder '" + dir.string() + "': " + errno_text(errno));
+  }
+  return {};
+}
+
 Result<FileLock> FileLock::acquire(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {

@@ -124,6 +124,10 @@ void sync_dirs(std::vector<std::filesystem::path> dirs);
 /// Creates a folder (and every missing parent) with mode 0700 if it is
 /// missing, whatever the umask, and checks it is a folder we can write into.
 [[nodiscard]] Status ensure_writable_dir(const std::filesystem::path& dir);
+/// What ensure_writable_dir would find, making nothing (a dry run): the
+/// folder is one we can write into, or it is missing and the nearest
+/// existing parent is a folder that lets us make it.
+[[nodiscard]] Status check_writable_dir(const std::filesystem::path& dir);
 
 /// Overwrites a file's bytes with zeros (fsync'ed), then unlinks it: a key
 /// left on disk for a rollout does not stay readable in freed blocks of a

@@ -1,8 +1,12 @@
 #include "rollout/run.h"
 
 #include <algorithm>
+#include <map>
 
 #include "core/fault.h"
+#include "core/file_io.h"
+#include "core/fingerprint.h"
+#include "core/join.h"
 #include "rollout/pin_step.h"
 #include "rollout/preconditions.h"
 
@@ -44,6 +48,72 @@ Report Run::roll_back(const std::vector<StageTarget>& todo) {
     (void)journal_.set_state(RolloutState::RollbackFailed, failure_, true);
   }
   return close();
+}
+
+Result<Report> Run::check_rollback(const std::vector<StageTarget>& todo) {
+  Report rep = base_report(plan_, cert_);
+  rep.state = RolloutState::Checked;
+  CK_ASSIGN(const auto alignment, check_alignment(plan_, cert_, opts_.probe, ctx_.clock));
+  // Where each target's endpoints start in the alignment (plan order).
+  std::map<const Target*, std::size_t> first_endpoint;
+  std::size_t e = 0;
+  for (const auto& stage : plan_.stages) {
+    for (const auto& t : stage.targets) {
+      first_endpoint[&t] = e;
+      e += t.endpoints.size();
+    }
+  }
+  for (const auto& [s, t] : todo) {
+    StepReport sr{s->name, t->name, StepState::Checked, "", "", std::nullopt};
+    std::vector<std::string> parts;
+    if (t->deploy.kind == DeployKind::Files) {
+      // The backup roll_back would open, opened: a seal that does not open
+      // (another passphrase) fails here, not half-way through a rollback.
+      auto backup = seal_.open(*journal_.step(t->name), journal_.id());
+      if (!backup) {
+        sr.state = StepState::CheckFailed;
+        parts.push_back("its backup does not open: " + backup.error().message);
+      } else {
+        for (const auto& f : *backup) {
+          auto current = read_file(f.path);
+          parts.push_back(f.path.string() +
+                          (!f.existed ? (current ? " would be removed" : " absent, stays absent")
+                           : current && *current == f.bytes ? " holds the backup already"
+                                                            : " would be put back"));
+        }
+        if (const auto held = restored_sha256(t->deploy, *backup))
+          parts.push_back("then serves " + short_fp(*held));
+        if (!t->deploy.reload.empty())
+          parts.push_back("reload: " + join(t->deploy.reload) + " (not run)");
+      }
+    } else {
+      const auto& argv =
+          t->deploy.rollback_command.empty() ? t->deploy.command : t->deploy.rollback_command;
+      parts.push_back("would run " + join(argv) +
+                      (previous_
+                           ? " with the previous certificate " + short_fp(cert_.previous_sha256)
+                           : std::string()) +
+                      " (not run)");
+    }
+    for (std::size_t k = 0; k < t->endpoints.size(); ++k) {
+      const auto& ep = alignment.endpoints[first_endpoint[t] + k];
+      parts.push_back(ep.probe.target.text + " serves " + std::string(serving_name(ep.serving)) +
+                      (ep.probe.ok ? "" : " (" + ep.probe.error + ")"));
+    }
+    for (const auto& p : parts)
+      sr.detail += (sr.detail.empty() ? "" : "; ") + p;
+    if (sr.state == StepState::CheckFailed && rep.failure.empty())
+      rep.failure = s->name + "/" + t->name + ": " + sr.detail;
+    rep.steps.push_back(std::move(sr));
+  }
+  if (const auto pins = journal_.step(std::string(kPinsStep)); pins && touched(pins->state))
+    rep.notes.push_back("pins: the files the rollout edited would be put back (not done)");
+  for (const auto& h : plan_.hooks)
+    rep.notes.push_back("hook " + std::string(to_string(h.when)) + ": " + join(h.command) +
+                        " (not run)");
+  if (todo.empty())
+    rep.notes.push_back("no target was touched: nothing to put back");
+  return rep;
 }
 
 Status Run::roll_back_target(const Stage& stage, const Target& t) {

@@ -67,6 +67,10 @@ class Run {
   /// as rolled-back, or rollback-failed with what stopped it. The after hooks
   /// run whatever the outcome.
   [[nodiscard]] Report roll_back(const std::vector<StageTarget>& targets);
+  /// rollback --check: what roll_back would put back on each of `targets`
+  /// (each files target's journaled backup opened, each command named) and
+  /// what its endpoints serve now; nothing written, run or journaled.
+  [[nodiscard]] Result<Report> check_rollback(const std::vector<StageTarget>& targets);
 
  private:
   [[nodiscard]] bool selected(const Stage& s) const {

@@ -92,7 +92,13 @@ Result<Report> Runner::resume(const Plan& plan, const RunOptions& options) {
 // pins (rollback.cpp); what it needs is checked before anything runs.
 Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   CK_ASSIGN(auto cert, prepare(plan, "", options));
-  CK_ASSIGN(const auto lock, lock_plan(lock_dir_, plan));
+  // --check goes through every decision below, then reports instead of
+  // acting; it writes nothing, not even the plan's lock file.
+  std::optional<FileLock> lock;
+  if (!options.check) {
+    CK_ASSIGN(auto taken, lock_plan(lock_dir_, plan));
+    lock.emplace(std::move(taken));
+  }
   CK_ASSIGN(const auto last, last_rollout(store_, plan));
   CK_TRY(may_roll_back(plan, last));
   cert.sha256 = last->cert_sha256;  // what the journal deployed, whatever the plan says now
@@ -101,6 +107,8 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   CK_TRY(run.journal().open(*last));
   CK_TRY(touched_targets_in_plan(plan, last->id, run.journal().steps()));
   CK_ASSIGN(const auto todo, run.rollback_targets());
+  if (options.check)
+    return run.check_rollback(todo);
   CK_TRY(run.hooks(HookWhen::Before, to_string(RolloutState::RollingBack)));
   CK_TRY(run.journal().set_state(RolloutState::RollingBack, "", false));
   return run.roll_back(todo);

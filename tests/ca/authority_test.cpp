@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -678,6 +679,66 @@ TEST_F(AuthorityTest, RenewWithSetChangesOnlyTheNamedField) {
   auto unknown = authority_->renew_user({"lea", {"shoe=42"}, issue(), false});
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("shoe"), std::string::npos);
+}
+
+// A dry run goes through the real run's steps and keeps none of them; the
+// real run that follows does what the dry run said.
+TEST_F(AuthorityTest, DryRunsRecordNothingAndSayWhatTheRealRunDoes) {
+  init_ca();
+  store::UserProfile p{"lea", "Lea L", "lea@example.org", "Example", "Dev", "", "", "DE", ""};
+  auto first = authority_->create_user({p, issue()});
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(authority_->build_crl({}));
+  const auto snapshot = [&] {
+    auto v = authority_->show_user("lea");
+    EXPECT_TRUE(v);
+    auto crl = authority_->crl_status(std::chrono::hours(48), false);
+    EXPECT_TRUE(crl);
+    return std::make_tuple(v->certificates.size(), v->history.size(), v->disabled_at.has_value(),
+                           crl->last_number.value_or(0), crl->released_since_last);
+  };
+  const auto before = snapshot();
+
+  RenewRequest renew{"lea", {"ou=Ops"}, issue(), false, true};
+  renew.issue.out_dir = dir_.path() / "not-made";
+  auto dry = authority_->renew_user(renew);
+  ASSERT_TRUE(dry) << dry.error().message;
+  EXPECT_TRUE(dry->dry_run);
+  EXPECT_TRUE(dry->serial_hex.empty());
+  EXPECT_EQ(dry->superseded_hex, first->serial_hex);
+  EXPECT_EQ(dry->superseded_revocation, "held");
+  EXPECT_NE(dry->subject.find("OU=Ops"), std::string::npos) << dry->subject;
+  EXPECT_FALSE(dry->password);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "not-made"));
+
+  RevokeRequest revoke{"lea", Reason::KeyCompromise, std::nullopt, "T1", true};
+  auto dry_revoke = authority_->revoke(revoke);
+  ASSERT_TRUE(dry_revoke);
+  EXPECT_TRUE(dry_revoke->dry_run);
+  EXPECT_EQ(dry_revoke->serial_hex, first->serial_hex);
+  EXPECT_TRUE(dry_revoke->user_disabled);
+
+  CrlRequest crl;
+  crl.out = dir_.path() / "dry.crl";
+  crl.dry_run = true;
+  auto dry_crl = authority_->build_crl(crl);
+  ASSERT_TRUE(dry_crl);
+  EXPECT_TRUE(dry_crl->dry_run);
+  EXPECT_EQ(dry_crl->number, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "dry.crl"));
+  EXPECT_EQ(snapshot(), before);
+
+  // No lease was left behind: the real runs go through and match.
+  renew.dry_run = false;
+  renew.issue.out_dir = dir_.path() / "out";
+  auto real = authority_->renew_user(renew);
+  ASSERT_TRUE(real) << real.error().message;
+  EXPECT_EQ(real->superseded_hex, first->serial_hex);
+  EXPECT_EQ(real->superseded_revocation, "held");
+  crl.dry_run = false;
+  auto built = authority_->build_crl(crl);
+  ASSERT_TRUE(built);
+  EXPECT_EQ(built->number, dry_crl->number);
 }
 
 TEST_F(AuthorityTest, WrongPassphraseChangesNothing) {

@@ -46,6 +46,28 @@ TEST_F(UmaskZero, MissingParentFoldersAreCreated0700) {
   EXPECT_EQ(mode_of(deep), 0700u);
 }
 
+// A dry run asks whether the folder could be made, and makes nothing.
+TEST(FileIo, CheckWritableDirMakesNothing) {
+  testing::TempDir dir;
+  const auto deep = dir.path() / "a" / "b";
+  ASSERT_TRUE(check_writable_dir(deep));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "a"));
+  ASSERT_TRUE(check_writable_dir(dir.path()));
+  const auto file = dir.path() / "plain";
+  ASSERT_TRUE(write_new_file(file, "x", 0600));
+  EXPECT_FALSE(check_writable_dir(file));
+  auto under_file = check_writable_dir(file / "sub");
+  ASSERT_FALSE(under_file);
+  EXPECT_NE(under_file.error().message.find("is not a folder"), std::string::npos);
+  if (::geteuid() != 0) {  // root writes anywhere
+    const auto locked = dir.path() / "locked";
+    ASSERT_TRUE(ensure_writable_dir(locked));
+    ::chmod(locked.c_str(), 0500);
+    EXPECT_FALSE(check_writable_dir(locked / "new"));
+    ::chmod(locked.c_str(), 0700);
+  }
+}
+
 unsigned owner_of(const std::filesystem::path& p) {
   struct stat sb {};
   EXPECT_EQ(::lstat(p.c_str(), &sb), 0);

@@ -85,6 +85,33 @@ assert_eq "$(json '[r["sha256"] for r in d if r.get("name")=="www.example.test"]
   "$(openssl x509 -in "$WORK/www/cert.pem" -outform DER | openssl sha256 -r | cut -d' ' -f1)" "listed sha256"
 pass "cert list shows server certificates"
 
+# --- renew --dry-run: decides as a renewal does, checks up to the order, and
+# changes nothing: the store, the --out files, and no order at the server.
+acme_state() { db_dump; find "$WORK/www" "$WORK/rsa" "$WORK/wild" -type f -print0 | sort -z | xargs -0 sha256sum; }
+orders() { grep -c "POST /order-plz" "$P/pebble.log" || true; }
+before=$(acme_state); orders_before=$(orders)
+ck acme renew --all --before 2000d --dry-run > "$WORK/dry.out" || fail "renew --dry-run: $(cat "$WORK/dry.out")"
+grep -q "^www.example.test: due (.*): would renew" "$WORK/dry.out" || fail "dry run: due: $(cat "$WORK/dry.out")"
+grep -q "checked: the account key opens and the server knows its account" "$WORK/dry.out" \
+  || fail "dry run checks the account: $(cat "$WORK/dry.out")"
+assert_eq "$(grep -c ': would renew' "$WORK/dry.out")" 3 "dry run: three due"
+ck acme renew --name www.example.test --dry-run > "$WORK/dry.out" || fail "renew --dry-run (not due)"
+grep -q "^www.example.test: not due" "$WORK/dry.out" || fail "dry run: not due: $(cat "$WORK/dry.out")"
+assert_eq "$(orders)" "$orders_before" "no order at the ACME server"
+# With a staging directory (pebble again): the whole order there, dropped.
+ck acme renew --name www.example.test --before 2000d --dry-run --staging-directory "$DIR_URL" --json \
+  > "$WORK/dry.json" || fail "renew --dry-run --staging-directory: $(cat "$WORK/dry.json")"
+assert_eq "$(json 'd[0]["dry_run"], d[0]["renewed"]' < "$WORK/dry.json")" "(True, True)" "staging dry run"
+json 'd[0]["checked"][-1]' < "$WORK/dry.json" | grep -q "^staging $DIR_URL issued www.example.test (sha256 .*; dropped, not stored)" \
+  || fail "staging order: $(cat "$WORK/dry.json")"
+[ "$(orders)" -gt "$orders_before" ] || fail "the staging order reached the server"
+assert_eq "$(acme_state)" "$before" "renew --dry-run changes no store row and no file"
+ck -q acme renew --name www.example.test > "$WORK/q.out" || fail "renew -q (not due)"
+[ ! -s "$WORK/q.out" ] || fail "renew -q printed: $(cat "$WORK/q.out")"
+expect_error "staging without --dry-run" "--staging-directory is for --dry-run only" -- \
+  ck acme renew --name www.example.test --staging-directory "$DIR_URL"
+pass "renew --dry-run: due/not due as a renewal decides, account checked, no order; staging order dropped; nothing changed; -q silent"
+
 # --- renew: not due (5-year pebble certificates), then due with --before
 ck acme renew --name www.example.test > "$WORK/renew.out" || fail "renew (not due): $(cat "$WORK/renew.out")"
 grep -q "www.example.test: not due" "$WORK/renew.out" || fail "renew when not due: $(cat "$WORK/renew.out")"

@@ -198,8 +198,9 @@ pass "--check: check command ran, nothing written, endpoints unchanged, no journ
 
 # --- node2's reload fails: the rollout stops there; node3 is untouched
 touch "$WORK/fail-node2"
-rc=0; ck rollout apply "$PLAN" > "$WORK/apply.out" 2> "$WORK/err" || rc=$?
+rc=0; ck -q rollout apply "$PLAN" > "$WORK/apply.out" 2> "$WORK/err" || rc=$?
 assert_eq "$rc" 1 "apply with a failing reload"
+grep -q "^state: failed" "$WORK/apply.out" || fail "-q keeps a failed run's report: $(cat "$WORK/apply.out")"
 head -1 "$WORK/err" | grep -q "^certkeeper: error: nodes/node2: reload '.*reload' exited with 1: nginx: \[emerg\] test failure on node2 (key \[secret\]" \
   || fail "failure message: $(cat "$WORK/err")"
 grep -qF "$(openssl ec -in "$WORK/new.key" -outform DER 2>/dev/null | base64 -w0 | cut -c 1-40)" "$WORK/err" \
@@ -276,11 +277,28 @@ ck ca passphrase change --new-passphrase-file "$WORK/new.pass" --json > "$WORK/c
 assert_eq "$(json 'd["server_keys"]' < "$WORK/change.json")" 2 "server key versions re-encrypted"
 [ "$(json 'd["rollout_backups"]' < "$WORK/change.json")" -gt 0 ] || fail "no backup re-sealed: $(cat "$WORK/change.json")"
 expect_error "rollback with the old passphrase" "wrong passphrase" -- ck rollout rollback "$PLAN"
+expect_error "rollback --check with the old passphrase" "wrong passphrase" -- ck rollout rollback "$PLAN" --check
 export CERTKEEPER_CA_PASSPHRASE="the rollout test's second passphrase"
 pass "ca passphrase change: server keys and sealed rollout backups re-encrypted; the old passphrase opens nothing"
 
+# --- rollback --check: every decision of a rollback (each sealed backup
+# opened), what each target would get back, what it serves now; no change.
+rb_state() { db_dump; fleet_files; cat "$WORK/hooks.log"; find "$H" -type f ! -name 'certkeeper.db-*' | sort; }
+before=$(rb_state)
+ck rollout rollback "$PLAN" --check > "$WORK/rbcheck.out" || fail "rollback --check: $(cat "$WORK/rbcheck.out")"
+assert_eq "$(rb_state)" "$before" "rollback --check changes nothing (store, files, hooks, home)"
+grep -q "^check of $PLAN (nothing written, no endpoint changed)" "$WORK/rbcheck.out" \
+  || fail "rollback --check header: $(cat "$WORK/rbcheck.out")"
+grep -q "nodes/node1 .* checked .*node1/ssl/fullchain.pem would be put back.*then serves .*127.0.0.1:$((C + 1))@site.example.test serves new" \
+  "$WORK/rbcheck.out" || fail "rollback --check: node1: $(cat "$WORK/rbcheck.out")"
+grep -q "pins: the files the rollout edited would be put back (not done)" "$WORK/rbcheck.out" \
+  || fail "rollback --check: pins: $(cat "$WORK/rbcheck.out")"
+all_serve "$NEW"
+pass "rollback --check: each target's backup opened and named, endpoints probed; store, files and hooks unchanged"
+
 # --- rollback: every endpoint serves the old certificate again, files byte-identical
-ck rollout rollback "$PLAN" > "$WORK/rollback.out" || fail "rollback: $(cat "$WORK/rollback.out")"
+ck -q rollout rollback "$PLAN" > "$WORK/rollback.out" || fail "rollback: $(cat "$WORK/rollback.out")"
+[ ! -s "$WORK/rollback.out" ] || fail "rollback -q printed: $(cat "$WORK/rollback.out")"
 all_serve "$OLD"
 # the canary's files were rewritten by its script (same certificate, new bytes); the nodes' are exact
 assert_eq "$(fleet_files | grep -v canary)" "$(echo "$ORIGINAL" | grep -v canary)" \
