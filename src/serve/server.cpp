@@ -326,6 +326,7 @@ PlanStatus Server::probe_plan(const rollout::Plan& plan, std::vector<Endpoint>& 
 }
 
 void Server::probe_round() {
+  const std::lock_guard probing(probe_mu_);
   std::vector<Endpoint> found;
   for (const auto& [file, targets] : targets_) {
     std::vector<Endpoint> part(targets.size());

@@ -96,7 +96,8 @@ class Server {
 
   [[nodiscard]] const SnapshotHolder& snapshots() const { return snapshots_; }
   [[nodiscard]] const std::string& host() const { return options_.host; }
-  /// One store refresh and one probe round now, on the calling thread (tests).
+  /// One store refresh and one probe round now, on the calling thread (tests);
+  /// each waits for one the loops are running.
   void refresh_store();
   void probe_round();
 
@@ -123,8 +124,13 @@ class Server {
 
   ServeOptions options_;
   std::string store_url_;
-  std::mutex refresh_mu_;                     // one refresh at a time, each on a fresh connection
-  std::unique_ptr<store::Store> probe_conn_;  // the probe thread's
+  std::mutex refresh_mu_;  // one refresh at a time, each on a fresh connection
+  // One probe round at a time: a round called from outside the probe loop
+  // (tests do) would otherwise share probe_conn_, one SQLite connection, with
+  // the loop's round ("cannot start a transaction within a transaction", or
+  // a crash).
+  std::mutex probe_mu_;
+  std::unique_ptr<store::Store> probe_conn_;  // the probe rounds'
   const Clock& clock_;
   std::string actor_;
   std::unique_ptr<httplib::Server> http_;
