@@ -269,12 +269,17 @@ Result<net::HttpResponse> Client::post(const std::string& url, const std::string
   }
 }
 
-Status Client::register_account(const std::string& email, bool agree_to_terms) {
+Status Client::check_account_supported() const {
   if (dir_.external_account_required) {
     return fail(Code::FailedPrecondition,
                 "the ACME server requires external account binding, which certkeeper does not "
                 "support yet");
   }
+  return {};
+}
+
+Status Client::register_account(const std::string& email, bool agree_to_terms) {
+  CK_TRY(check_account_supported());
   nlohmann::json payload = nlohmann::json::object();
   if (!email.empty())
     payload["contact"] = nlohmann::json::array({"mailto:" + email});

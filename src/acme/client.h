@@ -83,6 +83,9 @@ class Client {
   /// The key authorization for a challenge token (RFC 8555 §8.1).
   [[nodiscard]] std::string key_authorization(const std::string& token) const;
 
+  /// Whether register_account can work with this server at all: it cannot
+  /// when the server requires external account binding.
+  [[nodiscard]] Status check_account_supported() const;
   /// Creates the account for the key, or finds the one it has (§7.3). The
   /// terms are agreed to only when `agree_to_terms`.
   [[nodiscard]] Status register_account(const std::string& email, bool agree_to_terms);

@@ -356,8 +356,17 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
     // Writing the same certificate again changes nothing on disk.
     if (!s.out.empty()) {
       out.caught_up = !files_hold(s.out, rec.cert_der);
-      if (opts.dry_run)
-        return out;  // caught_up: they would be written
+      if (opts.dry_run) {
+        // What the write below needs: the key opened (nothing stored) and
+        // a folder it can write into.
+        if (out.caught_up) {
+          std::lock_guard lock(store_mutex_);
+          CK_TRY(inventory_.load(rec, servercert::KeyUpgrade::Skip));
+        }
+        CK_TRY(check_writable_dir(s.out).map_error(
+            [](Error e) { return std::move(e).context("--out"); }));
+        return out;
+      }
       // Under the store's lock: load() may store the key re-encrypted, and
       // renew_all runs this on several threads sharing one connection.
       servercert::Material m;
@@ -387,11 +396,32 @@ Status Service::dry_run_order(const std::string& name, const IssueSettings& s,
   out.checked.push_back("directory " + s.directory + " answers");
   if (!s.profile.empty())
     out.checked.push_back("profile " + s.profile + " offered");
+  CK_TRY(client.check_account_supported());
   CK_ASSIGN(const bool known, client.account_exists());
+  if (!known && !s.agree_tos && !client.directory().terms_of_service.empty()) {
+    return fail(
+        Code::FailedPrecondition,
+        "the server knows no account for the key, and a new one must agree to its terms "
+        "(" +
+            client.directory().terms_of_service +
+            "), which this certificate was issued without: issue it again with --agree-tos");
+  }
   out.checked.push_back(
       known ? "the account key opens and the server knows its account"
             : std::string("the server knows no account for the key: a real run registers one") +
                   (connected.to_store ? " (and stores its new key)" : ""));
+  // What storing the new certificate and writing its files will need.
+  {
+    std::lock_guard lock(store_mutex_);
+    CK_ASSIGN(auto tx, store_.read());
+    CK_TRY(servercert::check_store_passphrase(*tx, passphrase_));
+  }
+  out.checked.push_back("the store's keys open with this run's passphrase");
+  if (!s.out.empty()) {
+    CK_TRY(
+        check_writable_dir(s.out).map_error([](Error e) { return std::move(e).context("--out"); }));
+    out.checked.push_back("--out " + s.out + " can be written");
+  }
   if (opts.staging_directory.empty()) {
     out.checked.push_back("would order " + join_domains(s.domains) + " (" +
                           std::string(to_string(s.challenge)) + ")");
@@ -406,8 +436,8 @@ Status Service::dry_run_order(const std::string& name, const IssueSettings& s,
   CK_ASSIGN(auto account, AccountKey::from(std::move(key)));
   ClientOptions copts;
   copts.directory_url = staging.directory;
-  if (!staging.ca_bundle.empty())
-    copts.ca_bundle = staging.ca_bundle;
+  if (!opts.staging_ca_file.empty())
+    copts.ca_bundle = opts.staging_ca_file;
   copts.clock = &clock_;
   auto fail_staging = [&](Error e) {
     return fail(std::move(e).context("staging " + staging.directory));

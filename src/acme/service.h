@@ -93,6 +93,8 @@ class Service {
     /// staging server, certbot's habit), with a throwaway account key; the
     /// certificate is checked and dropped.
     std::string staging_directory;
+    /// Trust anchors for the staging server's HTTPS (empty: the system's).
+    std::string staging_ca_file;
   };
 
   /// Renews `name` when due, with the settings stored at issue.

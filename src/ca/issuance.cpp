@@ -62,7 +62,11 @@ Status Authority::check_output_paths(const Prepared& prep) {
     }
     const auto parent = password_file->has_parent_path() ? password_file->parent_path()
                                                          : std::filesystem::path(".");
-    if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    // A folder still to be made (inside --out, before a dry run that makes
+    // nothing) is fine when it could be made.
+    std::error_code ec;
+    const bool to_be_made = !std::filesystem::exists(parent, ec) && check_writable_dir(parent);
+    if (!to_be_made && ::access(parent.c_str(), W_OK | X_OK) != 0) {
       return fail(Code::PermissionDenied, "--password-file '" + password_file->string() +
                                               "': cannot write into '" + parent.string() + "'");
     }
@@ -372,6 +376,7 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
   if (req.dry_run) {
     CK_ASSIGN(auto taken, UserLease::acquire(*tx, store_, clock_, {req.user}, actor_));
     lease.emplace(std::move(taken));
+    lease->dismiss();  // whatever ends this run, the rollback takes the lease away
   }
   CK_TRY(lease->hold(*tx));
   // Read the user and the current certificate again under the write lock
@@ -417,7 +422,6 @@ Result<Issued> Authority::renew_user(const RenewRequest& req) {
                now));
   if (req.dry_run) {
     // Everything above ran as it would; nothing of it is kept.
-    CK_TRY(lease->release(*tx));
     tx.reset();
     return dry_run_issued(prep, *cert, req.user, ticket, superseded_hex, revocation);
   }

@@ -39,6 +39,7 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   if (req.dry_run) {
     CK_ASSIGN(auto taken, UserLease::acquire(*tx, store_, clock_, {req.user}, actor_));
     lease.emplace(std::move(taken));
+    lease->dismiss();  // whatever ends this run, the rollback takes the lease away
   }
   CK_TRY(lease->hold(*tx));
   CK_ASSIGN(const auto user, tx->find_user(req.user));
@@ -105,7 +106,6 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
       now));
   if (req.dry_run) {
     // Decided and recorded exactly as above; rolled back.
-    CK_TRY(lease->release(*tx));
     out.dry_run = true;
     return out;
   }

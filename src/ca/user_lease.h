@@ -63,6 +63,11 @@ class UserLease {
 
   /// Gives the leases back (best effort: a lease left behind goes stale).
   void release() noexcept;
+  /// For leases taken in a caller's transaction that will roll back (a dry
+  /// run): the rollback takes them away, so nothing is given back later --
+  /// not even an empty write transaction. hold() still works in that
+  /// transaction.
+  void dismiss() noexcept { store_ = nullptr; }
   /// Gives them back inside a caller's write transaction (its last step).
   [[nodiscard]] Status release(store::UserLeaseRecords& tx);
 

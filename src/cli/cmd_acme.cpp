@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "core/duration.h"
+#include "core/file_io.h"
 #include "core/subprocess.h"
 #include "core/system_lookup.h"
 #include "core/time_format.h"
@@ -31,6 +32,7 @@ struct RenewFlags {
   std::string deploy_hook;
   bool dry_run = false;
   std::string staging_directory;
+  std::string staging_ca_file;
 };
 
 // What became of --deploy-hook for one renewed certificate.
@@ -190,6 +192,11 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
     return fail(Code::InvalidArgument, "give either --name NAME or --all");
   if (!f.staging_directory.empty() && !f.dry_run)
     return fail(Code::InvalidArgument, "--staging-directory is for --dry-run only");
+  if (!f.staging_ca_file.empty() && f.staging_directory.empty())
+    return fail(Code::InvalidArgument, "--staging-ca-file is for --staging-directory only");
+  if (!f.staging_ca_file.empty()) {
+    CK_TRY(read_file(f.staging_ca_file, kPemInput));  // missing: an error before any request
+  }
   if (!f.staging_directory.empty() && f.staging_directory.rfind("https://", 0) != 0 &&
       f.staging_directory.rfind("http://", 0) != 0) {
     return fail(Code::InvalidArgument, "invalid --staging-directory '" + f.staging_directory +
@@ -197,7 +204,8 @@ Exit run_renew(Runtime& rt, const RenewFlags& f) {
   }
   CK_TRY(check_hook(f.deploy_hook));
   CK_ASSIGN(const auto service, rt.acme_service(terminal_progress(rt)));
-  const acme::Service::RenewOptions opts{before, f.profile, f.dry_run, f.staging_directory};
+  const acme::Service::RenewOptions opts{before, f.profile, f.dry_run, f.staging_directory,
+                                         f.staging_ca_file};
   std::vector<acme::IssueOutcome> outcomes;
   if (f.all) {
     CK_ASSIGN(outcomes, service->renew_all(opts, f.parallel));
@@ -360,6 +368,10 @@ void add_acme_commands(CLI::App& app, Runtime& rt) {
                    "(a staging server), with a throwaway account; the certificate is checked "
                    "and dropped")
       ->type_name("URL");
+  renew
+      ->add_option("--staging-ca-file", rf->staging_ca_file,
+                   "Trust anchors (PEM) for the staging server's HTTPS (default: the system's)")
+      ->type_name("FILE");
   renew->add_option("--parallel", rf->parallel, "Orders at once with --all")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -131,7 +131,7 @@ Exit run_notify(Runtime& rt, const NotifyFlags& f) {
   CK_ASSIGN(const auto* cfg, rt.config());
   notify::NotifyRequest req{window.length, window.text, cfg->notify.ops_email, f.dry_run, f.resend};
   const auto on_resend = [&](const notify::Resent& r) {
-    if (rt.json() || rt.quiet())
+    if (rt.json() || (rt.quiet() && !f.dry_run))
       return;
     if (r.channels.empty()) {
       std::cout << "resend: nothing recorded yet for " << r.user << ", serial " << r.serial
@@ -146,7 +146,9 @@ Exit run_notify(Runtime& rt, const NotifyFlags& f) {
       return;
     if (a.outcome == "failed") {
       std::cerr << "certkeeper: error: " << printable_line(line_of(a)) << std::endl;
-    } else if (!rt.quiet()) {
+    } else if (!rt.quiet() || a.outcome != "sent") {
+      // --quiet leaves out what went as it should (sent); a notice that
+      // exists only printed, one skipped, and a dry run's are kept.
       std::cout << a.outcome << " " << line_of(a) << std::endl;
     }
   };

@@ -345,10 +345,14 @@ Exit finish_run(Runtime& rt, const std::string& plan, const Result<rollout::Repo
   // A check's report is what was asked for; a run's is its summary, which
   // --quiet leaves out unless the run failed.
   const bool check = rep->rollout_id == 0;
-  if (rt.json())
+  if (rt.json()) {
     rt.print_json(report_json(*rep));
-  else if (check || !rt.quiet() || !rep->ok())
+  } else if (check || !rt.quiet() || !rep->ok()) {
     print_report(*rep, check ? Outputs::All : Outputs::Failures);
+  } else {
+    for (const auto& c : rep->concerns)  // what to look at (a pin file left alone, say)
+      std::cout << c << "\n";
+  }
   if (rep->ok())
     return kExitOk;
   rt.report_error(Error{Code::FailedPrecondition, rep->failure, ""});

@@ -376,7 +376,8 @@ Status ensure_writable_dir(const std::filesystem::path& dir) {
 
 Status check_writable_dir(const std::filesystem::path& dir) {
   std::error_code ec;
-  if (std::filesystem::exists(dir, ec)) {
+  // The name itself, not what it points to: a dangling link is in the way too.
+  if (std::filesystem::symlink_status(dir, ec).type() != std::filesystem::file_type::not_found) {
     if (!std::filesystem::is_directory(dir, ec))
       return fail(Code::InvalidArgument, "'" + dir.string() + "' is not a folder");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
@@ -416,6 +417,26 @@ Result<FileLock> FileLock::lock_exclusive(int fd, const std::filesystem::path& p
     }
   }
   return FileLock(fd);
+}
+
+Result<bool> FileLock::held_elsewhere(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return false;
+    return fail(Code::PermissionDenied,
+                "cannot open lock file '" + path.string() + "': " + std::strerror(errno));
+  }
+  int rc = 0;
+  while ((rc = ::flock(fd, LOCK_SH | LOCK_NB)) != 0 && errno == EINTR) {
+  }
+  const int err = errno;
+  ::close(fd);  // gives back the shared lock when it was taken
+  if (rc == 0)
+    return false;
+  if (err == EWOULDBLOCK)
+    return true;
+  return fail(Code::Unavailable, "cannot lock '" + path.string() + "': " + std::strerror(err));
 }
 
 Result<std::optional<FileLock>> FileLock::try_acquire(const std::filesystem::path& path) {

@@ -141,6 +141,9 @@ class FileLock {
   /// Creates the file (0600) if needed and waits for the lock.
   [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& path);
   /// Like acquire, but returns nullopt at once when another process holds it.
+  /// Whether another process holds the lock at `path` now; makes nothing (a
+  /// missing file is a lock nobody holds). For checks that must not write.
+  [[nodiscard]] static Result<bool> held_elsewhere(const std::filesystem::path& path);
   [[nodiscard]] static Result<std::optional<FileLock>> try_acquire(
       const std::filesystem::path& path);
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }

@@ -67,11 +67,12 @@ std::string file_name(const Plan& plan) {
 }  // namespace
 
 Result<CertBundle> load_bundle(const Plan& plan, servercert::Inventory& inventory,
-                               const std::string& sha256, Seconds now) {
+                               const std::string& sha256, Seconds now,
+                               servercert::KeyUpgrade upgrade) {
   const auto& c = plan.certificate;
   if (!c.name.empty()) {
     CK_ASSIGN(const auto rec, stored_version(inventory, c.name, sha256));
-    CK_ASSIGN(const auto m, inventory.load(rec));
+    CK_ASSIGN(const auto m, inventory.load(rec, upgrade));
     return to_bundle(m, c.name);
   }
   if (!c.key_file) {
@@ -89,13 +90,14 @@ Result<CertBundle> load_bundle(const Plan& plan, servercert::Inventory& inventor
 
 Result<std::optional<CertBundle>> load_previous_bundle(const Plan& plan,
                                                        servercert::Inventory& inventory,
-                                                       const std::string& sha256) {
+                                                       const std::string& sha256,
+                                                       servercert::KeyUpgrade upgrade) {
   const auto& c = plan.certificate;
   if (!c.name.empty()) {
     CK_ASSIGN(const auto prev, previous_version(inventory, c.name, sha256));
     if (!prev)
       return std::optional<CertBundle>();
-    CK_ASSIGN(const auto m, inventory.load(*prev));
+    CK_ASSIGN(const auto m, inventory.load(*prev, upgrade));
     CK_ASSIGN(auto b, to_bundle(m, c.name));
     return std::optional<CertBundle>(std::move(b));
   }

@@ -24,15 +24,18 @@ struct CertBundle {
 
 /// The plan's certificate whose SHA-256 is `sha256` (the one a rollout
 /// started with), with its key: for a stored name, that version; for files,
-/// cert_file/key_file/chain_file, which must still hold it.
-[[nodiscard]] Result<CertBundle> load_bundle(const Plan& plan, servercert::Inventory& inventory,
-                                             const std::string& sha256, Seconds now);
+/// cert_file/key_file/chain_file, which must still hold it. A check passes
+/// KeyUpgrade::Skip: it stores nothing (servercert::Inventory::load).
+[[nodiscard]] Result<CertBundle> load_bundle(
+    const Plan& plan, servercert::Inventory& inventory, const std::string& sha256, Seconds now,
+    servercert::KeyUpgrade upgrade = servercert::KeyUpgrade::Store);
 
 /// What the plan's certificate replaces, with its key, for rollback of
 /// `command` targets: the stored version before `sha256`'s, or
 /// previous_cert_file/previous_key_file. nullopt when the plan names none.
 [[nodiscard]] Result<std::optional<CertBundle>> load_previous_bundle(
-    const Plan& plan, servercert::Inventory& inventory, const std::string& sha256);
+    const Plan& plan, servercert::Inventory& inventory, const std::string& sha256,
+    servercert::KeyUpgrade upgrade = servercert::KeyUpgrade::Store);
 
 /// The certificate whose SHA-256 is `sha256`, alone (no key: it may have been
 /// cleaned up): what pins must name after a rollout.

@@ -10,7 +10,7 @@ std::vector<std::string> wipe_cleanup_files(const Plan& plan, Progress& progress
     auto removed = wipe_file(f);
     if (!removed) {
       problems.push_back(removed.error().message);
-      progress.note("cleanup: " + removed.error().message);
+      progress.concern("cleanup: " + removed.error().message);
     } else {
       progress.note("cleanup: " + f.string() +
                     (*removed ? " overwritten and removed" : " was not there"));

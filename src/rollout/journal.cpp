@@ -51,6 +51,15 @@ Result<FileLock> lock_plan(const std::filesystem::path& dir, const Plan& plan) {
   return std::move(*lock);
 }
 
+Status plan_not_locked(const std::filesystem::path& dir, const Plan& plan) {
+  CK_ASSIGN(const bool held, FileLock::held_elsewhere(dir / lock_name(plan_key(plan))));
+  if (held) {
+    return fail(Code::Unavailable, "another certkeeper is running a rollout of '" +
+                                       plan.file.string() + "'; wait for it to finish");
+  }
+  return {};
+}
+
 Result<std::optional<RolloutRow>> last_rollout(store::Store& store, const Plan& plan) {
   CK_ASSIGN(auto tx, store.read());
   CK_ASSIGN(const auto last, tx->last_rollout(plan_key(plan)));

@@ -53,6 +53,8 @@ struct StepRow {
 /// The plan's lock (under `dir`), held for a whole apply, resume or rollback;
 /// Unavailable at once when another process holds it.
 [[nodiscard]] Result<FileLock> lock_plan(const std::filesystem::path& dir, const Plan& plan);
+/// What lock_plan would say, taking nothing and making no file (a check).
+[[nodiscard]] Status plan_not_locked(const std::filesystem::path& dir, const Plan& plan);
 
 /// The plan's newest rollout (nullopt: none yet).
 [[nodiscard]] Result<std::optional<RolloutRow>> last_rollout(store::Store& store, const Plan& plan);

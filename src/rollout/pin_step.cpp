@@ -21,7 +21,8 @@ Status rewrite_pins(const Plan& plan, servercert::Inventory& inventory, const st
     return {};
   CK_ASSIGN(const auto old_cert, load_previous_cert(plan, inventory, sha256));
   if (!old_cert) {
-    progress.note("pins: the plan names no previous certificate, so no old fingerprint to replace");
+    progress.concern(
+        "pins: the plan names no previous certificate, so no old fingerprint to replace");
     return {};
   }
   CK_ASSIGN(const auto new_cert, load_plan_cert(plan, inventory, sha256));
@@ -44,7 +45,8 @@ Status rewrite_pins(const Plan& plan, servercert::Inventory& inventory, const st
       if (backed_up(e.path) == states.end())
         fresh.push_back(e.path);
     } else if (!e.holds_new) {
-      progress.note("pins: " + e.path.string() + " holds neither the old nor the new fingerprint");
+      progress.concern("pins: " + e.path.string() +
+                       " holds neither the old nor the new fingerprint");
     }
   }
   if (to_write == 0 && states.empty()) {

@@ -26,15 +26,27 @@ class Progress {
     std::lock_guard lock(mu_);
     notes_.push_back(line);
   }
+  /// A note that asks for a look even when the run succeeded (a pin file
+  /// left as it was, a key file cleanup could not remove): `--quiet` shows it.
+  void concern(const std::string& line) {
+    std::lock_guard lock(mu_);
+    notes_.push_back(line);
+    concerns_.push_back(line);
+  }
   [[nodiscard]] std::vector<std::string> notes() const {
     std::lock_guard lock(mu_);
     return notes_;
+  }
+  [[nodiscard]] std::vector<std::string> concerns() const {
+    std::lock_guard lock(mu_);
+    return concerns_;
   }
 
  private:
   Sink sink_;
   mutable std::mutex mu_;
   std::vector<std::string> notes_;
+  std::vector<std::string> concerns_;
 };
 
 }  // namespace ck::rollout

@@ -31,9 +31,10 @@ struct Report {
   std::string certificate;  // "stored 'x' version 3"
   std::string sha256, previous_sha256;
   std::optional<Seconds> started_at, finished_at;
-  std::vector<StepReport> steps;   // plan order
-  std::string failure;             // what stopped it, one line ("" when nothing did)
-  std::vector<std::string> notes;  // hooks, pins, cleanup, checks
+  std::vector<StepReport> steps;      // plan order
+  std::string failure;                // what stopped it, one line ("" when nothing did)
+  std::vector<std::string> notes;     // hooks, pins, cleanup, checks
+  std::vector<std::string> concerns;  // the notes that ask for a look (Progress::concern)
   [[nodiscard]] bool ok() const { return failure.empty(); }
 };
 

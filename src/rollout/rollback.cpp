@@ -1,5 +1,7 @@
 #include "rollout/run.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 
@@ -25,7 +27,7 @@ Result<std::vector<StageTarget>> Run::rollback_targets() {
   };
   if (std::none_of(todo.begin(), todo.end(), is_command))
     return todo;
-  CK_ASSIGN(previous_, load_previous_bundle(plan_, ctx_.inventory, cert_.sha256));
+  CK_ASSIGN(previous_, load_previous_bundle(plan_, ctx_.inventory, cert_.sha256, key_upgrade()));
   if (previous_)
     secrets_.push_back(previous_->key_pem);
   CK_TRY(command_rollbacks_possible(plan_, todo, previous_));
@@ -76,6 +78,13 @@ Result<Report> Run::check_rollback(const std::vector<StageTarget>& todo) {
       } else {
         for (const auto& f : *backup) {
           auto current = read_file(f.path);
+          // The restore writes beside the file and renames: its folder must let it.
+          const auto dir = f.path.has_parent_path() ? f.path.parent_path() : ".";
+          if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+            sr.state = StepState::CheckFailed;
+            parts.push_back("cannot write into " + dir.string());
+            continue;
+          }
           parts.push_back(f.path.string() +
                           (!f.existed ? (current ? " would be removed" : " absent, stays absent")
                            : current && *current == f.bytes ? " holds the backup already"
@@ -106,8 +115,19 @@ Result<Report> Run::check_rollback(const std::vector<StageTarget>& todo) {
       rep.failure = s->name + "/" + t->name + ": " + sr.detail;
     rep.steps.push_back(std::move(sr));
   }
-  if (const auto pins = journal_.step(std::string(kPinsStep)); pins && touched(pins->state))
-    rep.notes.push_back("pins: the files the rollout edited would be put back (not done)");
+  // The pins as restore_pins() would put them back: their sealed backup opened.
+  if (const auto pins = journal_.step(std::string(kPinsStep));
+      pins && pins->state != StepState::RolledBack) {
+    auto states = seal_.open(*pins, journal_.id());
+    if (!states) {
+      rep.notes.push_back("pins: their backup does not open: " + states.error().message);
+      if (rep.failure.empty())
+        rep.failure = "pins: their backup does not open: " + states.error().message;
+    } else {
+      rep.notes.push_back("pins: " + std::to_string(states->size()) +
+                          " file(s) the rollout edited would be put back (not done)");
+    }
+  }
   for (const auto& h : plan_.hooks)
     rep.notes.push_back("hook " + std::string(to_string(h.when)) + ": " + join(h.command) +
                         " (not run)");

@@ -62,7 +62,8 @@ bool Run::verified(const Target& t) const {
 }
 
 Status Run::load_certificate_and_key() {
-  CK_ASSIGN(auto b, load_bundle(plan_, ctx_.inventory, cert_.sha256, ctx_.clock.now_seconds()));
+  CK_ASSIGN(auto b, load_bundle(plan_, ctx_.inventory, cert_.sha256, ctx_.clock.now_seconds(),
+                                key_upgrade()));
   secrets_.push_back(b.key_pem);
   bundle_ = std::move(b);
   return {};
@@ -158,7 +159,7 @@ Status Run::apply_target(const Stage& stage, const Target& t) {
 Report Run::close() {
   const auto outcome = journal_.rollout().state;
   if (auto after = hooks(HookWhen::After, to_string(outcome)); !after) {
-    progress_.note(after.error().message);
+    progress_.concern(after.error().message);
     if (failure_.empty())
       failure_ =
           std::string("the rollout is ") + to_string(outcome) + ", but " + after.error().message;
@@ -166,6 +167,7 @@ Report Run::close() {
   auto rep = journal_report(plan_, journal_.rollout(), journal_.steps());
   rep.failure = failure_;
   rep.notes = progress_.notes();
+  rep.concerns = progress_.concerns();
   return rep;
 }
 

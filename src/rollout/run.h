@@ -77,6 +77,10 @@ class Run {
     return opts_.stage.empty() || s.name == opts_.stage;
   }
   [[nodiscard]] bool verified(const Target& t) const;
+  /// A check stores nothing, not even a key re-encrypted on opening.
+  [[nodiscard]] servercert::KeyUpgrade key_upgrade() const {
+    return opts_.check ? servercert::KeyUpgrade::Skip : servercert::KeyUpgrade::Store;
+  }
   [[nodiscard]] Status load_certificate_and_key();
   [[nodiscard]] Expect expect_new() const {
     return {cert_.sha256, "", "the new certificate", true};

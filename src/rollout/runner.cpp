@@ -95,7 +95,9 @@ Result<Report> Runner::rollback(const Plan& plan, const RunOptions& options) {
   // --check goes through every decision below, then reports instead of
   // acting; it writes nothing, not even the plan's lock file.
   std::optional<FileLock> lock;
-  if (!options.check) {
+  if (options.check) {
+    CK_TRY(plan_not_locked(lock_dir_, plan));
+  } else {
     CK_ASSIGN(auto taken, lock_plan(lock_dir_, plan));
     lock.emplace(std::move(taken));
   }

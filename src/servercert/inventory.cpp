@@ -176,7 +176,7 @@ Result<std::vector<store::ServerCertRecord>> Inventory::list() {
   return tx->list_server_certs();
 }
 
-Result<Material> Inventory::load(const store::ServerCertRecord& rec) {
+Result<Material> Inventory::load(const store::ServerCertRecord& rec, KeyUpgrade upgrade) {
   Material m;
   const std::string source = "server certificate '" + rec.name + "'";
   CK_ASSIGN(m.cert, cert_from_der(rec.cert_der));
@@ -189,7 +189,7 @@ Result<Material> Inventory::load(const store::ServerCertRecord& rec) {
   }
   CK_ASSIGN(m.key, parse_private_key(rec.key_pem, source + " key",
                                      rec.key_encrypted ? passphrase_ : nullptr));
-  if (rec.key_encrypted && key_needs_reencryption(rec.key_pem))
+  if (upgrade == KeyUpgrade::Store && rec.key_encrypted && key_needs_reencryption(rec.key_pem))
     CK_TRY(reencrypt(rec, *m.key));
   return m;
 }

@@ -39,6 +39,10 @@ enum class SavePolicy {
   ImportAllowOlder,  // cert import --allow-older: an older one is stored (the newest again is not)
 };
 
+/// Whether opening a key stored by an earlier version also stores it
+/// re-encrypted with today's PBKDF2 iterations.
+enum class KeyUpgrade { Store, Skip };
+
 class Inventory {
  public:
   Inventory(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor)
@@ -61,8 +65,10 @@ class Inventory {
   [[nodiscard]] Result<std::vector<store::ServerCertRecord>> list();
   /// The certificate, chain and decrypted key of a stored version. A key
   /// encrypted with fewer PBKDF2 iterations than kKeyPbkdf2Iterations (stored
-  /// by an earlier version) is re-encrypted and stored, with an audit entry.
-  [[nodiscard]] Result<Material> load(const store::ServerCertRecord& rec);
+  /// by an earlier version) is re-encrypted and stored, with an audit entry,
+  /// unless `upgrade` is Skip (a dry run or a check, which change nothing).
+  [[nodiscard]] Result<Material> load(const store::ServerCertRecord& rec,
+                                      KeyUpgrade upgrade = KeyUpgrade::Store);
   [[nodiscard]] Result<ServerCertView> view(const store::ServerCertRecord& rec) const;
   /// Whether keys are encrypted at rest (a passphrase is set).
   [[nodiscard]] bool encrypts() const { return passphrase_ != nullptr && !passphrase_->empty(); }

@@ -59,13 +59,36 @@ TEST(FileIo, CheckWritableDirMakesNothing) {
   auto under_file = check_writable_dir(file / "sub");
   ASSERT_FALSE(under_file);
   EXPECT_NE(under_file.error().message.find("is not a folder"), std::string::npos);
-  if (::geteuid() != 0) {  // root writes anywhere
+  const auto dangling = dir.path() / "dangling";
+  std::filesystem::create_symlink(dir.path() / "nowhere", dangling);
+  EXPECT_FALSE(check_writable_dir(dangling));  // mkdir would find the name taken
+  if (::geteuid() != 0) {                      // root writes anywhere
     const auto locked = dir.path() / "locked";
     ASSERT_TRUE(ensure_writable_dir(locked));
     ::chmod(locked.c_str(), 0500);
     EXPECT_FALSE(check_writable_dir(locked / "new"));
     ::chmod(locked.c_str(), 0700);
   }
+}
+
+// A check asks whether a lock is held without making its file or taking it.
+TEST(FileIo, HeldElsewhereMakesNothingAndSeesAHolder) {
+  testing::TempDir dir;
+  const auto path = dir.path() / ".plan.lock";
+  auto none = FileLock::held_elsewhere(path);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  {
+    auto lock = FileLock::acquire(path);
+    ASSERT_TRUE(lock);
+    auto held = FileLock::held_elsewhere(path);
+    ASSERT_TRUE(held);
+    EXPECT_TRUE(*held);
+  }
+  auto released = FileLock::held_elsewhere(path);
+  ASSERT_TRUE(released);
+  EXPECT_FALSE(*released);
 }
 
 unsigned owner_of(const std::filesystem::path& p) {

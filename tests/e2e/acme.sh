@@ -99,7 +99,7 @@ ck acme renew --name www.example.test --dry-run > "$WORK/dry.out" || fail "renew
 grep -q "^www.example.test: not due" "$WORK/dry.out" || fail "dry run: not due: $(cat "$WORK/dry.out")"
 assert_eq "$(orders)" "$orders_before" "no order at the ACME server"
 # With a staging directory (pebble again): the whole order there, dropped.
-ck acme renew --name www.example.test --before 2000d --dry-run --staging-directory "$DIR_URL" --json \
+ck acme renew --name www.example.test --before 2000d --dry-run --staging-directory "$DIR_URL" --staging-ca-file "$P/tls.pem" --json \
   > "$WORK/dry.json" || fail "renew --dry-run --staging-directory: $(cat "$WORK/dry.json")"
 assert_eq "$(json 'd[0]["dry_run"], d[0]["renewed"]' < "$WORK/dry.json")" "(True, True)" "staging dry run"
 json 'd[0]["checked"][-1]' < "$WORK/dry.json" | grep -q "^staging $DIR_URL issued www.example.test (sha256 .*; dropped, not stored)" \
@@ -274,6 +274,8 @@ assert_eq "$(json 'd["acme_accounts"]' < "$WORK/change.json")" 1 "ACME account k
 assert_eq "$(db_sql "SELECT key_encrypted FROM acme_accounts")" "$(pg_store && echo t || echo 1)" "account key flag"
 db_sql "SELECT key_pem FROM acme_accounts" | grep -q "BEGIN ENCRYPTED PRIVATE KEY" || fail "account key not encrypted"
 expect_error "renew without the new passphrase" "is encrypted" -- ck2 acme renew --name crash.example.test --before 2000d
+expect_error "renew --dry-run without the new passphrase" "is encrypted" -- \
+  ck2 acme renew --name crash.example.test --before 2000d --dry-run
 CERTKEEPER_CA_PASSPHRASE="acme test passphrase" ck2 acme renew --name crash.example.test --before 2000d \
   > "$WORK/crash.out" || fail "renew after the passphrase change: $(cat "$WORK/crash.out")"
 pair_ok "$WORK/crash"

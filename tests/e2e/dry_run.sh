@@ -39,10 +39,11 @@ grep -q "supersedes:  $first (revocation would be held" "$WORK/dry" || fail "dry
 grep -q "bundle:      $WORK/b/alice.p12" "$WORK/dry" || fail "dry run names the bundle: $(cat "$WORK/dry")"
 grep -q "password:    would be shown once" "$WORK/dry" || fail "dry run: password: $(cat "$WORK/dry")"
 [ ! -e "$WORK/new-folder" ] || fail "setup"
-dry "user renew --dry-run into a new --out folder" -- \
-  ck user renew alice --out "$WORK/new-folder/deeper" --password-file "$WORK/new.pw" --dry-run
-[ ! -e "$WORK/new-folder" ] && [ ! -e "$WORK/new.pw" ] || fail "a dry run made the --out folder or the password file"
-grep -q "password:    would be written to $WORK/new.pw" "$WORK/dry" || fail "dry run: password file: $(cat "$WORK/dry")"
+# The password file inside the --out folder the real run makes first.
+dry "user renew --dry-run into a new --out folder" -- ck user renew alice \
+  --out "$WORK/new-folder/deeper" --password-file "$WORK/new-folder/deeper/new.pw" --dry-run
+[ ! -e "$WORK/new-folder" ] || fail "a dry run made the --out folder"
+grep -q "password:    would be written to $WORK/new-folder/deeper/new.pw" "$WORK/dry" || fail "dry run: password file: $(cat "$WORK/dry")"
 dry "user renew --dry-run --json" -- ck --json user renew alice --out "$WORK/b" --dry-run
 assert_eq "$(json 'd["dry_run"], d["serial"], d["supersedes"], "password" in d' < "$WORK/dry")" \
   "(True, None, '$first', False)" "renew --dry-run --json"

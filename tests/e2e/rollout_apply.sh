@@ -175,15 +175,14 @@ pass "bad plans refused before anything ran: $(head -c 120 "$WORK/err")"
 
 # --- --check: check commands and probes only; files byte-identical, endpoints unchanged
 # The key of "site" as an earlier version stored it (2,048 PBKDF2 iterations):
-# the first unlock, this check, stores it re-encrypted with 600,000.
+# a check opens it and stores nothing; the first real run stores it
+# re-encrypted with 600,000.
 site_key() { db_sql "SELECT key_pem FROM server_certs WHERE name = 'site' AND version = 2"; }
 assert_eq "$(site_key | key_iterations)" 600000 "cert import: PBKDF2 iterations"
 store_key_as_before server_certs "name = 'site' AND version = 2"
 assert_eq "$(site_key | key_iterations)" 2048 "the key as stored before"
 ck rollout apply "$PLAN" --check --json > "$WORK/check.json"
-assert_eq "$(site_key | key_iterations)" 600000 "the server key after its next unlock"
-assert_eq "$(db_sql "SELECT subject || ': ' || detail FROM audit WHERE action = 'servercert.key.reencrypt'")" \
-  "site: version 2, PBKDF2 iterations 2048 -> 600000" "audit entry"
+assert_eq "$(site_key | key_iterations)" 2048 "the server key after a check (nothing stored)"
 assert_eq "$(json 'd["state"]' < "$WORK/check.json")" checked "check state"
 assert_eq "$(json '",".join(s["state"] for s in d["steps"])' < "$WORK/check.json")" \
   "checked,checked,checked,checked" "check steps"
@@ -201,6 +200,9 @@ touch "$WORK/fail-node2"
 rc=0; ck -q rollout apply "$PLAN" > "$WORK/apply.out" 2> "$WORK/err" || rc=$?
 assert_eq "$rc" 1 "apply with a failing reload"
 grep -q "^state: failed" "$WORK/apply.out" || fail "-q keeps a failed run's report: $(cat "$WORK/apply.out")"
+assert_eq "$(site_key | key_iterations)" 600000 "the server key after the first real run opened it"
+assert_eq "$(db_sql "SELECT subject || ': ' || detail FROM audit WHERE action = 'servercert.key.reencrypt'")" \
+  "site: version 2, PBKDF2 iterations 2048 -> 600000" "audit entry"
 head -1 "$WORK/err" | grep -q "^certkeeper: error: nodes/node2: reload '.*reload' exited with 1: nginx: \[emerg\] test failure on node2 (key \[secret\]" \
   || fail "failure message: $(cat "$WORK/err")"
 grep -qF "$(openssl ec -in "$WORK/new.key" -outform DER 2>/dev/null | base64 -w0 | cut -c 1-40)" "$WORK/err" \
@@ -291,7 +293,7 @@ grep -q "^check of $PLAN (nothing written, no endpoint changed)" "$WORK/rbcheck.
   || fail "rollback --check header: $(cat "$WORK/rbcheck.out")"
 grep -q "nodes/node1 .* checked .*node1/ssl/fullchain.pem would be put back.*then serves .*127.0.0.1:$((C + 1))@site.example.test serves new" \
   "$WORK/rbcheck.out" || fail "rollback --check: node1: $(cat "$WORK/rbcheck.out")"
-grep -q "pins: the files the rollout edited would be put back (not done)" "$WORK/rbcheck.out" \
+grep -q "pins: 1 file(s) the rollout edited would be put back (not done)" "$WORK/rbcheck.out" \
   || fail "rollback --check: pins: $(cat "$WORK/rbcheck.out")"
 all_serve "$NEW"
 pass "rollback --check: each target's backup opened and named, endpoints probed; store, files and hooks unchanged"
