@@ -87,17 +87,12 @@ int delivery_failed(Runtime& rt, const ca::Issued& v) {
                                {}});
 }
 
-// A dry run's renewal: what a real run would issue and write, nothing done.
-Exit print_dry_run(Runtime& rt, const ca::Issued& v, bool password_to_sink) {
-  if (rt.json()) {
-    rt.print_json(to_json(v, false));
-    return kExitOk;
-  }
-  std::cout << "dry run: would renew " << v.user << "'s certificate (nothing recorded or written)\n"
-            << "  subject:     " << v.subject << "\n"
-            << "  valid until: " << iso(v.not_after) << "\n";
+// The lines an issuance and its dry run share: the superseded certificate
+// and what becomes of its revocation, the files, the ticket. `would` is
+// "would be " in a dry run.
+void print_issued_files(const ca::Issued& v, std::string_view would) {
   if (v.superseded_hex) {
-    std::cout << "  supersedes:  " << *v.superseded_hex << " (revocation would be "
+    std::cout << "  supersedes:  " << *v.superseded_hex << " (revocation " << would
               << (v.superseded_revocation == "held"
                       ? "held until `certkeeper user confirm " + v.user + "`"
                   : v.superseded_revocation == "released" ? "released at once: never delivered"
@@ -109,6 +104,18 @@ Exit print_dry_run(Runtime& rt, const ca::Issued& v, bool password_to_sink) {
   std::cout << "  certificate: " << v.crt.string() << "\n";
   if (!v.ticket.empty())
     std::cout << "  ticket:      " << v.ticket << "\n";
+}
+
+// A dry run's renewal: what a real run would issue and write, nothing done.
+Exit print_dry_run(Runtime& rt, const ca::Issued& v, bool password_to_sink) {
+  if (rt.json()) {
+    rt.print_json(to_json(v, false));
+    return kExitOk;
+  }
+  std::cout << "dry run: would renew " << v.user << "'s certificate (nothing recorded or written)\n"
+            << "  subject:     " << v.subject << "\n"
+            << "  valid until: " << iso(v.not_after) << "\n";
+  print_issued_files(v, "would be ");
   if (v.p12) {
     std::cout << "  password:    "
               << (v.password_file    ? "would be written to " + v.password_file->string()
@@ -133,19 +140,7 @@ Exit print_issued(Runtime& rt, const ca::Issued& v, std::string_view verb) {
   }
   std::cout << verb << " certificate " << v.serial_hex << " for " << v.user << " (valid until "
             << iso(v.not_after) << ")\n";
-  if (v.superseded_hex) {
-    std::cout << "  supersedes:  " << *v.superseded_hex << " (revocation "
-              << (v.superseded_revocation == "held"
-                      ? "held until `certkeeper user confirm " + v.user + "`"
-                  : v.superseded_revocation == "released" ? "released at once: never delivered"
-                                                          : "not needed: expired")
-              << ")\n";
-  }
-  if (v.p12)
-    std::cout << "  bundle:      " << v.p12->string() << " (PKCS#12, " << v.p12_mode << ")\n";
-  std::cout << "  certificate: " << v.crt.string() << "\n";
-  if (!v.ticket.empty())
-    std::cout << "  ticket:      " << v.ticket << "\n";
+  print_issued_files(v, "");
   if (v.password_file) {
     std::cout << "  password in: " << v.password_file->string() << "\n";
   }
