@@ -217,6 +217,11 @@ Status check_profile(const Client& client, const IssueSettings& s) {
                   (offered.empty() ? std::string("no profiles") : "only " + offered));
 }
 
+// What writing a certificate's --out files needs, made nothing (dry runs).
+Status out_writable(const std::string& out) {
+  return check_writable_dir(out).map_error([](Error e) { return std::move(e).context("--out"); });
+}
+
 std::string join_domains(const std::vector<std::string>& domains) {
   std::string out;
   for (const auto& d : domains)
@@ -363,8 +368,7 @@ Result<IssueOutcome> Service::renew(const std::string& name, const RenewOptions&
           std::lock_guard lock(store_mutex_);
           CK_TRY(inventory_.load(rec, servercert::KeyUpgrade::Skip));
         }
-        CK_TRY(check_writable_dir(s.out).map_error(
-            [](Error e) { return std::move(e).context("--out"); }));
+        CK_TRY(out_writable(s.out));
         return out;
       }
       // Under the store's lock: load() may store the key re-encrypted, and
@@ -418,8 +422,7 @@ Status Service::dry_run_order(const std::string& name, const IssueSettings& s,
   }
   out.checked.push_back("the store's keys open with this run's passphrase");
   if (!s.out.empty()) {
-    CK_TRY(
-        check_writable_dir(s.out).map_error([](Error e) { return std::move(e).context("--out"); }));
+    CK_TRY(out_writable(s.out));
     out.checked.push_back("--out " + s.out + " can be written");
   }
   if (opts.staging_directory.empty()) {

@@ -110,6 +110,10 @@ ck -q acme renew --name www.example.test > "$WORK/q.out" || fail "renew -q (not 
 [ ! -s "$WORK/q.out" ] || fail "renew -q printed: $(cat "$WORK/q.out")"
 expect_error "staging without --dry-run" "--staging-directory is for --dry-run only" -- \
   ck acme renew --name www.example.test --staging-directory "$DIR_URL"
+expect_error "staging CA file without a staging directory" "--staging-ca-file is for --staging-directory only" -- \
+  ck acme renew --name www.example.test --dry-run --staging-ca-file "$P/tls.pem"
+expect_error "a staging directory that is no URL" "invalid --staging-directory 'staging'" -- \
+  ck acme renew --name www.example.test --dry-run --staging-directory staging
 pass "renew --dry-run: due/not due as a renewal decides, account checked, no order; staging order dropped; nothing changed; -q silent"
 
 # --- renew: not due (5-year pebble certificates), then due with --before
